@@ -1,0 +1,49 @@
+# Two commands set everything up on a fresh machine:
+#   make run   - virtualenv, dependencies, database, demo data, server on http://127.0.0.1:8000
+#   make test  - the same set-up, then the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Local development only: DEBUG on and a per-checkout secret kept in var/.
+DEV_ENV = DEBUG=true SECRET_KEY="$$(cat var/dev-secret-key)"
+
+.PHONY: run test check ci install migrate demo clean
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Consentry needs Python >= 3.11") if sys.version_info < (3, 11) else None'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+var/dev-secret-key:
+	mkdir -p var
+	$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > var/dev-secret-key
+	chmod 600 var/dev-secret-key
+
+migrate: $(INSTALLED) var/dev-secret-key
+	$(DEV_ENV) $(BIN)/python manage.py migrate --no-input
+
+demo: migrate
+	$(DEV_ENV) $(BIN)/python manage.py consent_demo
+
+run: demo
+	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest
+
+# Static checks CI runs besides the tests.
+check: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	SECRET_KEY=static-checks-only $(BIN)/python manage.py makemigrations --check --dry-run
+	SECRET_KEY=static-checks-only $(BIN)/python manage.py check --fail-level ERROR
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,25 @@
+"""gunicorn settings for production: `gunicorn -c config/gunicorn.py config.wsgi`.
+
+Every value can be overridden from the environment (GUNICORN_*), so one image serves
+any machine size.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# Sync workers: every request is a short database round trip, and a worker per core
+# (plus one waiting on I/O) keeps the CPU busy without thrashing. Threads let a worker
+# overlap the database wait of one request with the Python work of another.
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_class = "gthread"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so a slow leak can never take a server down.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = 500
+accesslog = "-"
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")

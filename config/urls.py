@@ -1,0 +1,36 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, re_path
+
+from config import views
+from config.exceptions import api_not_found
+from consent.urls import management_urlpatterns, public_urlpatterns
+
+admin.site.site_header = "Consentry"
+admin.site.site_title = "Consentry"
+admin.site.index_title = "Consent management"
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    # New members get an account without a password and set one here ("Forgotten your password?").
+    path("admin/password_reset/", auth_views.PasswordResetView.as_view(), name="admin_password_reset"),
+    path(
+        "admin/password_reset/done/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"
+    ),
+    path(
+        "reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("admin/", admin.site.urls),
+    path("api/public/v1/", include((public_urlpatterns, "consent"), namespace="public-v1")),
+    path("api/v1/", include((management_urlpatterns, "consent"), namespace="v1")),
+    path("", include("cookies.urls")),
+    # Anything under /api/ that no app answered is a JSON 404, never an HTML page.
+    re_path(r"^api/", api_not_found),
+]
+
+handler404 = "config.exceptions.handler404"
+handler500 = "config.exceptions.handler500"

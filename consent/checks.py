@@ -1,0 +1,81 @@
+"""System checks for configuration mistakes, so `manage.py check --deploy` names them."""
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+
+
+@register(Tags.compatibility)
+def geo_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
+    problems: list[Error | Warning] = []
+    path = settings.GEOIP_DATABASE_PATH
+    if path and not Path(path).is_file():
+        problems.append(
+            Error(
+                f"GEOIP_DATABASE_PATH points at {path!r}, which is not a readable file.",
+                hint="Give the path of a MaxMind GeoIP2/GeoLite2 Country or City .mmdb file, or unset it "
+                "to use the embedded country database.",
+                id="consentry.E001",
+            )
+        )
+    if settings.GEO_TRUSTED_PROXY_COUNT < 0:
+        problems.append(
+            Error(
+                "GEO_TRUSTED_PROXY_COUNT cannot be negative.",
+                hint="Set it to the number of proxies (load balancers, CDNs) in front of the app, or 0.",
+                id="consentry.E002",
+            )
+        )
+    for name in ("GEO_COUNTRY_HEADER", "GEO_REGION_HEADER"):
+        value = getattr(settings, name)
+        if value and (value.upper().startswith("HTTP_") or "_" in value):
+            problems.append(
+                Error(
+                    f"{name}={value!r} looks like a WSGI variable name, not an HTTP header name.",
+                    hint="Use the header as the edge sends it, e.g. CF-IPCountry.",
+                    id="consentry.E003",
+                )
+            )
+    return problems
+
+
+@register(Tags.security, deploy=True)
+def production_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
+    problems: list[Error | Warning] = []
+    if not settings.ALLOWED_HOSTS:
+        problems.append(
+            Error(
+                "ALLOWED_HOSTS is empty, so every request would be refused.",
+                hint="Set ALLOWED_HOSTS to the host names the platform is served on, comma separated.",
+                id="consentry.E010",
+            )
+        )
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        problems.append(
+            Warning(
+                "The database is SQLite: fine for one machine, but several app servers cannot share it.",
+                hint="Set DATABASE_URL=postgres://... to scale past one machine.",
+                id="consentry.W011",
+            )
+        )
+    if not settings.REDIS_URL:
+        problems.append(
+            Warning(
+                "No REDIS_URL: caches and rate limits are per process, so limits multiply with workers.",
+                hint="Set REDIS_URL=redis://host:6379/0 in production.",
+                id="consentry.W012",
+            )
+        )
+    if settings.GEO_COUNTRY_HEADER and settings.GEO_TRUSTED_PROXY_COUNT == 0:
+        problems.append(
+            Warning(
+                f"The country is read from the {settings.GEO_COUNTRY_HEADER} header, but no trusted proxy "
+                "is configured: a visitor could choose their own jurisdiction by sending it.",
+                hint="Set GEO_TRUSTED_PROXY_COUNT when an edge such as Cloudflare sets the header, "
+                "or set GEO_COUNTRY_HEADER= (empty) to rely on GeoIP.",
+                id="consentry.W013",
+            )
+        )
+    return problems

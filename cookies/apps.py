@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CookiesConfig(AppConfig):
+    name = "cookies"
+    verbose_name = "Cookie banner"

@@ -9,10 +9,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from consent.languages import LANGUAGE_CHOICES
-from consent.models import Purpose, PurposeTranslation, Role, Site, SiteMembership, SiteOrigin
+from consent.models import AuditEntry, Purpose, PurposeTranslation, Role, Site, SiteMembership, SiteOrigin
 from consent.selectors import site_ids_for_user
 from consent.services import necessary_purpose_ensure, site_member_set
-from consent.tenancy import SiteScopedAdminMixin, SiteScopedModelAdmin
+from consent.tenancy import ReadOnlyAdminMixin, SiteScopedAdminMixin, SiteScopedModelAdmin
 
 OWNER_ONLY = frozenset({Role.OWNER})
 
@@ -173,3 +173,14 @@ class PurposeAdmin(SiteScopedModelAdmin):
         if request.user.is_superuser or len(site_ids_for_user(user=request.user)) > 1:
             return [("site", admin.RelatedOnlyFieldListFilter), *self.list_filter]
         return list(self.list_filter)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdminMixin, SiteScopedModelAdmin):
+    list_display = ["created_at", "site", "action", "target", "actor", "actor_ip"]
+    list_filter = ["action"]
+    search_fields = ["target", "action", "actor__email"]
+    date_hierarchy = "created_at"
+    list_select_related = ["site", "actor"]
+    fields = ["created_at", "site", "action", "target", "actor", "actor_ip", "data"]
+    readonly_fields = fields

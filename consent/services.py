@@ -9,6 +9,7 @@ from django.db import transaction
 
 from consent.models import (
     NECESSARY_PURPOSE_KEY,
+    AuditEntry,
     Purpose,
     PurposeTranslation,
     Role,
@@ -127,3 +128,23 @@ def purpose_create(
         translation.full_clean()
         translation.save()
     return purpose
+
+
+def audit_record(
+    *,
+    action: str,
+    target: str,
+    site: Site | None = None,
+    actor: AbstractUser | None = None,
+    actor_ip: str | None = None,
+    data: Mapping[str, object] | None = None,
+) -> AuditEntry:
+    """Append one audit entry. Call it inside the transaction of the change it records."""
+    return AuditEntry.objects.create(
+        site=site,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_ip=actor_ip or None,
+        action=action,
+        target=target,
+        data=dict(data or {}),
+    )

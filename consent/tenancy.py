@@ -90,3 +90,16 @@ class SiteScopedAdminMixin:
 
 class SiteScopedModelAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
     pass
+
+
+class ReadOnlyAdminMixin:
+    """For history (editions, audit entries, the ledger): visible to members, changed by nobody."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False

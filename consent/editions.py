@@ -1,0 +1,103 @@
+"""Published editions: the one pattern behind policy versions, banner versions and
+sub-processor list versions.
+
+A working copy is edited freely; publishing freezes its content as edition `number`
+(max + 1 within its parent), with the SHA-256 of its canonical content, when it was
+published, when it takes effect, who published it and a note. Editions never change
+(see consent/immutability.py). The edition in force at time T is the newest one with
+`effective_at <= T`; a later one is "upcoming". Effective dates never go backwards
+from one edition to the next, so "newest" by number and by date always agree.
+"""
+
+import hashlib
+import json
+import unicodedata
+from datetime import datetime
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import QuerySet
+
+from consent.immutability import ImmutableModel
+
+E = TypeVar("E", bound="Edition")
+
+
+def canonical_json(value: Any) -> bytes:
+    """Deterministic JSON bytes: sorted keys, no spaces, UTF-8 (hash input for editions and the ledger)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def text_normalise(text: str) -> str:
+    """The form of a text that is hashed and compared: NFC, LF line ends, no trailing spaces.
+
+    Two texts that differ only in invisible ways hash the same, so publishing a
+    "change" that changes nothing a reader can see is refused as unchanged.
+    """
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip() + "\n"
+
+
+class Edition(ImmutableModel):
+    """Abstract: one frozen, numbered edition. Concrete models add their parent and content."""
+
+    number = models.PositiveIntegerField(editable=False)
+    content_sha256 = models.CharField(max_length=64, editable=False)
+    published_at = models.DateTimeField(editable=False)
+    effective_at = models.DateTimeField(editable=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, editable=False
+    )
+    change_note = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+def edition_in_force(editions: QuerySet[E], at: datetime) -> E | None:
+    """The newest edition of `editions` (one parent's) that has taken effect at `at`."""
+    return editions.filter(effective_at__lte=at).order_by("-number").first()
+
+
+def editions_upcoming(editions: QuerySet[E], at: datetime) -> QuerySet[E]:
+    """Published editions not yet in effect at `at`, soonest first."""
+    return editions.filter(effective_at__gt=at).order_by("number")
+
+
+def edition_next_fields(
+    *,
+    editions: QuerySet[E],
+    content_sha256: str,
+    published_at: datetime,
+    effective_at: datetime,
+) -> int:
+    """Check the publishing rules common to every edition and return the next number.
+
+    Call it inside the publishing transaction after locking the parent row, so two
+    publishers cannot take the same number. Only a first edition may take effect before it
+    is published: that records a document the site already had before it came to us.
+    """
+    latest = editions.order_by("-number").first()
+    if latest is not None:
+        if latest.content_sha256 == content_sha256:
+            raise ValidationError(
+                f"Nothing changed since edition {latest.number}: there is nothing to publish."
+            )
+        if effective_at < latest.effective_at:
+            raise ValidationError(
+                {
+                    "effective_at": (
+                        f"Edition {latest.number} takes effect on {latest.effective_at:%Y-%m-%d %H:%M} UTC; "
+                        "a later edition cannot take effect before it."
+                    )
+                }
+            )
+    if latest is not None and effective_at < published_at.replace(microsecond=0):
+        raise ValidationError({"effective_at": "An edition cannot take effect before it is published."})
+    return (latest.number if latest is not None else 0) + 1

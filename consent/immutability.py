@@ -1,0 +1,174 @@
+"""Rows that must never change: published editions, the audit log and the consent ledger.
+
+Three levels, so a bug or a console session cannot rewrite history:
+1. the model refuses save() on an existing row and delete(), and its manager's
+   update()/delete() raise;
+2. database triggers (SQLite and PostgreSQL) refuse UPDATE and DELETE on the table, except
+   an UPDATE that touches only the columns a table explicitly allows (ledger redaction);
+3. the admin and the APIs are read-only for these rows.
+
+Triggers are created by each table's migration and re-ensured after every `migrate`
+(post_migrate), because SQLite rebuilds a table to alter it and the rebuild drops its
+triggers.
+"""
+
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
+
+from django.apps import apps
+from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+
+class ImmutableRowError(Exception):
+    """Raised before the database is asked: this row is history and cannot change."""
+
+
+class ImmutableQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> int:
+        raise ImmutableRowError(f"{self.model.__name__} rows cannot be updated.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ImmutableRowError(f"{self.model.__name__} rows cannot be deleted.")
+
+    # bulk_update and update_or_create go through update()/save() and are refused there.
+
+
+class ImmutableModel(models.Model):
+    """Abstract base: rows are written once and never changed through the ORM."""
+
+    # Columns a trigger lets an UPDATE change (e.g. redaction of personal data); empty: none.
+    mutable_columns: ClassVar[Sequence[str]] = ()
+
+    objects = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ImmutableRowError(f"{type(self).__name__} {self.pk} is immutable.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ImmutableRowError(f"{type(self).__name__} {self.pk} cannot be deleted.")
+
+
+def _columns(connection: BaseDatabaseWrapper, table: str) -> list[str]:
+    with connection.cursor() as cursor:
+        return [column.name for column in connection.introspection.get_table_description(cursor, table)]
+
+
+def _quote(connection: BaseDatabaseWrapper, name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def triggers_install(
+    connection: BaseDatabaseWrapper, table: str, mutable_columns: Iterable[str] = ()
+) -> None:
+    """Create (or re-create) the triggers that keep `table` append-only. Idempotent."""
+    mutable = set(mutable_columns)
+    guarded = [column for column in _columns(connection, table) if column not in mutable]
+    quoted_table = _quote(connection, table)
+    message = f"{table} is append-only"
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_no_update"')
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_no_delete"')
+            changed = " OR ".join(
+                f"NEW.{_quote(connection, c)} IS NOT OLD.{_quote(connection, c)}" for c in guarded
+            )
+            cursor.execute(
+                f'CREATE TRIGGER "{table}_no_update" BEFORE UPDATE ON {quoted_table} '
+                f"FOR EACH ROW WHEN {changed} BEGIN SELECT RAISE(ABORT, '{message}'); END"
+            )
+            cursor.execute(
+                f'CREATE TRIGGER "{table}_no_delete" BEFORE DELETE ON {quoted_table} '
+                f"FOR EACH ROW BEGIN SELECT RAISE(ABORT, '{message}'); END"
+            )
+        elif connection.vendor == "postgresql":
+            allowed = "ARRAY[" + ", ".join(f"'{column}'" for column in sorted(mutable)) + "]::text[]"
+            cursor.execute(
+                f"""
+                CREATE OR REPLACE FUNCTION "{table}_append_only"() RETURNS trigger AS $$
+                BEGIN
+                    IF TG_OP = 'UPDATE'
+                       AND (to_jsonb(NEW) - {allowed}) IS NOT DISTINCT FROM (to_jsonb(OLD) - {allowed}) THEN
+                        RETURN NEW;
+                    END IF;
+                    RAISE EXCEPTION '{message}' USING ERRCODE = 'restrict_violation';
+                END;
+                $$ LANGUAGE plpgsql
+                """
+            )
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_append_only" ON {quoted_table}')
+            cursor.execute(
+                f'CREATE TRIGGER "{table}_append_only" BEFORE UPDATE OR DELETE ON {quoted_table} '
+                f'FOR EACH ROW EXECUTE FUNCTION "{table}_append_only"()'
+            )
+            # TRUNCATE skips row triggers, so it gets a statement trigger of its own.
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_no_truncate" ON {quoted_table}')
+            cursor.execute(
+                f'CREATE TRIGGER "{table}_no_truncate" BEFORE TRUNCATE ON {quoted_table} '
+                f'FOR EACH STATEMENT EXECUTE FUNCTION "{table}_append_only"()'
+            )
+        else:
+            raise NotImplementedError(f"No append-only triggers for the {connection.vendor} backend.")
+
+
+def triggers_remove(connection: BaseDatabaseWrapper, table: str) -> None:
+    """Drop the triggers (used by migrations going backwards, and by tamper tests)."""
+    quoted_table = _quote(connection, table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_no_update"')
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_no_delete"')
+        elif connection.vendor == "postgresql":
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_append_only" ON {quoted_table}')
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_no_truncate" ON {quoted_table}')
+            cursor.execute(f'DROP FUNCTION IF EXISTS "{table}_append_only"()')
+
+
+def triggers_present(connection: BaseDatabaseWrapper, table: str) -> bool:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [table]
+            )
+            return cursor.fetchone()[0] == 2
+        cursor.execute(
+            "SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal",
+            [connection.ops.quote_name(table)],
+        )
+        return cursor.fetchone()[0] == 2
+
+
+def immutable_models() -> list[type[ImmutableModel]]:
+    return [model for model in apps.get_models() if issubclass(model, ImmutableModel)]
+
+
+def triggers_ensure_all(using: str = "default", **kwargs: Any) -> None:
+    """post_migrate: make sure every immutable table has its triggers (see module docstring)."""
+    from django.db import connections
+
+    connection = connections[using]
+    existing = set(connection.introspection.table_names())
+    for model in immutable_models():
+        table = model._meta.db_table
+        if table in existing:
+            triggers_install(connection, table, model.mutable_columns)
+
+
+def triggers_migration(model_name: str, app_label: str, mutable_columns: Sequence[str] = ()) -> Any:
+    """A reversible migration operation that installs a table's triggers."""
+    from django.db import migrations
+
+    def forwards(migration_apps: Any, schema_editor: Any) -> None:
+        table = migration_apps.get_model(app_label, model_name)._meta.db_table
+        triggers_install(schema_editor.connection, table, mutable_columns)
+
+    def backwards(migration_apps: Any, schema_editor: Any) -> None:
+        table = migration_apps.get_model(app_label, model_name)._meta.db_table
+        triggers_remove(schema_editor.connection, table)
+
+    return migrations.RunPython(forwards, backwards, elidable=False)

@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 
 from config import views
 from config.exceptions import api_not_found
-from consent.urls import management_urlpatterns, public_urlpatterns
+from consent.urls import management_urlpatterns, page_urlpatterns, public_urlpatterns
 
 admin.site.site_header = "Consentry"
 admin.site.site_title = "Consentry"
@@ -27,6 +27,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/public/v1/", include((public_urlpatterns, "consent"), namespace="public-v1")),
     path("api/v1/", include((management_urlpatterns, "consent"), namespace="v1")),
+    path("", include(page_urlpatterns)),
     path("", include("cookies.urls")),
     # Anything under /api/ that no app answered is a JSON 404, never an HTML page.
     re_path(r"^api/", api_not_found),

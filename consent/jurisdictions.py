@@ -87,6 +87,9 @@ class RuleSet:
     required_links: tuple[str, ...]
     required_languages: tuple[str, ...]
     prevailing_language: str | None
+    # Kinds of policy change (consent.models.ChangeKind values) after which a visitor's earlier
+    # consent no longer holds and the banner must ask again.
+    reconsent_change_kinds: tuple[str, ...]
 
     def age_threshold_for(self, country: str) -> int | None:
         """The digital-consent age for a visitor from `country` (ISO 3166-1 alpha-2, any case)."""
@@ -144,6 +147,9 @@ EU = RuleSet(
     # The languages of the users the site targets (Art. 12) [M]: a site setting, not a fixed language.
     required_languages=(),
     prevailing_language=None,
+    # A new purpose must be consented to before use (EU-14); a new vendor, transfer or basis changes
+    # what the visitor agreed to (Art. 7, EU-10, EU-17), so the earlier consent no longer covers it.
+    reconsent_change_kinds=("new_purpose", "new_recipient", "new_transfer_country", "legal_basis_change"),
 )
 
 EU_FR = dataclasses.replace(
@@ -196,6 +202,8 @@ US_CA = RuleSet(
     # The languages the business ordinarily uses with Californians (CA-18): a site setting.
     required_languages=(),
     prevailing_language=None,
+    # Opt-out regime: only a new purpose makes the notice at collection stale (CA-9, §7012).
+    reconsent_change_kinds=("new_purpose",),
 )
 
 US_UOOM = RuleSet(
@@ -233,6 +241,7 @@ US_UOOM = RuleSet(
     required_links=("do_not_sell_or_share", "privacy_policy"),
     required_languages=(),
     prevailing_language=None,
+    reconsent_change_kinds=("new_purpose",),
 )
 
 # Other US states: the US-UOOM row without a state mandate for GPC. Honouring it anyway is never
@@ -284,6 +293,8 @@ RU = RuleSet(
     # Russian required from 2026-03-01 and first when bilingual (RU-17).
     required_languages=("ru",),
     prevailing_language="ru",
+    # Consent is specific to purpose, recipients and transfers (RU-3, RU-4, RU-11).
+    reconsent_change_kinds=("new_purpose", "new_recipient", "new_transfer_country", "legal_basis_change"),
 )
 
 KZ = RuleSet(
@@ -320,6 +331,8 @@ KZ = RuleSet(
     # Kazakh and Russian [M] (KZ-4).
     required_languages=("kk", "ru"),
     prevailing_language=None,
+    # The consent records transfers to third parties and abroad (KZ-2).
+    reconsent_change_kinds=("new_purpose", "new_recipient", "new_transfer_country", "legal_basis_change"),
 )
 
 # For countries no row covers: when the law is unknown the safest choice is the strictest widely

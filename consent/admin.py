@@ -4,7 +4,7 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -354,8 +354,8 @@ class PolicyDocumentAdmin(SiteScopedModelAdmin):
                         ip=client_ip(request),
                     )
                 except ValidationError as error:
-                    for field, messages in error.message_dict.items():
-                        form.add_error(field if field in form.fields else None, messages)
+                    for field, field_errors in error.message_dict.items():
+                        form.add_error(field if field in form.fields else None, field_errors)
                 else:
                     self.message_user(
                         request,

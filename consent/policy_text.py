@@ -50,7 +50,8 @@ class DiffBlock:
     words: tuple[DiffWord, ...] = ()
 
 
-_TOKEN = re.compile(r"\s+|[^\s]+")
+# A word with the spaces before it: diffs then mark whole phrases, not every gap between words.
+_TOKEN = re.compile(r"\s*\S+|\s+")
 
 
 def _word_diff(old: str, new: str) -> tuple[DiffWord, ...]:

@@ -29,3 +29,23 @@ def test_demo_data_is_created_once_and_serves_the_demo_page(client, tmp_path):
     page = client.get("/demo/")
     assert page.status_code == 200
     assert b"Analytics" in page.content
+
+
+def test_demo_documents_have_a_history_and_an_upcoming_material_version(client, tmp_path):
+    password_file = tmp_path / "password"
+    for _ in range(2):
+        call_command("consent_demo", admin_password_file=str(password_file), stdout=open("/dev/null", "w"))
+    from consent.models import PolicyVersion
+
+    privacy = PolicyVersion.objects.filter(document__site__key="demo", document__slug="privacy-policy")
+    assert privacy.count() == 3
+    body = client.get("/api/public/v1/sites/demo/policies/privacy-policy").json()
+    assert body["prevailing_language"] == "ru"
+    assert body["in_force"]["number"] == 2
+    assert [(v["number"], v["is_material"]) for v in body["upcoming"]] == [(3, True)]
+    kinds = {d["kind"] for d in client.get("/api/public/v1/sites/demo/policies").json()["documents"]}
+    assert kinds == {"privacy_policy", "cookie_policy", "california_notice", "pd_consent"}
+    page = client.get("/s/demo/policies/privacy-policy/").content.decode()
+    assert "Русский" in page  # the prevailing-language statement names Russian
+    assert client.get("/s/demo/policies/pd-consent/").status_code == 200
+    assert client.login(username="dpo@demo.example", password=password_file.read_text().strip())

@@ -1,16 +1,29 @@
 """Create (idempotently) the demo site `demo`, its purposes, and a local admin account."""
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
-from consent.models import Purpose, Site
-from consent.services import necessary_purpose_ensure, purpose_create, site_create, site_origin_add
+from consent import demo_content as text
+from consent.models import DocumentKind, PolicyDocument, Purpose, Role, Site
+from consent.services import (
+    necessary_purpose_ensure,
+    policy_document_create,
+    policy_text_set,
+    policy_version_publish,
+    purpose_create,
+    site_create,
+    site_member_set,
+    site_origin_add,
+)
 
 DEMO_KEY = "demo"
 DEMO_ORIGINS = ["http://127.0.0.1:8000", "http://localhost:8000"]
@@ -87,15 +100,102 @@ class Command(BaseCommand):
                 )
 
         password = self._admin_ensure(admin_username, Path(admin_password_file))
+        dpo = self._dpo_ensure(site, password)
+        self._documents_ensure(site, dpo)
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo ready.\n"
                 "  Demo page:  http://127.0.0.1:8000/demo/\n"
+                "  Policies:   http://127.0.0.1:8000/s/demo/policies/\n"
                 "  Admin:      http://127.0.0.1:8000/admin/\n"
-                f"  Username:   {admin_username}\n"
+                f"  Username:   {admin_username} (superuser) or {dpo.username} (the demo site's DPO)\n"
                 f"  Password:   {password}   (kept in {admin_password_file})"
             )
         )
+
+    def _dpo_ensure(self, site: Site, password: str) -> AbstractUser:
+        membership = site_member_set(site=site, email="dpo@demo.example", role=Role.DPO)
+        user = membership.user
+        if not user.check_password(password):
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        return user
+
+    def _documents_ensure(self, site: Site, dpo: AbstractUser) -> None:
+        """Publish the demo documents once: a history for the privacy policy, one edition of the rest."""
+        if PolicyDocument.objects.filter(site=site).exists():
+            return
+        now = timezone.now().replace(second=0, microsecond=0)
+        privacy = policy_document_create(
+            site=site, kind=DocumentKind.PRIVACY_POLICY, prevailing_language="ru"
+        )
+        day = timedelta(days=1)
+        # (en, ru, published, effective, material, change kinds); the last one is upcoming: a new purpose
+        # and new recipients, published with the full notice period.
+        editions = [
+            (text.PRIVACY_EN_V1, text.PRIVACY_RU_V1, now - 200 * day, now - 200 * day, False, []),
+            (text.PRIVACY_EN_V2, text.PRIVACY_RU_V2, now - 60 * day, now - 60 * day, False, []),
+            (
+                text.PRIVACY_EN_V3,
+                text.PRIVACY_RU_V3,
+                now - 10 * day,
+                now + 20 * day,
+                True,
+                ["new_purpose", "new_recipient"],
+            ),
+        ]
+        summaries = [
+            "First edition.",
+            "How to send a request; response times per country.",
+            "Email recommendations with separate consent; marketing data shared with advertising partners.",
+        ]
+        for (en, ru, published_at, effective_at, is_material, kinds), summary in zip(
+            editions, summaries, strict=True
+        ):
+            policy_text_set(document=privacy, language="en", title="Privacy policy", body=en)
+            policy_text_set(document=privacy, language="ru", title="Политика конфиденциальности", body=ru)
+            policy_version_publish(
+                document=privacy,
+                effective_at=effective_at,
+                by=dpo,
+                now=published_at,
+                summary=summary,
+                is_material=is_material,
+                change_kinds=kinds,
+                affected_purposes=["marketing"] if is_material else [],
+            )
+        cookie_texts = {
+            "en": ("Cookie policy", text.COOKIE_EN),
+            "ru": ("Политика в отношении cookie", text.COOKIE_RU),
+        }
+        california_texts = {"en": ("California notice at collection", text.CALIFORNIA_EN)}
+        consent_texts = {
+            "ru": ("Согласие на обработку персональных данных", text.CONSENT_RU),
+            "en": ("Consent to personal data processing", text.CONSENT_EN),
+        }
+        singles = [
+            (DocumentKind.COOKIE_POLICY, [], "en", cookie_texts),
+            (DocumentKind.CALIFORNIA_NOTICE, ["US-CA", "US-UOOM", "US"], "en", california_texts),
+            (DocumentKind.PD_CONSENT, ["RU"], "ru", consent_texts),
+        ]
+        for kind, jurisdictions, prevailing, texts in singles:
+            document = policy_document_create(
+                site=site,
+                kind=kind,
+                jurisdictions=jurisdictions,
+                prevailing_language=prevailing,
+                languages=list(texts),
+            )
+            for language, (title, body) in texts.items():
+                policy_text_set(document=document, language=language, title=title, body=body)
+            published_at = now - timedelta(days=200)
+            policy_version_publish(
+                document=document,
+                effective_at=published_at,
+                by=dpo,
+                now=published_at,
+                summary="First edition.",
+            )
 
     def _admin_ensure(self, username: str, password_file: Path) -> str:
         User = get_user_model()

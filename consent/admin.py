@@ -380,7 +380,7 @@ class PolicyDocumentAdmin(SiteScopedModelAdmin):
             "in_force": in_force,
             "latest": latest,
             "previews": [(text, markdown_render(text.body)) for text in texts],
-            "diffs": policy_version_diff(old=latest, new=document),
+            "diffs": policy_version_diff(old=latest, new=document, context=3),
             "required_languages": policy_required_languages(document=document),
             "notice_period_days": document.site.notice_period_days,
             "reconsent_kinds": sorted(policy_reconsent_kinds(document=document)),

@@ -31,7 +31,7 @@ def markdown_render(text: str) -> str:
     )
 
 
-Operation = Literal["equal", "insert", "delete", "replace"]
+Operation = Literal["equal", "insert", "delete", "replace", "skip"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,8 @@ class DiffWord:
 
 @dataclass(frozen=True)
 class DiffBlock:
-    """One run of lines: unchanged, added, removed, or replaced (with a word-level diff)."""
+    """One run of lines: unchanged, added, removed, replaced (with a word-level diff), or
+    skipped (unchanged lines left out around the changes; `old` holds how many)."""
 
     op: Operation
     old: str
@@ -69,8 +70,12 @@ def _word_diff(old: str, new: str) -> tuple[DiffWord, ...]:
     return tuple(words)
 
 
-def text_diff(old: str, new: str) -> tuple[DiffBlock, ...]:
-    """Line diff of two texts (normalised first), with words marked inside replaced lines."""
+def text_diff(old: str, new: str, context: int | None = None) -> tuple[DiffBlock, ...]:
+    """Line diff of two texts (normalised first), with words marked inside replaced lines.
+
+    With `context`, unchanged runs keep only that many lines next to a change; the rest
+    becomes a "skip" block, so a reader sees what changed without scrolling the whole text.
+    """
     old_lines = text_normalise(old).splitlines() if old else []
     new_lines = text_normalise(new).splitlines() if new else []
     blocks: list[DiffBlock] = []
@@ -79,9 +84,29 @@ def text_diff(old: str, new: str) -> tuple[DiffBlock, ...]:
         old_part, new_part = "\n".join(old_lines[i1:i2]), "\n".join(new_lines[j1:j2])
         if tag == "replace":
             blocks.append(DiffBlock("replace", old_part, new_part, _word_diff(old_part, new_part)))
+        elif tag == "equal" and context is not None:
+            blocks.extend(
+                _equal_with_context(old_lines[i1:i2], context, first=i1 == 0, last=i2 == len(old_lines))
+            )
         else:
             blocks.append(DiffBlock(tag, old_part, new_part))  # type: ignore[arg-type]
     return tuple(blocks)
+
+
+def _equal_with_context(lines: list[str], context: int, *, first: bool, last: bool) -> list[DiffBlock]:
+    head = [] if first else lines[:context]
+    tail = [] if last else lines[len(lines) - context :] if context else []
+    skipped = len(lines) - len(head) - len(tail)
+    if skipped <= 1:
+        text = "\n".join(lines)
+        return [DiffBlock("equal", text, text)]
+    blocks = []
+    if head:
+        blocks.append(DiffBlock("equal", "\n".join(head), "\n".join(head)))
+    blocks.append(DiffBlock("skip", str(skipped), str(skipped)))
+    if tail:
+        blocks.append(DiffBlock("equal", "\n".join(tail), "\n".join(tail)))
+    return blocks
 
 
 def diff_has_changes(blocks: tuple[DiffBlock, ...]) -> bool:

@@ -117,9 +117,12 @@ class LanguageDiff:
 
 
 def policy_version_diff(
-    *, old: PolicyVersion | None, new: PolicyVersion | PolicyDocument
+    *, old: PolicyVersion | None, new: PolicyVersion | PolicyDocument, context: int | None = None
 ) -> list[LanguageDiff]:
-    """Per-language changes from `old` (None: nothing) to `new` (an edition, or a document's working copy)."""
+    """Per-language changes from `old` (None: nothing) to `new` (an edition, or a document's working copy).
+
+    `context`: keep that many unchanged lines around each change (None: the whole text).
+    """
     if isinstance(new, PolicyDocument):
         new_texts = {text.language: {"title": text.title, "body": text.body} for text in new.texts.all()}
         prevailing = new.prevailing_language
@@ -135,7 +138,7 @@ def policy_version_diff(
                 language=language,
                 old_title=before.get("title", ""),
                 new_title=after.get("title", ""),
-                blocks=text_diff(before.get("body", ""), after.get("body", "")),
+                blocks=text_diff(before.get("body", ""), after.get("body", ""), context),
             )
         )
     return diffs

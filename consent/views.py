@@ -25,6 +25,7 @@ from consent.selectors import (
 )
 
 PAGE_MAX_AGE = 300
+DIFF_CONTEXT_LINES = 3
 
 # Page wording in the languages we ship it in; other languages fall back to English.
 PAGE_STRINGS: dict[str, dict[str, str]] = {
@@ -48,8 +49,7 @@ PAGE_STRINGS: dict[str, dict[str, str]] = {
         "prevails": "If the language versions differ, the {language} text prevails.",
         "summary": "Summary of changes",
         "no_changes": "This language has no changes.",
-        "added": "Added",
-        "removed": "Removed",
+        "unchanged_lines": "unchanged lines",
     },
     "ru": {
         "effective": "Действует с",
@@ -71,8 +71,7 @@ PAGE_STRINGS: dict[str, dict[str, str]] = {
         "prevails": "При расхождении языковых версий преимущественную силу имеет текст на языке: {language}.",
         "summary": "Краткое описание изменений",
         "no_changes": "В этом языке изменений нет.",
-        "added": "Добавлено",
-        "removed": "Удалено",
+        "unchanged_lines": "строк без изменений",
     },
 }
 
@@ -212,7 +211,7 @@ def policy_diff_page(request: HttpRequest, site_key: str, slug: str, a: int, b: 
     etag = etag_for("diff", old.content_sha256, new.content_sha256, language)
     if cached := not_modified_or_none(request, etag):
         return cached
-    diffs = policy_version_diff(old=old, new=new)
+    diffs = policy_version_diff(old=old, new=new, context=DIFF_CONTEXT_LINES)
     diffs.sort(key=lambda diff: diff.language != language)  # the reader's language first
     response: HttpResponse = render(
         request,

@@ -298,3 +298,14 @@ def test_the_reask_interval_of_the_jurisdiction_ends_a_decision(site):
         ("reask_interval",),
         T0 + timedelta(days=183),
     )
+
+
+def test_long_unchanged_runs_are_folded_around_the_changes():
+    from consent.policy_text import text_diff
+
+    old = "\n".join(f"line {n}" for n in range(20))
+    new = old.replace("line 10", "line ten")
+    blocks = text_diff(old, new, context=2)
+    assert [block.op for block in blocks] == ["skip", "equal", "replace", "equal", "skip"]
+    assert blocks[0].old == "8" and blocks[1].old == "line 8\nline 9"
+    assert [block.op for block in text_diff(old, new)] == ["equal", "replace", "equal"]

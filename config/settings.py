@@ -54,14 +54,18 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Session, locale, CSRF, auth and messages stay out of PUBLIC_PATH_PREFIXES (config/middleware.py).
+    "config.middleware.PublicSessionMiddleware",
+    "config.middleware.PublicLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.PublicCsrfViewMiddleware",
+    "config.middleware.PublicAuthenticationMiddleware",
+    "config.middleware.PublicMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Anonymous, cookie-less, cross-origin endpoints: no session, CSRF, auth or locale there.
+PUBLIC_PATH_PREFIXES = ("/api/public/", "/c/")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -196,6 +200,19 @@ GEO_COUNTRY_HEADER = env.str("GEO_COUNTRY_HEADER", default="CF-IPCountry")
 GEO_REGION_HEADER = env.str("GEO_REGION_HEADER", default="CF-Region-Code")
 GEO_TRUSTED_PROXY_COUNT = env.int("GEO_TRUSTED_PROXY_COUNT", default=0)
 GEOIP_DATABASE_PATH = env.str("GEOIP_DATABASE_PATH", default="")
+
+# --- Consent ledger -------------------------------------------------------------------------
+# Ed25519 seed (32 bytes, base64) that signs ledger checkpoints. `make run` generates one
+# into var/; tests use a fixed one. Keep it secret and stable: verifiers pin its public key.
+LEDGER_SIGNING_KEY = env.str(
+    "LEDGER_SIGNING_KEY",
+    default="Y29uc2VudHJ5LXRlc3Qtc2lnbmluZy1rZXktMzJieXQ=" if TESTING else "",
+)
+# Requests per window on the consent write path, per client address and per site.
+CONSENT_RATE_PER_IP = env.str("CONSENT_RATE_PER_IP", default="60/min")
+CONSENT_RATE_PER_SITE = env.str("CONSENT_RATE_PER_SITE", default="20000/min")
+# Largest consent body accepted, in bytes (a real choice is well under 2 KB).
+CONSENT_MAX_BODY_BYTES = env.int("CONSENT_MAX_BODY_BYTES", default=8192)
 
 # --- APIs ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,11 +1,17 @@
-"""JSON endpoints: the public jurisdiction rules and the management API for sites."""
+"""JSON endpoints: jurisdictions, policies, the consent ledger, and the management API for sites."""
 
+import json
+import logging
+import re
 from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.http import Http404
+from django.core.cache import cache
+from django.db import DatabaseError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -13,21 +19,43 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from consent.geo import jurisdiction_resolve
+from config.exceptions import json_error
+from consent.geo import client_ip, jurisdiction_resolve
 from consent.http import cache_public, cors_allow_site_origin, etag_for, not_modified_or_none
-from consent.jurisdictions import RULES_VERSION, rules_table_as_dict, ruleset_as_dict, ruleset_for_location
-from consent.models import PolicyDocument, PolicyVersion, Site
+from consent.jurisdictions import (
+    RULES_VERSION,
+    RULESETS,
+    RuleSet,
+    rules_table_as_dict,
+    ruleset_as_dict,
+    ruleset_for_location,
+    ruleset_with_overrides,
+)
+from consent.ledger import checkpoint_note, leaf_data, signing_key
+from consent.models import Checkpoint, ConsentRecord, PolicyDocument, PolicyVersion, Site
+from consent.ratelimit import rate_limit_exceeded
 from consent.selectors import (
+    SiteSnapshot,
+    checkpoint_consistency_proof,
+    checkpoint_list,
+    consent_current,
+    consent_freshness,
     policy_document_get,
     policy_document_list,
     policy_timeline,
     policy_version_diff,
     policy_version_get,
     purpose_list,
+    receipt_get,
     site_get_by_key,
     site_list_for_user,
     site_role_for_user,
+    site_snapshot,
 )
+from consent.services import consent_record_create
+from consent.validation import VISITOR_ID, InputError, consent_input_parse
+
+logger = logging.getLogger(__name__)
 
 
 class PublicRateThrottle(SimpleRateThrottle):
@@ -329,3 +357,312 @@ class PolicyDiffApi(PublicApiView):
         return _cached_json(
             request, data, etag_for("api-diff", old.content_sha256, new.content_sha256), max_age=86400
         )
+
+
+# --- The consent ledger: the write path (a plain view: it is the hottest path we have) --------
+
+
+def _preflight_or_origin_error(request: HttpRequest, snapshot: SiteSnapshot) -> HttpResponse | None:
+    origin = request.headers.get("Origin", "")
+    if not origin:
+        return json_error(
+            403, "origin_required", "Consents are accepted only from the site's own pages (no Origin)."
+        )
+    if origin.lower() not in snapshot.origins:
+        return json_error(403, "origin_not_allowed", f"{origin} is not a registered origin of this site.")
+    return None
+
+
+def _cors(response: HttpResponse, origin: str) -> HttpResponse:
+    response["Access-Control-Allow-Origin"] = origin
+    response["Vary"] = "Origin"
+    return response
+
+
+@csrf_exempt
+def consent_create(request: HttpRequest, site_key: str) -> HttpResponse:
+    """POST a decision: 201 with a receipt, or a 4xx saying what was wrong; never a half-written row.
+
+    A database fault answers 503 with Retry-After: the banner keeps the choice and retries.
+    """
+    try:
+        snapshot = site_snapshot(key=site_key)
+    except DatabaseError:
+        logger.exception("consent write: site lookup failed")
+        return _unavailable()
+    if snapshot is None:
+        return json_error(404, "not_found", "No site with this key.")
+    refused = _preflight_or_origin_error(request, snapshot)
+    if refused is not None:
+        return refused
+    origin = request.headers["Origin"]
+    if request.method == "OPTIONS":
+        response = HttpResponse(status=204)
+        response["Access-Control-Allow-Methods"] = "POST"
+        response["Access-Control-Allow-Headers"] = "Content-Type, Idempotency-Key"
+        response["Access-Control-Max-Age"] = "600"
+        return _cors(response, origin)
+    if request.method != "POST":
+        return _cors(json_error(405, "method_not_allowed", "Use POST."), origin)
+
+    ip = client_ip(request)
+    for key, rate in (
+        (f"ip:{ip}", settings.CONSENT_RATE_PER_IP),
+        (f"site:{snapshot.site.pk}", settings.CONSENT_RATE_PER_SITE),
+    ):
+        retry_after = rate_limit_exceeded(f"consent:{key}", rate)
+        if retry_after is not None:
+            response = json_error(
+                429, "throttled", "Too many consents; try again shortly. Nothing was recorded."
+            )
+            response["Retry-After"] = str(retry_after)
+            return _cors(response, origin)
+    if request.content_type != "application/json":
+        return _cors(
+            json_error(415, "unsupported_media_type", "Send the consent as application/json."), origin
+        )
+    length = int(request.headers.get("Content-Length") or 0)
+    if length > settings.CONSENT_MAX_BODY_BYTES or len(request.body) > settings.CONSENT_MAX_BODY_BYTES:
+        return _cors(
+            json_error(413, "too_large", f"The body is larger than {settings.CONSENT_MAX_BODY_BYTES} bytes."),
+            origin,
+        )
+    try:
+        payload = json.loads(request.body)
+        data = consent_input_parse(
+            payload,
+            snapshot,
+            gpc_header=request.headers.get("Sec-GPC") == "1",
+            idempotency_header=request.headers.get("Idempotency-Key"),
+        )
+    except ValueError:
+        return _cors(json_error(400, "parse_error", "The body is not valid JSON."), origin)
+    except InputError as error:
+        return _cors(json_error(error.status, error.code, error.message, error.fields), origin)
+
+    idempotency_cache_key = None
+    if data.idempotency_key:
+        idempotency_cache_key = f"consentry:idem:{snapshot.site.pk}:{data.idempotency_key}"
+        # cache.add is atomic: of two identical requests racing, exactly one gets through.
+        # The database is asked too (one indexed read): a cache may be per process, or lose keys.
+        earlier = (
+            None
+            if cache.add(idempotency_cache_key, "", timeout=IDEMPOTENCY_SECONDS)
+            else cache.get(idempotency_cache_key)
+        )
+        if earlier is None:
+            try:
+                earlier = (
+                    ConsentRecord.objects.filter(site=snapshot.site, idempotency_key=data.idempotency_key)
+                    .values_list("receipt_id", flat=True)
+                    .first()
+                )
+            except DatabaseError:
+                logger.exception("consent write: idempotency check failed")
+                cache.delete(idempotency_cache_key)
+                return _cors(_unavailable(), origin)
+        if earlier is not None:
+            return _cors(
+                json_error(
+                    409, "duplicate", f"This choice was already recorded (receipt {earlier or 'pending'})."
+                ),
+                origin,
+            )
+
+    resolution = jurisdiction_resolve(
+        request=request,
+        default_code=snapshot.site.default_jurisdiction,
+        overrides=snapshot.site.jurisdiction_overrides,
+    )
+    try:
+        record = consent_record_create(
+            snapshot=snapshot,
+            data=data,
+            resolution=resolution,
+            ip=ip,
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+    except DatabaseError:
+        logger.exception("consent write failed for site %s", snapshot.site.key)
+        if idempotency_cache_key:
+            cache.delete(idempotency_cache_key)  # the retry must be able to go through
+        response = json_error(
+            503, "unavailable", "The consent could not be stored right now; keep it and retry."
+        )
+        response["Retry-After"] = "5"
+        return _cors(response, origin)
+    if idempotency_cache_key:
+        cache.set(idempotency_cache_key, record.receipt_id, timeout=IDEMPOTENCY_SECONDS)
+
+    freshness = consent_freshness(
+        site=snapshot.site,
+        ruleset=resolution.ruleset,
+        decided_at=record.created_at,
+        purposes_granted=record.purposes_granted,
+        at=record.created_at,
+    )
+    body = {
+        "receipt_id": record.receipt_id,
+        "recorded_at": record.created_at.isoformat(),
+        "leaf_sha256": record.leaf_sha256,
+        "receipt_url": f"/api/public/v1/receipts/{record.receipt_id}",
+        "state": {
+            "action": record.action,
+            "granted": record.purposes_granted,
+            "denied": record.purposes_denied,
+            "jurisdiction": record.jurisdiction,
+            "gpc": record.gpc,
+            "expires_at": freshness.expires_at.isoformat() if freshness.expires_at else None,
+        },
+    }
+    return _cors(JsonResponse(body, status=201), origin)
+
+
+IDEMPOTENCY_SECONDS = 24 * 3600
+
+
+def _unavailable() -> HttpResponse:
+    response = json_error(503, "unavailable", "The consent could not be stored right now; keep it and retry.")
+    response["Retry-After"] = "5"
+    return response
+
+
+RECEIPT_ID = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
+
+
+def _ruleset_for(code: str, site: Site) -> RuleSet:
+    """The rules a record was made under, with the site's current overrides (if still valid)."""
+    base = RULESETS.get(code, RULESETS["DEFAULT"])
+    try:
+        return ruleset_with_overrides(base, site.jurisdiction_overrides.get(code, {}))
+    except ValueError:
+        return base
+
+
+class ReceiptApi(PublicApiView):
+    """A record as proof: its canonical content (no personal data), its leaf hash, and once
+    sealed, its inclusion proof against the newest signed checkpoint."""
+
+    def get(self, request: Request, receipt_id: str) -> Response:
+        receipt = receipt_get(receipt_id=receipt_id) if RECEIPT_ID.match(receipt_id) else None
+        if receipt is None:
+            raise Http404
+        record = receipt.record
+        checkpoint = receipt.checkpoint
+        key = signing_key()
+        data = {
+            "receipt_id": record.receipt_id,
+            "record": leaf_data(record, receipt.site_key),
+            "leaf_sha256": record.leaf_sha256,
+            "redacted": record.is_redacted,
+            "status": "sealed" if checkpoint else "pending",
+            "leaf_index": receipt.leaf_index,
+            "inclusion_proof": list(receipt.inclusion_proof),
+            "checkpoint": _checkpoint_data(checkpoint, receipt.site_key) if checkpoint else None,
+            "public_key": key.public_base64,
+            "how_to_verify": (
+                "leaf = SHA-256(0x00 || canonical JSON of `record`); check `inclusion_proof` for "
+                "`leaf_index` against checkpoint.root_hash (RFC 9162 2.1.3.2); check "
+                "checkpoint.signature (Ed25519) over checkpoint.note with public_key."
+            ),
+        }
+        response = Response(data)
+        response["Cache-Control"] = "no-store"
+        response["Access-Control-Allow-Origin"] = "*"
+        return response
+
+
+def _checkpoint_data(checkpoint: Checkpoint, site_key: str) -> dict[str, Any]:
+    return {
+        "tree_size": checkpoint.tree_size,
+        "root_hash": checkpoint.root_hash,
+        "created_at": checkpoint.created_at.isoformat(),
+        "key_id": checkpoint.key_id,
+        "signature": checkpoint.signature,
+        "note": checkpoint_note(
+            site_key=site_key,
+            tree_size=checkpoint.tree_size,
+            root_hex=checkpoint.root_hash,
+            created_at=checkpoint.created_at,
+        ).decode(),
+    }
+
+
+class CheckpointListApi(PublicApiView):
+    """A site's signed checkpoints, newest first, each with a consistency proof from the one before."""
+
+    class InputSerializer(serializers.Serializer):
+        limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
+        before = serializers.IntegerField(min_value=1, required=False)
+
+    def get(self, request: Request, site_key: str) -> Response:
+        site = site_get_by_key(key=site_key)
+        if site is None:
+            raise Http404
+        query = self.InputSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        checkpoints = checkpoint_list(
+            site=site, limit=query.validated_data["limit"] + 1, before_size=query.validated_data.get("before")
+        )
+        items = []
+        for newer, older in zip(checkpoints, [*checkpoints[1:], None], strict=True):
+            if len(items) == query.validated_data["limit"]:
+                break
+            item = _checkpoint_data(newer, site.key)
+            if older is not None:
+                item["consistency_from"] = older.tree_size
+                item["consistency_proof"] = checkpoint_consistency_proof(
+                    site=site, old_size=older.tree_size, new_size=newer.tree_size
+                )
+            items.append(item)
+        key = signing_key()
+        response = Response(
+            {"site": site.key, "public_key": key.public_base64, "key_id": key.key_id, "checkpoints": items}
+        )
+        response["Access-Control-Allow-Origin"] = "*"
+        response["Cache-Control"] = "public, max-age=60"
+        return response
+
+
+class ConsentCurrentApi(PublicApiView):
+    """A visitor's newest decision and whether it still holds (the visitor id is the secret)."""
+
+    def get(self, request: Request, site_key: str) -> Response:
+        site = site_get_by_key(key=site_key)
+        visitor_id = request.query_params.get("visitor_id", "")
+        if site is None:
+            raise Http404
+        if not VISITOR_ID.match(visitor_id):
+            raise serializers.ValidationError(
+                {"visitor_id": ["Give the visitor id: 16 to 64 letters, digits, '-' or '_'."]}
+            )
+        record = consent_current(site=site, visitor_id=visitor_id)
+        if record is None:
+            raise Http404
+        resolution = jurisdiction_resolve(
+            request=request, default_code=site.default_jurisdiction, overrides=site.jurisdiction_overrides
+        )
+        ruleset = _ruleset_for(record.jurisdiction, site)
+        freshness = consent_freshness(
+            site=site,
+            ruleset=ruleset,
+            decided_at=record.created_at,
+            purposes_granted=record.purposes_granted,
+            at=timezone.now(),
+        )
+        response = Response(
+            {
+                "receipt_id": record.receipt_id,
+                "decided_at": record.created_at.isoformat(),
+                "action": record.action,
+                "granted": record.purposes_granted,
+                "denied": record.purposes_denied,
+                "jurisdiction": record.jurisdiction,
+                "holds": freshness.holds and record.jurisdiction == resolution.ruleset.code,
+                "reasons": list(freshness.reasons)
+                + ([] if record.jurisdiction == resolution.ruleset.code else ["jurisdiction_changed"]),
+                "expires_at": freshness.expires_at.isoformat() if freshness.expires_at else None,
+            }
+        )
+        response["Cache-Control"] = "private, no-store"
+        return cors_allow_site_origin(request=request, response=response, site=site)  # type: ignore[return-value]

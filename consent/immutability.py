@@ -4,7 +4,8 @@ Three levels, so a bug or a console session cannot rewrite history:
 1. the model refuses save() on an existing row and delete(), and its manager's
    update()/delete() raise;
 2. database triggers (SQLite and PostgreSQL) refuse UPDATE and DELETE on the table, except
-   an UPDATE that touches only the columns a table explicitly allows (ledger redaction);
+   an UPDATE that only clears (sets to NULL) the columns a table names as erasable (ledger
+   redaction), and, for tables that allow it, a DELETE inside `purge_allowed()` (retention);
 3. the admin and the APIs are read-only for these rows.
 
 Triggers are created by each table's migration and re-ensured after every `migrate`
@@ -12,7 +13,8 @@ Triggers are created by each table's migration and re-ensured after every `migra
 triggers.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from django.apps import apps
@@ -37,8 +39,10 @@ class ImmutableQuerySet(models.QuerySet):
 class ImmutableModel(models.Model):
     """Abstract base: rows are written once and never changed through the ORM."""
 
-    # Columns a trigger lets an UPDATE change (e.g. redaction of personal data); empty: none.
+    # Columns an UPDATE may clear to NULL (redaction of personal data); empty: none.
     mutable_columns: ClassVar[Sequence[str]] = ()
+    # Whether retention may delete rows (inside purge_allowed()); history tables say no.
+    purgeable: ClassVar[bool] = False
 
     objects = ImmutableQuerySet.as_manager()
 
@@ -63,11 +67,14 @@ def _quote(connection: BaseDatabaseWrapper, name: str) -> str:
     return connection.ops.quote_name(name)
 
 
+PURGE_SETTING = "consentry.purge"
+
+
 def triggers_install(
-    connection: BaseDatabaseWrapper, table: str, mutable_columns: Iterable[str] = ()
+    connection: BaseDatabaseWrapper, table: str, mutable_columns: Iterable[str] = (), purgeable: bool = False
 ) -> None:
     """Create (or re-create) the triggers that keep `table` append-only. Idempotent."""
-    mutable = set(mutable_columns)
+    mutable = sorted(set(mutable_columns))
     guarded = [column for column in _columns(connection, table) if column not in mutable]
     quoted_table = _quote(connection, table)
     message = f"{table} is append-only"
@@ -75,25 +82,35 @@ def triggers_install(
         if connection.vendor == "sqlite":
             cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_no_update"')
             cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_no_delete"')
-            changed = " OR ".join(
-                f"NEW.{_quote(connection, c)} IS NOT OLD.{_quote(connection, c)}" for c in guarded
-            )
+            q = {column: _quote(connection, column) for column in guarded + mutable}
+            forbidden = [f"NEW.{q[c]} IS NOT OLD.{q[c]}" for c in guarded]
+            forbidden += [f"(NEW.{q[c]} IS NOT NULL AND NEW.{q[c]} IS NOT OLD.{q[c]})" for c in mutable]
             cursor.execute(
                 f'CREATE TRIGGER "{table}_no_update" BEFORE UPDATE ON {quoted_table} '
-                f"FOR EACH ROW WHEN {changed} BEGIN SELECT RAISE(ABORT, '{message}'); END"
+                f"FOR EACH ROW WHEN {' OR '.join(forbidden)} BEGIN SELECT RAISE(ABORT, '{message}'); END"
             )
+            # SQLite has no session settings: purge_allowed() drops this trigger inside its transaction.
             cursor.execute(
                 f'CREATE TRIGGER "{table}_no_delete" BEFORE DELETE ON {quoted_table} '
                 f"FOR EACH ROW BEGIN SELECT RAISE(ABORT, '{message}'); END"
             )
         elif connection.vendor == "postgresql":
-            allowed = "ARRAY[" + ", ".join(f"'{column}'" for column in sorted(mutable)) + "]::text[]"
+            allowed = "ARRAY[" + ", ".join(f"'{column}'" for column in mutable) + "]::text[]"
+            only_cleared = "".join(
+                f" AND (to_jsonb(NEW) -> '{c}' = 'null'::jsonb"
+                f" OR to_jsonb(NEW) -> '{c}' = to_jsonb(OLD) -> '{c}')"
+                for c in mutable
+            )
+            purge_on = f"current_setting('{PURGE_SETTING}', true) = 'on'"
+            purge = f"IF TG_OP = 'DELETE' AND {purge_on} THEN RETURN OLD; END IF;" if purgeable else ""
             cursor.execute(
                 f"""
                 CREATE OR REPLACE FUNCTION "{table}_append_only"() RETURNS trigger AS $$
                 BEGIN
+                    {purge}
                     IF TG_OP = 'UPDATE'
-                       AND (to_jsonb(NEW) - {allowed}) IS NOT DISTINCT FROM (to_jsonb(OLD) - {allowed}) THEN
+                       AND (to_jsonb(NEW) - {allowed}) IS NOT DISTINCT FROM (to_jsonb(OLD) - {allowed})
+                       {only_cleared} THEN
                         RETURN NEW;
                     END IF;
                     RAISE EXCEPTION '{message}' USING ERRCODE = 'restrict_violation';
@@ -114,6 +131,33 @@ def triggers_install(
             )
         else:
             raise NotImplementedError(f"No append-only triggers for the {connection.vendor} backend.")
+
+
+@contextmanager
+def purge_allowed(connection: BaseDatabaseWrapper, model: type["ImmutableModel"]) -> Iterator[None]:
+    """Let retention delete rows of a purgeable table for the current transaction only."""
+    if not model.purgeable:
+        raise ImmutableRowError(f"{model.__name__} rows are never purged.")
+    if not connection.in_atomic_block:
+        raise RuntimeError("purge_allowed() must run inside transaction.atomic().")
+    table = model._meta.db_table
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config(%s, 'on', true)", [PURGE_SETTING]
+            )  # true: this transaction only
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config(%s, 'off', true)", [PURGE_SETTING])
+    else:
+        # DDL is transactional in SQLite and the IMMEDIATE transaction holds the write lock,
+        # so no other writer ever sees the table without its trigger.
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_no_delete"')
+        yield
+        triggers_install(connection, table, model.mutable_columns, model.purgeable)
 
 
 def triggers_remove(connection: BaseDatabaseWrapper, table: str) -> None:
@@ -156,16 +200,18 @@ def triggers_ensure_all(using: str = "default", **kwargs: Any) -> None:
     for model in immutable_models():
         table = model._meta.db_table
         if table in existing:
-            triggers_install(connection, table, model.mutable_columns)
+            triggers_install(connection, table, model.mutable_columns, model.purgeable)
 
 
-def triggers_migration(model_name: str, app_label: str, mutable_columns: Sequence[str] = ()) -> Any:
+def triggers_migration(
+    model_name: str, app_label: str, mutable_columns: Sequence[str] = (), purgeable: bool = False
+) -> Any:
     """A reversible migration operation that installs a table's triggers."""
     from django.db import migrations
 
     def forwards(migration_apps: Any, schema_editor: Any) -> None:
         table = migration_apps.get_model(app_label, model_name)._meta.db_table
-        triggers_install(schema_editor.connection, table, mutable_columns)
+        triggers_install(schema_editor.connection, table, mutable_columns, purgeable)
 
     def backwards(migration_apps: Any, schema_editor: Any) -> None:
         table = migration_apps.get_model(app_label, model_name)._meta.db_table

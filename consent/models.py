@@ -67,6 +67,14 @@ class DataResidency(models.TextChoices):
     US = "us", "United States"
 
 
+class IpStorage(models.TextChoices):
+    """How much of a visitor's IP address a consent record keeps (personal data, GDPR Art. 5(1)(c))."""
+
+    TRUNCATED = "truncated", "Truncated (IPv4 /24, IPv6 /48)"
+    FULL = "full", "Full address"
+    NONE = "none", "Not stored"
+
+
 class Site(models.Model):
     """A customer website: the tenant every other row a site owner sees hangs off."""
 
@@ -109,6 +117,15 @@ class Site(models.Model):
             "How long consent records are kept. At least 13 months, so every consent still in use "
             "can be proven; 3 years by default."
         ),
+    )
+    ip_storage = models.CharField(
+        max_length=16,
+        choices=IpStorage.choices,
+        default=IpStorage.TRUNCATED,
+        help_text="What consent records keep of the visitor's IP address.",
+    )
+    store_user_agent = models.BooleanField(
+        default=True, help_text="Keep the browser's user agent in consent records (helps prove the device)."
     )
     notice_period_days = models.PositiveSmallIntegerField(
         default=30,
@@ -432,3 +449,131 @@ class PolicyVersion(Edition):
         return [self.prevailing_language] + sorted(
             code for code in self.texts if code != self.prevailing_language
         )
+
+
+class ConsentAction(models.TextChoices):
+    """What the visitor (or their browser's signal) decided. Values are stored in the ledger: API."""
+
+    ACCEPT_ALL = "accept_all", "Accept all"
+    REJECT_ALL = "reject_all", "Reject all"
+    CUSTOM = "custom", "Custom choice"
+    WITHDRAW = "withdraw", "Withdraw consent"
+    GPC_OPT_OUT = "gpc_opt_out", "Global Privacy Control opt-out"
+    DO_NOT_SELL_OPT_OUT = "do_not_sell_opt_out", "Do Not Sell or Share opt-out"
+
+
+class UiLayer(models.TextChoices):
+    """Where the decision was taken."""
+
+    FIRST_LAYER = "first_layer", "Banner (first layer)"
+    SECOND_LAYER = "second_layer", "Preferences (second layer)"
+    OPT_OUT_LINK = "opt_out_link", "Do Not Sell or Share page"
+    SIGNAL = "signal", "Browser signal, no interaction"
+    API = "api", "Site's own interface through the JavaScript API"
+
+
+class ConsentRecord(ImmutableModel):
+    """One decision of one visitor on one site, exactly as it was shown and taken. Append-only.
+
+    The purposes are copied by value and `versions` pins the editions the visitor was
+    shown (number and content hash of each), so the record proves what was agreed even
+    if everything else changes; editions themselves can never be deleted.
+
+    Personal data (visitor id, IP, user agent) is kept beside a salted commitment
+    (`personal_sha256`); the leaf hash covers the commitment, not the values. Redaction
+    clears the values and the salt, the only change the database allows, and every proof
+    still verifies. Rows are never updated otherwise, and deleted only by retention.
+    """
+
+    mutable_columns = ("visitor_id", "ip_address", "user_agent", "personal_salt")
+    purgeable = True
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="consent_records")
+    receipt_id = models.CharField(max_length=32, db_index=True)
+    created_at = models.DateTimeField(db_index=True)
+    action = models.CharField(max_length=32, choices=ConsentAction.choices)
+    ui_layer = models.CharField(max_length=32, choices=UiLayer.choices)
+    purposes_granted = models.JSONField()
+    purposes_denied = models.JSONField()
+    jurisdiction = models.CharField(max_length=16)
+    rules_version = models.CharField(max_length=32)
+    rules_sha256 = models.CharField(
+        max_length=64, help_text="Hash of the rules applied, site overrides included."
+    )
+    resolved_by = models.CharField(max_length=16)
+    country = models.CharField(max_length=2, blank=True)
+    region = models.CharField(max_length=8, blank=True)
+    language = models.CharField(max_length=8)
+    versions = models.JSONField(help_text="The editions shown: kind -> number and content hash.")
+    gpc = models.BooleanField()
+    dnt = models.BooleanField()
+    page_url = models.CharField(max_length=2048, blank=True)
+    idempotency_key = models.CharField(max_length=64, null=True)  # noqa: DJ001
+    # Personal data, erasable: cleared by redaction (NULL means "erased", distinct from ""),
+    # committed to by personal_sha256.
+    visitor_id = models.CharField(max_length=64, null=True)  # noqa: DJ001
+    ip_address = models.CharField(max_length=45, null=True)  # noqa: DJ001
+    user_agent = models.CharField(max_length=512, null=True)  # noqa: DJ001
+    personal_salt = models.CharField(max_length=32, null=True)  # noqa: DJ001
+    personal_sha256 = models.CharField(max_length=64)
+    leaf_sha256 = models.CharField(max_length=64, help_text="RFC 6962 leaf hash of the canonical record.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["site", "visitor_id", "-id"], name="consent_visitor_latest"),
+            models.Index(fields=["site", "idempotency_key"], name="consent_idempotency"),
+            models.Index(fields=["site", "created_at"], name="consent_site_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.receipt_id} {self.action} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_redacted(self) -> bool:
+        return self.personal_salt is None
+
+
+class MerkleNode(ImmutableModel):
+    """A perfect subtree of a site's Merkle log: level 0 is a leaf (one consent record).
+
+    Written by the sealing job as leaves are appended, never changed, and enough to compute
+    any root, inclusion proof or consistency proof in O(log n) lookups (see consent.merkle).
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    level = models.PositiveSmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    # For leaves: the record it commits to (not a foreign key: retention may delete the record,
+    # the log keeps its hash so every later proof still verifies).
+    record_id = models.BigIntegerField(null=True)
+    # For leaves: when the record was made, so verification can tell retention from deletion.
+    record_created_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "level", "index"], name="merkle_node_unique")]
+        indexes = [models.Index(fields=["record_id"], name="merkle_leaf_record")]
+
+    def __str__(self) -> str:
+        return f"{self.site_id}:{self.level}/{self.index}"
+
+
+class Checkpoint(ImmutableModel):
+    """A signed statement of a site's log: its size and root hash at a time (a signed tree head)."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="checkpoints")
+    tree_size = models.BigIntegerField()
+    root_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    key_id = models.CharField(max_length=16, help_text="First 8 bytes (hex) of SHA-256 of the public key.")
+    signature = models.CharField(
+        max_length=128, help_text="Ed25519 signature (base64) of the checkpoint note."
+    )
+
+    class Meta:
+        ordering = ["site", "-tree_size"]
+        constraints = [models.UniqueConstraint(fields=["site", "tree_size"], name="checkpoint_size_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.site_id} size {self.tree_size}"

@@ -1,16 +1,29 @@
 """Reads for sites and the roles users hold on them."""
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from consent.editions import edition_in_force, editions_upcoming
 from consent.jurisdictions import RuleSet
+from consent.merkle import (
+    MemoryNodeSource,
+    consistency_proof,
+    consistency_proof_verify,
+    inclusion_proof,
+    inclusion_proof_verify,
+)
+from consent.merkle import root as merkle_root
 from consent.models import (
     NECESSARY_PURPOSE_KEY,
+    Checkpoint,
+    ConsentRecord,
+    MerkleNode,
     PolicyDocument,
     PolicyVersion,
     Purpose,
@@ -197,3 +210,298 @@ def consent_freshness(
             if serves and needs_consent and touches:
                 reasons.append(f"policy_version:{version.document.slug}:v{version.number}")
     return ConsentFreshness(holds=not reasons, reasons=tuple(reasons), expires_at=expires_at)
+
+
+# --- The consent write path's view of a site -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SiteSnapshot:
+    """What validating a consent needs about a site, loaded in a handful of queries and cached.
+
+    `policies` maps document slug -> {number: content SHA-256}; `pins` the same for every
+    other registered edition kind. Changes in the admin are seen within SNAPSHOT_TTL_SECONDS.
+    """
+
+    site: Site
+    origins: frozenset[str]
+    purposes: tuple[str, ...]
+    sale_or_share_purposes: frozenset[str]
+    policies: Mapping[str, Mapping[int, str]]
+    pins: Mapping[str, Mapping[int, str]]
+
+
+SNAPSHOT_TTL_SECONDS = 5.0
+_snapshots: dict[str, tuple[float, SiteSnapshot | None]] = {}
+
+
+def site_snapshot(*, key: str) -> SiteSnapshot | None:
+    """The site with this public key as the write path sees it, or None; cached per process.
+
+    Per process on purpose: the write path then costs one INSERT and no reads, and a
+    few seconds of staleness after an admin edit cannot let a wrong version be pinned,
+    because editions, once published, never change.
+    """
+    now = time.monotonic()
+    cached = _snapshots.get(key)
+    if cached is not None and now - cached[0] < SNAPSHOT_TTL_SECONDS:
+        return cached[1]
+    snapshot = _site_snapshot_load(key)
+    _snapshots[key] = (now, snapshot)
+    return snapshot
+
+
+def site_snapshot_forget() -> None:
+    _snapshots.clear()
+
+
+def _site_snapshot_load(key: str) -> SiteSnapshot | None:
+    from consent.pins import pin_kinds
+
+    site = Site.objects.filter(key=key).first()
+    if site is None:
+        return None
+    purposes = list(
+        Purpose.objects.filter(site=site).order_by("position", "key").values_list("key", "is_sale_or_share")
+    )
+    policies: dict[str, dict[int, str]] = {}
+    for slug, number, sha in PolicyVersion.objects.filter(document__site=site).values_list(
+        "document__slug", "number", "content_sha256"
+    ):
+        policies.setdefault(slug, {})[number] = sha
+    return SiteSnapshot(
+        site=site,
+        origins=frozenset(site.origins.values_list("origin", flat=True)),
+        purposes=tuple(key for key, _ in purposes),
+        sale_or_share_purposes=frozenset(key for key, is_sale in purposes if is_sale),
+        policies=policies,
+        pins={kind: dict(resolver(site)) for kind, resolver in pin_kinds().items()},
+    )
+
+
+# --- The consent ledger ----------------------------------------------------------------------
+
+
+class DatabaseNodeSource:
+    """A site's stored Merkle nodes, fetched in one query per request (consent.merkle.NodeSource)."""
+
+    def __init__(self, site_id: int) -> None:
+        self.site_id = site_id
+
+    def nodes(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        if not keys:
+            return {}
+        by_level: dict[int, list[int]] = {}
+        for level, index in keys:
+            by_level.setdefault(level, []).append(index)
+        condition = Q()
+        for level, indexes in by_level.items():
+            condition |= Q(level=level, index__in=indexes)
+        rows = MerkleNode.objects.filter(condition, site_id=self.site_id).values_list(
+            "level", "index", "hash"
+        )
+        found = {(level, index): bytes.fromhex(digest) for level, index, digest in rows}
+        missing = [key for key in keys if key not in found]
+        if missing:
+            raise LookupError(f"Merkle nodes missing for site {self.site_id}: {missing[:5]}")
+        return found
+
+
+def consent_current(*, site: Site, visitor_id: str) -> ConsentRecord | None:
+    """The visitor's newest decision on the site (the ledger is append-only: newest wins)."""
+    return ConsentRecord.objects.filter(site=site, visitor_id=visitor_id).order_by("-id").first()
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A record as its receipt shows it, with its proof once sealed."""
+
+    record: ConsentRecord
+    site_key: str
+    leaf_index: int | None
+    checkpoint: Checkpoint | None
+    inclusion_proof: tuple[str, ...]
+
+
+def receipt_get(*, receipt_id: str) -> Receipt | None:
+    record = ConsentRecord.objects.select_related("site").filter(receipt_id=receipt_id).first()
+    if record is None:
+        return None
+    leaf = (
+        MerkleNode.objects.filter(site_id=record.site_id, level=0, record_id=record.pk)
+        .values_list("index", flat=True)
+        .first()
+    )
+    checkpoint = Checkpoint.objects.filter(site_id=record.site_id).order_by("-tree_size").first()
+    proof: tuple[str, ...] = ()
+    if leaf is not None and checkpoint is not None:
+        proof = tuple(
+            digest.hex()
+            for digest in inclusion_proof(
+                index=leaf, tree_size=checkpoint.tree_size, source=DatabaseNodeSource(record.site_id)
+            )
+        )
+    return Receipt(
+        record=record,
+        site_key=record.site.key,
+        leaf_index=leaf,
+        checkpoint=checkpoint if leaf is not None else None,
+        inclusion_proof=proof,
+    )
+
+
+def checkpoint_list(*, site: Site, limit: int = 100, before_size: int | None = None) -> list[Checkpoint]:
+    """Newest first."""
+    checkpoints = Checkpoint.objects.filter(site=site).order_by("-tree_size")
+    if before_size is not None:
+        checkpoints = checkpoints.filter(tree_size__lt=before_size)
+    return list(checkpoints[:limit])
+
+
+def checkpoint_consistency_proof(*, site: Site, old_size: int, new_size: int) -> list[str]:
+    return [
+        digest.hex()
+        for digest in consistency_proof(
+            old_size=old_size, new_size=new_size, source=DatabaseNodeSource(site.pk)
+        )
+    ]
+
+
+@dataclass
+class LedgerReport:
+    """What consent_verify found for one site: counts, and one line per problem."""
+
+    site_key: str
+    records: int = 0
+    sealed: int = 0
+    unsealed: int = 0
+    redacted: int = 0
+    purged: int = 0
+    checkpoints: int = 0
+    proofs: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def ledger_verify(*, site: Site) -> LedgerReport:
+    """Check every record, node, checkpoint and proof of the site's ledger from first principles.
+
+    Records: their fields must still hash to their stored leaf, their personal data (unless
+    redacted) to its commitment, and a sealed record to its leaf in the log. The log: every
+    stored node must equal the hash of its children recomputed from the leaves. Checkpoints:
+    roots recomputed, signatures checked, consistency proved between neighbours. Proofs:
+    every leaf's inclusion proof verified against the newest checkpoint. A sealed leaf whose
+    record is gone is fine only if retention could have removed it.
+    """
+    from consent.ledger import checkpoint_note, leaf_hash_hex, note_verify, personal_commitment, signing_key
+
+    report = LedgerReport(site_key=site.key)
+    leaves: dict[int, tuple[str, int | None, datetime | None]] = {}
+    stored_nodes: dict[tuple[int, int], str] = {}
+    for level, index, digest, record_id, record_created_at in MerkleNode.objects.filter(
+        site=site
+    ).values_list("level", "index", "hash", "record_id", "record_created_at"):
+        stored_nodes[(level, index)] = digest
+        if level == 0:
+            leaves[index] = (digest, record_id, record_created_at)
+    leaf_of_record = {record_id: (index, digest) for index, (digest, record_id, _) in leaves.items()}
+
+    seen_records = set()
+    for record in ConsentRecord.objects.filter(site=site).order_by("id").iterator(chunk_size=2000):
+        report.records += 1
+        seen_records.add(record.pk)
+        label = f"record {record.pk} (receipt {record.receipt_id})"
+        if leaf_hash_hex(record, site.key) != record.leaf_sha256:
+            report.problems.append(f"{label}: its fields no longer match its leaf hash: the row was altered")
+        if record.is_redacted:
+            report.redacted += 1
+        elif record.personal_sha256 != personal_commitment(
+            salt=record.personal_salt,
+            visitor_id=record.visitor_id,
+            ip_address=record.ip_address,
+            user_agent=record.user_agent,
+        ):
+            report.problems.append(
+                f"{label}: its personal data no longer matches its commitment: the row was altered"
+            )
+        if record.pk in leaf_of_record:
+            report.sealed += 1
+            index, digest = leaf_of_record[record.pk]
+            if digest != record.leaf_sha256:
+                report.problems.append(f"{label}: differs from leaf {index} sealed in the log")
+        else:
+            report.unsealed += 1
+
+    retention_cutoff = timezone.now() - timedelta(days=site.consent_retention_days)
+    for index, (_, record_id, record_created_at) in sorted(leaves.items()):
+        if record_id not in seen_records:
+            if record_created_at is not None and record_created_at < retention_cutoff:
+                report.purged += 1
+            else:
+                report.problems.append(
+                    f"leaf {index}: its record {record_id} is missing but not past retention: deleted"
+                )
+
+    size = len(leaves)
+    if sorted(leaves) != list(range(size)):
+        report.problems.append("the log's leaves are not numbered 0..n-1 without gaps")
+        return report
+    rebuilt = MemoryNodeSource.from_leaf_hashes([bytes.fromhex(leaves[i][0]) for i in range(size)])
+    expected = rebuilt.nodes(list(stored_nodes))
+    for key, digest in sorted(stored_nodes.items()):
+        if expected[key].hex() != digest:
+            report.problems.append(f"node level {key[0]} index {key[1]}: does not match the leaves below it")
+
+    checkpoints = list(Checkpoint.objects.filter(site=site).order_by("tree_size"))
+    report.checkpoints = len(checkpoints)
+    key = signing_key()
+    previous = None
+    for checkpoint in checkpoints:
+        label = f"checkpoint size {checkpoint.tree_size}"
+        if checkpoint.tree_size > size:
+            report.problems.append(f"{label}: larger than the log ({size} leaves)")
+            continue
+        recomputed = merkle_root(tree_size=checkpoint.tree_size, source=rebuilt).hex()
+        if recomputed != checkpoint.root_hash:
+            report.problems.append(f"{label}: its root does not match the log")
+        note = checkpoint_note(
+            site_key=site.key,
+            tree_size=checkpoint.tree_size,
+            root_hex=checkpoint.root_hash,
+            created_at=checkpoint.created_at,
+        )
+        if checkpoint.key_id != key.key_id:
+            report.problems.append(
+                f"{label}: signed with key {checkpoint.key_id}, not the configured key {key.key_id}"
+            )
+        elif not note_verify(note, checkpoint.signature, key.public_raw):
+            report.problems.append(f"{label}: bad signature")
+        if previous is not None:
+            proof = consistency_proof(
+                old_size=previous.tree_size, new_size=checkpoint.tree_size, source=rebuilt
+            )
+            if not consistency_proof_verify(
+                old_size=previous.tree_size,
+                new_size=checkpoint.tree_size,
+                old_root=bytes.fromhex(previous.root_hash),
+                new_root=bytes.fromhex(checkpoint.root_hash),
+                proof=proof,
+            ):
+                report.problems.append(f"{label}: not an append-only extension of size {previous.tree_size}")
+            report.proofs += 1
+        previous = checkpoint
+    if previous is not None:
+        latest_root = bytes.fromhex(previous.root_hash)
+        for index in range(previous.tree_size):
+            proof = inclusion_proof(index=index, tree_size=previous.tree_size, source=rebuilt)
+            if not inclusion_proof_verify(
+                leaf_hash=bytes.fromhex(leaves[index][0]),
+                index=index,
+                tree_size=previous.tree_size,
+                proof=proof,
+                root=latest_root,
+            ):
+                report.problems.append(
+                    f"leaf {index}: its inclusion proof does not verify against size {previous.tree_size}"
+                )
+            report.proofs += 1
+    return report

@@ -1,22 +1,40 @@
 """Writes with business rules for sites, memberships and purposes."""
 
 import re
+import secrets
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import cache
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Exists, Max, OuterRef, QuerySet
 from django.utils import timezone
 
 from consent.editions import canonical_json, edition_next_fields, sha256_hex, text_normalise
-from consent.jurisdictions import RULESETS
+from consent.geo import Resolution
+from consent.immutability import purge_allowed
+from consent.jurisdictions import RULESETS, RuleSet, ruleset_as_dict
+from consent.ledger import (
+    checkpoint_note,
+    ip_for_storage,
+    leaf_hash_hex,
+    note_sign,
+    personal_commitment,
+    salt_new,
+    signing_key,
+)
+from consent.merkle import append_leaves, frontier_read
 from consent.models import (
     NECESSARY_PURPOSE_KEY,
     AuditEntry,
     ChangeKind,
+    Checkpoint,
+    ConsentRecord,
     DocumentKind,
+    MerkleNode,
     PolicyDocument,
     PolicyText,
     PolicyVersion,
@@ -27,7 +45,10 @@ from consent.models import (
     SiteMembership,
     SiteOrigin,
 )
+from consent.partitions import partition_drop, partitions_list
 from consent.policy_text import markdown_render
+from consent.selectors import DatabaseNodeSource, SiteSnapshot
+from consent.validation import ConsentInput
 
 # Shipped wording for the one purpose every site has; site owners may edit it afterwards.
 NECESSARY_TEXTS: Mapping[str, tuple[str, str]] = {
@@ -346,3 +367,196 @@ def policy_version_publish(
         },
     )
     return version
+
+
+# --- The consent ledger ----------------------------------------------------------------------
+
+
+@cache
+def _rules_sha256(ruleset: RuleSet) -> str:
+    return sha256_hex(canonical_json(ruleset_as_dict(ruleset)))
+
+
+def consent_record_create(
+    *,
+    snapshot: SiteSnapshot,
+    data: ConsentInput,
+    resolution: Resolution,
+    ip: str,
+    user_agent: str,
+    now: datetime | None = None,
+) -> ConsentRecord:
+    """Append one decision to the ledger: one INSERT, no lock on anything shared.
+
+    The leaf hash is computed here, so the row is complete and provable the moment it
+    commits; the sealing job later only appends it to the site's Merkle log.
+    """
+    site = snapshot.site
+    salt = salt_new()
+    visitor_id = data.visitor_id
+    ip_address = ip_for_storage(ip, site.ip_storage)
+    stored_agent = user_agent[:512] if site.store_user_agent and user_agent else None
+    record = ConsentRecord(
+        site=site,
+        receipt_id=secrets.token_urlsafe(16),
+        created_at=now or timezone.now(),
+        action=data.action,
+        ui_layer=data.ui_layer,
+        purposes_granted=list(data.granted),
+        purposes_denied=list(data.denied),
+        jurisdiction=resolution.ruleset.code,
+        rules_version=resolution.ruleset.version,
+        rules_sha256=_rules_sha256(resolution.ruleset),
+        resolved_by=resolution.method,
+        country=resolution.country,
+        region=resolution.region,
+        language=data.language,
+        versions=data.versions,
+        gpc=data.gpc,
+        dnt=data.dnt,
+        page_url=data.page_url,
+        idempotency_key=data.idempotency_key,
+        visitor_id=visitor_id,
+        ip_address=ip_address,
+        user_agent=stored_agent,
+        personal_salt=salt,
+        personal_sha256=personal_commitment(
+            salt=salt, visitor_id=visitor_id, ip_address=ip_address, user_agent=stored_agent
+        ),
+    )
+    record.leaf_sha256 = leaf_hash_hex(record, site.key)
+    record.save(force_insert=True)
+    return record
+
+
+def ledger_seal(*, site: Site, batch_size: int = 5000, now: datetime | None = None) -> Checkpoint | None:
+    """Append the site's unsealed records to its Merkle log and sign a checkpoint; None if none.
+
+    One transaction per batch keeps the write lock short on SQLite. Only the sealer takes
+    the site's log lock; consent writes never wait for it (on PostgreSQL the lock is
+    FOR NO KEY UPDATE, which inserts referencing the site do not conflict with).
+    """
+    checkpoint = None
+    while True:
+        with transaction.atomic():
+            Site.objects.select_for_update(no_key=True).filter(pk=site.pk).values_list(
+                "pk", flat=True
+            ).first()
+            latest = Checkpoint.objects.filter(site=site).order_by("-tree_size").first()
+            tree_size = latest.tree_size if latest else 0
+            unsealed = ConsentRecord.objects.filter(site=site).filter(
+                ~Exists(MerkleNode.objects.filter(site=site, level=0, record_id=OuterRef("pk")))
+            )
+            if latest is not None:
+                # A record commits within moments of its created_at; an hour's margin finds
+                # late commits without rescanning the whole history each time.
+                unsealed = unsealed.filter(created_at__gte=latest.created_at - timedelta(hours=1))
+            rows = list(
+                unsealed.order_by("created_at", "id").values_list("id", "created_at", "leaf_sha256")[
+                    :batch_size
+                ]
+            )
+            if not rows:
+                break
+            frontier = frontier_read(tree_size=tree_size, source=DatabaseNodeSource(site.pk))
+            appended = append_leaves(
+                tree_size=tree_size, frontier=frontier, leaf_hashes=[bytes.fromhex(row[2]) for row in rows]
+            )
+            MerkleNode.objects.bulk_create(
+                [
+                    MerkleNode(
+                        site=site,
+                        level=node.level,
+                        index=node.index,
+                        hash=node.hash.hex(),
+                        record_id=rows[node.index - tree_size][0] if node.level == 0 else None,
+                        record_created_at=rows[node.index - tree_size][1] if node.level == 0 else None,
+                    )
+                    for node in appended.nodes
+                ],
+                batch_size=2000,
+            )
+            created_at = now or timezone.now()
+            root_hex = appended.root.hex()
+            note = checkpoint_note(
+                site_key=site.key, tree_size=appended.tree_size, root_hex=root_hex, created_at=created_at
+            )
+            checkpoint = Checkpoint.objects.create(
+                site=site,
+                tree_size=appended.tree_size,
+                root_hash=root_hex,
+                created_at=created_at,
+                key_id=signing_key().key_id,
+                signature=note_sign(note),
+            )
+        if len(rows) < batch_size:
+            break
+    return checkpoint
+
+
+def consent_visitor_redact(
+    *, site: Site, visitor_id: str, by: AbstractUser | None = None, ip: str | None = None, reason: str = ""
+) -> int:
+    """Erase one visitor's personal data from the site's ledger; return how many records changed.
+
+    The values and their salt are cleared; the salted commitment stays, so every leaf,
+    checkpoint and proof still verifies. This is the only change the database allows.
+    """
+    with transaction.atomic():
+        # A plain QuerySet on purpose: ImmutableQuerySet refuses update(), and this is the one
+        # update the ledger's triggers let through (clearing erasable columns to NULL).
+        count = (
+            QuerySet(ConsentRecord)
+            .filter(site=site, visitor_id=visitor_id)
+            .update(visitor_id=None, ip_address=None, user_agent=None, personal_salt=None)
+        )
+        audit_record(
+            site=site,
+            actor=by,
+            actor_ip=ip,
+            action="consent.redact",
+            target=f"{count} consent records",
+            # The audit log must not keep what was erased: only a hash that can confirm a request.
+            data={"visitor_sha256": sha256_hex(visitor_id.encode()), "records": count, "reason": reason},
+        )
+    return count
+
+
+def consent_retention_apply(*, now: datetime | None = None) -> dict[str, int]:
+    """Delete consent records past each site's retention, and drop whole months on PostgreSQL.
+
+    A month older than every site's retention is dropped as a partition (instant, no
+    row deletes); rows of sites with a shorter retention are deleted inside purge_allowed().
+    Merkle nodes stay: they hold no personal data and keep later proofs verifiable.
+    Every step leaves an audit entry. Returns records deleted per site key.
+    """
+    now = now or timezone.now()
+    deleted: dict[str, int] = {}
+    longest = Site.objects.aggregate(days=Max("consent_retention_days"))["days"]
+    if longest is not None and connection.vendor == "postgresql":
+        horizon = (now - timedelta(days=longest)).date()
+        for name, month in partitions_list():
+            next_month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+            if next_month <= horizon:
+                with transaction.atomic():
+                    partition_drop(name)
+                    audit_record(
+                        action="consent.retention.partition_drop", target=name, data={"month": str(month)}
+                    )
+    for site in Site.objects.all():
+        cutoff = now - timedelta(days=site.consent_retention_days)
+        with transaction.atomic(), purge_allowed(connection, ConsentRecord):
+            count, _ = QuerySet(ConsentRecord).filter(site=site, created_at__lt=cutoff).delete()
+            if count:
+                audit_record(
+                    site=site,
+                    action="consent.retention",
+                    target=f"{count} consent records before {cutoff:%Y-%m-%d}",
+                    data={
+                        "records": count,
+                        "cutoff": cutoff.isoformat(),
+                        "retention_days": site.consent_retention_days,
+                    },
+                )
+        deleted[site.key] = count
+    return deleted

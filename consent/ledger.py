@@ -1,0 +1,150 @@
+"""The consent ledger's cryptography: canonical records, commitments, leaf hashes, signatures.
+
+A record's leaf is the RFC 6962 leaf hash of its canonical JSON (consent.editions.canonical_json)
+with personal data replaced by a salted commitment, so redaction never changes a leaf.
+Checkpoints are signed with Ed25519 over a small text note (in the style of C2SP
+signed notes) that anyone can check with the public key from the checkpoints endpoint.
+"""
+
+import base64
+import binascii
+import hashlib
+import ipaddress
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from consent.editions import canonical_json
+from consent.merkle import leaf_hash
+from consent.models import ConsentRecord, IpStorage
+
+LEAF_FORMAT_VERSION = 1
+
+
+def personal_commitment(
+    *, salt: str, visitor_id: str | None, ip_address: str | None, user_agent: str | None
+) -> str:
+    """SHA-256 over the salt and the personal values: binds them without revealing them."""
+    payload = canonical_json({"ip": ip_address, "ua": user_agent, "visitor": visitor_id})
+    return hashlib.sha256(bytes.fromhex(salt) + payload).hexdigest()
+
+
+def salt_new() -> str:
+    return secrets.token_hex(16)
+
+
+def timestamp(value: datetime) -> str:
+    """The one textual form of a time in leaves and notes: UTC, microseconds, 'Z'."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def leaf_data(record: ConsentRecord, site_key: str) -> dict[str, Any]:
+    """Everything a record proves, in canonical form; personal data only as its commitment."""
+    return {
+        "v": LEAF_FORMAT_VERSION,
+        "site": site_key,
+        "receipt": record.receipt_id,
+        "at": timestamp(record.created_at),
+        "action": record.action,
+        "layer": record.ui_layer,
+        "granted": sorted(record.purposes_granted),
+        "denied": sorted(record.purposes_denied),
+        "jurisdiction": record.jurisdiction,
+        "rules_version": record.rules_version,
+        "rules_sha256": record.rules_sha256,
+        "resolved_by": record.resolved_by,
+        "country": record.country,
+        "region": record.region,
+        "language": record.language,
+        "versions": record.versions,
+        "gpc": record.gpc,
+        "dnt": record.dnt,
+        "page": record.page_url,
+        "personal": record.personal_sha256,
+    }
+
+
+def leaf_hash_hex(record: ConsentRecord, site_key: str) -> str:
+    return leaf_hash(canonical_json(leaf_data(record, site_key))).hex()
+
+
+def ip_for_storage(ip: str, mode: str) -> str | None:
+    """The part of the client address a site keeps: /24 (IPv4) or /48 (IPv6) by default."""
+    if not ip or mode == IpStorage.NONE:
+        return None
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    if mode == IpStorage.FULL:
+        return str(address)
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
+
+
+# --- Signing -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    private: Ed25519PrivateKey
+    public_raw: bytes
+
+    @property
+    def key_id(self) -> str:
+        return hashlib.sha256(self.public_raw).hexdigest()[:16]
+
+    @property
+    def public_base64(self) -> str:
+        return base64.b64encode(self.public_raw).decode()
+
+
+def signing_key_from_seed(seed_base64: str) -> SigningKey:
+    try:
+        seed = base64.b64decode(seed_base64, validate=True)
+    except binascii.Error as error:
+        raise ImproperlyConfigured("LEDGER_SIGNING_KEY is not valid base64.") from error
+    if len(seed) != 32:
+        raise ImproperlyConfigured("LEDGER_SIGNING_KEY must be 32 bytes (an Ed25519 seed), base64-encoded.")
+    private = Ed25519PrivateKey.from_private_bytes(seed)
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return SigningKey(
+        private=private, public_raw=private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    )
+
+
+@cache
+def _signing_key(seed_base64: str) -> SigningKey:
+    return signing_key_from_seed(seed_base64)
+
+
+def signing_key() -> SigningKey:
+    if not settings.LEDGER_SIGNING_KEY:
+        raise ImproperlyConfigured("LEDGER_SIGNING_KEY is not set: checkpoints cannot be signed.")
+    return _signing_key(settings.LEDGER_SIGNING_KEY)
+
+
+def checkpoint_note(*, site_key: str, tree_size: int, root_hex: str, created_at: datetime) -> bytes:
+    """The signed text: origin line, size, root (base64), time. One line each, LF-terminated."""
+    root_b64 = base64.b64encode(bytes.fromhex(root_hex)).decode()
+    return f"consentry/{site_key}\n{tree_size}\n{root_b64}\n{timestamp(created_at)}\n".encode()
+
+
+def note_sign(note: bytes) -> str:
+    return base64.b64encode(signing_key().private.sign(note)).decode()
+
+
+def note_verify(note: bytes, signature_base64: str, public_raw: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(public_raw).verify(base64.b64decode(signature_base64), note)
+    except (InvalidSignature, ValueError, binascii.Error):
+        return False
+    return True

@@ -1,0 +1,15 @@
+"""Delete consent records past each site's retention (whole months at once on PostgreSQL)."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from consent.services import consent_retention_apply
+
+
+class Command(BaseCommand):
+    help = "Apply each site's consent retention; every deletion leaves an audit entry."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        for key, count in sorted(consent_retention_apply().items()):
+            self.stdout.write(f"{key}: {count} record(s) past retention deleted")

@@ -1,0 +1,474 @@
+"""The consent ledger over HTTP: recording, bad input, receipts, proofs, tampering, erasure, retention."""
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from consent.editions import canonical_json
+from consent.immutability import ImmutableRowError, triggers_install, triggers_remove
+from consent.ledger import checkpoint_note, note_verify
+from consent.merkle import consistency_proof_verify, inclusion_proof_verify, leaf_hash
+from consent.models import AuditEntry, Checkpoint, ConsentRecord, MerkleNode, Role, SiteMembership
+from consent.selectors import ledger_verify
+from consent.services import (
+    policy_document_create,
+    policy_text_set,
+    policy_version_publish,
+    purpose_create,
+    site_create,
+)
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ORIGIN = "https://shop.example"
+VISITOR = "v-7f3a9c2e4b1d8a6f0c5e"
+
+
+@pytest.fixture
+def site():
+    site = site_create(
+        key="shop", name="Shop", languages=["en", "ru"], origins=[ORIGIN], default_jurisdiction="EU"
+    )
+    purpose_create(site=site, key="analytics", texts={"en": ("Analytics", "Counts visits.")})
+    purpose_create(site=site, key="marketing", texts={"en": ("Marketing", "Ads.")}, is_sale_or_share=True)
+    dpo = UserFactory(username="dora")
+    SiteMembership.objects.create(site=site, user=dpo, role=Role.DPO)
+    document = policy_document_create(site=site, kind="privacy_policy", languages=["en"])
+    policy_text_set(document=document, language="en", title="Privacy", body="We are careful.")
+    policy_version_publish(document=document, effective_at=timezone.now(), by=dpo)
+    return site
+
+
+def body(**changes):
+    data = {
+        "visitor_id": VISITOR,
+        "action": "custom",
+        "granted": ["analytics"],
+        "denied": ["marketing"],
+        "versions": {"policies": {"privacy-policy": 1}},
+        "language": "en",
+        "ui_layer": "second_layer",
+        "gpc": False,
+        "dnt": False,
+        "page_url": f"{ORIGIN}/cart?coupon=secret#top",
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not ...}
+
+
+def post(client, data, *, site_key="shop", origin=ORIGIN, **headers):
+    if origin:
+        headers["HTTP_ORIGIN"] = origin
+    headers.setdefault("REMOTE_ADDR", "203.0.113.77")
+    headers.setdefault("HTTP_USER_AGENT", "Mozilla/5.0 (Test)")
+    payload = data if isinstance(data, str | bytes) else json.dumps(data)
+    return client.post(
+        f"/api/public/v1/sites/{site_key}/consents",
+        payload,
+        content_type=headers.pop("content_type", "application/json"),
+        **headers,
+    )
+
+
+def test_a_choice_is_recorded_with_what_the_visitor_saw(client, site):
+    response = post(client, body(), HTTP_CF_IPCOUNTRY="DE")
+    assert response.status_code == 201, response.content
+    answer = response.json()
+    assert response["Access-Control-Allow-Origin"] == ORIGIN
+    assert "Access-Control-Allow-Credentials" not in response
+    assert not response.cookies
+    record = ConsentRecord.objects.get(receipt_id=answer["receipt_id"])
+    assert (record.action, record.purposes_granted, record.purposes_denied) == (
+        "custom",
+        ["analytics", "necessary"],
+        ["marketing"],
+    )
+    assert (record.jurisdiction, record.resolved_by, record.country) == ("EU", "header", "DE")
+    assert record.ip_address == "203.0.113.0"  # truncated to /24 by default
+    assert record.user_agent == "Mozilla/5.0 (Test)"
+    assert record.page_url == f"{ORIGIN}/cart"  # no query or fragment
+    policy = record.versions["policies"]["privacy-policy"]
+    assert policy["number"] == 1 and len(policy["sha256"]) == 64
+    assert answer["state"]["granted"] == ["analytics", "necessary"]
+    assert answer["state"]["expires_at"] is not None
+    assert answer["leaf_sha256"] == record.leaf_sha256
+
+
+def test_the_sec_gpc_header_counts_as_the_signal(client, site):
+    response = post(
+        client,
+        body(action="gpc_opt_out", granted=["analytics"], denied=["marketing"], ui_layer="signal"),
+        HTTP_SEC_GPC="1",
+    )
+    assert response.status_code == 201
+    assert ConsentRecord.objects.get().gpc is True
+
+
+def test_preflight_is_answered_for_registered_origins_only(client, site):
+    ok = client.options("/api/public/v1/sites/shop/consents", HTTP_ORIGIN=ORIGIN)
+    assert ok.status_code == 204
+    assert ok["Access-Control-Allow-Origin"] == ORIGIN
+    assert "Idempotency-Key" in ok["Access-Control-Allow-Headers"]
+    assert (
+        client.options("/api/public/v1/sites/shop/consents", HTTP_ORIGIN="https://evil.example").status_code
+        == 403
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "code", "field"),
+    [
+        ({"granted": ["analytics", "ghosts"]}, 400, "invalid", "granted"),
+        ({"granted": ["analytics"], "denied": []}, 400, "invalid", "granted"),  # marketing missing
+        ({"granted": ["analytics", "marketing"], "denied": ["necessary"]}, 400, "invalid", "granted"),
+        ({"action": "accept_all"}, 400, "invalid", "granted"),  # accept_all with a denial
+        ({"action": "reject_all"}, 400, "invalid", "granted"),  # reject_all with a grant
+        (
+            {"action": "do_not_sell_opt_out", "granted": ["analytics", "marketing"], "denied": []},
+            400,
+            "invalid",
+            "granted",
+        ),
+        ({"versions": {"policies": {"privacy-policy": 7}}}, 400, "invalid", "versions"),
+        ({"versions": {"policies": {"terms": 1}}}, 400, "invalid", "versions"),
+        (
+            {"versions": {"banner": 1, "policies": {}}} if False else {"versions": {"horoscope": 1}},
+            400,
+            "invalid",
+            "versions",
+        ),
+        ({"visitor_id": "short"}, 400, "invalid", "visitor_id"),
+        ({"visitor_id": "has spaces in it, sixteen+"}, 400, "invalid", "visitor_id"),
+        ({"action": "maybe"}, 400, "invalid", "action"),
+        ({"language": "de"}, 400, "invalid", "language"),
+        ({"ui_layer": "telepathy"}, 400, "invalid", "ui_layer"),
+        ({"page_url": "https://evil.example/page"}, 400, "invalid", "page_url"),
+        ({"gpc": "yes"}, 400, "invalid", "gpc"),
+        ({"surprise": 1}, 400, "invalid", "non_field_errors"),
+        ({"idempotency_key": "bad key!"}, 400, "invalid", "idempotency_key"),
+    ],
+)
+def test_bad_input_is_refused_and_nothing_is_written(client, site, change, status, code, field):
+    response = post(client, body(**change))
+    assert response.status_code == status, response.content
+    error = response.json()["error"]
+    assert error["code"] == code and field in error["fields"], error
+    assert not ConsentRecord.objects.exists()
+
+
+def test_a_version_of_another_site_is_refused(client, site):
+    other = site_create(key="other", name="Other", origins=[ORIGIN])
+    dpo = UserFactory(username="olga")
+    SiteMembership.objects.create(site=other, user=dpo, role=Role.DPO)
+    document = policy_document_create(site=other, kind="terms", languages=["en"])
+    policy_text_set(document=document, language="en", title="Terms", body="Be nice.")
+    policy_version_publish(document=document, effective_at=timezone.now(), by=dpo)
+    response = post(client, body(versions={"policies": {"terms": 1}}))
+    assert response.status_code == 400
+    assert "no such document on this site" in response.json()["error"]["fields"]["versions"][0]
+    assert not ConsentRecord.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "code"),
+    [
+        ({"site_key": "nope"}, 404, "not_found"),
+        ({"origin": None}, 403, "origin_required"),
+        ({"origin": "https://evil.example"}, 403, "origin_not_allowed"),
+        ({"content_type": "text/plain"}, 415, "unsupported_media_type"),
+    ],
+)
+def test_requests_from_the_wrong_place_or_in_the_wrong_form_are_refused(client, site, kwargs, status, code):
+    response = post(client, body(), **kwargs)
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+    assert not ConsentRecord.objects.exists()
+
+
+def test_malformed_json_and_oversized_bodies_are_refused(client, site, settings):
+    assert post(client, "{not json").json()["error"]["code"] == "parse_error"
+    assert post(client, "[1, 2]").status_code == 400
+    settings.CONSENT_MAX_BODY_BYTES = 300
+    oversized = post(client, body(page_url=f"{ORIGIN}/" + "a" * 400))
+    assert oversized.status_code == 413 and oversized.json()["error"]["code"] == "too_large"
+    assert not ConsentRecord.objects.exists()
+
+
+def test_a_replayed_idempotency_key_is_a_409_and_writes_nothing(client, site):
+    first = post(client, body(), HTTP_IDEMPOTENCY_KEY="choice-0001")
+    assert first.status_code == 201
+    again = post(client, body(), HTTP_IDEMPOTENCY_KEY="choice-0001")
+    assert again.status_code == 409
+    assert first.json()["receipt_id"] in again.json()["error"]["message"]
+    assert ConsentRecord.objects.count() == 1
+
+
+def test_a_replay_is_caught_by_the_database_when_the_cache_forgot(client, site):
+    from django.core.cache import cache
+
+    assert post(client, body(idempotency_key="choice-0002")).status_code == 201
+    cache.clear()
+    assert post(client, body(idempotency_key="choice-0002")).status_code == 409
+    assert ConsentRecord.objects.count() == 1
+
+
+def test_floods_from_one_address_are_rate_limited(client, site, settings):
+    settings.CONSENT_RATE_PER_IP = "3/min"
+    for _ in range(3):
+        assert post(client, body()).status_code == 201
+    limited = post(client, body())
+    assert limited.status_code == 429 and int(limited["Retry-After"]) > 0
+    assert post(client, body(), REMOTE_ADDR="198.51.100.9").status_code == 201
+    assert ConsentRecord.objects.count() == 4
+
+
+def test_ip_storage_follows_the_site_setting(client, site):
+    site.ip_storage = "none"
+    site.store_user_agent = False
+    site.save()
+    post(client, body(), REMOTE_ADDR="2001:db8:1234:5678::1")
+    record = ConsentRecord.objects.get()
+    assert record.ip_address is None and record.user_agent is None
+    site.ip_storage = "truncated"
+    site.save()
+    from consent.selectors import site_snapshot_forget
+
+    site_snapshot_forget()
+    post(client, body(), REMOTE_ADDR="2001:db8:1234:5678::1")
+    assert ConsentRecord.objects.order_by("-id").first().ip_address == "2001:db8:1234::"
+
+
+# --- Append-only, down to the database -------------------------------------------------------
+
+
+def test_records_cannot_be_changed_even_bypassing_the_orm_guard(client, site):
+    post(client, body())
+    record = ConsentRecord.objects.get()
+    with pytest.raises(ImmutableRowError):
+        ConsentRecord.objects.filter(pk=record.pk).update(action="accept_all")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        QuerySet(ConsentRecord).filter(pk=record.pk).update(action="accept_all")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        QuerySet(ConsentRecord).filter(pk=record.pk).update(visitor_id="someone-else-entirely")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        QuerySet(ConsentRecord).filter(pk=record.pk).delete()
+    record.refresh_from_db()
+    assert record.action == "custom" and record.visitor_id == VISITOR
+
+
+# --- Receipts, sealing, proofs ---------------------------------------------------------------
+
+
+def _verify_receipt(receipt):
+    record_bytes = canonical_json(receipt["record"])
+    leaf = leaf_hash(record_bytes)
+    assert leaf.hex() == receipt["leaf_sha256"]
+    checkpoint = receipt["checkpoint"]
+    assert inclusion_proof_verify(
+        leaf_hash=leaf,
+        index=receipt["leaf_index"],
+        tree_size=checkpoint["tree_size"],
+        proof=[bytes.fromhex(step) for step in receipt["inclusion_proof"]],
+        root=bytes.fromhex(checkpoint["root_hash"]),
+    )
+    assert note_verify(
+        checkpoint["note"].encode(), checkpoint["signature"], base64.b64decode(receipt["public_key"])
+    )
+
+
+def test_a_receipt_is_pending_until_sealed_then_carries_a_proof_anyone_can_check(client, site):
+    receipts = [post(client, body(visitor_id=f"visitor-{n:012d}")).json()["receipt_id"] for n in range(5)]
+    pending = client.get(f"/api/public/v1/receipts/{receipts[2]}").json()
+    assert pending["status"] == "pending" and pending["checkpoint"] is None
+    call_command("consent_seal", stdout=StringIO())
+    for receipt_id in receipts:
+        receipt = client.get(f"/api/public/v1/receipts/{receipt_id}").json()
+        assert receipt["status"] == "sealed"
+        assert receipt["checkpoint"]["tree_size"] == 5
+        _verify_receipt(receipt)
+    text = json.dumps(receipt)
+    assert VISITOR not in text and "203.0.113" not in text and "Mozilla" not in text
+    assert client.get("/api/public/v1/receipts/not-a-real-receipt-id").status_code == 404
+
+
+def test_checkpoints_prove_the_log_only_grew(client, site):
+    for n in range(3):
+        post(client, body(visitor_id=f"visitor-{n:012d}"))
+    call_command("consent_seal", stdout=StringIO())
+    call_command("consent_seal", stdout=StringIO())  # nothing new: no new checkpoint
+    for n in range(3, 8):
+        post(client, body(visitor_id=f"visitor-{n:012d}"))
+    call_command("consent_seal", stdout=StringIO())
+    listing = client.get("/api/public/v1/sites/shop/checkpoints").json()
+    newer, older = listing["checkpoints"]
+    assert (newer["tree_size"], older["tree_size"]) == (8, 3)
+    assert consistency_proof_verify(
+        old_size=3,
+        new_size=8,
+        old_root=bytes.fromhex(older["root_hash"]),
+        new_root=bytes.fromhex(newer["root_hash"]),
+        proof=[bytes.fromhex(step) for step in newer["consistency_proof"]],
+    )
+    public_key = base64.b64decode(listing["public_key"])
+    for checkpoint in listing["checkpoints"]:
+        assert note_verify(checkpoint["note"].encode(), checkpoint["signature"], public_key)
+    assert (
+        checkpoint_note(
+            site_key="shop",
+            tree_size=8,
+            root_hex=newer["root_hash"],
+            created_at=Checkpoint.objects.get(tree_size=8).created_at,
+        ).decode()
+        == newer["note"]
+    )
+
+
+def test_consent_verify_passes_on_an_honest_ledger(client, site):
+    for n in range(6):
+        post(client, body(visitor_id=f"visitor-{n:012d}"))
+    call_command("consent_seal", stdout=StringIO())
+    post(client, body(visitor_id="visitor-unsealed-0001"))
+    out = StringIO()
+    call_command("consent_verify", stdout=out)
+    assert "shop: 7 records (6 sealed, 1 unsealed" in out.getvalue()
+    assert "The ledger verifies." in out.getvalue()
+
+
+def test_consent_verify_names_a_row_altered_behind_the_triggers_back(client, site):
+    receipts = [post(client, body(visitor_id=f"visitor-{n:012d}")).json()["receipt_id"] for n in range(4)]
+    call_command("consent_seal", stdout=StringIO())
+    table = ConsentRecord._meta.db_table
+    # The attacker drops the triggers and rewrites a refusal into a consent.
+    triggers_remove(connection, table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET action = 'accept_all', purposes_granted = %s, purposes_denied = %s "
+            "WHERE receipt_id = %s",
+            ['["analytics", "marketing", "necessary"]', "[]", receipts[1]],
+        )
+    triggers_install(connection, table, ConsentRecord.mutable_columns, ConsentRecord.purgeable)
+    out = StringIO()
+    with pytest.raises(CommandError, match="mismatch"):
+        call_command("consent_verify", stdout=out)
+    assert f"receipt {receipts[1]}" in out.getvalue()
+    assert "the row was altered" in out.getvalue()
+    assert receipts[0] not in out.getvalue()
+
+
+def test_consent_verify_catches_a_rewritten_log_node_and_a_deleted_record(client, site):
+    for n in range(4):
+        post(client, body(visitor_id=f"visitor-{n:012d}"))
+    call_command("consent_seal", stdout=StringIO())
+    victim = ConsentRecord.objects.order_by("id")[2]
+    triggers_remove(connection, ConsentRecord._meta.db_table)
+    triggers_remove(connection, MerkleNode._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {ConsentRecord._meta.db_table} WHERE id = %s", [victim.pk])
+        index_column = connection.ops.quote_name("index")
+        cursor.execute(
+            f"UPDATE {MerkleNode._meta.db_table} SET hash = %s WHERE level = 1 AND {index_column} = 0",
+            ["00" * 32],
+        )
+    report = ledger_verify(site=site)
+    assert any(f"its record {victim.pk} is missing" in problem for problem in report.problems)
+    assert any("node level 1 index 0" in problem for problem in report.problems)
+
+
+# --- Erasure and retention -------------------------------------------------------------------
+
+
+def test_redaction_erases_personal_data_and_every_proof_still_verifies(client, site):
+    receipt_id = post(client, body()).json()["receipt_id"]
+    post(client, body(visitor_id="another-visitor-000001"))
+    call_command("consent_seal", stdout=StringIO())
+    call_command("consent_redact", site="shop", visitor=VISITOR, reason="erasure request", stdout=StringIO())
+    record = ConsentRecord.objects.get(receipt_id=receipt_id)
+    assert (record.visitor_id, record.ip_address, record.user_agent, record.personal_salt) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert record.is_redacted
+    other = ConsentRecord.objects.get(visitor_id="another-visitor-000001")
+    assert other.ip_address is not None
+    report = ledger_verify(site=site)
+    assert report.problems == [] and report.redacted == 1
+    _verify_receipt(client.get(f"/api/public/v1/receipts/{receipt_id}").json())
+    audit = AuditEntry.objects.get(action="consent.redact")
+    assert VISITOR not in json.dumps(audit.data)
+
+
+def test_retention_deletes_old_records_leaves_an_audit_entry_and_the_log_still_verifies(client, site):
+    from django.test import RequestFactory
+
+    from consent.geo import jurisdiction_resolve
+    from consent.selectors import site_snapshot
+    from consent.services import consent_record_create
+    from consent.validation import consent_input_parse
+
+    snapshot = site_snapshot(key="shop")
+    request = RequestFactory().post("/", HTTP_CF_IPCOUNTRY="DE")
+    resolution = jurisdiction_resolve(request=request, default_code="EU")
+    old_time = timezone.now() - timedelta(days=site.consent_retention_days + 40)
+    for n in range(3):
+        data = consent_input_parse(
+            body(visitor_id=f"old-visitor-{n:08d}"), snapshot, gpc_header=False, idempotency_header=None
+        )
+        consent_record_create(
+            snapshot=snapshot, data=data, resolution=resolution, ip="", user_agent="", now=old_time
+        )
+    post(client, body())
+    call_command("consent_seal", stdout=StringIO())
+    out = StringIO()
+    call_command("consent_retention", stdout=out)
+    assert "shop: 3 record(s) past retention deleted" in out.getvalue()
+    assert ConsentRecord.objects.count() == 1
+    entry = AuditEntry.objects.get(action="consent.retention")
+    assert entry.data["records"] == 3
+    report = ledger_verify(site=site)
+    assert report.problems == [] and report.purged == 3 and report.records == 1
+
+
+def test_the_write_path_answers_503_when_the_database_is_down():
+    # A real outage: the database is unreachable. The banner is told to keep the choice and retry.
+    script = (
+        "import django, json; django.setup();"
+        "from django.test import Client;"
+        "r = Client().post('/api/public/v1/sites/shop/consents', '{}', content_type='application/json',"
+        " HTTP_ORIGIN='https://shop.example');"
+        "print(json.dumps({'status': r.status_code, 'retry': r.get('Retry-After'), 'body': r.json()}))"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "SECRET_KEY": "test-only",
+        "ALLOWED_HOSTS": "testserver",
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": "postgres://nobody@127.0.0.1:1/nothing",
+        "REDIS_URL": "",
+    }
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (answer["status"], answer["retry"], answer["body"]["error"]["code"]) == (503, "5", "unavailable")

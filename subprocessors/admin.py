@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -95,6 +96,7 @@ class VendorAdmin(SiteScopedModelAdmin):
     """The working list: edits here are published only with the next list version."""
 
     form = VendorForm
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "key", "site", "category", "legal_entity", "locations_display", "is_listed"]
     list_filter = ["category", "is_listed"]
     search_fields = ["name", "key", "legal_entity"]
@@ -263,6 +265,7 @@ class WebhookEndpointForm(forms.ModelForm):
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(SiteScopedModelAdmin):
     form = WebhookEndpointForm
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["url", "site", "description", "is_active", "created_at"]
     list_select_related = ["site"]
 

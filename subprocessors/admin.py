@@ -37,6 +37,13 @@ from subprocessors.selectors import (
 )
 
 
+def _https_urls(field: models.Field, **kwargs: Any) -> forms.Field | None:
+    # URLs typed without a scheme are https (Django 6's default, chosen now).
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
+
 class CommaListField(forms.CharField):
     """A JSON list of strings edited as comma-separated text."""
 
@@ -69,6 +76,7 @@ class VendorForm(forms.ModelForm):
 
     class Meta:
         model = Vendor
+        formfield_callback = staticmethod(_https_urls)
         fields = [
             "site",
             "key",
@@ -251,6 +259,7 @@ class SubscriberAdmin(SiteScopedModelAdmin):
 class WebhookEndpointForm(forms.ModelForm):
     class Meta:
         model = WebhookEndpoint
+        formfield_callback = staticmethod(_https_urls)
         fields = ["site", "url", "description", "is_active"]
 
     def clean_url(self) -> str:

@@ -74,7 +74,9 @@ def published(site, owner):
     vendor_make(site, GOOGLE)
     vendor_make(site, YANDEX)
     past = timezone.now() - timedelta(days=60)
-    return subprocessor_list_publish(site=site, effective_at=past, change_note="First.", by=owner, ip=None, now=past)
+    return subprocessor_list_publish(
+        site=site, effective_at=past, change_note="First.", by=owner, ip=None, now=past
+    )
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ def test_the_page_shows_the_list_in_force_the_upcoming_addition_and_the_history(
     html = response.content.decode()
     in_force, _, rest = html.partition("Get notified")
     assert "Upcoming changes" in in_force
-    assert f"takes effect on <time datetime=\"{upcoming.effective_at:%Y-%m-%d}" in in_force
+    assert f'takes effect on <time datetime="{upcoming.effective_at:%Y-%m-%d}' in in_force
     assert "Added: <strong>Hotjar</strong>" in in_force
     assert "version 1, since" in in_force
     assert "Google Ireland Limited" in in_force and "YANDEX LLC" in in_force

@@ -131,7 +131,9 @@ def test_a_removal_or_a_cosmetic_edit_takes_effect_at_once(site, owner, publishe
     vendor_update(vendor=google, is_listed=False)
     vendor_update(vendor=Vendor.objects.get(key="yandex"), purpose="Web analytics (Metrica).")
     now = timezone.now()
-    version = subprocessor_list_publish(site=site, effective_at=now, change_note="Dropped GA.", by=owner, ip=None)
+    version = subprocessor_list_publish(
+        site=site, effective_at=now, change_note="Dropped GA.", by=owner, ip=None
+    )
     assert subprocessor_list_in_force(site=site) == version
     assert [entry["key"] for entry in version.entries] == ["yandex"]
 

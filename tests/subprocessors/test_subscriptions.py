@@ -15,9 +15,9 @@ from subprocessors.models import (
     NotificationStatus,
     Objection,
     ObjectionAnswer,
+    SubprocessorListVersion,
     Subscriber,
     SubscriberStatus,
-    SubprocessorListVersion,
 )
 from subprocessors.tokens import CONFIRM_SALT
 from tests.factories import UserFactory
@@ -55,7 +55,11 @@ def publish_over_admin(client, site, owner, effective_at, capture):
     with capture(execute=True):
         response = client.post(
             f"{url}?site={site.pk}",
-            {"site": site.pk, "effective_at": effective_at.strftime("%Y-%m-%d %H:%M"), "change_note": "Hotjar."},
+            {
+                "site": site.pk,
+                "effective_at": effective_at.strftime("%Y-%m-%d %H:%M"),
+                "change_note": "Hotjar.",
+            },
         )
     client.logout()
     return preview, response
@@ -164,13 +168,17 @@ def test_one_click_unsubscribe_works_without_csrf_and_replays_are_harmless(
 ):
     subscribe_and_confirm(client, site, "ana@example.org", django_capture_on_commit_callbacks)
     vendor_make(site, HOTJAR)
-    publish_over_admin(client, site, owner, timezone.now() + timedelta(days=31), django_capture_on_commit_callbacks)
+    publish_over_admin(
+        client, site, owner, timezone.now() + timedelta(days=31), django_capture_on_commit_callbacks
+    )
     link = mail.outbox[-1].extra_headers["List-Unsubscribe"].strip("<>").removeprefix("http://127.0.0.1:8000")
     strict = Client(enforce_csrf_checks=True)
     shown = strict.get(link)
     assert shown.status_code == 200 and b"Unsubscribe" in shown.content
     assert Subscriber.objects.get().status == SubscriberStatus.CONFIRMED
-    response = strict.post(link, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded")
+    response = strict.post(
+        link, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 200
     assert Subscriber.objects.get().status == SubscriberStatus.UNSUBSCRIBED
     assert b"already unsubscribed" in strict.post(link).content
@@ -182,7 +190,9 @@ def test_objections_are_recorded_once_before_the_addition_takes_effect_and_answe
 ):
     subscribe_and_confirm(client, site, "ana@example.org", django_capture_on_commit_callbacks)
     vendor_make(site, HOTJAR)
-    publish_over_admin(client, site, owner, timezone.now() + timedelta(days=31), django_capture_on_commit_callbacks)
+    publish_over_admin(
+        client, site, owner, timezone.now() + timedelta(days=31), django_capture_on_commit_callbacks
+    )
     [link] = [link for link in links_in(mail.outbox[-1].body) if "/object/" in link]
     path = link.removeprefix("http://127.0.0.1:8000")
 
@@ -195,7 +205,11 @@ def test_objections_are_recorded_once_before_the_addition_takes_effect_and_answe
     recorded = client.post(path, {"reason": "Session replays are too intrusive."})
     assert recorded.status_code == 201
     objection = Objection.objects.get()
-    assert (objection.vendor_key, objection.email, objection.version.number) == ("hotjar", "ana@example.org", 2)
+    assert (objection.vendor_key, objection.email, objection.version.number) == (
+        "hotjar",
+        "ana@example.org",
+        2,
+    )
     assert objection.reason == "Session replays are too intrusive."
 
     replay = client.post(path, {"reason": "Again."})
@@ -210,11 +224,16 @@ def test_objections_are_recorded_once_before_the_addition_takes_effect_and_answe
     mail.outbox = []
     with django_capture_on_commit_callbacks(execute=True):
         answered = client.post(
-            reverse("admin:subprocessors_objection_answer", args=[objection.pk]), {"text": "We will not use replays."}
+            reverse("admin:subprocessors_objection_answer", args=[objection.pk]),
+            {"text": "We will not use replays."},
         )
     assert answered.status_code == 302
     answer = ObjectionAnswer.objects.get()
-    assert (answer.objection, answer.answered_by, answer.text) == (objection, owner, "We will not use replays.")
+    assert (answer.objection, answer.answered_by, answer.text) == (
+        objection,
+        owner,
+        "We will not use replays.",
+    )
     [message] = mail.outbox
     assert message.to == ["ana@example.org"] and "We will not use replays." in message.body
     detail = client.get(reverse("admin:subprocessors_objection_change", args=[objection.pk]))
@@ -226,7 +245,9 @@ def test_objecting_after_the_addition_took_effect_is_refused(
 ):
     subscribe_and_confirm(client, site, "ana@example.org", django_capture_on_commit_callbacks)
     vendor_make(site, HOTJAR)
-    publish_over_admin(client, site, owner, timezone.now() + timedelta(days=31), django_capture_on_commit_callbacks)
+    publish_over_admin(
+        client, site, owner, timezone.now() + timedelta(days=31), django_capture_on_commit_callbacks
+    )
     [link] = [link for link in links_in(mail.outbox[-1].body) if "/object/" in link]
     path = link.removeprefix("http://127.0.0.1:8000")
     later = timezone.now() + timedelta(days=32)
@@ -238,15 +259,23 @@ def test_objecting_after_the_addition_took_effect_is_refused(
     assert not Objection.objects.exists()
 
 
-def test_notification_logs_are_read_only_for_the_dpo(client, site, owner, published, django_capture_on_commit_callbacks):
+def test_notification_logs_are_read_only_for_the_dpo(
+    client, site, owner, published, django_capture_on_commit_callbacks
+):
     subscribe_and_confirm(client, site, "ana@example.org", django_capture_on_commit_callbacks)
     vendor_make(site, HOTJAR)
-    publish_over_admin(client, site, owner, timezone.now() + timedelta(days=31), django_capture_on_commit_callbacks)
+    publish_over_admin(
+        client, site, owner, timezone.now() + timedelta(days=31), django_capture_on_commit_callbacks
+    )
     client.force_login(owner)
     log = NotificationLog.objects.get()
     assert log.status == NotificationStatus.SENT
     listing = client.get(reverse("admin:subprocessors_notificationlog_changelist"))
     assert b"ana@example.org" in listing.content
-    change = client.post(reverse("admin:subprocessors_notificationlog_change", args=[log.pk]), {"status": "failed"})
+    change = client.post(
+        reverse("admin:subprocessors_notificationlog_change", args=[log.pk]), {"status": "failed"}
+    )
     assert change.status_code == 403
-    assert client.post(reverse("admin:subprocessors_notificationlog_delete", args=[log.pk])).status_code == 403
+    assert (
+        client.post(reverse("admin:subprocessors_notificationlog_delete", args=[log.pk])).status_code == 403
+    )

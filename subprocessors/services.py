@@ -223,12 +223,21 @@ def subprocessor_list_publish(
 
 
 def subprocessor_version_notify(*, version: SubprocessorListVersion) -> None:
-    """Queue one email per confirmed subscriber and one delivery per active webhook."""
+    """Queue one email per confirmed subscriber and one delivery per active webhook.
+
+    Only those that existed when the version was published: the worker may run this much
+    later (or for a history recorded with past dates), and someone who subscribes after
+    a publication reads it on the page rather than getting an old notice. published_at is
+    truncated to the second, hence the second of slack.
+    """
     from subprocessors.tasks import email_notification_send_task, webhook_delivery_task
 
-    for subscriber_id in subscriber_list_confirmed(site=version.site).values_list("pk", flat=True):
+    cutoff = version.published_at + timedelta(seconds=1)
+    subscribers = subscriber_list_confirmed(site=version.site).filter(confirmed_at__lt=cutoff)
+    for subscriber_id in subscribers.values_list("pk", flat=True):
         email_notification_send_task.enqueue(version.pk, subscriber_id)
-    for endpoint_id in webhook_endpoint_list_active(site=version.site).values_list("pk", flat=True):
+    endpoints = webhook_endpoint_list_active(site=version.site).filter(created_at__lt=cutoff)
+    for endpoint_id in endpoints.values_list("pk", flat=True):
         webhook_delivery_task.enqueue(version.pk, endpoint_id, 1)
 
 

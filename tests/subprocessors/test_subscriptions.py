@@ -279,3 +279,14 @@ def test_notification_logs_are_read_only_for_the_dpo(
     assert (
         client.post(reverse("admin:subprocessors_notificationlog_delete", args=[log.pk])).status_code == 403
     )
+
+
+def test_people_who_subscribe_after_a_publication_get_no_old_notice(site, published):
+    Subscriber.objects.create(
+        site=site, email="late@example.org", status=SubscriberStatus.CONFIRMED, confirmed_at=timezone.now()
+    )
+    from subprocessors.services import subprocessor_version_notify
+
+    subprocessor_version_notify(version=published)
+    assert mail.outbox == []
+    assert not NotificationLog.objects.exists()

@@ -35,7 +35,7 @@ demo: migrate
 
 # The background worker (emails, webhooks) runs beside the server and stops with it.
 run: demo
-	$(DEV_ENV) $(BIN)/python manage.py db_worker & worker=$$!; \
+	$(DEV_ENV) $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 

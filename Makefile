@@ -31,8 +31,12 @@ migrate: $(INSTALLED) var/dev-secret-key
 
 demo: migrate
 	$(DEV_ENV) $(BIN)/python manage.py consent_demo
+	$(DEV_ENV) $(BIN)/python manage.py subprocessors_demo
 
+# The background worker (emails, webhooks) runs beside the server and stops with it.
 run: demo
+	$(DEV_ENV) $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(INSTALLED)

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "corsheaders",
+    "django_tasks",
+    "django_tasks_db",
     "consent",
     "subprocessors",
     "cookies",
@@ -234,6 +236,24 @@ PUBLIC_API_RATE = env.str("PUBLIC_API_RATE", default="600/min")
 # nothing is allowed globally, and never with credentials.
 CORS_ALLOWED_ORIGINS: list[str] = []
 CORS_ALLOW_CREDENTIALS = False
+
+# --- Background tasks ---------------------------------------------------------------------
+# Django's Tasks API (the django-tasks backport). "database" stores tasks in the database and
+# `manage.py db_worker` runs them (make run starts one); "immediate" runs them inline, as the
+# tests do. A dotted path to another backend class is accepted too.
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="immediate" if TESTING else "database")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS.get(TASKS_BACKEND, TASKS_BACKEND)}}
+
+# --- Public links ---------------------------------------------------------------------------
+# Emails and webhooks are sent by background tasks, which have no request to build links
+# from: this is the scheme and host the public pages are served on.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Webhook deliveries are retried with exponential backoff up to this many attempts in all.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=5)
 
 # --- Logging ------------------------------------------------------------------------------
 LOGGING = {

@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/v1/", include((management_urlpatterns, "consent"), namespace="v1")),
     path("", include(page_urlpatterns)),
     path("", include("cookies.urls")),
+    path("", include("subprocessors.urls")),
     # Anything under /api/ that no app answered is a JSON 404, never an HTML page.
     re_path(r"^api/", api_not_found),
 ]

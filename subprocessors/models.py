@@ -1,0 +1,365 @@
+"""Sub-processors (vendors) of a site, its published list versions, subscribers and objections.
+
+The working list is the site's vendors with `is_listed`; publishing copies them by value
+into an immutable, numbered `SubprocessorListVersion` (GDPR Art. 28(2), SCC Clause 9(a)).
+Everything that is evidence (versions, notification attempts, objections and their answers)
+is append-only.
+"""
+
+import re
+import secrets
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+
+from consent.editions import Edition
+from consent.immutability import ImmutableModel
+from consent.jurisdictions import EEA_COUNTRIES
+from consent.models import Site
+
+VENDOR_KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,63}$"
+COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
+# EU-17: a DPF certification is looked up on the Data Privacy Framework list; a check older
+# than this is stale, since organisations drop out of the list.
+DPF_CHECK_MAX_AGE = timedelta(days=366)
+
+
+def public_key_new() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class VendorCategory(models.TextChoices):
+    ANALYTICS = "analytics", "Analytics"
+    ADVERTISING = "advertising", "Advertising"
+    SUPPORT = "support", "Customer support and messaging"
+    INFRASTRUCTURE = "infrastructure", "Infrastructure and hosting"
+    COMMUNICATION = "communication", "Email and communication"
+    PAYMENTS = "payments", "Payments"
+    OTHER = "other", "Other"
+
+
+class TransferMechanism(models.TextChoices):
+    """Why personal data may leave the EEA (GDPR Art. 45/46) or Russia (152-FZ Art. 12)."""
+
+    ADEQUACY = "adequacy", "EU adequacy decision"
+    EU_US_DPF = "eu_us_dpf", "EU-US Data Privacy Framework (certified recipient)"
+    SCCS = "sccs", "Standard contractual clauses 2021/914 with a transfer assessment"
+    BCR = "bcr", "Binding corporate rules"
+    RU_CROSS_BORDER_NOTICE = "ru_cross_border_notice", "Russian cross-border transfer notice (152-FZ Art. 12)"
+
+
+# Countries with an EU adequacy decision (Art. 45). The US is adequate only for
+# DPF-certified recipients, so it is not here: it needs `eu_us_dpf` or SCCs.
+EU_ADEQUATE_COUNTRIES = frozenset(
+    {"AD", "AR", "CA", "FO", "GG", "IL", "IM", "JP", "JE", "NZ", "KR", "CH", "GB", "UY"}
+)
+
+
+class Vendor(models.Model):
+    """A sub-processor of one site (and the provider of cookies in its banner).
+
+    Tenants never share vendor rows: two sites using Google each have their own, so one
+    site's edits never change what another site published.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="vendors")
+    key = models.CharField(
+        max_length=64,
+        validators=[RegexValidator(VENDOR_KEY_PATTERN, "Lowercase letters, digits, '-' and '_'.")],
+        help_text="Stable identifier, e.g. 'google'. Published lists and diffs name the vendor by it.",
+    )
+    name = models.CharField(max_length=200, help_text="Trading name, e.g. Google Analytics.")
+    legal_entity = models.CharField(max_length=200, help_text="The contracting legal entity.")
+    address = models.TextField(help_text="Registered address of the legal entity.")
+    contact = models.CharField(max_length=255, help_text="Privacy or DPO contact: an email address or URL.")
+    website = models.URLField(blank=True)
+    privacy_policy_url = models.URLField(blank=True)
+    dpa_url = models.URLField("DPA URL", blank=True, help_text="The data processing agreement or terms.")
+    purpose = models.TextField(help_text="The service it provides and why personal data is shared.")
+    data_categories = models.JSONField(
+        default=list, blank=True, help_text="Categories of personal data, e.g. online identifiers."
+    )
+    locations = models.JSONField(
+        default=list, help_text="Countries where the data is processed (ISO 3166-1 alpha-2)."
+    )
+    transfer_mechanisms = models.JSONField(default=list, blank=True)
+    transfer_assessment_ref = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Reference of the transfer impact assessment (needed with SCCs).",
+    )
+    dpf_checked_on = models.DateField(
+        "DPF list checked on", null=True, blank=True, help_text="When the DPF certification was last checked."
+    )
+    ru_cross_border_notified_on = models.DateField(
+        "Roskomnadzor notified on", null=True, blank=True, help_text="152-FZ Art. 12 notification date."
+    )
+    category = models.CharField(max_length=32, choices=VendorCategory.choices, default=VendorCategory.OTHER)
+    is_listed = models.BooleanField(
+        default=True, help_text="On the working sub-processor list (published with the next version)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["site", "key"]
+        constraints = [models.UniqueConstraint(fields=["site", "key"], name="vendor_key_unique_per_site")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key})"
+
+    @property
+    def is_outside_eea(self) -> bool:
+        return any(country not in EEA_COUNTRIES for country in self.locations or [])
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        for field in ("name", "legal_entity", "address", "contact", "purpose"):
+            value = getattr(self, field)
+            if not isinstance(value, str) or not value.strip():
+                errors.setdefault(field, []).append("This field is required for a sub-processor.")
+        locations = self.locations
+        if not isinstance(locations, list) or not all(isinstance(code, str) for code in locations):
+            errors["locations"] = ['Give a list of country codes, e.g. ["IE", "US"].']
+        else:
+            self.locations = sorted({code.strip().upper() for code in locations if code.strip()})
+            bad = [code for code in self.locations if not COUNTRY_PATTERN.match(code)]
+            if bad:
+                errors["locations"] = [f"Not ISO 3166-1 alpha-2 codes: {', '.join(bad)}."]
+            elif not self.locations:
+                errors["locations"] = ["Give at least one country where the data is processed."]
+        categories = self.data_categories
+        if not isinstance(categories, list) or not all(isinstance(item, str) for item in categories):
+            errors["data_categories"] = ['Give a list of texts, e.g. ["online identifiers"].']
+        else:
+            self.data_categories = [item.strip() for item in categories if item.strip()]
+        mechanisms = self.transfer_mechanisms
+        if not isinstance(mechanisms, list) or not all(isinstance(item, str) for item in mechanisms):
+            errors["transfer_mechanisms"] = ["Give a list of transfer mechanisms."]
+        else:
+            self.transfer_mechanisms = sorted(set(mechanisms))
+            unknown = [item for item in self.transfer_mechanisms if item not in TransferMechanism.values]
+            if unknown:
+                errors["transfer_mechanisms"] = [
+                    f"Unknown: {', '.join(unknown)}. Known: {', '.join(TransferMechanism.values)}."
+                ]
+            elif "locations" not in errors:
+                errors.update(self._transfer_errors())
+        if errors:
+            raise ValidationError(errors)
+
+    def _transfer_errors(self) -> dict[str, list[str]]:
+        errors: dict[str, list[str]] = {}
+        mechanisms = set(self.transfer_mechanisms)
+        outside = [code for code in self.locations if code not in EEA_COUNTRIES]
+        if outside and not mechanisms:
+            errors["transfer_mechanisms"] = [
+                f"Processing outside the EEA ({', '.join(outside)}) needs a transfer mechanism."
+            ]
+        if TransferMechanism.ADEQUACY in mechanisms:
+            not_adequate = [code for code in outside if code not in EU_ADEQUATE_COUNTRIES]
+            if not_adequate and not mechanisms - {TransferMechanism.ADEQUACY}:
+                errors["transfer_mechanisms"] = [
+                    f"No EU adequacy decision covers {', '.join(not_adequate)}: add DPF, SCCs or BCRs."
+                ]
+        if TransferMechanism.SCCS in mechanisms and not self.transfer_assessment_ref.strip():
+            errors["transfer_assessment_ref"] = ["SCCs need the reference of a transfer impact assessment."]
+        if TransferMechanism.EU_US_DPF in mechanisms:
+            if "US" not in self.locations:
+                errors["transfer_mechanisms"] = ["The EU-US DPF covers transfers to the United States only."]
+            if self.dpf_checked_on is None:
+                errors["dpf_checked_on"] = ["Record when the recipient's DPF certification was checked."]
+            elif self.dpf_checked_on > timezone.now().date() + timedelta(days=1):
+                errors["dpf_checked_on"] = ["The check date is in the future."]
+            elif timezone.now().date() - self.dpf_checked_on > DPF_CHECK_MAX_AGE:
+                errors["dpf_checked_on"] = [
+                    "The DPF check is more than a year old: check the DPF list again."
+                ]
+        if (
+            TransferMechanism.RU_CROSS_BORDER_NOTICE in mechanisms
+            and self.ru_cross_border_notified_on is None
+        ):
+            errors["ru_cross_border_notified_on"] = ["Give the date Roskomnadzor was notified."]
+        return errors
+
+    def as_entry(self) -> dict[str, Any]:
+        """The vendor by value, as a published list stores it (the hash input)."""
+
+        def day(value: date | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "key": self.key,
+            "name": self.name.strip(),
+            "legal_entity": self.legal_entity.strip(),
+            "address": self.address.strip(),
+            "contact": self.contact.strip(),
+            "website": self.website,
+            "privacy_policy_url": self.privacy_policy_url,
+            "dpa_url": self.dpa_url,
+            "purpose": self.purpose.strip(),
+            "data_categories": list(self.data_categories),
+            "locations": list(self.locations),
+            "transfer_mechanisms": list(self.transfer_mechanisms),
+            "transfer_assessment_ref": self.transfer_assessment_ref.strip(),
+            "dpf_checked_on": day(self.dpf_checked_on),
+            "ru_cross_border_notified_on": day(self.ru_cross_border_notified_on),
+            "category": self.category,
+        }
+
+
+class SubprocessorListVersion(Edition):
+    """One published, frozen edition of a site's sub-processor list (entries by value)."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="subprocessor_list_versions")
+    entries = models.JSONField(editable=False, help_text="The listed vendors by value, sorted by key.")
+
+    class Meta:
+        ordering = ["site", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "number"], name="subprocessor_version_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"Sub-processor list v{self.number} ({self.site.key})"
+
+
+class SubscriberStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for confirmation"
+    CONFIRMED = "confirmed", "Confirmed"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+
+
+class Subscriber(models.Model):
+    """An email address that asked to hear about changes to one site's list (double opt-in)."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="subprocessor_subscribers")
+    key = models.CharField(max_length=32, unique=True, default=public_key_new, editable=False)
+    email = models.EmailField()
+    status = models.CharField(
+        max_length=16, choices=SubscriberStatus.choices, default=SubscriberStatus.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmation_sent_at = models.DateTimeField(null=True, editable=False)
+    confirmed_at = models.DateTimeField(null=True, editable=False)
+    unsubscribed_at = models.DateTimeField(null=True, editable=False)
+
+    class Meta:
+        ordering = ["site", "email"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "email"], name="subprocessor_subscriber_unique_email")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.get_status_display()})"
+
+
+class WebhookEndpoint(models.Model):
+    """A URL that receives a signed POST each time the site publishes a list version."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="subprocessor_webhooks")
+    key = models.CharField(max_length=32, unique=True, default=public_key_new, editable=False)
+    url = models.URLField(max_length=500)
+    description = models.CharField(max_length=200, blank=True)
+    # Kept in clear: an HMAC key must be known to sign. Shown once to the owner on creation.
+    secret = models.CharField(max_length=64, editable=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["site", "url"]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class NotificationChannel(models.TextChoices):
+    EMAIL = "email", "Email"
+    WEBHOOK = "webhook", "Webhook"
+
+
+class NotificationStatus(models.TextChoices):
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed, will retry"
+    GAVE_UP = "gave_up", "Failed, no more retries"
+
+
+class NotificationLog(ImmutableModel):
+    """One attempt to tell one recipient about one list version (SP-4 evidence). Append-only.
+
+    A webhook delivery that is retried has one row per attempt, so this is also the
+    webhook delivery log.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey(
+        SubprocessorListVersion, on_delete=models.PROTECT, related_name="notifications"
+    )
+    channel = models.CharField(max_length=16, choices=NotificationChannel.choices)
+    recipient = models.CharField(max_length=500, help_text="Email address or webhook URL.")
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.SET_NULL, null=True, related_name="+")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.SET_NULL, null=True, related_name="+")
+    attempt = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(max_length=16, choices=NotificationStatus.choices)
+    http_status = models.PositiveSmallIntegerField(null=True)
+    error = models.TextField(blank=True)
+    content_sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # Erasing a subscriber keeps the evidence row but must be able to drop the link to them.
+    mutable_columns = ("subscriber_id", "endpoint_id")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["site", "-created_at"], name="subproc_notif_site_time")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.recipient}: {self.status} (v{self.version.number})"
+
+
+class Objection(ImmutableModel):
+    """A subscriber's objection to one upcoming addition, as they wrote it. Append-only.
+
+    Answers are separate append-only rows (`ObjectionAnswer`): the objection stays exactly as
+    received, and a follow-up answer never overwrites the first.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey(SubprocessorListVersion, on_delete=models.PROTECT, related_name="objections")
+    vendor_key = models.CharField(max_length=64)
+    vendor_name = models.CharField(max_length=200)
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.PROTECT, related_name="objections")
+    email = models.EmailField(help_text="The subscriber's address when they objected.")
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "vendor_key", "subscriber"], name="objection_unique_per_subscriber"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Objection to {self.vendor_name} (v{self.version.number}) by {self.email}"
+
+
+class ObjectionAnswer(ImmutableModel):
+    """The DPO's answer to an objection, emailed to the subscriber. Append-only."""
+
+    objection = models.ForeignKey(Objection, on_delete=models.PROTECT, related_name="answers")
+    text = models.TextField()
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Answer to objection {self.objection_id}"

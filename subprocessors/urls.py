@@ -1,0 +1,21 @@
+from django.urls import path
+
+from subprocessors import api, views
+
+app_name = "subprocessors"
+
+api_prefix = "api/public/v1/sites/<str:site_key>/subprocessors"
+page_prefix = "s/<str:site_key>/subprocessors/"
+
+urlpatterns = [
+    path(api_prefix, api.SubprocessorListApi.as_view(), name="api-list"),
+    path(f"{api_prefix}/versions", api.SubprocessorVersionListApi.as_view(), name="api-versions"),
+    path(
+        f"{api_prefix}/versions/<int:number>", api.SubprocessorVersionDetailApi.as_view(), name="api-version"
+    ),
+    path(page_prefix, views.subprocessor_page, name="page"),
+    path(f"{page_prefix}feed.atom", views.feed, name="feed"),
+    path(f"{page_prefix}confirm/<str:token>/", views.subscribe_confirm, name="confirm"),
+    path(f"{page_prefix}unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path(f"{page_prefix}object/<str:token>/", views.objection, name="object"),
+]

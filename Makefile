@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Local development only: DEBUG on and a per-checkout secret kept in var/.
-DEV_ENV = DEBUG=true SECRET_KEY="$$(cat var/dev-secret-key)"
+DEV_ENV = DEBUG=true SECRET_KEY="$$(cat var/dev-secret-key)" LEDGER_SIGNING_KEY="$$(cat var/ledger-signing-key)"
 
 .PHONY: run test check ci install migrate demo clean
 
@@ -26,17 +26,24 @@ var/dev-secret-key:
 	$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > var/dev-secret-key
 	chmod 600 var/dev-secret-key
 
-migrate: $(INSTALLED) var/dev-secret-key
+# The Ed25519 seed that signs this checkout's ledger checkpoints (production: LEDGER_SIGNING_KEY).
+var/ledger-signing-key:
+	mkdir -p var
+	$(PYTHON) -c 'import base64, secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())' > var/ledger-signing-key
+	chmod 600 var/ledger-signing-key
+
+migrate: $(INSTALLED) var/dev-secret-key var/ledger-signing-key
 	$(DEV_ENV) $(BIN)/python manage.py migrate --no-input
 
 demo: migrate
 	$(DEV_ENV) $(BIN)/python manage.py consent_demo
 	$(DEV_ENV) $(BIN)/python manage.py subprocessors_demo
 
-# The background worker (emails, webhooks) runs beside the server and stops with it.
+# The background worker (emails, webhooks) and the ledger sealer run beside the server and stop with it.
 run: demo
 	$(DEV_ENV) $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(DEV_ENV) $(BIN)/python manage.py consent_seal --every 30 & sealer=$$!; \
+	trap 'kill $$worker $$sealer 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(INSTALLED)

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
 
 
 @register(Tags.compatibility)
@@ -79,3 +80,25 @@ def production_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Er
             )
         )
     return problems
+
+
+@register(Tags.security)
+def ledger_key_check(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
+    from consent.ledger import signing_key_from_seed
+
+    if not settings.LEDGER_SIGNING_KEY:
+        if settings.DEBUG or settings.TESTING:
+            return []
+        return [
+            Error(
+                "LEDGER_SIGNING_KEY is not set, so ledger checkpoints cannot be signed.",
+                hint="Generate one with: python -c 'import base64,secrets;"
+                "print(base64.b64encode(secrets.token_bytes(32)).decode())' and keep it secret and stable.",
+                id="consentry.E020",
+            )
+        ]
+    try:
+        signing_key_from_seed(settings.LEDGER_SIGNING_KEY)
+    except ImproperlyConfigured as error:
+        return [Error(str(error), id="consentry.E021")]
+    return []

@@ -1,6 +1,21 @@
+from collections.abc import Mapping
+
 from django.apps import AppConfig
+
+
+def published_list_versions(site: object) -> Mapping[int, str]:
+    """The site's published sub-processor list versions: number -> content SHA-256."""
+    from subprocessors.models import SubprocessorListVersion
+
+    return dict(SubprocessorListVersion.objects.filter(site=site).values_list("number", "content_sha256"))
 
 
 class SubprocessorsConfig(AppConfig):
     name = "subprocessors"
     verbose_name = "Sub-processors"
+
+    def ready(self) -> None:
+        from consent.pins import pin_kind_register
+
+        # Consent records pin the list version the visitor was shown (EU-10).
+        pin_kind_register("subprocessors", published_list_versions)

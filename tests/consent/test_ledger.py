@@ -472,3 +472,33 @@ def test_the_write_path_answers_503_when_the_database_is_down():
     )
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert (answer["status"], answer["retry"], answer["body"]["error"]["code"]) == (503, "5", "unavailable")
+
+
+def test_a_record_pins_the_sub_processor_list_version_shown(client, site):
+    from subprocessors.services import subprocessor_list_publish, vendor_create
+
+    assert post(client, body(versions={"subprocessors": 1})).status_code == 400  # none published yet
+    vendor_create(
+        site=site,
+        key="yandex",
+        name="Yandex Metrica",
+        legal_entity="YANDEX LLC",
+        address="16 Lva Tolstogo St., Moscow, Russia",
+        contact="https://yandex.com/legal/confidential/",
+        purpose="Web analytics.",
+        locations=["RU"],
+        transfer_mechanisms=["sccs"],
+        transfer_assessment_ref="TIA-1",
+        category="analytics",
+    )
+    dpo = SiteMembership.objects.get(site=site, role=Role.DPO).user
+    version = subprocessor_list_publish(
+        site=site, effective_at=timezone.now(), change_note="First.", by=dpo, ip=None
+    )
+    from consent.selectors import site_snapshot_forget
+
+    site_snapshot_forget()
+    response = post(client, body(versions={"subprocessors": 1, "policies": {"privacy-policy": 1}}))
+    assert response.status_code == 201, response.content
+    pinned = ConsentRecord.objects.get().versions["subprocessors"]
+    assert pinned == {"number": 1, "sha256": version.content_sha256}

@@ -38,6 +38,7 @@ migrate: $(INSTALLED) var/dev-secret-key var/ledger-signing-key
 demo: migrate
 	$(DEV_ENV) $(BIN)/python manage.py consent_demo
 	$(DEV_ENV) $(BIN)/python manage.py subprocessors_demo
+	$(DEV_ENV) $(BIN)/python manage.py cookies_demo
 
 # The background worker (emails, webhooks) and the ledger sealer run beside the server and stop with it.
 run: demo

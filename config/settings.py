@@ -167,6 +167,9 @@ STORAGES = {
     },
 }
 
+# Files the platform writes (consent exports); never served publicly, only through the admin.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+
 # --- Email ------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url(
     "EMAIL_URL", default="consolemail://" if (DEBUG or TESTING) else "smtp://localhost:25"
@@ -227,6 +230,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    # `?format=` is ours (e.g. the consent export's csv|jsonl), not DRF's renderer switch.
+    "URL_FORMAT_OVERRIDE": None,
     # Rate limits key on the client address, read the same way as for GeoIP.
     "NUM_PROXIES": GEO_TRUSTED_PROXY_COUNT,
 }

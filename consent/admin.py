@@ -1,18 +1,20 @@
 """Back office for sites, their members and purposes: each user sees only their own sites."""
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from consent.geo import client_ip
@@ -20,6 +22,10 @@ from consent.languages import LANGUAGE_CHOICES
 from consent.models import (
     AuditEntry,
     ChangeKind,
+    Checkpoint,
+    ConsentExport,
+    ConsentRecord,
+    ExportStatus,
     PolicyDocument,
     PolicyText,
     PolicyVersion,
@@ -40,7 +46,9 @@ from consent.selectors import (
     site_ids_for_user,
 )
 from consent.services import (
+    EXPORT_DIRECTORY,
     PUBLISHER_ROLES,
+    consent_export_request,
     necessary_purpose_ensure,
     policy_reconsent_kinds,
     policy_required_languages,
@@ -422,3 +430,132 @@ class PolicyVersionAdmin(ReadOnlyAdminMixin, SiteScopedModelAdmin):
                 for code in version.languages
             ),
         )
+
+
+# --- The consent ledger --------------------------------------------------------------------------
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(ReadOnlyAdminMixin, SiteScopedModelAdmin):
+    """The ledger, read-only for everyone: it is evidence."""
+
+    list_display = [
+        "created_at",
+        "site",
+        "action",
+        "jurisdiction",
+        "language",
+        "receipt_id",
+        "is_redacted_display",
+    ]
+    list_filter = ["action", "jurisdiction", "ui_layer", "gpc"]
+    search_fields = ["receipt_id", "visitor_id"]
+    date_hierarchy = "created_at"
+    list_select_related = ["site"]
+    show_full_result_count = False  # counting a big ledger on every page load is wasted work
+    readonly_fields = [field.name for field in ConsentRecord._meta.fields]
+
+    @admin.display(description="Redacted", boolean=True)
+    def is_redacted_display(self, record: ConsentRecord) -> bool:
+        return record.is_redacted
+
+
+@admin.register(Checkpoint)
+class CheckpointAdmin(ReadOnlyAdminMixin, SiteScopedModelAdmin):
+    list_display = ["created_at", "site", "tree_size", "root_hash", "key_id"]
+    list_select_related = ["site"]
+    readonly_fields = ["site", "tree_size", "root_hash", "created_at", "key_id", "signature"]
+
+
+class ConsentExportForm(forms.ModelForm):
+    class Meta:
+        model = ConsentExport
+        fields = ["site", "date_from", "date_to", "format"]
+        widgets = {
+            "date_from": forms.DateInput(attrs={"type": "date"}),
+            "date_to": forms.DateInput(attrs={"type": "date"}),
+        }
+
+
+@admin.register(ConsentExport)
+class ConsentExportAdmin(SiteScopedModelAdmin):
+    """Exports for DPOs: request one, watch its progress, download the file."""
+
+    form = ConsentExportForm
+    list_display = ["created_at", "site", "date_from", "date_to", "format", "status", "progress", "download"]
+    list_select_related = ["site"]
+    change_form_template = "admin/consent/consentexport/change_form.html"
+    delete_roles = EDITOR_ROLES
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ConsentExport | None = None) -> list[str]:
+        if obj is None:
+            return []
+        return [
+            "site",
+            "date_from",
+            "date_to",
+            "format",
+            "status",
+            "progress",
+            "download",
+            "requested_by",
+            "error",
+        ]
+
+    def get_fields(self, request: HttpRequest, obj: ConsentExport | None = None) -> list[str]:
+        if obj is None:
+            return ["site", "date_from", "date_to", "format"]
+        return self.get_readonly_fields(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False if obj is not None else super().has_change_permission(request, obj)
+
+    @admin.display(description="Progress")
+    def progress(self, export: ConsentExport) -> str:
+        return format_html(
+            '<progress value="{}" max="100">{}%</progress> {} of {} rows',
+            export.percent,
+            export.percent,
+            export.rows_done,
+            export.rows_total,
+        )
+
+    @admin.display(description="File")
+    def download(self, export: ConsentExport) -> str:
+        if export.status != ExportStatus.DONE:
+            return "—"
+        url = reverse("admin:consent_consentexport_download", args=[export.pk])
+        return format_html('<a href="{}">{}</a>', url, export.file_name)
+
+    def save_model(
+        self, request: HttpRequest, obj: ConsentExport, form: forms.ModelForm, change: bool
+    ) -> None:
+        export = consent_export_request(
+            site=obj.site,
+            by=request.user,
+            date_from=obj.date_from,
+            date_to=obj.date_to,
+            fmt=obj.format,
+            ip=client_ip(request),
+        )
+        obj.pk = export.pk
+        obj.refresh_from_db()
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<int:object_id>/download/",
+                self.admin_site.admin_view(self.download_view),
+                name="consent_consentexport_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def download_view(self, request: HttpRequest, object_id: int) -> FileResponse:
+        export = self.get_object(request, str(object_id))
+        if export is None or export.status != ExportStatus.DONE:
+            raise Http404
+        if not self._allowed(request, EDITOR_ROLES, export):
+            raise PermissionDenied
+        path_on_disk = Path(settings.MEDIA_ROOT) / EXPORT_DIRECTORY / export.file_name
+        return FileResponse(path_on_disk.open("rb"), as_attachment=True, filename=export.file_name)

@@ -82,7 +82,7 @@ def production_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Er
     return problems
 
 
-@register(Tags.security)
+@register(Tags.security, deploy=True)
 def ledger_key_check(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
     from consent.ledger import signing_key_from_seed
 

@@ -27,6 +27,7 @@ public_urlpatterns = [
 management_urlpatterns = [
     path("sites", api.SiteListApi.as_view(), name="site-list"),
     path("sites/<str:site_key>", api.SiteDetailApi.as_view(), name="site-detail"),
+    path("sites/<str:site_key>/consents/export", api.ConsentExportApi.as_view(), name="consent-export"),
 ]
 
 page_urlpatterns = [

@@ -2,9 +2,11 @@
 
 import hashlib
 import json
+import logging
 import time
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
@@ -14,6 +16,8 @@ from consent.geo import jurisdiction_resolve
 from consent.http import language_choose
 from consent.selectors import site_snapshot
 from cookies.selectors import banner_config
+
+logger = logging.getLogger(__name__)
 
 CONFIG_TTL_SECONDS = 5.0
 CONFIG_MAX_AGE = 300
@@ -31,7 +35,13 @@ def banner_config_view(request: HttpRequest, site_key: str) -> HttpResponse:
     Built once per (site, rules, language, GPC) and kept per process for a few seconds, so a
     repeat answers from memory; the ETag lets browsers and CDNs revalidate with a 304.
     """
-    snapshot = site_snapshot(key=site_key)
+    try:
+        snapshot = site_snapshot(key=site_key)
+    except DatabaseError:
+        logger.exception("banner config: site lookup failed")
+        response = json_error(503, "unavailable", "The banner configuration is unavailable right now.")
+        response["Retry-After"] = "5"
+        return response
     if snapshot is None:
         return json_error(404, "not_found", "No site with this key.")
     site = snapshot.site

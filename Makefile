@@ -47,7 +47,10 @@ run: demo
 	trap 'kill $$worker $$sealer 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# The banner's pure logic runs under Node's own test runner; everything else under pytest.
 test: $(INSTALLED)
+	@if command -v node >/dev/null; then node --test tests/js/; \
+	else echo "node not found: the banner's JavaScript core tests (tests/js) were NOT run"; fi
 	$(BIN)/python -m pytest
 
 # Static checks CI runs besides the tests.

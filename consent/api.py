@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError
+from django.db import DatabaseError, IntegrityError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -41,6 +41,7 @@ from consent.selectors import (
     checkpoint_consistency_proof,
     checkpoint_list,
     consent_current,
+    consent_expires_at,
     consent_export_lines,
     consent_export_queryset,
     consent_freshness,
@@ -448,30 +449,20 @@ def consent_create(request: HttpRequest, site_key: str) -> HttpResponse:
     if data.idempotency_key:
         idempotency_cache_key = f"consentry:idem:{snapshot.site.pk}:{data.idempotency_key}"
         # cache.add is atomic: of two identical requests racing, exactly one gets through.
-        # The database is asked too (one indexed read): a cache may be per process, or lose keys.
-        earlier = (
-            None
-            if cache.add(idempotency_cache_key, "", timeout=IDEMPOTENCY_SECONDS)
-            else cache.get(idempotency_cache_key)
-        )
-        if earlier is None:
+        if not cache.add(idempotency_cache_key, "", timeout=IDEMPOTENCY_SECONDS):
+            return _cors(_duplicate(cache.get(idempotency_cache_key) or ""), origin)
+        # A local-memory cache is per process and may forget. SQLite then enforces the key with
+        # a unique index (IntegrityError below); PostgreSQL cannot (a unique index on the
+        # partitioned ledger must include the month), so it is asked, with one indexed read.
+        if connection.vendor == "postgresql" and not settings.REDIS_URL:
             try:
-                earlier = (
-                    ConsentRecord.objects.filter(site=snapshot.site, idempotency_key=data.idempotency_key)
-                    .values_list("receipt_id", flat=True)
-                    .first()
-                )
+                earlier = _receipt_for_idempotency_key(snapshot.site, data.idempotency_key)
             except DatabaseError:
                 logger.exception("consent write: idempotency check failed")
                 cache.delete(idempotency_cache_key)
                 return _cors(_unavailable(), origin)
-        if earlier is not None:
-            return _cors(
-                json_error(
-                    409, "duplicate", f"This choice was already recorded (receipt {earlier or 'pending'})."
-                ),
-                origin,
-            )
+            if earlier is not None:
+                return _cors(_duplicate(earlier), origin)
 
     resolution = jurisdiction_resolve(
         request=request,
@@ -486,24 +477,21 @@ def consent_create(request: HttpRequest, site_key: str) -> HttpResponse:
             ip=ip,
             user_agent=request.headers.get("User-Agent", ""),
         )
+    except IntegrityError:
+        # SQLite's unique index caught a replay the cache had forgotten.
+        return _cors(
+            _duplicate(_receipt_for_idempotency_key(snapshot.site, data.idempotency_key) or ""), origin
+        )
     except DatabaseError:
         logger.exception("consent write failed for site %s", snapshot.site.key)
         if idempotency_cache_key:
             cache.delete(idempotency_cache_key)  # the retry must be able to go through
-        response = json_error(
-            503, "unavailable", "The consent could not be stored right now; keep it and retry."
-        )
-        response["Retry-After"] = "5"
-        return _cors(response, origin)
+        return _cors(_unavailable(), origin)
     if idempotency_cache_key:
         cache.set(idempotency_cache_key, record.receipt_id, timeout=IDEMPOTENCY_SECONDS)
 
-    freshness = consent_freshness(
-        site=snapshot.site,
-        ruleset=resolution.ruleset,
-        decided_at=record.created_at,
-        purposes_granted=record.purposes_granted,
-        at=record.created_at,
+    expires_at = consent_expires_at(
+        ruleset=resolution.ruleset, decided_at=record.created_at, purposes_granted=record.purposes_granted
     )
     body = {
         "receipt_id": record.receipt_id,
@@ -516,10 +504,22 @@ def consent_create(request: HttpRequest, site_key: str) -> HttpResponse:
             "denied": record.purposes_denied,
             "jurisdiction": record.jurisdiction,
             "gpc": record.gpc,
-            "expires_at": freshness.expires_at.isoformat() if freshness.expires_at else None,
+            "expires_at": expires_at.isoformat() if expires_at else None,
         },
     }
     return _cors(JsonResponse(body, status=201), origin)
+
+
+def _receipt_for_idempotency_key(site: Site, key: str | None) -> str | None:
+    # order_by(): the model's default ordering would turn this into a scan of the site's ledger.
+    records = ConsentRecord.objects.filter(site=site, idempotency_key=key).order_by()
+    return next(iter(records.values_list("receipt_id", flat=True)[:1]), None)
+
+
+def _duplicate(receipt_id: str) -> HttpResponse:
+    return json_error(
+        409, "duplicate", f"This choice was already recorded (receipt {receipt_id or 'pending'})."
+    )
 
 
 IDEMPOTENCY_SECONDS = 24 * 3600

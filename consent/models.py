@@ -520,6 +520,15 @@ class ConsentRecord(ImmutableModel):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # SQLite only (see migration 0006): a unique index on PostgreSQL's partitioned table
+            # would have to include the month, so there the shared cache and a read enforce it.
+            models.UniqueConstraint(
+                fields=["site", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="consent_idempotency_unique",
+            ),
+        ]
         indexes = [
             models.Index(fields=["site", "visitor_id", "-id"], name="consent_visitor_latest"),
             models.Index(fields=["site", "idempotency_key"], name="consent_idempotency"),

@@ -146,3 +146,20 @@ def ledger_create_model_operation(**kwargs: object) -> object:
             return None
 
     return CreateLedgerModel(**kwargs)
+
+
+def add_constraint_except_postgresql(**kwargs: object) -> object:
+    """AddConstraint for SQLite only: PostgreSQL cannot hold a unique index on the partitioned
+    ledger without the partition key, so the constraint lives in the model state alone there."""
+    from django.db import migrations
+
+    class AddConstraintExceptPostgreSQL(migrations.AddConstraint):
+        def database_forwards(self, app_label, schema_editor, from_state, to_state):  # type: ignore[no-untyped-def]
+            if schema_editor.connection.vendor != "postgresql":
+                super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+        def database_backwards(self, app_label, schema_editor, from_state, to_state):  # type: ignore[no-untyped-def]
+            if schema_editor.connection.vendor != "postgresql":
+                super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+    return AddConstraintExceptPostgreSQL(**kwargs)

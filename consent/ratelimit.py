@@ -30,15 +30,15 @@ def rate_limit_exceeded(key: str, rate: str) -> int | None:
     now = int(time.time())
     window_start = now - now % window
     bucket = f"consentry:rl:{key}:{window_start}"
-    # add() then incr(): atomic on Redis and local memory, so concurrent hits are all counted.
-    if cache.add(bucket, 1, timeout=window + 1):
-        count = 1
-    else:
-        try:
-            count = cache.incr(bucket)
-        except ValueError:  # expired between add() and incr()
-            cache.add(bucket, 1, timeout=window + 1)
+    # incr() first: one cache operation per hit once the window's counter exists; add() opens
+    # a window atomically, and a lost race between two openers falls back to incr().
+    try:
+        count = cache.incr(bucket)
+    except ValueError:
+        if cache.add(bucket, 1, timeout=window + 1):
             count = 1
+        else:
+            count = cache.incr(bucket)
     if count > limit:
         return window_start + window - now
     return None

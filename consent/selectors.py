@@ -174,6 +174,16 @@ class ConsentFreshness:
     expires_at: datetime | None
 
 
+def consent_expires_at(
+    *, ruleset: RuleSet, decided_at: datetime, purposes_granted: Iterable[str]
+) -> datetime | None:
+    """When a decision made now must be asked again at the latest: the re-ask interval after a
+    consent (any optional purpose granted) or after a refusal; None when the rules set none."""
+    granted = any(key != NECESSARY_PURPOSE_KEY for key in purposes_granted)
+    interval = ruleset.reask_after_consent_days if granted else ruleset.reask_after_refusal_days
+    return decided_at + timedelta(days=interval) if interval is not None else None
+
+
 def consent_freshness(
     *,
     site: Site,
@@ -192,12 +202,11 @@ def consent_freshness(
     """
     granted = {key for key in purposes_granted if key != NECESSARY_PURPOSE_KEY}
     reasons: list[str] = []
-    interval = ruleset.reask_after_consent_days if granted else ruleset.reask_after_refusal_days
-    expires_at = decided_at + timedelta(days=interval) if interval is not None else None
+    expires_at = consent_expires_at(ruleset=ruleset, decided_at=decided_at, purposes_granted=granted)
     if expires_at is not None and at >= expires_at:
         reasons.append("reask_interval")
 
-    if granted:
+    if granted and at > decided_at:
         versions = (
             PolicyVersion.objects.filter(
                 document__site=site, effective_at__gt=decided_at, effective_at__lte=at

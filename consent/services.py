@@ -430,7 +430,9 @@ def consent_record_create(
         ),
     )
     record.leaf_sha256 = leaf_hash_hex(record, site.key)
-    record.save(force_insert=True)
+    # Its own transaction: a replay refused by the unique index must not break a caller's.
+    with transaction.atomic():
+        record.save(force_insert=True)
     return record
 
 

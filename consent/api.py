@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from config.exceptions import json_error
+from config.exceptions import error_payload, json_error
 from consent.geo import client_ip, jurisdiction_resolve
 from consent.http import cache_public, cors_allow_site_origin, etag_for, not_modified_or_none
 from consent.jurisdictions import (
@@ -517,9 +517,11 @@ def _receipt_for_idempotency_key(site: Site, key: str | None) -> str | None:
 
 
 def _duplicate(receipt_id: str) -> HttpResponse:
-    return json_error(
-        409, "duplicate", f"This choice was already recorded (receipt {receipt_id or 'pending'})."
-    )
+    """409 for a replayed choice; `receipt_id` (when known) lets a retrying banner keep its receipt."""
+    message = f"This choice was already recorded (receipt {receipt_id or 'pending'})."
+    payload = error_payload("duplicate", message)
+    payload["receipt_id"] = receipt_id or None
+    return JsonResponse(payload, status=409)
 
 
 IDEMPOTENCY_SECONDS = 24 * 3600

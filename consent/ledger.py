@@ -85,8 +85,13 @@ def ip_for_storage(ip: str, mode: str) -> str | None:
         return None
     if mode == IpStorage.FULL:
         return str(address)
-    prefix = 24 if address.version == 4 else 48
-    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
+    if address.version == 4:
+        return str(ipaddress.IPv4Address(int(address) & IPV4_KEEP_24))
+    return str(ipaddress.IPv6Address(int(address) & IPV6_KEEP_48))
+
+
+IPV4_KEEP_24 = 0xFFFFFF00
+IPV6_KEEP_48 = ((1 << 48) - 1) << 80
 
 
 # --- Signing -----------------------------------------------------------------------------------

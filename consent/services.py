@@ -430,8 +430,12 @@ def consent_record_create(
         ),
     )
     record.leaf_sha256 = leaf_hash_hex(record, site.key)
-    # Its own transaction: a replay refused by the unique index must not break a caller's.
-    with transaction.atomic():
+    if connection.in_atomic_block:
+        # Inside a caller's transaction, a savepoint keeps a refused replay (unique index)
+        # from breaking it. Outside one, the single INSERT is its own transaction already.
+        with transaction.atomic():
+            record.save(force_insert=True)
+    else:
         record.save(force_insert=True)
     return record
 

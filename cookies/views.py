@@ -84,9 +84,11 @@ LOADER = """/* Consentry loader for {key}. Docs: {base}/ */
     analytics_storage: "denied", functionality_storage: "denied", personalization_storage: "denied",
     security_storage: "granted", wait_for_update: 500}};
   gtag("consent", "default", denied);
-  gtag("consent", "default", {{ad_storage: "granted", ad_user_data: "granted", ad_personalization: "granted",
-    analytics_storage: "granted", functionality_storage: "granted", personalization_storage: "granted",
-    security_storage: "granted", region: {opt_out_regions}}});
+  // A Global Privacy Control signal is an opt-out of sale/sharing there: never grant ads first.
+  if (!navigator.globalPrivacyControl) gtag("consent", "default", {{ad_storage: "granted",
+    ad_user_data: "granted", ad_personalization: "granted", analytics_storage: "granted",
+    functionality_storage: "granted", personalization_storage: "granted", security_storage: "granted",
+    region: {opt_out_regions}}});
   w.ConsentryConfig = {{site: "{key}", config: "{config}", css: "{css}"}};
   var s = d.createElement("script");
   s.src = "{js}";

@@ -135,7 +135,10 @@
       body: JSON.stringify(body), credentials: 'omit', keepalive: true,
     }).then(r => {
       if (r.status === 429 || r.status >= 500) throw Error('consent POST ' + r.status);
-      if (r.status === 201) return r.json().then(j => { settle(j.receipt_id); emit('saved', { receipt: j.receipt_id }); });
+      // 409: a retry of a choice already recorded (its answer was lost, e.g. to a reload).
+      if (r.status === 201 || r.status === 409) {
+        return r.json().then(j => { settle(j.receipt_id); if (j.receipt_id) emit('saved', { receipt: j.receipt_id }); }, () => settle());
+      }
       settle();
       if (r.status !== 409 && !warned) warned = console.warn('Consentry: consent refused with', r.status) || 1;
     }).catch(e => {
@@ -236,7 +239,7 @@
       links(),
       !notice && h('p', { text: T.withdraw_note }),
       h('div', { class: 'cs-btns' }, notice ? [
-        btn('do_not_sell', T.do_not_sell, () => showPreferences('opt_out_link')),
+        btn('do_not_sell', T.do_not_sell, () => decide(keysOf(C, p => !p.sale), 'do_not_sell_opt_out', 'opt_out_link')),
         btn('ok', T.ok, () => { S = core.nextState(S, C, G, null, Date.now(), gpcFx); write(); close(); }),
       ] : [
         btn('accept_all', T.accept_all, () => decide(keysOf(C), 'accept_all', 'first_layer')),
@@ -365,8 +368,8 @@
     showPreferences: () => showPreferences('api'),
     getConsent,
     acceptAll: () => decide(keysOf(C), 'accept_all', 'api'),
-    rejectAll: () => decide([], 'reject_all', 'api'),
-    withdraw: () => decide([], 'withdraw', 'api'),
+    rejectAll: () => rejectAll('api'),
+    withdraw: () => rejectAll('api'),
     on(name, cb) {
       name = name.replace('consentry:', '');
       (listeners[name] = listeners[name] || []).push(cb);

@@ -212,6 +212,8 @@ def test_a_replayed_idempotency_key_is_a_409_and_writes_nothing(client, site):
     again = post(client, body(), HTTP_IDEMPOTENCY_KEY="choice-0001")
     assert again.status_code == 409
     assert first.json()["receipt_id"] in again.json()["error"]["message"]
+    assert again.json()["receipt_id"] == first.json()["receipt_id"]  # a retrying banner keeps its receipt
+    assert again["Access-Control-Allow-Origin"] == ORIGIN
     assert ConsentRecord.objects.count() == 1
 
 

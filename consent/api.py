@@ -451,10 +451,10 @@ def consent_create(request: HttpRequest, site_key: str) -> HttpResponse:
         # cache.add is atomic: of two identical requests racing, exactly one gets through.
         if not cache.add(idempotency_cache_key, "", timeout=IDEMPOTENCY_SECONDS):
             return _cors(_duplicate(cache.get(idempotency_cache_key) or ""), origin)
-        # A local-memory cache is per process and may forget. SQLite then enforces the key with
-        # a unique index (IntegrityError below); PostgreSQL cannot (a unique index on the
-        # partitioned ledger must include the month), so it is asked, with one indexed read.
-        if connection.vendor == "postgresql" and not settings.REDIS_URL:
+        # A cache may be per process, or lose keys (a Redis restart). SQLite then enforces the
+        # key with a unique index (IntegrityError below); PostgreSQL cannot (a unique index on
+        # the partitioned ledger must include the month), so it is asked, with one indexed read.
+        if connection.vendor == "postgresql":
             try:
                 earlier = _receipt_for_idempotency_key(snapshot.site, data.idempotency_key)
             except DatabaseError:

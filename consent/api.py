@@ -3,7 +3,7 @@
 import json
 import logging
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -512,7 +512,9 @@ def consent_create(request: HttpRequest, site_key: str) -> HttpResponse:
 
 def _receipt_for_idempotency_key(site: Site, key: str | None) -> str | None:
     # order_by(): the model's default ordering would turn this into a scan of the site's ledger.
-    records = ConsentRecord.objects.filter(site=site, idempotency_key=key).order_by()
+    # The time bound is the replay window; on PostgreSQL it prunes the search to one or two months.
+    since = timezone.now() - timedelta(seconds=IDEMPOTENCY_SECONDS)
+    records = ConsentRecord.objects.filter(site=site, idempotency_key=key, created_at__gte=since).order_by()
     return next(iter(records.values_list("receipt_id", flat=True)[:1]), None)
 
 

@@ -8,7 +8,6 @@ import time
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
 from config.exceptions import json_error
@@ -50,15 +49,11 @@ def banner_config_view(request: HttpRequest, site_key: str) -> HttpResponse:
         request=request, default_code=site.default_jurisdiction, overrides=site.jurisdiction_overrides
     )
     gpc_header = request.headers.get("Sec-GPC") == "1"
-    base_url = request.build_absolute_uri("/").rstrip("/")
-    cache_key = (
-        site.key,
-        str(hash(resolution.ruleset)),
-        resolution.ruleset.code,
-        language,
-        str(gpc_header),
-        base_url,
-    )
+    base_url = f"{request.scheme}://{request.get_host()}"
+    code = resolution.ruleset.code
+    # The rules are the row for `code` plus the site's overrides for it: those name them exactly.
+    rules_key = f"{code}:{site.jurisdiction_overrides.get(code)!r}"
+    cache_key = (site.key, rules_key, language, str(gpc_header), base_url)
     now = time.monotonic()
     cached = _configs.get(cache_key)
     if cached is None or now - cached[0] >= CONFIG_TTL_SECONDS:
@@ -78,8 +73,8 @@ def banner_config_view(request: HttpRequest, site_key: str) -> HttpResponse:
     # Shared caches may keep it only when the location came from edge headers they key on.
     scope = "public" if resolution.method in ("header", "site_default") else "private"
     response["Cache-Control"] = f"{scope}, max-age={CONFIG_MAX_AGE}"
-    geo_headers = tuple(name for name in (settings.GEO_COUNTRY_HEADER, settings.GEO_REGION_HEADER) if name)
-    patch_vary_headers(response, ("Origin", "Accept-Language", "Sec-GPC", *geo_headers))
+    geo_headers = [name for name in (settings.GEO_COUNTRY_HEADER, settings.GEO_REGION_HEADER) if name]
+    response["Vary"] = ", ".join(["Origin", "Accept-Language", "Sec-GPC", *geo_headers])
     origin = request.headers.get("Origin", "")
     if origin and origin.lower() in snapshot.origins:
         response["Access-Control-Allow-Origin"] = origin

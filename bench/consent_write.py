@@ -52,7 +52,7 @@ def database_url(kind: str, tmp: Path) -> Iterator[str]:
             yield url
 
 
-def bench_database(kind: str, *, seconds: float, runs: int, connections: int) -> bool:
+def bench_database(kind: str, *, seconds: float, runs: int, connections: int, redis_url: str = "") -> bool:
     """Measure one database; True if the ledger verified afterwards."""
     print(f"\n=== {kind} ===", flush=True)
     with (
@@ -60,7 +60,7 @@ def bench_database(kind: str, *, seconds: float, runs: int, connections: int) ->
         database_url(kind, Path(tmp_name)) as url,
     ):
         tmp = Path(tmp_name)
-        env = server_env(url)
+        env = server_env(url, redis_url)
         manage(env, "migrate", "--noinput")
         site = json.loads(manage(env, "bench_site"))
         print(f"site {site['site_key']}, origin {site['origin']}, purposes {site['purposes']}")
@@ -132,6 +132,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="measured runs per case (default 3)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     parser.add_argument("--databases", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
+    parser.add_argument(
+        "--redis",
+        default="",
+        help="a Redis URL to run with the shared cache, as production does (default: none)",
+    )
     args = parser.parse_args()
     kinds = [kind.strip() for kind in args.databases.split(",") if kind.strip()]
     if unknown := set(kinds) - {"sqlite", "postgres"}:
@@ -150,7 +155,7 @@ def main() -> int:
                 print(f"\n=== postgres ===\nSKIPPED: nothing answers on {HOST}:{PG_PORT}.")
                 continue
             all_verified &= bench_database(
-                kind, seconds=args.seconds, runs=args.runs, connections=args.connections
+                kind, seconds=args.seconds, runs=args.runs, connections=args.connections, redis_url=args.redis
             )
     except KeyboardInterrupt:
         print("\ninterrupted: every process started here has been stopped.")

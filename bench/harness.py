@@ -74,8 +74,11 @@ def port_answers(port: int, host: str = HOST) -> bool:
         return False
 
 
-def server_env(database_url: str) -> dict[str, str]:
-    """The environment of every manage.py and gunicorn process of one database's run."""
+def server_env(database_url: str, redis_url: str = "") -> dict[str, str]:
+    """The environment of every manage.py and gunicorn process of one database's run.
+
+    `redis_url`: run with the shared Redis cache, as production does (empty: local memory).
+    """
     env = {key: value for key, value in os.environ.items() if not key.startswith(("GUNICORN_", "REDIS_"))}
     env.update(
         DJANGO_SETTINGS_MODULE="bench.settings",
@@ -90,6 +93,8 @@ def server_env(database_url: str) -> dict[str, str]:
         DATABASE_URL=database_url,
         PYTHONUNBUFFERED="1",
     )
+    if redis_url:
+        env.update(REDIS_URL=redis_url, CACHE_KEY_PREFIX=f"bench{secrets.token_hex(4)}")
     return env
 
 

@@ -451,10 +451,12 @@ def consent_create(request: HttpRequest, site_key: str) -> HttpResponse:
         # cache.add is atomic: of two identical requests racing, exactly one gets through.
         if not cache.add(idempotency_cache_key, "", timeout=IDEMPOTENCY_SECONDS):
             return _cors(_duplicate(cache.get(idempotency_cache_key) or ""), origin)
-        # A cache may be per process, or lose keys (a Redis restart). SQLite then enforces the
-        # key with a unique index (IntegrityError below); PostgreSQL cannot (a unique index on
-        # the partitioned ledger must include the month), so it is asked, with one indexed read.
-        if connection.vendor == "postgresql":
+        # Without a shared cache (local memory is per process) the database must catch replays:
+        # SQLite with a unique index (IntegrityError below); PostgreSQL cannot hold one on the
+        # partitioned ledger (it would have to include the month), so it is asked, with one
+        # indexed read. With Redis, cache.add above is atomic across every app server; the read
+        # would cost a round trip per consent for the one case of Redis losing keys (documented).
+        if connection.vendor == "postgresql" and not settings.REDIS_URL:
             try:
                 earlier = _receipt_for_idempotency_key(snapshot.site, data.idempotency_key)
             except DatabaseError:

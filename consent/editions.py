@@ -101,3 +101,32 @@ def edition_next_fields(
     if latest is not None and effective_at < published_at.replace(microsecond=0):
         raise ValidationError({"effective_at": "An edition cannot take effect before it is published."})
     return (latest.number if latest is not None else 0) + 1
+
+
+def edition_publish(
+    *,
+    editions: QuerySet[E],
+    content_sha256: str,
+    published_at: datetime,
+    effective_at: datetime,
+    published_by: Any,
+    change_note: str = "",
+    **fields: Any,
+) -> E:
+    """Number and create the next edition of `editions` (one parent's), after the common rules.
+
+    `fields` are the concrete model's own: its parent and its frozen content. Call it inside
+    the publishing transaction, after locking the parent row.
+    """
+    number = edition_next_fields(
+        editions=editions, content_sha256=content_sha256, published_at=published_at, effective_at=effective_at
+    )
+    return editions.model.objects.create(
+        number=number,
+        content_sha256=content_sha256,
+        published_at=published_at,
+        effective_at=effective_at,
+        published_by=published_by if published_by is not None and published_by.is_authenticated else None,
+        change_note=change_note.strip(),
+        **fields,
+    )

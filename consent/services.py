@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, QuerySet
 from django.utils import timezone
 
-from consent.editions import canonical_json, edition_next_fields, sha256_hex, text_normalise
+from consent.editions import canonical_json, edition_publish, sha256_hex, text_normalise
 from consent.geo import Resolution
 from consent.immutability import purge_allowed
 from consent.jurisdictions import RULESETS, RuleSet, ruleset_as_dict
@@ -252,11 +252,12 @@ def policy_reconsent_kinds(*, document: PolicyDocument) -> set[str]:
     return {kind for code in codes for kind in RULESETS[code].reconsent_change_kinds}
 
 
-def _publisher_check(*, site: Site, by: AbstractUser) -> None:
-    if by.is_superuser:
+def site_role_require(*, site: Site, user: AbstractUser, roles: Iterable[str], refusal: str) -> None:
+    """Raise PermissionDenied(refusal) unless `user` is a superuser or holds one of `roles` on `site`."""
+    if user.is_superuser:
         return
-    if not SiteMembership.objects.filter(site=site, user=by, role__in=PUBLISHER_ROLES).exists():
-        raise PermissionDenied("Only the site's data protection officer can publish its documents.")
+    if not SiteMembership.objects.filter(site=site, user=user, role__in=list(roles)).exists():
+        raise PermissionDenied(refusal)
 
 
 @transaction.atomic
@@ -283,7 +284,12 @@ def policy_version_publish(
     # Lock the document: two DPOs publishing at once must not take the same number.
     document = PolicyDocument.objects.select_for_update().select_related("site").get(pk=document.pk)
     site = document.site
-    _publisher_check(site=site, by=by)
+    site_role_require(
+        site=site,
+        user=by,
+        roles=PUBLISHER_ROLES,
+        refusal="Only the site's data protection officer can publish its documents.",
+    )
 
     change_kinds = list(dict.fromkeys(change_kinds))
     affected_purposes = sorted(set(affected_purposes))
@@ -333,20 +339,14 @@ def policy_version_publish(
     content_sha256 = sha256_hex(
         canonical_json({"prevailing_language": document.prevailing_language, "texts": frozen})
     )
-    number = edition_next_fields(
+    version = edition_publish(
         editions=PolicyVersion.objects.filter(document=document),
         content_sha256=content_sha256,
         published_at=now,
         effective_at=effective_at,
-    )
-    version = PolicyVersion.objects.create(
-        document=document,
-        number=number,
-        content_sha256=content_sha256,
-        published_at=now,
-        effective_at=effective_at,
         published_by=by,
-        change_note=summary.strip(),
+        change_note=summary,
+        document=document,
         prevailing_language=document.prevailing_language,
         texts={code: {**text, "html": markdown_render(text["body"])} for code, text in frozen.items()},
         is_material=is_material,
@@ -359,10 +359,10 @@ def policy_version_publish(
         actor=by,
         actor_ip=ip,
         action="policy_version.publish",
-        target=f"{document} v{number}",
+        target=f"{document} v{version.number}",
         data={
             "document": document.slug,
-            "number": number,
+            "number": version.number,
             "content_sha256": content_sha256,
             "effective_at": effective_at.isoformat(),
             "is_material": is_material,

@@ -4,14 +4,13 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from consent.editions import canonical_json, edition_next_fields, sha256_hex
-from consent.models import Purpose, Site, SiteMembership
+from consent.editions import canonical_json, edition_publish, sha256_hex
+from consent.models import Purpose, Site
 from consent.selectors import EDITOR_ROLES
-from consent.services import audit_record
+from consent.services import audit_record, site_role_require
 from cookies.models import BannerSettings, BannerText, BannerVersion, Cookie
 from subprocessors.models import Vendor
 
@@ -114,28 +113,24 @@ def banner_version_publish(
     A banner version changes how the choice is asked, not what it covers: new purposes and
     vendors make visitors answer again through the config's purpose list and epoch.
     """
-    if not (
-        by.is_superuser or SiteMembership.objects.filter(site=site, user=by, role__in=EDITOR_ROLES).exists()
-    ):
-        raise PermissionDenied("Only the site's owners and DPOs can publish its banner.")
+    site_role_require(
+        site=site,
+        user=by,
+        roles=EDITOR_ROLES,
+        refusal="Only the site's owners and DPOs can publish its banner.",
+    )
     Site.objects.select_for_update().filter(pk=site.pk).values_list("pk", flat=True).first()
     now = now or timezone.now()
     content = banner_content(site=site)
     content_sha256 = sha256_hex(canonical_json(content))
-    number = edition_next_fields(
+    version = edition_publish(
         editions=BannerVersion.objects.filter(site=site),
         content_sha256=content_sha256,
         published_at=now,
         effective_at=now,
-    )
-    version = BannerVersion.objects.create(
-        site=site,
-        number=number,
-        content_sha256=content_sha256,
-        published_at=now,
-        effective_at=now,
         published_by=by,
-        change_note=change_note.strip(),
+        change_note=change_note,
+        site=site,
         content=content,
         published_from_ip=ip or None,
     )
@@ -144,7 +139,7 @@ def banner_version_publish(
         actor=by,
         actor_ip=ip,
         action="banner_version.publish",
-        target=f"banner v{number}",
-        data={"number": number, "content_sha256": content_sha256},
+        target=f"banner v{version.number}",
+        data={"number": version.number, "content_sha256": content_sha256},
     )
     return version

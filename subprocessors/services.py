@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from consent.editions import canonical_json, edition_next_fields, sha256_hex
+from consent.editions import canonical_json, edition_publish, sha256_hex
 from consent.models import Site
 from consent.services import audit_record
 from subprocessors import messages
@@ -186,30 +186,24 @@ def subprocessor_list_publish(
                     )
                 }
             )
-    number = edition_next_fields(
+    version = edition_publish(
         editions=SubprocessorListVersion.objects.filter(site=site),
         content_sha256=content_sha256,
         published_at=published_at,
         effective_at=effective_at,
-    )
-    version = SubprocessorListVersion.objects.create(
+        published_by=by,
+        change_note=change_note,
         site=site,
-        number=number,
-        content_sha256=content_sha256,
-        published_at=published_at,
-        effective_at=effective_at,
-        published_by=by if by is not None and by.is_authenticated else None,
-        change_note=change_note.strip(),
         entries=entries,
     )
     audit_record(
         action="subprocessor_list.publish",
-        target=f"sub-processor list v{number}",
+        target=f"sub-processor list v{version.number}",
         site=site,
         actor=by,
         actor_ip=ip,
         data={
-            "number": number,
+            "number": version.number,
             "content_sha256": content_sha256,
             "effective_at": effective_at.isoformat(),
             "summary": diff.summary(),

@@ -12,8 +12,14 @@ CORS_MAX_AGE_SECONDS = 600
 
 
 def site_origin_allowed(*, site: Site, origin: str) -> bool:
-    """True when `origin` (as the browser sent it) is registered for the site."""
-    return any(registered.origin == origin.lower() for registered in site.origins.all())
+    """True when `origin` (as the browser sent it) is registered for the site.
+
+    Read from the per-process site snapshot, the same one the consent and config paths use.
+    """
+    from consent.selectors import site_snapshot
+
+    snapshot = site_snapshot(key=site.key)
+    return snapshot is not None and origin.lower() in snapshot.origins
 
 
 def cors_allow_site_origin(

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_safe
 from config.exceptions import json_error
 from consent.jurisdictions import RULESETS
 from consent.models import Site
-from consent.selectors import purpose_list, site_get_by_key
+from consent.selectors import purpose_list, site_get_by_key, site_snapshot
 from cookies.selectors import banner_config
 from cookies.services import banner_content
 
@@ -105,18 +105,18 @@ def loader(request: HttpRequest, site_key: str) -> HttpResponse:
     """`/c/<site_key>.js`: the one tag a site owner pastes. Small, the same for every visitor,
     cached briefly (so a new banner build reaches sites within minutes); it loads the
     content-hashed, immutable banner files."""
-    site = site_get_by_key(key=site_key)
+    site = site_snapshot(key=site_key)  # the write path's cached view: no query per request
     if site is None:
         response = HttpResponse(
             "/* Consentry: no site with this key. */\n", content_type="text/javascript", status=404
         )
         response["Cache-Control"] = "public, max-age=60"
         return response
-    base = request.build_absolute_uri("/").rstrip("/")
+    base = f"{request.scheme}://{request.get_host()}"
     body = LOADER.format(
-        key=site.key,
+        key=site_key,
         base=base,
-        config=f"{base}/api/public/v1/sites/{site.key}/config",
+        config=f"{base}/api/public/v1/sites/{site_key}/config",
         css=base + static("cookies/banner.css"),
         js=base + static("cookies/banner.js"),
         opt_out_regions=json.dumps(OPT_OUT_REGIONS),

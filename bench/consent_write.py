@@ -1,6 +1,6 @@
 """Consent POST against a raw one-row insert of the same width, on SQLite and PostgreSQL.
 
-    .venv/bin/python bench/consent_write.py [--seconds 10] [--runs 3] [--databases sqlite,postgres]
+    .venv/bin/python bench/consent_write.py [--seconds 6] [--runs 5] [--databases sqlite,postgres]
 
 Per database: a fresh database, `migrate`, a site with one registered origin and two
 purposes (created through the services), one gunicorn server, then wrk runs alternating
@@ -128,8 +128,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seconds", type=int, default=10, help="length of each measured run (default 10)")
-    parser.add_argument("--runs", type=int, default=3, help="measured runs per case (default 3)")
+    parser.add_argument("--seconds", type=int, default=6, help="length of each measured run (default 6)")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=5,
+        help="measured runs per case (default 5; more runs outvote a noisy machine)",
+    )
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     parser.add_argument("--databases", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
     parser.add_argument(

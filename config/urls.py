@@ -11,6 +11,8 @@ admin.site.site_title = "Consentry"
 admin.site.index_title = "Consent management"
 
 urlpatterns = [
+    # First: the public API holds the hottest path (the consent POST); patterns do not overlap.
+    path("api/public/v1/", include((public_urlpatterns, "consent"), namespace="public-v1")),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     # New members get an account without a password and set one here ("Forgotten your password?").
@@ -25,7 +27,6 @@ urlpatterns = [
     ),
     path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("admin/", admin.site.urls),
-    path("api/public/v1/", include((public_urlpatterns, "consent"), namespace="public-v1")),
     path("api/v1/", include((management_urlpatterns, "consent"), namespace="v1")),
     path("", include(page_urlpatterns)),
     path("", include("cookies.urls")),

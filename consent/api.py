@@ -3,13 +3,12 @@
 import json
 import logging
 import re
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError, IntegrityError, connection
+from django.db import DatabaseError, IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -33,8 +32,8 @@ from consent.jurisdictions import (
     ruleset_with_overrides,
 )
 from consent.ledger import checkpoint_note, leaf_data, signing_key
-from consent.models import Checkpoint, ConsentRecord, ExportFormat, PolicyDocument, PolicyVersion, Site
-from consent.ratelimit import rate_limit_exceeded
+from consent.models import Checkpoint, ExportFormat, PolicyDocument, PolicyVersion, Site
+from consent.ratelimit import rate_limits_exceeded
 from consent.selectors import (
     EDITOR_ROLES,
     SiteSnapshot,
@@ -45,6 +44,7 @@ from consent.selectors import (
     consent_export_lines,
     consent_export_queryset,
     consent_freshness,
+    idempotency_receipt_get,
     policy_document_get,
     policy_document_list,
     policy_timeline,
@@ -411,17 +411,16 @@ def consent_create(request: HttpRequest, site_key: str) -> HttpResponse:
         return _cors(json_error(405, "method_not_allowed", "Use POST."), origin)
 
     ip = client_ip(request)
-    for key, rate in (
-        (f"ip:{ip}", settings.CONSENT_RATE_PER_IP),
-        (f"site:{snapshot.site.pk}", settings.CONSENT_RATE_PER_SITE),
-    ):
-        retry_after = rate_limit_exceeded(f"consent:{key}", rate)
-        if retry_after is not None:
-            response = json_error(
-                429, "throttled", "Too many consents; try again shortly. Nothing was recorded."
-            )
-            response["Retry-After"] = str(retry_after)
-            return _cors(response, origin)
+    retry_after = rate_limits_exceeded(
+        [
+            (f"consent:ip:{ip}", settings.CONSENT_RATE_PER_IP),
+            (f"consent:site:{snapshot.site.pk}", settings.CONSENT_RATE_PER_SITE),
+        ]
+    )
+    if retry_after is not None:
+        response = json_error(429, "throttled", "Too many consents; try again shortly. Nothing was recorded.")
+        response["Retry-After"] = str(retry_after)
+        return _cors(response, origin)
     if request.content_type != "application/json":
         return _cors(
             json_error(415, "unsupported_media_type", "Send the consent as application/json."), origin
@@ -445,27 +444,6 @@ def consent_create(request: HttpRequest, site_key: str) -> HttpResponse:
     except InputError as error:
         return _cors(json_error(error.status, error.code, error.message, error.fields), origin)
 
-    idempotency_cache_key = None
-    if data.idempotency_key:
-        idempotency_cache_key = f"consentry:idem:{snapshot.site.pk}:{data.idempotency_key}"
-        # cache.add is atomic: of two identical requests racing, exactly one gets through.
-        if not cache.add(idempotency_cache_key, "", timeout=IDEMPOTENCY_SECONDS):
-            return _cors(_duplicate(cache.get(idempotency_cache_key) or ""), origin)
-        # Without a shared cache (local memory is per process) the database must catch replays:
-        # SQLite with a unique index (IntegrityError below); PostgreSQL cannot hold one on the
-        # partitioned ledger (it would have to include the month), so it is asked, with one
-        # indexed read. With Redis, cache.add above is atomic across every app server; the read
-        # would cost a round trip per consent for the one case of Redis losing keys (documented).
-        if connection.vendor == "postgresql" and not settings.REDIS_URL:
-            try:
-                earlier = _receipt_for_idempotency_key(snapshot.site, data.idempotency_key)
-            except DatabaseError:
-                logger.exception("consent write: idempotency check failed")
-                cache.delete(idempotency_cache_key)
-                return _cors(_unavailable(), origin)
-            if earlier is not None:
-                return _cors(_duplicate(earlier), origin)
-
     resolution = jurisdiction_resolve(
         request=request,
         default_code=snapshot.site.default_jurisdiction,
@@ -480,17 +458,18 @@ def consent_create(request: HttpRequest, site_key: str) -> HttpResponse:
             user_agent=request.headers.get("User-Agent", ""),
         )
     except IntegrityError:
-        # SQLite's unique index caught a replay the cache had forgotten.
-        return _cors(
-            _duplicate(_receipt_for_idempotency_key(snapshot.site, data.idempotency_key) or ""), origin
-        )
+        # The idempotency trigger refused a replayed key (consent.idempotency): nothing written.
+        try:
+            earlier = idempotency_receipt_get(site=snapshot.site, key=data.idempotency_key)
+        except DatabaseError:
+            earlier = None
+        if earlier is None:  # not a replay after all, or the lookup failed: the banner retries
+            logger.exception("consent write refused by the database for site %s", snapshot.site.key)
+            return _cors(_unavailable(), origin)
+        return _cors(_duplicate(earlier), origin)
     except DatabaseError:
         logger.exception("consent write failed for site %s", snapshot.site.key)
-        if idempotency_cache_key:
-            cache.delete(idempotency_cache_key)  # the retry must be able to go through
         return _cors(_unavailable(), origin)
-    if idempotency_cache_key:
-        cache.set(idempotency_cache_key, record.receipt_id, timeout=IDEMPOTENCY_SECONDS)
 
     expires_at = consent_expires_at(
         ruleset=resolution.ruleset, decided_at=record.created_at, purposes_granted=record.purposes_granted
@@ -512,27 +491,11 @@ def consent_create(request: HttpRequest, site_key: str) -> HttpResponse:
     return _cors(JsonResponse(body, status=201), origin)
 
 
-def _receipt_for_idempotency_key(site: Site, key: str | None) -> str | None:
-    # order_by(): the model's default ordering would turn this into a scan of the site's ledger.
-    # Bounded to the replay window on both sides: PostgreSQL then plans for one or two monthly
-    # partitions instead of every future one (planning, not execution, is the cost here).
-    now = timezone.now()
-    window = (now - timedelta(seconds=IDEMPOTENCY_SECONDS), now + timedelta(minutes=1))
-    records = ConsentRecord.objects.filter(
-        site=site, idempotency_key=key, created_at__range=window
-    ).order_by()
-    return next(iter(records.values_list("receipt_id", flat=True)[:1]), None)
-
-
 def _duplicate(receipt_id: str) -> HttpResponse:
-    """409 for a replayed choice; `receipt_id` (when known) lets a retrying banner keep its receipt."""
-    message = f"This choice was already recorded (receipt {receipt_id or 'pending'})."
-    payload = error_payload("duplicate", message)
-    payload["receipt_id"] = receipt_id or None
+    """409 for a replayed choice; the earlier receipt lets a retrying banner keep it."""
+    payload = error_payload("duplicate", f"This choice was already recorded (receipt {receipt_id}).")
+    payload["receipt_id"] = receipt_id
     return JsonResponse(payload, status=409)
-
-
-IDEMPOTENCY_SECONDS = 24 * 3600
 
 
 def _unavailable() -> HttpResponse:

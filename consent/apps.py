@@ -9,9 +9,11 @@ class ConsentConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from consent import checks  # noqa: F401  (registers the system checks)
+        from consent.idempotency import claim_trigger_ensure
         from consent.immutability import triggers_ensure_all
 
         # SQLite rebuilds a table to alter it, dropping its triggers: re-ensure them after
         # every migrate. Sent once per app; listening to this app's signal alone is enough,
         # since the handler covers every app's immutable tables.
         post_migrate.connect(triggers_ensure_all, sender=self)
+        post_migrate.connect(claim_trigger_ensure, sender=self)

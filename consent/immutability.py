@@ -174,17 +174,18 @@ def triggers_remove(connection: BaseDatabaseWrapper, table: str) -> None:
 
 
 def triggers_present(connection: BaseDatabaseWrapper, table: str) -> bool:
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [table]
-            )
-            return cursor.fetchone()[0] == 2
-        cursor.execute(
-            "SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal",
-            [connection.ops.quote_name(table)],
+    if connection.vendor == "sqlite":
+        names = [f"{table}_no_update", f"{table}_no_delete"]
+        query = (
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s AND name IN (%s, %s)"
         )
-        return cursor.fetchone()[0] == 2
+    else:
+        names = [f"{table}_append_only", f"{table}_no_truncate"]
+        query = "SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname IN (%s, %s)"
+        table = connection.ops.quote_name(table)
+    with connection.cursor() as cursor:
+        cursor.execute(query, [table, *names])
+        return cursor.fetchone()[0] == len(names)
 
 
 def immutable_models() -> list[type[ImmutableModel]]:

@@ -42,7 +42,8 @@ def salt_new() -> str:
 
 def timestamp(value: datetime) -> str:
     """The one textual form of a time in leaves and notes: UTC, microseconds, 'Z'."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # Same text as strftime("%Y-%m-%dT%H:%M:%S.%fZ"), at a fraction of its cost (hot path).
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def leaf_data(record: ConsentRecord, site_key: str) -> dict[str, Any]:

@@ -520,18 +520,10 @@ class ConsentRecord(ImmutableModel):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        constraints = [
-            # SQLite only (see migration 0006): a unique index on PostgreSQL's partitioned table
-            # would have to include the month, so there the shared cache and a read enforce it.
-            models.UniqueConstraint(
-                fields=["site", "idempotency_key"],
-                condition=Q(idempotency_key__isnull=False),
-                name="consent_idempotency_unique",
-            ),
-        ]
+        # Idempotency keys are unique per site through IdempotencyClaim, not an index here:
+        # PostgreSQL cannot hold a unique index on the partitioned ledger without the month.
         indexes = [
             models.Index(fields=["site", "visitor_id", "-id"], name="consent_visitor_latest"),
-            models.Index(fields=["site", "idempotency_key"], name="consent_idempotency"),
             models.Index(fields=["site", "created_at"], name="consent_site_time"),
         ]
 
@@ -541,6 +533,25 @@ class ConsentRecord(ImmutableModel):
     @property
     def is_redacted(self) -> bool:
         return self.personal_salt is None
+
+
+class IdempotencyClaim(models.Model):
+    """An Idempotency-Key a site's ledger has accepted, and the receipt it was given.
+
+    The database's guard against replays, the same on SQLite and PostgreSQL: a trigger on the
+    ledger table (consent.idempotency) writes the claim in the same statement as the record,
+    so a replayed key fails that INSERT with an IntegrityError in one round trip, also when
+    two servers race. Housekeeping, not history: retention deletes claims with their records.
+    """
+
+    pk = models.CompositePrimaryKey("site", "idempotency_key")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    idempotency_key = models.CharField(max_length=64)
+    receipt_id = models.CharField(max_length=32)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.idempotency_key} -> {self.receipt_id}"
 
 
 class MerkleNode(ImmutableModel):

@@ -153,7 +153,18 @@ def add_constraint_except_postgresql(**kwargs: object) -> object:
     ledger without the partition key, so the constraint lives in the model state alone there."""
     from django.db import migrations
 
-    class AddConstraintExceptPostgreSQL(migrations.AddConstraint):
+    return _except_postgresql(migrations.AddConstraint)(**kwargs)
+
+
+def remove_constraint_except_postgresql(**kwargs: object) -> object:
+    """RemoveConstraint of a constraint add_constraint_except_postgresql made (SQLite only)."""
+    from django.db import migrations
+
+    return _except_postgresql(migrations.RemoveConstraint)(**kwargs)
+
+
+def _except_postgresql(operation: type) -> type:
+    class ExceptPostgreSQL(operation):  # type: ignore[misc, valid-type]
         def database_forwards(self, app_label, schema_editor, from_state, to_state):  # type: ignore[no-untyped-def]
             if schema_editor.connection.vendor != "postgresql":
                 super().database_forwards(app_label, schema_editor, from_state, to_state)
@@ -162,4 +173,5 @@ def add_constraint_except_postgresql(**kwargs: object) -> object:
             if schema_editor.connection.vendor != "postgresql":
                 super().database_backwards(app_label, schema_editor, from_state, to_state)
 
-    return AddConstraintExceptPostgreSQL(**kwargs)
+    ExceptPostgreSQL.__name__ = f"{operation.__name__}ExceptPostgreSQL"
+    return ExceptPostgreSQL

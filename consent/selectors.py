@@ -27,6 +27,7 @@ from consent.models import (
     NECESSARY_PURPOSE_KEY,
     Checkpoint,
     ConsentRecord,
+    IdempotencyClaim,
     MerkleNode,
     PolicyDocument,
     PolicyVersion,
@@ -334,6 +335,14 @@ class Receipt:
     leaf_index: int | None
     checkpoint: Checkpoint | None
     inclusion_proof: tuple[str, ...]
+
+
+def idempotency_receipt_get(*, site: Site, key: str | None) -> str | None:
+    """The receipt id given to the consent that first used this Idempotency-Key on the site."""
+    if not key:
+        return None
+    claims = IdempotencyClaim.objects.filter(site=site, idempotency_key=key)
+    return next(iter(claims.values_list("receipt_id", flat=True)[:1]), None)
 
 
 def receipt_get(*, receipt_id: str) -> Receipt | None:

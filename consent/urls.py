@@ -3,10 +3,10 @@ from django.urls import path
 from consent import api, views
 
 public_urlpatterns = [
+    path("sites/<str:site_key>/consents", api.consent_create, name="consent-create"),
     path("jurisdictions", api.JurisdictionTableApi.as_view(), name="jurisdiction-table"),
     path("jurisdictions/lookup", api.JurisdictionLookupApi.as_view(), name="jurisdiction-lookup"),
     path("sites/<str:site_key>/jurisdiction", api.SiteJurisdictionApi.as_view(), name="site-jurisdiction"),
-    path("sites/<str:site_key>/consents", api.consent_create, name="consent-create"),
     path("sites/<str:site_key>/consents/current", api.ConsentCurrentApi.as_view(), name="consent-current"),
     path("sites/<str:site_key>/checkpoints", api.CheckpointListApi.as_view(), name="checkpoint-list"),
     path("receipts/<str:receipt_id>", api.ReceiptApi.as_view(), name="receipt"),

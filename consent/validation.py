@@ -31,6 +31,9 @@ KNOWN_FIELDS = frozenset(
     | {"idempotency_key"}
 )
 OPT_OUT_ACTIONS = frozenset({ConsentAction.GPC_OPT_OUT, ConsentAction.DO_NOT_SELL_OPT_OUT})
+# Django builds `.values` anew on every access; the write path asks twice per request.
+ACTIONS = tuple(ConsentAction.values)
+UI_LAYERS = tuple(UiLayer.values)
 
 
 @dataclass
@@ -67,10 +70,12 @@ def _page_url(value: Any, origins: frozenset[str]) -> tuple[str, str | None]:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return "", "Give an absolute http(s) URL."
-    try:
-        origin = origin_normalise(f"{parts.scheme}://{parts.netloc}")
-    except ValidationError:
-        return "", "Give an absolute http(s) URL."
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    if origin not in origins:  # the usual case is already in normal form; otherwise normalise it
+        try:
+            origin = origin_normalise(origin)
+        except ValidationError:
+            return "", "Give an absolute http(s) URL."
     if origin not in origins:
         return "", "The page is not on one of the site's registered origins."
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")), None
@@ -125,11 +130,11 @@ def consent_input_parse(
     if not isinstance(visitor_id, str) or not VISITOR_ID.match(visitor_id):
         errors["visitor_id"] = ["Give the random visitor id: 16 to 64 letters, digits, '-' or '_'."]
     action = payload.get("action")
-    if action not in ConsentAction.values:
-        errors["action"] = [f"Choose one of: {', '.join(ConsentAction.values)}."]
+    if action not in ACTIONS:
+        errors["action"] = [f"Choose one of: {', '.join(ACTIONS)}."]
     ui_layer = payload.get("ui_layer")
-    if ui_layer not in UiLayer.values:
-        errors["ui_layer"] = [f"Choose one of: {', '.join(UiLayer.values)}."]
+    if ui_layer not in UI_LAYERS:
+        errors["ui_layer"] = [f"Choose one of: {', '.join(UI_LAYERS)}."]
     language = payload.get("language")
     if language not in snapshot.site.enabled_languages:
         errors["language"] = [

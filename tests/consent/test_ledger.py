@@ -5,13 +5,14 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -19,7 +20,15 @@ from consent.editions import canonical_json
 from consent.immutability import ImmutableRowError, triggers_install, triggers_remove
 from consent.ledger import checkpoint_note, note_verify
 from consent.merkle import consistency_proof_verify, inclusion_proof_verify, leaf_hash
-from consent.models import AuditEntry, Checkpoint, ConsentRecord, MerkleNode, Role, SiteMembership
+from consent.models import (
+    AuditEntry,
+    Checkpoint,
+    ConsentRecord,
+    IdempotencyClaim,
+    MerkleNode,
+    Role,
+    SiteMembership,
+)
 from consent.selectors import ledger_verify
 from consent.services import (
     policy_document_create,
@@ -217,15 +226,61 @@ def test_a_replayed_idempotency_key_is_a_409_and_writes_nothing(client, site):
     assert ConsentRecord.objects.count() == 1
 
 
-def test_a_replay_is_caught_by_the_database_when_the_cache_forgot(client, site, settings):
-    from django.core.cache import cache
+def test_the_database_itself_refuses_a_replayed_key_in_the_same_insert(client, site):
+    # No cache and no read before the write: the idempotency trigger on the ledger writes the
+    # claim in the INSERT itself, so a second row with the key fails as a whole, even one
+    # written behind the API's back.
+    first = post(client, body(idempotency_key="choice-0002"))
+    assert first.status_code == 201
+    claim = IdempotencyClaim.objects.get(site=site, idempotency_key="choice-0002")
+    assert claim.receipt_id == first.json()["receipt_id"]
+    record = ConsentRecord.objects.get()
+    record.pk, record.receipt_id = None, "another-receipt-0001"
+    record._state.adding = True
+    with pytest.raises(IntegrityError), transaction.atomic():
+        record.save(force_insert=True)
+    assert ConsentRecord.objects.count() == 1 and IdempotencyClaim.objects.count() == 1
+    # The same key on another site is that site's own.
+    other = site_create(
+        key="blog", name="Blog", languages=["en"], origins=[ORIGIN], default_jurisdiction="EU"
+    )
+    elsewhere = body(idempotency_key="choice-0002", action="reject_all", granted=[], denied=[], versions={})
+    assert post(client, elsewhere, site_key=other.key).status_code == 201
+    assert post(client, body(idempotency_key=...)).status_code == 201  # no key, no claim
+    assert IdempotencyClaim.objects.count() == 2
 
-    settings.REDIS_URL = ""  # a per-process cache: the database is what catches replays
 
-    assert post(client, body(idempotency_key="choice-0002")).status_code == 201
-    cache.clear()
-    assert post(client, body(idempotency_key="choice-0002")).status_code == 409
-    assert ConsentRecord.objects.count() == 1
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite serialises every writer on the file: nothing can race"
+)
+def test_racing_replays_on_separate_connections_record_one_consent(ledger_transactional_db, site):
+    # Eight requests with one key at once, each on its own thread and database connection (as
+    # on separate servers): exactly one is recorded, the others wait for it and get 409 with
+    # its receipt.
+    from django.db import connections
+    from django.test import Client
+
+    attempts = 8
+    barrier = threading.Barrier(attempts)
+    answers = []
+
+    def attempt():
+        try:
+            barrier.wait()
+            answers.append(post(Client(), body(idempotency_key="choice-race"), REMOTE_ADDR="198.51.100.1"))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=attempt) for _ in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [201] + [409] * (attempts - 1), statuses
+    receipt = next(answer.json()["receipt_id"] for answer in answers if answer.status_code == 201)
+    assert all(answer.json()["receipt_id"] == receipt for answer in answers if answer.status_code == 409)
+    assert ConsentRecord.objects.filter(idempotency_key="choice-race").count() == 1
 
 
 def test_floods_from_one_address_are_rate_limited(client, site, settings):
@@ -236,6 +291,61 @@ def test_floods_from_one_address_are_rate_limited(client, site, settings):
     assert limited.status_code == 429 and int(limited["Retry-After"]) > 0
     assert post(client, body(), REMOTE_ADDR="198.51.100.9").status_code == 201
     assert ConsentRecord.objects.count() == 4
+
+
+def _redis_url_for_tests() -> str | None:
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except Exception:  # noqa: BLE001 - any failure means "no Redis here"
+        return None
+    return url
+
+
+def test_with_redis_the_rate_limits_are_counted_in_redis_for_every_server(client, site, settings):
+    # Production runs several app servers on one Redis: the counters must live there (one
+    # pipeline per request), not in a process, or each server would grant the full budget.
+    url = _redis_url_for_tests()
+    if url is None:
+        pytest.skip("no Redis answers (REDIS_URL or 127.0.0.1:6379)")
+    import redis
+
+    prefix = f"ratelimit-test-{os.getpid()}-{threading.get_ident()}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    settings.CONSENT_RATE_PER_IP = "3/min"
+    server = redis.Redis.from_url(url)
+    try:
+        for _ in range(3):
+            assert post(client, body()).status_code == 201
+        # What another server would read: the shared counters, one per address and per site.
+        counters = {
+            key.decode(): int(server.get(key)) for key in server.scan_iter(f"{prefix}:*:consentry:rl:*")
+        }
+        assert sorted(counters.values()) == [3, 3], counters
+        assert any(":consent:ip:203.0.113.77:" in key for key in counters)
+        assert post(client, body()).status_code == 429
+    finally:
+        for key in server.scan_iter(f"{prefix}:*"):
+            server.delete(key)
+
+
+def test_floods_at_one_site_are_rate_limited_across_addresses(client, site, settings):
+    settings.CONSENT_RATE_PER_SITE = "2/hour"
+    assert post(client, body(), REMOTE_ADDR="198.51.100.1").status_code == 201
+    assert post(client, body(), REMOTE_ADDR="198.51.100.2").status_code == 201
+    limited = post(client, body(), REMOTE_ADDR="198.51.100.3")
+    assert limited.status_code == 429
+    # The wait is the site's hourly window, not the per-address minute.
+    assert 0 < int(limited["Retry-After"]) <= 3600
+    assert ConsentRecord.objects.count() == 2
 
 
 def test_ip_storage_follows_the_site_setting(client, site):
@@ -429,12 +539,15 @@ def test_retention_deletes_old_records_leaves_an_audit_entry_and_the_log_still_v
     old_time = timezone.now() - timedelta(days=site.consent_retention_days + 40)
     for n in range(3):
         data = consent_input_parse(
-            body(visitor_id=f"old-visitor-{n:08d}"), snapshot, gpc_header=False, idempotency_header=None
+            body(visitor_id=f"old-visitor-{n:08d}"),
+            snapshot,
+            gpc_header=False,
+            idempotency_header=f"old-choice-{n}",
         )
         consent_record_create(
             snapshot=snapshot, data=data, resolution=resolution, ip="", user_agent="", now=old_time
         )
-    post(client, body())
+    post(client, body(), HTTP_IDEMPOTENCY_KEY="recent-choice")
     call_command("consent_seal", stdout=StringIO())
     out = StringIO()
     call_command("consent_retention", stdout=out)
@@ -442,6 +555,8 @@ def test_retention_deletes_old_records_leaves_an_audit_entry_and_the_log_still_v
     assert ConsentRecord.objects.count() == 1
     entry = AuditEntry.objects.get(action="consent.retention")
     assert entry.data["records"] == 3
+    # The deleted records' idempotency keys went with them; the kept one's stays.
+    assert list(IdempotencyClaim.objects.values_list("idempotency_key", flat=True)) == ["recent-choice"]
     report = ledger_verify(site=site)
     assert report.problems == [] and report.purged == 3 and report.records == 1
 
@@ -506,3 +621,33 @@ def test_a_record_pins_the_sub_processor_list_version_shown(client, site):
     assert response.status_code == 201, response.content
     pinned = ConsentRecord.objects.get().versions["subprocessors"]
     assert pinned == {"number": 1, "sha256": version.content_sha256}
+
+
+def test_a_written_record_reads_back_field_for_field(site):
+    # The ledger INSERT is compiled once per process (services._ledger_insert); what it stores
+    # must be exactly what the ORM would have: every field read back equals the one written.
+    from django.test import RequestFactory
+
+    from consent.geo import jurisdiction_resolve
+    from consent.selectors import site_snapshot
+    from consent.services import consent_record_create
+    from consent.validation import consent_input_parse
+
+    snapshot = site_snapshot(key="shop")
+    request = RequestFactory().post("/", HTTP_CF_IPCOUNTRY="DE")
+    data = consent_input_parse(
+        body(page_url=f"{ORIGIN}/ünïcode/path"), snapshot, gpc_header=True, idempotency_header="read-back-1"
+    )
+    written = consent_record_create(
+        snapshot=snapshot,
+        data=data,
+        resolution=jurisdiction_resolve(request=request, default_code="EU"),
+        ip="203.0.113.77",
+        user_agent='Mozilla/5.0 (Test) «quotes\' "and" unicode»',
+    )
+    read = ConsentRecord.objects.get(receipt_id=written.receipt_id)
+    assert read.pk == written.pk and not written._state.adding
+    for field in ConsentRecord._meta.concrete_fields:
+        assert getattr(read, field.attname) == getattr(written, field.attname), field.name
+    assert read.versions["policies"]["privacy-policy"]["number"] == 1
+    assert read.gpc is True and read.purposes_granted == ["analytics", "necessary"]

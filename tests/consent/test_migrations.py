@@ -1,0 +1,67 @@
+"""Migrations that move data: run backwards and forwards on a real database."""
+
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+from consent.idempotency import claim_trigger_present
+from consent.models import ConsentRecord, IdempotencyClaim, Site
+
+BEFORE_CLAIMS = [("consent", "0006_idempotency_unique_sqlite")]
+WITH_CLAIMS = [("consent", "0007_idempotency_claims")]
+
+
+def _migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+
+
+def test_claims_are_backfilled_from_the_keys_already_in_the_ledger(ledger_transactional_db):
+    # A ledger written before 0007 had its keys only on its rows: after 0007 every one of them
+    # is claimed (with its receipt), and the trigger guards new rows.
+    _migrate(BEFORE_CLAIMS)
+    try:
+        assert not claim_trigger_present(connection)
+        site = Site.objects.create(key="legacy", name="Legacy")
+        columns = [f for f in ConsentRecord._meta.concrete_fields if not f.primary_key]
+        for number, key in enumerate(["legacy-key-0001", "legacy-key-0002", None]):
+            values = {
+                "site_id": site.pk,
+                "receipt_id": f"legacy-receipt-{number}",
+                "created_at": timezone.now(),
+                "action": "accept_all",
+                "ui_layer": "first_layer",
+                "purposes_granted": "[]",
+                "purposes_denied": "[]",
+                "jurisdiction": "EU",
+                "rules_version": "2026.11",
+                "rules_sha256": "0" * 64,
+                "resolved_by": "header",
+                "country": "DE",
+                "region": "",
+                "language": "en",
+                "versions": "{}",
+                "gpc": False,
+                "dnt": False,
+                "page_url": "",
+                "idempotency_key": key,
+                "visitor_id": None,
+                "ip_address": None,
+                "user_agent": None,
+                "personal_salt": None,
+                "personal_sha256": "0" * 64,
+                "leaf_sha256": "0" * 64,
+            }
+            quoted = ", ".join(connection.ops.quote_name(f.column) for f in columns)
+            placeholders = ", ".join(["%s"] * len(columns))
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO consent_consentrecord ({quoted}) VALUES ({placeholders})",  # noqa: S608
+                    [values[f.column] for f in columns],
+                )
+    finally:
+        _migrate(WITH_CLAIMS)
+    claims = dict(IdempotencyClaim.objects.values_list("idempotency_key", "receipt_id"))
+    assert claims == {"legacy-key-0001": "legacy-receipt-0", "legacy-key-0002": "legacy-receipt-1"}
+    assert claim_trigger_present(connection)

@@ -33,6 +33,13 @@ PG_PORT = 5432
 # 2 workers x 1 thread on a 2-core machine (wrk shares the cores); no worker recycling,
 # so no run pays for a worker re-importing Django part-way through.
 GUNICORN_OVERRIDES = ("--workers", "2", "--threads", "1", "--max-requests", "0", "--backlog", "2048")
+# For write benchmarks: sync workers take one connection at a time and close it after the
+# response, so every request goes to whichever worker is free. Under gthread, wrk's
+# keep-alive connections stay with the worker that accepted them; when one worker happens
+# to accept most of them, a run uses one core and the machine idles (seen here: 42 % idle,
+# two-thirds of the usual throughput, at random from run to run). The baselines measured
+# on this machine found sync the better shape for inserts anyway.
+SYNC_WORKERS = ("--worker-class", "sync")
 
 
 def install_sigterm_as_interrupt() -> None:
@@ -143,7 +150,7 @@ def _children(pid: int) -> list[int]:
 class Server:
     """gunicorn serving bench.settings on a free port of 127.0.0.1."""
 
-    def __init__(self, env: Mapping[str, str], log_path: Path) -> None:
+    def __init__(self, env: Mapping[str, str], log_path: Path, shape: Sequence[str] = ()) -> None:
         self.env = dict(env)
         self.port = port_free()
         self.log_path = log_path
@@ -155,6 +162,7 @@ class Server:
             "--bind",
             f"{HOST}:{self.port}",
             *GUNICORN_OVERRIDES,
+            *shape,
         ]
         self.process: subprocess.Popen[bytes] | None = None
 

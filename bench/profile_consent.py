@@ -81,10 +81,11 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--rows", type=int, default=3000, help="consents posted before measuring")
     parser.add_argument("--requests", type=int, default=1000, help="timed requests per case")
+    parser.add_argument("--redis", default="", help="a Redis URL: profile with the shared cache")
     args = parser.parse_args()
 
     with database_url(args.database) as url:
-        env = server_env(url)
+        env = server_env(url, args.redis)
         env["ALLOWED_HOSTS"] = f"{HOST},testserver"
         manage(env, "migrate", "--noinput")
         site = json.loads(manage(env, "bench_site"))

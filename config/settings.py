@@ -215,9 +215,15 @@ LEDGER_SIGNING_KEY = env.str(
     "LEDGER_SIGNING_KEY",
     default="Y29uc2VudHJ5LXRlc3Qtc2lnbmluZy1rZXktMzJieXQ=" if TESTING else "",
 )
+# Public keys (base64, comma-separated) of earlier signing keys: after a rotation the
+# checkpoints they signed still verify (consent_verify, receipts). Public, not secret.
+LEDGER_RETIRED_PUBLIC_KEYS = env.list("LEDGER_RETIRED_PUBLIC_KEYS", default=[])
 # Requests per window on the consent write path, per client address and per site.
 CONSENT_RATE_PER_IP = env.str("CONSENT_RATE_PER_IP", default="60/min")
 CONSENT_RATE_PER_SITE = env.str("CONSENT_RATE_PER_SITE", default="20000/min")
+# With Redis, how often (seconds) each process adds its consent rate-limit counts to the
+# shared ones and learns the totals (consent.ratelimit); 0: on every request.
+RATE_LIMIT_SYNC_SECONDS = env.float("RATE_LIMIT_SYNC_SECONDS", default=0.25)
 # Largest consent body accepted, in bytes (a real choice is well under 2 KB).
 CONSENT_MAX_BODY_BYTES = env.int("CONSENT_MAX_BODY_BYTES", default=8192)
 

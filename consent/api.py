@@ -1,5 +1,6 @@
 """JSON endpoints: jurisdictions, policies, the consent ledger, and the management API for sites."""
 
+import base64
 import json
 import logging
 import re
@@ -31,7 +32,7 @@ from consent.jurisdictions import (
     ruleset_for_location,
     ruleset_with_overrides,
 )
-from consent.ledger import checkpoint_note, leaf_data, signing_key
+from consent.ledger import checkpoint_note, leaf_data, signing_key, verifying_keys
 from consent.models import Checkpoint, ExportFormat, PolicyDocument, PolicyVersion, Site
 from consent.ratelimit import rate_limits_exceeded
 from consent.selectors import (
@@ -527,6 +528,8 @@ class ReceiptApi(PublicApiView):
         record = receipt.record
         checkpoint = receipt.checkpoint
         key = signing_key()
+        # The key that signed this checkpoint: the current one, or a retired one after a rotation.
+        public_raw = verifying_keys().get(checkpoint.key_id) if checkpoint else key.public_raw
         data = {
             "receipt_id": record.receipt_id,
             "record": leaf_data(record, receipt.site_key),
@@ -536,7 +539,7 @@ class ReceiptApi(PublicApiView):
             "leaf_index": receipt.leaf_index,
             "inclusion_proof": list(receipt.inclusion_proof),
             "checkpoint": _checkpoint_data(checkpoint, receipt.site_key) if checkpoint else None,
-            "public_key": key.public_base64,
+            "public_key": base64.b64encode(public_raw).decode() if public_raw else None,
             "how_to_verify": (
                 "leaf = SHA-256(0x00 || canonical JSON of `record`); check `inclusion_proof` for "
                 "`leaf_index` against checkpoint.root_hash (RFC 9162 2.1.3.2); check "
@@ -594,7 +597,22 @@ class CheckpointListApi(PublicApiView):
             items.append(item)
         key = signing_key()
         response = Response(
-            {"site": site.key, "public_key": key.public_base64, "key_id": key.key_id, "checkpoints": items}
+            {
+                "site": site.key,
+                "public_key": key.public_base64,
+                "key_id": key.key_id,
+                # Every key a checkpoint here may name (key_id): after a rotation, old checkpoints
+                # keep the signature of the key that made them.
+                "keys": [
+                    {
+                        "key_id": key_id,
+                        "public_key": base64.b64encode(public_raw).decode(),
+                        "current": key_id == key.key_id,
+                    }
+                    for key_id, public_raw in verifying_keys().items()
+                ],
+                "checkpoints": items,
+            }
         )
         response["Access-Control-Allow-Origin"] = "*"
         response["Cache-Control"] = "public, max-age=60"

@@ -84,7 +84,7 @@ def production_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Er
 
 @register(Tags.security, deploy=True)
 def ledger_key_check(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
-    from consent.ledger import signing_key_from_seed
+    from consent.ledger import public_key_from_base64, signing_key_from_seed
 
     if not settings.LEDGER_SIGNING_KEY:
         if settings.DEBUG or settings.TESTING:
@@ -101,4 +101,16 @@ def ledger_key_check(app_configs: Any = None, **kwargs: Any) -> list[Error | War
         signing_key_from_seed(settings.LEDGER_SIGNING_KEY)
     except ImproperlyConfigured as error:
         return [Error(str(error), id="consentry.E021")]
-    return []
+    problems: list[Error | Warning] = []
+    for text in settings.LEDGER_RETIRED_PUBLIC_KEYS:
+        try:
+            public_key_from_base64(text)
+        except ImproperlyConfigured as error:
+            problems.append(
+                Error(
+                    f"LEDGER_RETIRED_PUBLIC_KEYS: {error}",
+                    hint="List the retired keys' public keys, as GET .../checkpoints showed them.",
+                    id="consentry.E022",
+                )
+            )
+    return problems

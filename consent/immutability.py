@@ -123,14 +123,28 @@ def triggers_install(
                 f'CREATE TRIGGER "{table}_append_only" BEFORE UPDATE OR DELETE ON {quoted_table} '
                 f'FOR EACH ROW EXECUTE FUNCTION "{table}_append_only"()'
             )
-            # TRUNCATE skips row triggers, so it gets a statement trigger of its own.
-            cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_no_truncate" ON {quoted_table}')
+            truncate_trigger_install(cursor, table=table, on=quoted_table)
+            # A partitioned table's row triggers reach its partitions, its statement triggers
+            # do not: TRUNCATE of one month by name needs the partition's own (new months get
+            # theirs from consent.partitions).
             cursor.execute(
-                f'CREATE TRIGGER "{table}_no_truncate" BEFORE TRUNCATE ON {quoted_table} '
-                f'FOR EACH STATEMENT EXECUTE FUNCTION "{table}_append_only"()'
+                "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = %s::regclass",
+                [quoted_table],
             )
+            for (partition,) in cursor.fetchall():
+                truncate_trigger_install(cursor, table=table, on=partition)
         else:
             raise NotImplementedError(f"No append-only triggers for the {connection.vendor} backend.")
+
+
+def truncate_trigger_install(cursor: Any, *, table: str, on: str) -> None:
+    """PostgreSQL: refuse TRUNCATE of `on` (the table or one of its partitions, quoted) with the
+    table's append-only function. TRUNCATE skips row triggers, so it needs a statement trigger."""
+    cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_no_truncate" ON {on}')
+    cursor.execute(
+        f'CREATE TRIGGER "{table}_no_truncate" BEFORE TRUNCATE ON {on} '
+        f'FOR EACH STATEMENT EXECUTE FUNCTION "{table}_append_only"()'
+    )
 
 
 @contextmanager
@@ -170,7 +184,8 @@ def triggers_remove(connection: BaseDatabaseWrapper, table: str) -> None:
         elif connection.vendor == "postgresql":
             cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_append_only" ON {quoted_table}')
             cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_no_truncate" ON {quoted_table}')
-            cursor.execute(f'DROP FUNCTION IF EXISTS "{table}_append_only"()')
+            # CASCADE: the partitions' own TRUNCATE triggers go with the function.
+            cursor.execute(f'DROP FUNCTION IF EXISTS "{table}_append_only"() CASCADE')
 
 
 def triggers_present(connection: BaseDatabaseWrapper, table: str) -> bool:

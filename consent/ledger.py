@@ -4,6 +4,8 @@ A record's leaf is the RFC 6962 leaf hash of its canonical JSON (consent.edition
 with personal data replaced by a salted commitment, so redaction never changes a leaf.
 Checkpoints are signed with Ed25519 over a small text note (in the style of C2SP
 signed notes) that anyone can check with the public key from the checkpoints endpoint.
+Each checkpoint names its signer by key id, so the signing key can be rotated: the old
+public key moves to LEDGER_RETIRED_PUBLIC_KEYS and its checkpoints keep verifying.
 """
 
 import base64
@@ -105,7 +107,7 @@ class SigningKey:
 
     @property
     def key_id(self) -> str:
-        return hashlib.sha256(self.public_raw).hexdigest()[:16]
+        return key_id_of(self.public_raw)
 
     @property
     def public_base64(self) -> str:
@@ -136,6 +138,32 @@ def signing_key() -> SigningKey:
     if not settings.LEDGER_SIGNING_KEY:
         raise ImproperlyConfigured("LEDGER_SIGNING_KEY is not set: checkpoints cannot be signed.")
     return _signing_key(settings.LEDGER_SIGNING_KEY)
+
+
+def key_id_of(public_raw: bytes) -> str:
+    """First 8 bytes (hex) of SHA-256 of an Ed25519 public key: how a checkpoint names its signer."""
+    return hashlib.sha256(public_raw).hexdigest()[:16]
+
+
+def public_key_from_base64(text: str) -> bytes:
+    """A raw 32-byte Ed25519 public key from its base64 form (as the checkpoints endpoint shows it)."""
+    try:
+        raw = base64.b64decode(text.strip(), validate=True)
+    except binascii.Error as error:
+        raise ImproperlyConfigured(f"{text!r} is not valid base64.") from error
+    if len(raw) != 32:
+        raise ImproperlyConfigured(f"{text!r} is not an Ed25519 public key (32 bytes, base64).")
+    return raw
+
+
+def verifying_keys() -> dict[str, bytes]:
+    """Every public key whose checkpoints this ledger trusts, by key id: the current signing key
+    and the retired ones (LEDGER_RETIRED_PUBLIC_KEYS). Rotating the signing key keeps the old
+    one here, so the checkpoints it signed still verify; nothing is re-signed."""
+    keys = {key_id_of(raw): raw for raw in map(public_key_from_base64, settings.LEDGER_RETIRED_PUBLIC_KEYS)}
+    current = signing_key()
+    keys[current.key_id] = current.public_raw
+    return keys
 
 
 def checkpoint_note(*, site_key: str, tree_size: int, root_hex: str, created_at: datetime) -> bytes:

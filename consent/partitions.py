@@ -9,9 +9,12 @@ SQLite has no partitions; there the ledger is one table and retention deletes ro
 """
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
+
+from consent.immutability import truncate_trigger_install
 
 LEDGER_TABLE = "consent_consentrecord"
 
@@ -94,9 +97,16 @@ def partitions_ensure(
                         f"CREATE TABLE {name} PARTITION OF {LEDGER_TABLE} FOR VALUES FROM (%s) TO (%s)",
                         [month.isoformat(), end.isoformat()],
                     )
+                    if append_only_function_exists(cursor):  # not yet while the first migration runs
+                        truncate_trigger_install(cursor, table=LEDGER_TABLE, on=name)
                     created.append(name)
             month = end
     return created
+
+
+def append_only_function_exists(cursor: Any) -> bool:
+    cursor.execute("SELECT to_regprocedure(%s)", [f'"{LEDGER_TABLE}_append_only"()'])
+    return cursor.fetchone()[0] is not None
 
 
 def partitions_list(*, using: BaseDatabaseWrapper = connection) -> list[tuple[str, date]]:

@@ -1,10 +1,24 @@
-"""Fixed-window rate limits: in Redis when the project has it (shared by every server), else
-in this process (as the local-memory cache would be: one budget per worker process)."""
+"""Fixed-window rate limits for the consent write path.
+
+Every hit is counted in this process first, so a request never waits for a network hop to
+be let through. With Redis (the project's cache), the counts are also shared by every
+server: a process sends the hits it has gathered to Redis in one round trip at most every
+RATE_LIMIT_SYNC_SECONDS and learns the totals back, which its next decisions use.
+
+The trade, on purpose: a flood spread over several processes gets through until their next
+sync, at most about (its rate x the sync interval) requests more than the limit, and is
+refused after that. In exchange the write path pays one Redis round trip per interval
+instead of one per consent (which cost a third of its throughput, bench/consent_write.py
+--redis), and a Redis outage degrades to per-process limits instead of failing consents.
+Without Redis the limits are per process, like the local-memory cache.
+"""
 
 import functools
+import logging
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -13,6 +27,8 @@ from django.core.cache.backends.redis import RedisCache
 
 if TYPE_CHECKING:
     import redis
+
+logger = logging.getLogger(__name__)
 
 _UNITS = {
     "s": 1,
@@ -34,68 +50,129 @@ def rate_parse(rate: str) -> tuple[int, int]:
     return int(count), _UNITS[unit.strip().lower()]
 
 
-def rate_limits_exceeded(limits: Sequence[tuple[str, str]]) -> int | None:
-    """Count one hit against each (key, rate); the longest wait if any is over its limit, else None.
+@dataclass
+class _Bucket:
+    """One key's window as this process knows it."""
 
-    On Redis all counters move in one round trip (a pipeline), so a request pays one network
-    hop for its rate limits however many apply.
-    """
-    now = int(time.time())
-    buckets = []  # (cache key, limit, window length, when the window ends)
+    ends_at: int  # the window's end (epoch seconds): the bucket is useless after it
+    count: int = 0  # hits in the window: the shared total at the last sync plus hits since
+    unsent: int = 0  # hits since the last sync, not yet in Redis
+
+
+@dataclass
+class _Counter:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    buckets: dict[str, _Bucket] = field(default_factory=dict)
+    synced_at: float = 0.0  # 0: the first hit syncs at once
+    syncing: bool = False
+
+
+_counter = _Counter()
+_PRUNE_AT = 10_000
+
+
+def rate_limits_exceeded(limits: Sequence[tuple[str, str]]) -> int | None:
+    """Count one hit against each (key, rate); the longest wait if any is over its limit, else None."""
+    now = time.time()
+    keys = []  # (bucket name, limit, window end)
     for key, rate in limits:
         limit, window = rate_parse(rate)
-        window_start = now - now % window
-        buckets.append((f"consentry:rl:{key}:{window_start}", limit, window, window_start + window))
-    cache = caches["default"]  # the backend itself: django.core.cache.cache is only a proxy to it
-    if isinstance(cache, RedisCache):
-        counts = _redis_counts(cache, buckets)
-    else:
-        counts = [_local_count(bucket, window_ends) for bucket, _, _, window_ends in buckets]
-    waits = [ends - now for (_, limit, _, ends), count in zip(buckets, counts, strict=True) if count > limit]
+        window_start = int(now) - int(now) % window
+        keys.append((f"consentry:rl:{key}:{window_start}", limit, window_start + window))
+    shared = _shared_cache()
+    with _counter.lock:
+        for name, _, ends_at in keys:
+            bucket = _counter.buckets.get(name)
+            if bucket is None:
+                bucket = _counter.buckets[name] = _Bucket(ends_at=ends_at)
+            bucket.count += 1
+            bucket.unsent += 1 if shared is not None else 0
+        if len(_counter.buckets) > _PRUNE_AT:
+            for name in [name for name, bucket in _counter.buckets.items() if bucket.ends_at <= now]:
+                del _counter.buckets[name]
+        sync_due = (
+            shared is not None
+            and not _counter.syncing
+            and now - _counter.synced_at >= settings.RATE_LIMIT_SYNC_SECONDS
+        )
+        if sync_due:
+            _counter.syncing = True
+            outgoing = {
+                name: (bucket.unsent, bucket.ends_at)
+                for name, bucket in _counter.buckets.items()
+                if bucket.unsent and bucket.ends_at > now
+            }
+            for name in outgoing:
+                _counter.buckets[name].unsent = 0
+    if sync_due:
+        assert shared is not None
+        _sync(shared, outgoing, now)
+    with _counter.lock:
+        waits = [
+            ends_at - int(now)
+            for name, limit, ends_at in keys
+            if name in _counter.buckets and _counter.buckets[name].count > limit
+        ]
     return max(waits) if waits else None
 
 
 def rate_limits_reset() -> None:
     """Forget every count kept in this process (tests start each case afresh)."""
-    with _local_lock:
-        _local_counts.clear()
+    with _counter.lock:
+        _counter.buckets.clear()
+        _counter.synced_at = 0.0
+        _counter.syncing = False
 
 
-# bucket -> (when its window ends, hits so far). Buckets carry their window's start, so an
-# old window is never counted again; expired ones are dropped once the table grows.
-_local_counts: dict[str, tuple[int, int]] = {}
-_local_lock = threading.Lock()
-_LOCAL_PRUNE_AT = 10_000
+def _sync(cache: RedisCache, outgoing: dict[str, tuple[int, int]], now: float) -> None:
+    """Add this process's unsent hits to the shared counters and take back their totals."""
+    names = list(outgoing)
+    try:
+        totals = _send(cache, names, [outgoing[name] for name in names], now) if names else []
+    except Exception:  # noqa: BLE001 - any Redis failure: keep counting here, retry next interval
+        logger.warning("rate limits: Redis did not answer; counting per process until it does", exc_info=True)
+        with _counter.lock:
+            for name, (unsent, _) in outgoing.items():
+                if name in _counter.buckets:
+                    _counter.buckets[name].unsent += unsent
+            _counter.synced_at, _counter.syncing = now, False
+        return
+    with _counter.lock:
+        for name, total in zip(names, totals, strict=True):
+            bucket = _counter.buckets.get(name)
+            if bucket is not None:
+                # Hits that arrived while the sync was out are in `unsent` again.
+                bucket.count = total + bucket.unsent
+        _counter.synced_at, _counter.syncing = now, False
 
 
-def _local_count(bucket: str, window_ends: int) -> int:
-    with _local_lock:
-        _, count = _local_counts.get(bucket, (window_ends, 0))
-        _local_counts[bucket] = (window_ends, count + 1)
-        if len(_local_counts) > _LOCAL_PRUNE_AT:
-            now = time.time()
-            for key in [key for key, (ends, _) in _local_counts.items() if ends <= now]:
-                del _local_counts[key]
-        return count + 1
-
-
-def _redis_counts(cache: RedisCache, buckets: list[tuple[str, int, int, int]]) -> list[int]:
+def _send(cache: RedisCache, names: list[str], hits_and_ends: list[tuple[int, int]], now: float) -> list[int]:
     # The keys carry the cache's prefix, so every server of this deployment shares them.
-    keys = [cache.make_and_validate_key(bucket) for bucket, _, _, _ in buckets]
-    expiries = [window + 1 for _, _, window, _ in buckets]
-    counts = _redis_counter(settings.CACHES["default"]["LOCATION"])(keys=keys, args=expiries)
+    keys = [cache.make_and_validate_key(name) for name in names]
+    args = []
+    for hits, ends_at in hits_and_ends:
+        args += [hits, max(1, ends_at - int(now) + 1)]
+    counts = _redis_counter(settings.CACHES["default"]["LOCATION"])(keys=keys, args=args)
     return [int(count) for count in counts]
 
 
-# One command for all of a request's counters: SET NX opens a window with its expiry, INCR
-# counts (and keeps the expiry). Atomic in Redis; sent as EVALSHA, the script loaded once.
+def _shared_cache() -> RedisCache | None:
+    cache = caches["default"]  # the backend itself: django.core.cache.cache is only a proxy to it
+    return cache if isinstance(cache, RedisCache) else None
+
+
+# One command for every counter a sync carries: INCRBY adds the hits, and a counter that
+# this call created gets its window's expiry. Atomic in Redis; sent as EVALSHA.
 _COUNT_SCRIPT = """
-local counts = {}
+local totals = {}
 for i, key in ipairs(KEYS) do
-    redis.call('SET', key, 0, 'EX', ARGV[i], 'NX')
-    counts[i] = redis.call('INCR', key)
+    local hits = tonumber(ARGV[2 * i - 1])
+    totals[i] = redis.call('INCRBY', key, hits)
+    if totals[i] == hits then
+        redis.call('EXPIRE', key, ARGV[2 * i])
+    end
 end
-return counts
+return totals
 """
 
 
@@ -104,9 +181,11 @@ def _redis_counter(url: str) -> "redis.commands.core.Script":
     """The counting script on a client kept for the process, for the Redis the cache uses.
 
     Django's RedisCache builds a new client object for every operation, which costs more CPU
-    than the round trip itself (0.3 ms against 0.1 ms here); redis-py clients are thread-safe
-    and pool their connections, so one per process is enough.
+    than the round trip itself; redis-py clients are thread-safe and pool their connections,
+    so one per process is enough. Short timeouts: a sync must never hold a consent long.
     """
     import redis
 
-    return redis.Redis.from_url(url).register_script(_COUNT_SCRIPT)
+    return redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5).register_script(
+        _COUNT_SCRIPT
+    )

@@ -414,7 +414,13 @@ def ledger_verify(*, site: Site) -> LedgerReport:
     every leaf's inclusion proof verified against the newest checkpoint. A sealed leaf whose
     record is gone is fine only if retention could have removed it.
     """
-    from consent.ledger import checkpoint_note, leaf_hash_hex, note_verify, personal_commitment, signing_key
+    from consent.ledger import (
+        checkpoint_note,
+        leaf_hash_hex,
+        note_verify,
+        personal_commitment,
+        verifying_keys,
+    )
 
     report = LedgerReport(site_key=site.key)
     leaves: dict[int, tuple[str, int | None, datetime | None]] = {}
@@ -475,7 +481,7 @@ def ledger_verify(*, site: Site) -> LedgerReport:
 
     checkpoints = list(Checkpoint.objects.filter(site=site).order_by("tree_size"))
     report.checkpoints = len(checkpoints)
-    key = signing_key()
+    keys = verifying_keys()
     previous = None
     for checkpoint in checkpoints:
         label = f"checkpoint size {checkpoint.tree_size}"
@@ -491,11 +497,13 @@ def ledger_verify(*, site: Site) -> LedgerReport:
             root_hex=checkpoint.root_hash,
             created_at=checkpoint.created_at,
         )
-        if checkpoint.key_id != key.key_id:
+        public_raw = keys.get(checkpoint.key_id)
+        if public_raw is None:
             report.problems.append(
-                f"{label}: signed with key {checkpoint.key_id}, not the configured key {key.key_id}"
+                f"{label}: signed with key {checkpoint.key_id}, which is neither the signing key nor "
+                "one of LEDGER_RETIRED_PUBLIC_KEYS"
             )
-        elif not note_verify(note, checkpoint.signature, key.public_raw):
+        elif not note_verify(note, checkpoint.signature, public_raw):
             report.problems.append(f"{label}: bad signature")
         if previous is not None:
             proof = consistency_proof(

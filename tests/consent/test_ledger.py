@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
@@ -304,9 +305,9 @@ def _redis_url_for_tests() -> str | None:
     return url
 
 
-def test_with_redis_the_rate_limits_are_counted_in_redis_for_every_server(client, site, settings):
-    # Production runs several app servers on one Redis: the counters must live there (one
-    # pipeline per request), not in a process, or each server would grant the full budget.
+@pytest.fixture
+def shared_rate_limits(settings):
+    """The project on a real Redis cache, as production runs: (a client of that Redis, key prefix)."""
     url = _redis_url_for_tests()
     if url is None:
         pytest.skip("no Redis answers (REDIS_URL or 127.0.0.1:6379)")
@@ -320,21 +321,61 @@ def test_with_redis_the_rate_limits_are_counted_in_redis_for_every_server(client
             "KEY_PREFIX": prefix,
         }
     }
-    settings.CONSENT_RATE_PER_IP = "3/min"
     server = redis.Redis.from_url(url)
-    try:
-        for _ in range(3):
-            assert post(client, body()).status_code == 201
-        # What another server would read: the shared counters, one per address and per site.
-        counters = {
-            key.decode(): int(server.get(key)) for key in server.scan_iter(f"{prefix}:*:consentry:rl:*")
+    yield server, prefix
+    for key in server.scan_iter(f"{prefix}:*"):
+        server.delete(key)
+
+
+def _shared_counters(server, prefix):
+    return {key.decode(): int(server.get(key)) for key in server.scan_iter(f"{prefix}:*:consentry:rl:*")}
+
+
+def test_with_redis_every_server_counts_against_one_shared_budget(client, site, settings, shared_rate_limits):
+    # Several app servers on one Redis: each must refuse once the deployment's budget is spent,
+    # or each would grant the whole budget again.
+    from consent.ratelimit import rate_limits_reset
+
+    server, prefix = shared_rate_limits
+    settings.RATE_LIMIT_SYNC_SECONDS = 0  # every request syncs: exact
+    settings.CONSENT_RATE_PER_IP = "3/min"
+    for _ in range(3):
+        assert post(client, body()).status_code == 201
+    counters = _shared_counters(server, prefix)  # one per address and one per site
+    assert sorted(counters.values()) == [3, 3], counters
+    assert any(":consent:ip:203.0.113.77:" in key for key in counters)
+    rate_limits_reset()  # now as another server, which has counted nothing itself
+    refused = post(client, body())
+    assert refused.status_code == 429 and 0 < int(refused["Retry-After"]) <= 60
+    assert ConsentRecord.objects.count() == 3
+
+
+def test_with_redis_a_process_sends_its_hits_once_per_interval(client, site, settings, shared_rate_limits):
+    # The write path must not pay a Redis round trip per consent: hits gather in the process and
+    # go to Redis together, at most once per RATE_LIMIT_SYNC_SECONDS.
+    server, prefix = shared_rate_limits
+    settings.RATE_LIMIT_SYNC_SECONDS = 2
+    for _ in range(5):  # well within 2 s: the first syncs at once, the other four wait
+        assert post(client, body()).status_code == 201
+    assert sorted(_shared_counters(server, prefix).values()) == [1, 1]
+    time.sleep(2.1)
+    assert post(client, body()).status_code == 201  # due: carries all five since the first
+    assert sorted(_shared_counters(server, prefix).values()) == [6, 6]
+
+
+def test_a_redis_outage_costs_no_consent_and_the_limits_still_hold_per_process(client, site, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
         }
-        assert sorted(counters.values()) == [3, 3], counters
-        assert any(":consent:ip:203.0.113.77:" in key for key in counters)
-        assert post(client, body()).status_code == 429
-    finally:
-        for key in server.scan_iter(f"{prefix}:*"):
-            server.delete(key)
+    }
+    settings.RATE_LIMIT_SYNC_SECONDS = 0
+    settings.CONSENT_RATE_PER_IP = "3/min"
+    for _ in range(3):
+        assert post(client, body()).status_code == 201
+    assert post(client, body()).status_code == 429
+    assert ConsentRecord.objects.count() == 3
 
 
 def test_floods_at_one_site_are_rate_limited_across_addresses(client, site, settings):
@@ -447,6 +488,124 @@ def test_checkpoints_prove_the_log_only_grew(client, site):
         ).decode()
         == newer["note"]
     )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the ledger is partitioned on PostgreSQL only")
+def test_no_month_of_the_ledger_can_be_truncated_by_name(client, site):
+    from datetime import date
+
+    from consent.partitions import partition_name, partitions_ensure, partitions_list
+
+    assert post(client, body()).status_code == 201
+    # A month created after the triggers were installed (as the sealer creates them) too.
+    later = date(2031, 1, 1)
+    assert partitions_ensure(today=later, months_ahead=0) == [partition_name(later)]
+    table = ConsentRecord._meta.db_table
+    months = [name for name, _ in partitions_list()]
+    assert partition_name(later) in months and len(months) >= 5
+    with connection.cursor() as cursor:
+        # The test's own open transaction holds the insert's deferred FK check, which would make
+        # PostgreSQL refuse any TRUNCATE before the trigger is asked.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    for name in [*months, f"{table}_default", table]:
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"TRUNCATE {name}")
+    assert ConsentRecord.objects.count() == 1
+
+
+def test_a_rotated_signing_key_keeps_earlier_checkpoints_verifiable(client, site, settings):
+    from django.core import checks
+
+    from consent.ledger import signing_key
+
+    old_key = signing_key()
+    receipts = [post(client, body(visitor_id=f"visitor-{n:012d}")).json()["receipt_id"] for n in range(3)]
+    call_command("consent_seal", stdout=StringIO())
+
+    settings.LEDGER_SIGNING_KEY = base64.b64encode(os.urandom(32)).decode()
+    new_key = signing_key()
+    # Rotated without listing the old public key: the old checkpoint is named, not trusted.
+    out = StringIO()
+    with pytest.raises(CommandError, match="mismatch"):
+        call_command("consent_verify", stdout=out)
+    assert f"checkpoint size 3: signed with key {old_key.key_id}, which is neither" in out.getvalue()
+
+    settings.LEDGER_RETIRED_PUBLIC_KEYS = [old_key.public_base64]
+    assert not [m for m in checks.run_checks(include_deployment_checks=True) if m.id == "consentry.E022"]
+    receipt = client.get(f"/api/public/v1/receipts/{receipts[0]}").json()
+    assert receipt["checkpoint"]["key_id"] == old_key.key_id
+    assert receipt["public_key"] == old_key.public_base64
+    _verify_receipt(receipt)
+
+    for n in range(3, 5):
+        post(client, body(visitor_id=f"visitor-{n:012d}"))
+    call_command("consent_seal", stdout=StringIO())
+    listing = client.get("/api/public/v1/sites/shop/checkpoints").json()
+    assert listing["key_id"] == new_key.key_id
+    keys = {key["key_id"]: key for key in listing["keys"]}
+    assert keys[new_key.key_id]["current"] and not keys[old_key.key_id]["current"]
+    newer, older = listing["checkpoints"]
+    assert (newer["key_id"], older["key_id"]) == (new_key.key_id, old_key.key_id)
+    for checkpoint in (newer, older):
+        public_key = base64.b64decode(keys[checkpoint["key_id"]]["public_key"])
+        assert note_verify(checkpoint["note"].encode(), checkpoint["signature"], public_key)
+    # The log itself carried on across the rotation: size 5 extends size 3.
+    assert consistency_proof_verify(
+        old_size=3,
+        new_size=5,
+        old_root=bytes.fromhex(older["root_hash"]),
+        new_root=bytes.fromhex(newer["root_hash"]),
+        proof=[bytes.fromhex(step) for step in newer["consistency_proof"]],
+    )
+    _verify_receipt(client.get(f"/api/public/v1/receipts/{receipts[0]}").json())
+    out = StringIO()
+    call_command("consent_verify", stdout=out)
+    assert "The ledger verifies." in out.getvalue()
+
+    settings.LEDGER_RETIRED_PUBLIC_KEYS = ["not-a-key"]
+    errors = [m for m in checks.run_checks(include_deployment_checks=True) if m.id == "consentry.E022"]
+    assert len(errors) == 1 and "not-a-key" in errors[0].msg
+
+
+def test_sealing_pages_through_the_window_and_picks_up_a_late_commit(client, site, monkeypatch):
+    # Small pages and batches, so every seal crosses page boundaries between sealed and new rows.
+    from django.test import RequestFactory
+
+    from consent import services
+    from consent.geo import jurisdiction_resolve
+    from consent.selectors import site_snapshot
+    from consent.validation import consent_input_parse
+
+    monkeypatch.setattr(services, "UNSEALED_PAGE", 3)
+    for n in range(7):
+        post(client, body(visitor_id=f"visitor-{n:012d}"))
+    site.refresh_from_db()
+    first = services.ledger_seal(site=site, batch_size=4)
+    assert first.tree_size == 7 and Checkpoint.objects.count() == 2  # two batches: 4, then 3
+    for n in range(7, 12):
+        post(client, body(visitor_id=f"visitor-{n:012d}"))
+    # A record whose transaction committed late: its created_at is older than the newest
+    # checkpoint (within the sealer's margin), yet it must still enter the log.
+    snapshot = site_snapshot(key="shop")
+    data = consent_input_parse(
+        body(visitor_id="visitor-late-commit"), snapshot, gpc_header=False, idempotency_header=None
+    )
+    late = services.consent_record_create(
+        snapshot=snapshot,
+        data=data,
+        resolution=jurisdiction_resolve(request=RequestFactory().post("/"), default_code="EU"),
+        ip="",
+        user_agent="",
+        now=first.created_at - timedelta(minutes=5),
+    )
+    latest = services.ledger_seal(site=site, batch_size=4)
+    assert latest.tree_size == 13
+    sealed = MerkleNode.objects.filter(site=site, level=0)
+    assert sealed.count() == 13 and sealed.filter(record_id=late.pk).exists()
+    assert services.ledger_seal(site=site, batch_size=4) is None  # nothing left
+    report = ledger_verify(site=site)
+    assert report.problems == [] and report.sealed == 13 and report.unsealed == 0
 
 
 def test_consent_verify_passes_on_an_honest_ledger(client, site):

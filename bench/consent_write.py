@@ -18,6 +18,7 @@ import sqlite3
 import statistics
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -115,14 +116,18 @@ def bench_database(kind: str, *, seconds: float, runs: int, connections: int, re
             )
         )
 
+        started = time.monotonic()
         sealed = manage(env, "consent_seal").strip()
-        print(f"{kind}: consent_seal: {sealed.splitlines()[-1] if sealed else 'nothing to seal'}")
+        took = time.monotonic() - started
+        last_line = sealed.splitlines()[-1] if sealed else "nothing to seal"
+        print(f"{kind}: consent_seal ({took:.1f} s): {last_line}")
+        started = time.monotonic()
         try:
             verified = manage(env, "consent_verify").strip()
             ok = verified.endswith("The ledger verifies.")
         except RuntimeError as error:
             verified, ok = str(error), False
-        print(f"{kind}: consent_verify: {verified}")
+        print(f"{kind}: consent_verify ({time.monotonic() - started:.1f} s): {verified}")
         print(goal_line(ok, f"{kind} ledger {'verifies' if ok else 'DOES NOT VERIFY'}"))
         if kind == "sqlite":
             with sqlite3.connect(tmp / "bench.sqlite3") as connection:

@@ -3,7 +3,7 @@
 from django_tasks import task
 
 from consent.models import ConsentExport
-from consent.services import consent_export_write
+from consent.services import consent_export_write, consent_retention_apply
 
 
 @task()
@@ -11,3 +11,9 @@ def consent_export_task(export_id: int) -> None:
     export = ConsentExport.objects.select_related("site").filter(pk=export_id).first()
     if export is not None:
         consent_export_write(export=export)
+
+
+@task()
+def consent_retention_task() -> dict[str, int]:
+    """Apply every site's retention (queued daily by the periodic `consent_seal --every`)."""
+    return consent_retention_apply()

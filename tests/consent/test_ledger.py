@@ -28,6 +28,7 @@ from consent.models import (
     IdempotencyClaim,
     MerkleNode,
     Role,
+    Site,
     SiteMembership,
 )
 from consent.selectors import ledger_verify
@@ -606,6 +607,70 @@ def test_sealing_pages_through_the_window_and_picks_up_a_late_commit(client, sit
     assert services.ledger_seal(site=site, batch_size=4) is None  # nothing left
     report = ledger_verify(site=site)
     assert report.problems == [] and report.sealed == 13 and report.unsealed == 0
+
+
+def test_the_periodic_sealer_takes_new_sites_outlives_a_database_fault_and_queues_retention(
+    ledger_transactional_db, client, site, monkeypatch
+):
+    # `consent_seal --every` is the ledger's long-running job: a site registered while it runs
+    # must be sealed too, a database outage must not end it, and retention is queued daily.
+    from django.db import OperationalError
+    from django.test import RequestFactory
+
+    from consent.geo import jurisdiction_resolve
+    from consent.management.commands import consent_seal as job
+    from consent.selectors import site_snapshot
+    from consent.services import consent_record_create
+    from consent.validation import consent_input_parse
+
+    snapshot = site_snapshot(key="shop")
+    old = consent_input_parse(
+        body(visitor_id="visitor-long-ago-01"), snapshot, gpc_header=False, idempotency_header=None
+    )
+    consent_record_create(
+        snapshot=snapshot,
+        data=old,
+        resolution=jurisdiction_resolve(request=RequestFactory().post("/"), default_code="EU"),
+        ip="",
+        user_agent="",
+        now=timezone.now() - timedelta(days=site.consent_retention_days + 1),
+    )
+    post(client, body())
+    real_partitions_ensure = job.partitions_ensure
+
+    def database_down_once():
+        monkeypatch.setattr(job, "partitions_ensure", real_partitions_ensure)
+        raise OperationalError("server closed the connection unexpectedly")
+
+    class Stop(Exception):
+        pass
+
+    rounds = []
+
+    def between_rounds(seconds):
+        rounds.append(seconds)
+        if len(rounds) == 1:
+            blog = site_create(
+                key="blog", name="Blog", languages=["en"], origins=[ORIGIN], default_jurisdiction="EU"
+            )
+            reject = body(action="reject_all", granted=[], denied=[], versions={})
+            assert post(client, reject, site_key=blog.key).status_code == 201
+            monkeypatch.setattr(job, "partitions_ensure", database_down_once)
+        elif len(rounds) == 3:
+            raise Stop
+
+    monkeypatch.setattr(job.time, "sleep", between_rounds)
+    out, err = StringIO(), StringIO()
+    with pytest.raises(Stop):
+        call_command("consent_seal", every=30, stdout=out, stderr=err)
+    assert rounds == [30, 30, 30]
+    assert "the database failed (server closed the connection unexpectedly)" in err.getvalue()
+    # Retention was queued once, at the start (the worker runs it; inline here), before sealing.
+    assert AuditEntry.objects.filter(action="consent.retention").count() == 1
+    assert not ConsentRecord.objects.filter(visitor_id="visitor-long-ago-01").exists()
+    assert "shop: sealed up to 1," in out.getvalue() and "blog: sealed up to 1," in out.getvalue()
+    for one in Site.objects.all():
+        assert ledger_verify(site=one).problems == []
 
 
 def test_consent_verify_passes_on_an_honest_ledger(client, site):

@@ -93,6 +93,42 @@ def post(client, data, *, site_key="shop", origin=ORIGIN, **headers):
     )
 
 
+def record_at(when, *, visitor_id, idempotency_key=None):
+    """A record written as the API would, but at `when` (old data, a late commit): the service directly."""
+    from django.test import RequestFactory
+
+    from consent.geo import jurisdiction_resolve
+    from consent.selectors import site_snapshot
+    from consent.services import consent_record_create
+    from consent.validation import consent_input_parse
+
+    snapshot = site_snapshot(key="shop")
+    data = consent_input_parse(
+        body(visitor_id=visitor_id), snapshot, gpc_header=False, idempotency_header=idempotency_key
+    )
+    return consent_record_create(
+        snapshot=snapshot,
+        data=data,
+        resolution=jurisdiction_resolve(
+            request=RequestFactory().post("/", HTTP_CF_IPCOUNTRY="DE"), default_code="EU"
+        ),
+        ip="",
+        user_agent="",
+        now=when,
+    )
+
+
+def _consistency_holds(older, newer):
+    """The newer checkpoint's consistency proof (as the checkpoints endpoint lists it) from the older."""
+    return consistency_proof_verify(
+        old_size=older["tree_size"],
+        new_size=newer["tree_size"],
+        old_root=bytes.fromhex(older["root_hash"]),
+        new_root=bytes.fromhex(newer["root_hash"]),
+        proof=[bytes.fromhex(step) for step in newer["consistency_proof"]],
+    )
+
+
 def test_a_choice_is_recorded_with_what_the_visitor_saw(client, site):
     response = post(client, body(), HTTP_CF_IPCOUNTRY="DE")
     assert response.status_code == 201, response.content
@@ -470,13 +506,7 @@ def test_checkpoints_prove_the_log_only_grew(client, site):
     listing = client.get("/api/public/v1/sites/shop/checkpoints").json()
     newer, older = listing["checkpoints"]
     assert (newer["tree_size"], older["tree_size"]) == (8, 3)
-    assert consistency_proof_verify(
-        old_size=3,
-        new_size=8,
-        old_root=bytes.fromhex(older["root_hash"]),
-        new_root=bytes.fromhex(newer["root_hash"]),
-        proof=[bytes.fromhex(step) for step in newer["consistency_proof"]],
-    )
+    assert _consistency_holds(older, newer)
     public_key = base64.b64decode(listing["public_key"])
     for checkpoint in listing["checkpoints"]:
         assert note_verify(checkpoint["note"].encode(), checkpoint["signature"], public_key)
@@ -552,13 +582,7 @@ def test_a_rotated_signing_key_keeps_earlier_checkpoints_verifiable(client, site
         public_key = base64.b64decode(keys[checkpoint["key_id"]]["public_key"])
         assert note_verify(checkpoint["note"].encode(), checkpoint["signature"], public_key)
     # The log itself carried on across the rotation: size 5 extends size 3.
-    assert consistency_proof_verify(
-        old_size=3,
-        new_size=5,
-        old_root=bytes.fromhex(older["root_hash"]),
-        new_root=bytes.fromhex(newer["root_hash"]),
-        proof=[bytes.fromhex(step) for step in newer["consistency_proof"]],
-    )
+    assert (older["tree_size"], newer["tree_size"]) == (3, 5) and _consistency_holds(older, newer)
     _verify_receipt(client.get(f"/api/public/v1/receipts/{receipts[0]}").json())
     out = StringIO()
     call_command("consent_verify", stdout=out)
@@ -571,12 +595,7 @@ def test_a_rotated_signing_key_keeps_earlier_checkpoints_verifiable(client, site
 
 def test_sealing_pages_through_the_window_and_picks_up_a_late_commit(client, site, monkeypatch):
     # Small pages and batches, so every seal crosses page boundaries between sealed and new rows.
-    from django.test import RequestFactory
-
     from consent import services
-    from consent.geo import jurisdiction_resolve
-    from consent.selectors import site_snapshot
-    from consent.validation import consent_input_parse
 
     monkeypatch.setattr(services, "UNSEALED_PAGE", 3)
     for n in range(7):
@@ -588,18 +607,7 @@ def test_sealing_pages_through_the_window_and_picks_up_a_late_commit(client, sit
         post(client, body(visitor_id=f"visitor-{n:012d}"))
     # A record whose transaction committed late: its created_at is older than the newest
     # checkpoint (within the sealer's margin), yet it must still enter the log.
-    snapshot = site_snapshot(key="shop")
-    data = consent_input_parse(
-        body(visitor_id="visitor-late-commit"), snapshot, gpc_header=False, idempotency_header=None
-    )
-    late = services.consent_record_create(
-        snapshot=snapshot,
-        data=data,
-        resolution=jurisdiction_resolve(request=RequestFactory().post("/"), default_code="EU"),
-        ip="",
-        user_agent="",
-        now=first.created_at - timedelta(minutes=5),
-    )
+    late = record_at(first.created_at - timedelta(minutes=5), visitor_id="visitor-late-commit")
     latest = services.ledger_seal(site=site, batch_size=4)
     assert latest.tree_size == 13
     sealed = MerkleNode.objects.filter(site=site, level=0)
@@ -615,25 +623,11 @@ def test_the_periodic_sealer_takes_new_sites_outlives_a_database_fault_and_queue
     # `consent_seal --every` is the ledger's long-running job: a site registered while it runs
     # must be sealed too, a database outage must not end it, and retention is queued daily.
     from django.db import OperationalError
-    from django.test import RequestFactory
 
-    from consent.geo import jurisdiction_resolve
     from consent.management.commands import consent_seal as job
-    from consent.selectors import site_snapshot
-    from consent.services import consent_record_create
-    from consent.validation import consent_input_parse
 
-    snapshot = site_snapshot(key="shop")
-    old = consent_input_parse(
-        body(visitor_id="visitor-long-ago-01"), snapshot, gpc_header=False, idempotency_header=None
-    )
-    consent_record_create(
-        snapshot=snapshot,
-        data=old,
-        resolution=jurisdiction_resolve(request=RequestFactory().post("/"), default_code="EU"),
-        ip="",
-        user_agent="",
-        now=timezone.now() - timedelta(days=site.consent_retention_days + 1),
+    record_at(
+        timezone.now() - timedelta(days=site.consent_retention_days + 1), visitor_id="visitor-long-ago-01"
     )
     post(client, body())
     real_partitions_ensure = job.partitions_ensure
@@ -750,27 +744,9 @@ def test_redaction_erases_personal_data_and_every_proof_still_verifies(client, s
 
 
 def test_retention_deletes_old_records_leaves_an_audit_entry_and_the_log_still_verifies(client, site):
-    from django.test import RequestFactory
-
-    from consent.geo import jurisdiction_resolve
-    from consent.selectors import site_snapshot
-    from consent.services import consent_record_create
-    from consent.validation import consent_input_parse
-
-    snapshot = site_snapshot(key="shop")
-    request = RequestFactory().post("/", HTTP_CF_IPCOUNTRY="DE")
-    resolution = jurisdiction_resolve(request=request, default_code="EU")
     old_time = timezone.now() - timedelta(days=site.consent_retention_days + 40)
     for n in range(3):
-        data = consent_input_parse(
-            body(visitor_id=f"old-visitor-{n:08d}"),
-            snapshot,
-            gpc_header=False,
-            idempotency_header=f"old-choice-{n}",
-        )
-        consent_record_create(
-            snapshot=snapshot, data=data, resolution=resolution, ip="", user_agent="", now=old_time
-        )
+        record_at(old_time, visitor_id=f"old-visitor-{n:08d}", idempotency_key=f"old-choice-{n}")
     post(client, body(), HTTP_IDEMPOTENCY_KEY="recent-choice")
     call_command("consent_seal", stdout=StringIO())
     out = StringIO()

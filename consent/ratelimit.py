@@ -56,24 +56,27 @@ class _Bucket:
 
     ends_at: int  # the window's end (epoch seconds): the bucket is useless after it
     count: int = 0  # hits in the window: the shared total at the last sync plus hits since
-    unsent: int = 0  # hits since the last sync, not yet in Redis
 
 
 @dataclass
 class _Counter:
     lock: threading.Lock = field(default_factory=threading.Lock)
     buckets: dict[str, _Bucket] = field(default_factory=dict)
+    unsent: dict[str, int] = field(default_factory=dict)  # hits since the last sync, per bucket
     synced_at: float = 0.0  # 0: the first hit syncs at once
     syncing: bool = False
+    pruned_at: float = 0.0
 
 
 _counter = _Counter()
-_PRUNE_AT = 10_000
+# Expired windows are dropped every few seconds, not per request: a scan of every bucket on
+# each hit would cost most when distinct addresses are most numerous.
+PRUNE_SECONDS = 5.0
 
 
-def rate_limits_exceeded(limits: Sequence[tuple[str, str]]) -> int | None:
+def rate_limits_exceeded(limits: Sequence[tuple[str, str]], *, now: float | None = None) -> int | None:
     """Count one hit against each (key, rate); the longest wait if any is over its limit, else None."""
-    now = time.time()
+    now = time.time() if now is None else now
     keys = []  # (bucket name, limit, window end)
     for key, rate in limits:
         limit, window = rate_parse(rate)
@@ -86,10 +89,10 @@ def rate_limits_exceeded(limits: Sequence[tuple[str, str]]) -> int | None:
             if bucket is None:
                 bucket = _counter.buckets[name] = _Bucket(ends_at=ends_at)
             bucket.count += 1
-            bucket.unsent += 1 if shared is not None else 0
-        if len(_counter.buckets) > _PRUNE_AT:
-            for name in [name for name, bucket in _counter.buckets.items() if bucket.ends_at <= now]:
-                del _counter.buckets[name]
+            if shared is not None:
+                _counter.unsent[name] = _counter.unsent.get(name, 0) + 1
+        if now - _counter.pruned_at >= PRUNE_SECONDS:
+            _prune(now)
         sync_due = (
             shared is not None
             and not _counter.syncing
@@ -98,12 +101,9 @@ def rate_limits_exceeded(limits: Sequence[tuple[str, str]]) -> int | None:
         if sync_due:
             _counter.syncing = True
             outgoing = {
-                name: (bucket.unsent, bucket.ends_at)
-                for name, bucket in _counter.buckets.items()
-                if bucket.unsent and bucket.ends_at > now
+                name: (hits, _counter.buckets[name].ends_at) for name, hits in _counter.unsent.items()
             }
-            for name in outgoing:
-                _counter.buckets[name].unsent = 0
+            _counter.unsent = {}
     if sync_due:
         assert shared is not None
         _sync(shared, outgoing, now)
@@ -120,8 +120,17 @@ def rate_limits_reset() -> None:
     """Forget every count kept in this process (tests start each case afresh)."""
     with _counter.lock:
         _counter.buckets.clear()
-        _counter.synced_at = 0.0
+        _counter.unsent.clear()
+        _counter.synced_at = _counter.pruned_at = 0.0
         _counter.syncing = False
+
+
+def _prune(now: float) -> None:
+    """Drop the windows that have ended (the lock is held)."""
+    for name in [name for name, bucket in _counter.buckets.items() if bucket.ends_at <= now]:
+        del _counter.buckets[name]
+        _counter.unsent.pop(name, None)
+    _counter.pruned_at = now
 
 
 def _sync(cache: RedisCache, outgoing: dict[str, tuple[int, int]], now: float) -> None:
@@ -132,17 +141,17 @@ def _sync(cache: RedisCache, outgoing: dict[str, tuple[int, int]], now: float) -
     except Exception:  # noqa: BLE001 - any Redis failure: keep counting here, retry next interval
         logger.warning("rate limits: Redis did not answer; counting per process until it does", exc_info=True)
         with _counter.lock:
-            for name, (unsent, _) in outgoing.items():
-                if name in _counter.buckets:
-                    _counter.buckets[name].unsent += unsent
+            for name, (hits, _) in outgoing.items():
+                if name in _counter.buckets:  # still a live window: send it next time
+                    _counter.unsent[name] = _counter.unsent.get(name, 0) + hits
             _counter.synced_at, _counter.syncing = now, False
         return
     with _counter.lock:
         for name, total in zip(names, totals, strict=True):
             bucket = _counter.buckets.get(name)
             if bucket is not None:
-                # Hits that arrived while the sync was out are in `unsent` again.
-                bucket.count = total + bucket.unsent
+                # Hits that arrived while the sync was out are unsent again, and count here too.
+                bucket.count = total + _counter.unsent.get(name, 0)
         _counter.synced_at, _counter.syncing = now, False
 
 

@@ -3,7 +3,6 @@
 import base64
 import json
 import logging
-import re
 from datetime import date
 from typing import Any
 
@@ -480,6 +479,7 @@ def consent_create(request: HttpRequest, site_key: str) -> HttpResponse:
         "recorded_at": record.created_at.isoformat(),
         "leaf_sha256": record.leaf_sha256,
         "receipt_url": f"/api/public/v1/receipts/{record.receipt_id}",
+        "receipt_page_url": f"/r/{record.receipt_id}/",
         "state": {
             "action": record.action,
             "granted": record.purposes_granted,
@@ -505,9 +505,6 @@ def _unavailable() -> HttpResponse:
     return response
 
 
-RECEIPT_ID = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
-
-
 def _ruleset_for(code: str, site: Site) -> RuleSet:
     """The rules a record was made under, with the site's current overrides (if still valid)."""
     base = RULESETS.get(code, RULESETS["DEFAULT"])
@@ -522,7 +519,7 @@ class ReceiptApi(PublicApiView):
     sealed, its inclusion proof against the newest signed checkpoint."""
 
     def get(self, request: Request, receipt_id: str) -> Response:
-        receipt = receipt_get(receipt_id=receipt_id) if RECEIPT_ID.match(receipt_id) else None
+        receipt = receipt_get(receipt_id=receipt_id)
         if receipt is None:
             raise Http404
         record = receipt.record

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -345,7 +346,13 @@ def idempotency_receipt_get(*, site: Site, key: str | None) -> str | None:
     return next(iter(claims.values_list("receipt_id", flat=True)[:1]), None)
 
 
+RECEIPT_ID = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
+
+
 def receipt_get(*, receipt_id: str) -> Receipt | None:
+    """The record with this receipt id and its proof; None for an unknown or malformed id."""
+    if not RECEIPT_ID.match(receipt_id):
+        return None
     record = ConsentRecord.objects.select_related("site").filter(receipt_id=receipt_id).first()
     if record is None:
         return None

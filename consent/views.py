@@ -8,6 +8,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
@@ -21,6 +22,7 @@ from consent.selectors import (
     policy_timeline,
     policy_version_diff,
     policy_version_get,
+    receipt_get,
     site_get_by_key,
 )
 
@@ -229,3 +231,54 @@ def policy_diff_page(request: HttpRequest, site_key: str, slug: str, a: int, b: 
         },
     )
     return cache_public(response, etag=etag, max_age=86400, vary=("Accept-Language",))
+
+
+# --- Consent receipts -----------------------------------------------------------------------
+
+VERSION_KIND_NAMES = {"banner": "Banner", "subprocessors": "Sub-processor list"}
+
+
+@require_safe
+def receipt_page(request: HttpRequest, receipt_id: str) -> HttpResponseBase:
+    """A consent receipt for people: what was decided, what was shown, and its proof.
+
+    The visitor, the site's DPO or a regulator can read it without an account; the proof is
+    checked in the reader's own browser (static/consent/receipt.js), not taken on our word.
+    No personal data: the visitor id, address and browser appear only as their commitment.
+    """
+    receipt = receipt_get(receipt_id=receipt_id)
+    if receipt is None:
+        raise Http404("No receipt with this id.")
+    record = receipt.record
+    documents = {
+        document.slug: document for document in PolicyDocument.objects.filter(site_id=record.site_id)
+    }
+    shown = [
+        {
+            "name": documents[slug].get_kind_display() if slug in documents else slug,
+            "number": pinned["number"],
+            "url": reverse("policy-version", args=[receipt.site_key, slug, pinned["number"]]),
+        }
+        for slug, pinned in sorted(record.versions.get("policies", {}).items())
+    ]
+    shown += [
+        {"name": VERSION_KIND_NAMES.get(kind, kind), "number": pinned["number"], "url": None}
+        for kind, pinned in sorted(record.versions.items())
+        if kind != "policies"
+    ]
+    response = render(
+        request,
+        "consent/receipt.html",
+        {
+            "site": record.site,
+            "record": record,
+            "receipt": receipt,
+            "shown": shown,
+            "t": _strings("en"),
+            "language": "en",
+        },
+    )
+    # Sealing and redaction change what it shows; a receipt is nobody's business but its holder's.
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response

@@ -495,6 +495,36 @@ def test_a_receipt_is_pending_until_sealed_then_carries_a_proof_anyone_can_check
     assert client.get("/api/public/v1/receipts/not-a-real-receipt-id").status_code == 404
 
 
+def test_the_receipt_page_shows_the_decision_and_what_was_shown_and_no_personal_data(client, site):
+    created = post(client, body()).json()
+    receipt_id = created["receipt_id"]
+    assert created["receipt_page_url"] == f"/r/{receipt_id}/"
+    page = client.get(f"/r/{receipt_id}/")
+    assert page.status_code == 200
+    assert page["Cache-Control"] == "no-store" and page["X-Robots-Tag"] == "noindex"
+    html = page.content.decode()
+    assert "Custom choice" in html and "analytics" in html and "marketing" in html
+    assert 'data-status="pending"' in html and "not yet sealed" in html
+    assert 'href="/s/shop/policies/privacy-policy/v1/"' in html
+    assert client.get("/s/shop/policies/privacy-policy/v1/").status_code == 200
+    assert 'src="/static/consent/receipt.js"' in html
+    for personal in (VISITOR, "203.0.113", "Mozilla/5.0 (Test)", "coupon=secret"):
+        assert personal not in html
+
+    call_command("consent_seal", stdout=StringIO())
+    html = client.get(f"/r/{receipt_id}/").content.decode()
+    checkpoint = Checkpoint.objects.get()
+    assert 'data-status="sealed"' in html and "entry 1 of 1" in html
+    assert checkpoint.root_hash in html and checkpoint.key_id in html
+
+    call_command("consent_redact", site="shop", visitor=VISITOR, reason="erasure request", stdout=StringIO())
+    html = client.get(f"/r/{receipt_id}/").content.decode()
+    assert "was erased on request" in html and 'data-status="sealed"' in html
+
+    assert client.get("/r/AAAAAAAAAAAAAAAAAAAAAA/").status_code == 404
+    assert client.get("/r/not%20a%20receipt/").status_code == 404
+
+
 def test_checkpoints_prove_the_log_only_grew(client, site):
     for n in range(3):
         post(client, body(visitor_id=f"visitor-{n:012d}"))

@@ -89,11 +89,21 @@ def browser() -> Iterator[Any]:
 class AppServer:
     """The Consentry app on 127.0.0.1, its database file, and ways to read what it recorded."""
 
-    def __init__(self, *, port: int, database: Path, log: Path) -> None:
+    def __init__(self, *, port: int, database: Path, log: Path, env: dict[str, str]) -> None:
         self.port = port
         self.origin = f"http://127.0.0.1:{port}"
         self.database = database
         self.log = log
+        self.env = env
+
+    def manage(self, *args: str) -> str:
+        """Run a management command against this server's database; its output."""
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=REPO, env=self.env, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            pytest.fail(f"manage.py {args[0]} failed:\n{done.stdout}\n{done.stderr}", pytrace=False)
+        return done.stdout
 
     def get_json(self, path: str) -> tuple[int, Any]:
         try:
@@ -164,7 +174,7 @@ def ports() -> dict[str, int]:
 @pytest.fixture(scope="package")
 def app_server(ports: dict[str, int], tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     workdir = tmp_path_factory.mktemp("e2e-app")
-    server = AppServer(port=ports["app"], database=workdir / "e2e.sqlite3", log=workdir / "server.log")
+    database = workdir / "e2e.sqlite3"
     customer_origin = f"http://localhost:{ports['customer']}"
     env = {
         name: value
@@ -173,26 +183,19 @@ def app_server(ports: dict[str, int], tmp_path_factory: pytest.TempPathFactory) 
         if name not in {"DATABASE_URL", "REDIS_URL", "CACHE_KEY_PREFIX"}
     }
     env.update(
-        DATABASE_URL=f"sqlite:///{server.database}",
+        DATABASE_URL=f"sqlite:///{database}",
         DEBUG="true",
         SECRET_KEY="e2e",
         LEDGER_SIGNING_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         ALLOWED_HOSTS="127.0.0.1,localhost",
         CONSENT_RATE_PER_IP="100000/min",
         PUBLIC_API_RATE="100000/min",
-        PUBLIC_BASE_URL=server.origin,
+        PUBLIC_BASE_URL=f"http://127.0.0.1:{ports['app']}",
         PYTHONUNBUFFERED="1",
     )
-
-    def manage(*args: str) -> None:
-        done = subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True
-        )
-        if done.returncode != 0:
-            pytest.fail(f"manage.py {args[0]} failed:\n{done.stdout}\n{done.stderr}", pytrace=False)
-
-    manage("migrate", "--no-input")
-    manage(
+    server = AppServer(port=ports["app"], database=database, log=workdir / "server.log", env=env)
+    server.manage("migrate", "--no-input")
+    server.manage(
         "shell",
         "-c",
         SETUP_SCRIPT.format(

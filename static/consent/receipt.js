@@ -1,0 +1,141 @@
+/* Checks a consent receipt's proof in the reader's own browser, with nothing but Web Crypto:
+   1. the record hashes to its leaf (RFC 6962: SHA-256 of 0x00 and the canonical JSON);
+   2. the inclusion proof leads from that leaf to the checkpoint's root (RFC 9162, 2.1.3.2);
+   3. the signed checkpoint note names that size and root, and its Ed25519 signature holds
+      under the public key, whose id is the checkpoint's key id.
+   The proof comes from the public receipt endpoint; the page's own words are not trusted. */
+(function () {
+  'use strict';
+  var box = document.getElementById('receipt-check');
+  if (!box || !window.crypto || !window.crypto.subtle || !window.TextEncoder) return;
+  box.hidden = false;
+  var button = box.querySelector('button');
+  var list = box.querySelector('.checks');
+  var canonicalBox = document.querySelector('pre.canonical');
+  var encoder = new TextEncoder();
+
+  function hex(bytes) {
+    return Array.prototype.map.call(bytes, function (b) { return (b < 16 ? '0' : '') + b.toString(16); }).join('');
+  }
+  function unhex(text) {
+    var bytes = new Uint8Array(text.length / 2);
+    for (var i = 0; i < bytes.length; i++) bytes[i] = parseInt(text.substr(i * 2, 2), 16);
+    return bytes;
+  }
+  function unbase64(text) {
+    return Uint8Array.from(atob(text), function (c) { return c.charCodeAt(0); });
+  }
+  function base64(bytes) {
+    return btoa(String.fromCharCode.apply(null, bytes));
+  }
+  function concat(parts) {
+    var length = parts.reduce(function (n, part) { return n + part.length; }, 0);
+    var all = new Uint8Array(length);
+    var at = 0;
+    parts.forEach(function (part) { all.set(part, at); at += part.length; });
+    return all;
+  }
+  function sha256(parts) {
+    return crypto.subtle.digest('SHA-256', concat(parts)).then(function (digest) { return new Uint8Array(digest); });
+  }
+  // The ledger's canonical form: Python's json.dumps(sort_keys=True, separators=(",", ":"),
+  // ensure_ascii=False). Its keys are ASCII, so code-unit order is code-point order.
+  function canonical(value) {
+    if (Array.isArray(value)) return '[' + value.map(canonical).join(',') + ']';
+    if (value !== null && typeof value === 'object') {
+      return '{' + Object.keys(value).sort().map(function (key) {
+        return JSON.stringify(key) + ':' + canonical(value[key]);
+      }).join(',') + '}';
+    }
+    return JSON.stringify(value);
+  }
+  var LEAF = new Uint8Array([0]);
+  var NODE = new Uint8Array([1]);
+
+  // RFC 9162, 2.1.3.2: the root an inclusion proof leads to, or null if it cannot be one.
+  // Division, not bit shifts: indexes may pass 2^31.
+  async function inclusionRoot(leaf, index, size, proof) {
+    if (index >= size) return null;
+    var fn = index;
+    var sn = size - 1;
+    var r = leaf;
+    for (var i = 0; i < proof.length; i++) {
+      if (sn === 0) return null;
+      if (fn % 2 === 1 || fn === sn) {
+        r = await sha256([NODE, proof[i], r]);
+        while (fn % 2 === 0 && fn !== 0) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
+      } else {
+        r = await sha256([NODE, r, proof[i]]);
+      }
+      fn = Math.floor(fn / 2);
+      sn = Math.floor(sn / 2);
+    }
+    return sn === 0 ? r : null;
+  }
+
+  function report(passed, text) {
+    var item = document.createElement('li');
+    item.className = passed ? 'passed' : 'failed';
+    item.textContent = text;
+    list.appendChild(item);
+    return passed;
+  }
+  function conclude(text, verdict) {
+    var item = document.createElement('li');
+    item.className = 'summary';
+    item.dataset.verdict = verdict;
+    item.textContent = text;
+    list.appendChild(item);
+  }
+
+  async function check() {
+    list.textContent = '';
+    var response = await fetch(box.dataset.proofUrl, { headers: { Accept: 'application/json' }, cache: 'no-store' });
+    if (!response.ok) throw new Error('the receipt endpoint answered ' + response.status);
+    var receipt = await response.json();
+    var text = canonical(receipt.record);
+    if (canonicalBox) { canonicalBox.textContent = text; canonicalBox.hidden = false; }
+    var leaf = await sha256([LEAF, encoder.encode(text)]);
+    var ok = report(hex(leaf) === receipt.leaf_sha256,
+      'The record (under Technical details) hashes to leaf ' + hex(leaf).slice(0, 16) + '…' +
+      (hex(leaf) === receipt.leaf_sha256 ? '' : ', not to the leaf ' + receipt.leaf_sha256.slice(0, 16) + '… given'));
+    ok = report(receipt.record.receipt === receipt.receipt_id,
+      'The record carries this receipt id') && ok;
+    var checkpoint = receipt.checkpoint;
+    if (!checkpoint) {
+      conclude(ok ? 'Recorded; not sealed into the signed log yet. Check again in a minute.'
+                  : 'This record does not match its receipt.', ok ? 'pending' : 'failed');
+      return;
+    }
+    var root = await inclusionRoot(leaf, receipt.leaf_index, checkpoint.tree_size,
+      receipt.inclusion_proof.map(unhex));
+    ok = report(root !== null && hex(root) === checkpoint.root_hash,
+      'Its inclusion proof leads to the root of the log at size ' + checkpoint.tree_size +
+      ' (entry ' + (receipt.leaf_index + 1) + ', ' + receipt.inclusion_proof.length + ' steps)') && ok;
+    var lines = checkpoint.note.split('\n');
+    ok = report(lines[1] === String(checkpoint.tree_size) && lines[2] === base64(unhex(checkpoint.root_hash)),
+      'The signed checkpoint note states that size and root') && ok;
+    var keyBytes = unbase64(receipt.public_key || '');
+    var keyId = hex(await sha256([keyBytes])).slice(0, 16);
+    var signed = false;
+    try {
+      var key = await crypto.subtle.importKey('raw', keyBytes, { name: 'Ed25519' }, false, ['verify']);
+      signed = await crypto.subtle.verify({ name: 'Ed25519' }, key, unbase64(checkpoint.signature),
+        encoder.encode(checkpoint.note));
+    } catch (error) {
+      signed = false;
+    }
+    ok = report(signed && keyId === checkpoint.key_id,
+      'The note is signed (Ed25519) by key ' + keyId + ' = ' + receipt.public_key +
+      ' (compare it with the key the site publishes)') && ok;
+    conclude(ok ? 'Every check passed: this decision is in the signed log as shown.'
+                : 'A check failed: this receipt does not prove what it says.', ok ? 'verified' : 'failed');
+  }
+
+  button.addEventListener('click', function () {
+    button.disabled = true;
+    check().catch(function (error) {
+      conclude('The check could not run: ' + error.message, 'error');
+    }).then(function () { button.disabled = false; });
+  });
+})();

@@ -1,0 +1,68 @@
+"""The consent receipt page in Chromium: a real choice made in the banner, sealed, then its
+proof checked by the page's script with the browser's own Web Crypto, and caught when forged."""
+
+import json
+
+import pytest
+
+from tests.e2e.conftest import TIMEOUT_MS, Visitor, browser_tests_unavailable
+
+try:
+    from playwright.sync_api import expect
+except ImportError:
+    browser_tests_unavailable("Python Playwright is missing: pip install -e '.[dev]'.", module=True)
+
+pytestmark = pytest.mark.browser
+
+
+def choose_and_seal(visitor: Visitor) -> str:
+    visitor.goto()
+    visitor.expect_layer("first")
+    response = visitor.click_and_wait_for_post(visitor.button("reject_all"))
+    assert response.status == 201, response.text()
+    receipt_id = visitor.wait_saved()
+    assert response.json()["receipt_page_url"] == f"/r/{receipt_id}/"
+    return receipt_id
+
+
+def check_proof(page, url: str) -> list[tuple[str, str]]:
+    page.goto(url)
+    page.get_by_role("button", name="Check the proof in this browser").click()
+    summary = page.locator("#receipt-check .checks .summary")
+    expect(summary).to_be_visible(timeout=TIMEOUT_MS)
+    steps = page.locator("#receipt-check .checks li:not(.summary)")
+    return [(item.get_attribute("class"), item.text_content()) for item in steps.all()] + [
+        ("summary", summary.get_attribute("data-verdict"))
+    ]
+
+
+def test_a_receipt_page_proves_the_choice_in_the_browser_and_catches_a_forged_record(visit, app_server):
+    visitor = visit(country="DE")
+    receipt_id = choose_and_seal(visitor)
+    page = visitor.context.new_page()
+    url = f"{app_server.origin}/r/{receipt_id}/"
+
+    # Before sealing: the record matches its leaf, and the page says it is not sealed yet.
+    results = check_proof(page, url)
+    assert results[-1] == ("summary", "pending"), results
+    assert all(kind == "passed" for kind, _ in results[:-1]), results
+    expect(page.locator("[data-field=action]")).to_have_text("Reject all")
+
+    app_server.manage("consent_seal")
+    results = check_proof(page, url)
+    assert results[-1] == ("summary", "verified"), results
+    assert [kind for kind, _ in results[:-1]] == ["passed"] * 5, results
+    assert "inclusion proof leads to the root" in results[2][1]
+    expect(page.locator("pre.canonical")).to_contain_text('"action":"reject_all"')
+
+    # A forged answer (a refusal rewritten into a consent) no longer hashes to its leaf.
+    def forge(route):
+        receipt = route.fetch().json()
+        receipt["record"]["action"] = "accept_all"
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(receipt))
+
+    page.route(f"**/api/public/v1/receipts/{receipt_id}", forge)
+    results = check_proof(page, url)
+    assert results[-1] == ("summary", "failed"), results
+    assert results[0][0] == "failed" and "not to the leaf" in results[0][1], results
+    assert results[2][0] == "failed", results  # nor does its inclusion proof reach the root

@@ -56,6 +56,7 @@ KEYS: Final[tuple[str, ...]] = (
     "opt_out_body",
     "sale_label",
     "saved",
+    "receipt",
     "placeholder",
     "allow_and_load",
     "ok",
@@ -98,6 +99,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "This site uses cookies, including to share personal information for advertising; you can opt out of the sale or sharing of your personal information.",  # noqa: E501
         "sale_label": "Allow sale or sharing of my personal information",
         "saved": "Your choices were saved.",
+        "receipt": "Receipt of your choice",
         "placeholder": "This content is blocked until you allow {purpose}.",
         "allow_and_load": "Allow and load",
         "ok": "OK",
@@ -138,6 +140,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Този сайт използва бисквитки, включително за споделяне на лична информация за реклама, и можете да се откажете от продажбата или споделянето на личната си информация.",  # noqa: E501
         "sale_label": "Разрешаване на продажба или споделяне на личната ми информация",
         "saved": "Изборът ви е запазен.",
+        "receipt": "Разписка за избора ви",
         "placeholder": "Това съдържание е блокирано, докато не разрешите: {purpose}.",
         "allow_and_load": "Разрешаване и зареждане",
         "ok": "OK",
@@ -178,6 +181,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Tento web používá soubory cookie, mimo jiné ke sdílení osobních údajů pro reklamu, a vy můžete odmítnout prodej nebo sdílení svých osobních údajů.",  # noqa: E501
         "sale_label": "Povolit prodej nebo sdílení mých osobních údajů",
         "saved": "Vaše volby byly uloženy.",
+        "receipt": "Potvrzení vaší volby",
         "placeholder": "Tento obsah je blokován, dokud nepovolíte: {purpose}.",
         "allow_and_load": "Povolit a načíst",
         "ok": "OK",
@@ -218,6 +222,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Denne hjemmeside bruger cookies, også til at dele personoplysninger til annoncering, og du kan fravælge salg eller deling af dine personoplysninger.",  # noqa: E501
         "sale_label": "Tillad salg eller deling af mine personoplysninger",
         "saved": "Dine valg er gemt.",
+        "receipt": "Kvittering for dit valg",
         "placeholder": "Dette indhold er blokeret, indtil du tillader: {purpose}.",
         "allow_and_load": "Tillad og indlæs",
         "ok": "OK",
@@ -258,6 +263,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Diese Website verwendet Cookies, auch um personenbezogene Daten für Werbung weiterzugeben; Sie können dem Verkauf oder der Weitergabe Ihrer personenbezogenen Daten widersprechen.",  # noqa: E501
         "sale_label": "Verkauf oder Weitergabe meiner personenbezogenen Daten erlauben",
         "saved": "Ihre Auswahl wurde gespeichert.",
+        "receipt": "Nachweis Ihrer Auswahl",
         "placeholder": "Dieser Inhalt ist blockiert, bis Sie {purpose} erlauben.",
         "allow_and_load": "Erlauben und laden",
         "ok": "OK",
@@ -298,6 +304,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Αυτός ο ιστότοπος χρησιμοποιεί cookies, μεταξύ άλλων για την κοινοποίηση προσωπικών στοιχείων για διαφήμιση· μπορείτε να εξαιρεθείτε από την πώληση ή την κοινοποίηση των προσωπικών σας στοιχείων.",  # noqa: E501
         "sale_label": "Να επιτρέπεται η πώληση ή η κοινοποίηση των προσωπικών μου στοιχείων",
         "saved": "Οι επιλογές σας αποθηκεύτηκαν.",
+        "receipt": "Απόδειξη της επιλογής σας",
         "placeholder": "Αυτό το περιεχόμενο είναι αποκλεισμένο μέχρι να επιτρέψετε: {purpose}.",
         "allow_and_load": "Αποδοχή και φόρτωση",
         "ok": "OK",
@@ -338,6 +345,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Este sitio usa cookies, también para compartir información personal con fines publicitarios, y puedes pedir que no se venda ni se comparta tu información personal.",  # noqa: E501
         "sale_label": "Permitir la venta o el uso compartido de mi información personal",
         "saved": "Se han guardado tus opciones.",
+        "receipt": "Justificante de tu elección",
         "placeholder": "Este contenido está bloqueado hasta que permitas {purpose}.",
         "allow_and_load": "Permitir y cargar",
         "ok": "Entendido",
@@ -378,6 +386,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "See veebisait kasutab küpsiseid, sealhulgas isikuandmete jagamiseks reklaami eesmärgil, ja te saate keelata oma isikuandmete müügi või jagamise.",  # noqa: E501
         "sale_label": "Luba minu isikuandmete müük või jagamine",
         "saved": "Teie valikud on salvestatud.",
+        "receipt": "Teie valiku kinnitus",
         "placeholder": "See sisu on blokeeritud, kuni lubate: {purpose}.",
         "allow_and_load": "Luba ja laadi",
         "ok": "OK",
@@ -418,6 +427,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Tämä sivusto käyttää evästeitä myös henkilötietojen jakamiseen mainontaa varten, ja voit kieltää henkilötietojesi myynnin tai jakamisen.",  # noqa: E501
         "sale_label": "Salli henkilötietojeni myynti tai jakaminen",
         "saved": "Valintasi on tallennettu.",
+        "receipt": "Kuitti valinnastasi",
         "placeholder": "Tämä sisältö on estetty, kunnes sallit: {purpose}.",
         "allow_and_load": "Salli ja lataa",
         "ok": "OK",
@@ -458,6 +468,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Ce site utilise des cookies, notamment pour partager des informations personnelles à des fins publicitaires, et vous pouvez refuser la vente ou le partage de vos informations personnelles.",  # noqa: E501
         "sale_label": "Autoriser la vente ou le partage de mes informations personnelles",
         "saved": "Vos choix ont été enregistrés.",
+        "receipt": "Justificatif de votre choix",
         "placeholder": "Ce contenu est bloqué tant que vous n'autorisez pas {purpose}.",
         "allow_and_load": "Autoriser et charger",
         "ok": "OK",
@@ -498,6 +509,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Úsáideann an suíomh seo fianáin, lena n-áirítear chun faisnéis phearsanta a chomhroinnt le haghaidh fógraíochta, agus is féidir leat diúltú do dhíol nó do chomhroinnt d'fhaisnéise pearsanta.",  # noqa: E501
         "sale_label": "Ceadaigh m'fhaisnéis phearsanta a dhíol nó a chomhroinnt",
         "saved": "Sábháladh do roghanna.",
+        "receipt": "Admháil ar do roghanna",
         "placeholder": "Tá an t-ábhar seo blocáilte go dtí go gceadaíonn tú: {purpose}.",
         "allow_and_load": "Ceadaigh agus lódáil",
         "ok": "OK",
@@ -538,6 +550,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Ova stranica koristi kolačiće, među ostalim i za dijeljenje osobnih podataka radi oglašavanja, a vi možete odbiti prodaju ili dijeljenje svojih osobnih podataka.",  # noqa: E501
         "sale_label": "Dopusti prodaju ili dijeljenje mojih osobnih podataka",
         "saved": "Vaš odabir je spremljen.",
+        "receipt": "Potvrda vašeg odabira",
         "placeholder": "Ovaj sadržaj je blokiran dok ne dopustite: {purpose}.",
         "allow_and_load": "Dopusti i učitaj",
         "ok": "U redu",
@@ -578,6 +591,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Ez az oldal sütiket használ, többek között személyes adatok reklámcélú megosztására, és Ön megtilthatja személyes adatai eladását vagy megosztását.",  # noqa: E501
         "sale_label": "Személyes adataim eladásának vagy megosztásának engedélyezése",
         "saved": "Választását mentettük.",
+        "receipt": "Választásának igazolása",
         "placeholder": "Ez a tartalom le van tiltva, amíg nem engedélyezi: {purpose}.",
         "allow_and_load": "Engedélyezés és betöltés",
         "ok": "OK",
@@ -618,6 +632,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Questo sito usa cookie, anche per condividere informazioni personali a fini pubblicitari, e puoi opporti alla vendita o alla condivisione delle tue informazioni personali.",  # noqa: E501
         "sale_label": "Consenti la vendita o la condivisione delle mie informazioni personali",
         "saved": "Le tue scelte sono state salvate.",
+        "receipt": "Ricevuta della tua scelta",
         "placeholder": "Questo contenuto è bloccato finché non consenti {purpose}.",
         "allow_and_load": "Consenti e carica",
         "ok": "OK",
@@ -658,6 +673,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Ši svetainė naudoja slapukus, taip pat asmeninei informacijai bendrinti reklamos tikslais, o jūs galite atsisakyti savo asmeninės informacijos pardavimo ar bendrinimo.",  # noqa: E501
         "sale_label": "Leisti parduoti arba bendrinti mano asmeninę informaciją",
         "saved": "Jūsų pasirinkimai išsaugoti.",
+        "receipt": "Jūsų pasirinkimo patvirtinimas",
         "placeholder": "Šis turinys užblokuotas, kol neleisite: {purpose}.",
         "allow_and_load": "Leisti ir įkelti",
         "ok": "Gerai",
@@ -698,6 +714,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Šī vietne izmanto sīkdatnes, arī lai kopīgotu personisko informāciju reklāmas nolūkos, un jūs varat atteikties no savas personiskās informācijas pārdošanas vai kopīgošanas.",  # noqa: E501
         "sale_label": "Atļaut manas personiskās informācijas pārdošanu vai kopīgošanu",
         "saved": "Jūsu izvēle ir saglabāta.",
+        "receipt": "Jūsu izvēles apliecinājums",
         "placeholder": "Šis saturs ir bloķēts, līdz atļausiet: {purpose}.",
         "allow_and_load": "Atļaut un ielādēt",
         "ok": "Labi",
@@ -738,6 +755,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Dan is-sit juża cookies, inkluż biex jaqsam informazzjoni personali għar-reklamar, u tista' tagħżel li ma tippermettix il-bejgħ jew il-qsim tal-informazzjoni personali tiegħek.",  # noqa: E501
         "sale_label": "Ippermetti l-bejgħ jew il-qsim tal-informazzjoni personali tiegħi",
         "saved": "L-għażliet tiegħek ġew salvati.",
+        "receipt": "Riċevuta tal-għażla tiegħek",
         "placeholder": "Dan il-kontenut huwa mblukkat sakemm tippermetti: {purpose}.",
         "allow_and_load": "Ippermetti u għabbi",
         "ok": "OK",
@@ -778,6 +796,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Deze website gebruikt cookies, ook om persoonsgegevens te delen voor advertenties, en je kunt de verkoop of het delen van je persoonsgegevens weigeren.",  # noqa: E501
         "sale_label": "Verkoop of delen van mijn persoonsgegevens toestaan",
         "saved": "Je keuzes zijn opgeslagen.",
+        "receipt": "Bewijs van je keuze",
         "placeholder": "Deze inhoud is geblokkeerd totdat je {purpose} toestaat.",
         "allow_and_load": "Toestaan en laden",
         "ok": "OK",
@@ -818,6 +837,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Ten serwis używa plików cookie, także do udostępniania danych osobowych w celach reklamowych, a Ty możesz zrezygnować ze sprzedaży lub udostępniania swoich danych osobowych.",  # noqa: E501
         "sale_label": "Zezwalaj na sprzedaż lub udostępnianie moich danych osobowych",
         "saved": "Twój wybór został zapisany.",
+        "receipt": "Potwierdzenie Twojego wyboru",
         "placeholder": "Ta treść jest zablokowana, dopóki nie zezwolisz na: {purpose}.",
         "allow_and_load": "Zezwól i załaduj",
         "ok": "OK",
@@ -858,6 +878,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Este site usa cookies, incluindo para partilhar informações pessoais para fins publicitários, e pode opor-se à venda ou partilha das suas informações pessoais.",  # noqa: E501
         "sale_label": "Permitir a venda ou partilha das minhas informações pessoais",
         "saved": "As suas escolhas foram guardadas.",
+        "receipt": "Comprovativo da sua escolha",
         "placeholder": "Este conteúdo está bloqueado até permitir: {purpose}.",
         "allow_and_load": "Permitir e carregar",
         "ok": "OK",
@@ -898,6 +919,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Acest site folosește cookie-uri, inclusiv pentru a partaja informații personale în scop publicitar, iar dvs. puteți refuza vânzarea sau partajarea informațiilor dvs. personale.",  # noqa: E501
         "sale_label": "Permite vânzarea sau partajarea informațiilor mele personale",
         "saved": "Opțiunile dvs. au fost salvate.",
+        "receipt": "Dovada opțiunii dvs.",
         "placeholder": "Acest conținut este blocat până când permiteți: {purpose}.",
         "allow_and_load": "Permite și încarcă",
         "ok": "OK",
@@ -938,6 +960,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Tento web používa súbory cookie, okrem iného na zdieľanie osobných údajov na reklamné účely, a vy môžete odmietnuť predaj alebo zdieľanie svojich osobných údajov.",  # noqa: E501
         "sale_label": "Povoliť predaj alebo zdieľanie mojich osobných údajov",
         "saved": "Vaše voľby boli uložené.",
+        "receipt": "Potvrdenie vašej voľby",
         "placeholder": "Tento obsah je blokovaný, kým nepovolíte: {purpose}.",
         "allow_and_load": "Povoliť a načítať",
         "ok": "OK",
@@ -978,6 +1001,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Ta spletna stran uporablja piškotke, tudi za deljenje osebnih podatkov za oglaševanje, vi pa lahko zavrnete prodajo ali deljenje svojih osebnih podatkov.",  # noqa: E501
         "sale_label": "Dovoli prodajo ali deljenje mojih osebnih podatkov",
         "saved": "Vaša izbira je shranjena.",
+        "receipt": "Potrdilo o vaši izbiri",
         "placeholder": "Ta vsebina je blokirana, dokler ne dovolite: {purpose}.",
         "allow_and_load": "Dovoli in naloži",
         "ok": "V redu",
@@ -1018,6 +1042,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Den här webbplatsen använder cookies, bland annat för att dela personuppgifter för annonsering, och du kan välja bort försäljning eller delning av dina personuppgifter.",  # noqa: E501
         "sale_label": "Tillåt försäljning eller delning av mina personuppgifter",
         "saved": "Dina val har sparats.",
+        "receipt": "Kvitto på ditt val",
         "placeholder": "Det här innehållet är blockerat tills du tillåter: {purpose}.",
         "allow_and_load": "Tillåt och läs in",
         "ok": "OK",
@@ -1058,6 +1083,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Этот сайт использует файлы cookie, в том числе для передачи личной информации в рекламных целях, и вы можете отказаться от продажи или передачи своей личной информации.",  # noqa: E501
         "sale_label": "Разрешить продажу или передачу моей личной информации",
         "saved": "Ваш выбор сохранён.",
+        "receipt": "Подтверждение вашего выбора",
         "placeholder": "Этот контент заблокирован, пока вы не разрешите: {purpose}.",
         "allow_and_load": "Разрешить и загрузить",
         "ok": "ОК",
@@ -1098,6 +1124,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Бұл сайт cookie файлдарын, соның ішінде жеке ақпаратты жарнама үшін бөлісу мақсатында пайдаланады, және сіз жеке ақпаратыңызды сатудан немесе бөлісуден бас тарта аласыз.",  # noqa: E501
         "sale_label": "Жеке ақпаратымды сатуға немесе бөлісуге рұқсат беру",
         "saved": "Таңдауыңыз сақталды.",
+        "receipt": "Таңдауыңыздың растамасы",
         "placeholder": "Бұл мазмұн сіз рұқсат бергенше бұғатталған: {purpose}.",
         "allow_and_load": "Рұқсат беру және жүктеу",
         "ok": "Жарайды",
@@ -1138,6 +1165,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Цей сайт використовує файли cookie, зокрема для передачі особистої інформації з рекламною метою, і ви можете відмовитися від продажу або передачі своєї особистої інформації.",  # noqa: E501
         "sale_label": "Дозволити продаж або передачу моєї особистої інформації",
         "saved": "Ваш вибір збережено.",
+        "receipt": "Підтвердження вашого вибору",
         "placeholder": "Цей вміст заблоковано, доки ви не дозволите: {purpose}.",
         "allow_and_load": "Дозволити й завантажити",
         "ok": "OK",
@@ -1178,6 +1206,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Bu site, kişisel bilgileri reklam amacıyla paylaşmak da dahil olmak üzere çerezler kullanır; kişisel bilgilerinizin satılmasını veya paylaşılmasını reddedebilirsiniz.",  # noqa: E501
         "sale_label": "Kişisel bilgilerimin satılmasına veya paylaşılmasına izin ver",
         "saved": "Seçimleriniz kaydedildi.",
+        "receipt": "Seçiminizin belgesi",
         "placeholder": "Bu içerik siz izin verene kadar engellendi: {purpose}.",
         "allow_and_load": "İzin ver ve yükle",
         "ok": "Tamam",
@@ -1218,6 +1247,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "يستخدم هذا الموقع ملفات تعريف الارتباط، بما في ذلك لمشاركة المعلومات الشخصية لأغراض إعلانية، ويمكنك رفض بيع معلوماتك الشخصية أو مشاركتها.",  # noqa: E501
         "sale_label": "السماح ببيع معلوماتي الشخصية أو مشاركتها",
         "saved": "تم حفظ اختياراتك.",
+        "receipt": "إيصال اختيارك",
         "placeholder": "هذا المحتوى محجوب إلى أن تسمح بما يلي: {purpose}.",
         "allow_and_load": "السماح والتحميل",
         "ok": "حسنًا",
@@ -1258,6 +1288,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "האתר הזה משתמש בקובצי Cookie, גם כדי לשתף מידע אישי לצורכי פרסום, ותוכלו לבקש שלא נמכור או נשתף את המידע האישי שלכם.",  # noqa: E501
         "sale_label": "אישור מכירה או שיתוף של המידע האישי שלי",
         "saved": "הבחירות שלכם נשמרו.",
+        "receipt": "אישור על הבחירה שלכם",
         "placeholder": "התוכן הזה חסום עד שתאשרו: {purpose}.",
         "allow_and_load": "אישור וטעינה",
         "ok": "אישור",
@@ -1298,6 +1329,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Dette nettstedet bruker informasjonskapsler, også til å dele personopplysninger for annonsering, og du kan reservere deg mot salg eller deling av personopplysningene dine.",  # noqa: E501
         "sale_label": "Tillat salg eller deling av personopplysningene mine",
         "saved": "Valgene dine er lagret.",
+        "receipt": "Kvittering for valget ditt",
         "placeholder": "Dette innholdet er blokkert til du tillater: {purpose}.",
         "allow_and_load": "Tillat og last inn",
         "ok": "OK",
@@ -1338,6 +1370,7 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
         "opt_out_body": "Þessi vefur notar vafrakökur, meðal annars til að deila persónuupplýsingum vegna auglýsinga, og þú getur hafnað sölu eða deilingu persónuupplýsinga þinna.",  # noqa: E501
         "sale_label": "Leyfa sölu eða deilingu persónuupplýsinga minna",
         "saved": "Val þitt hefur verið vistað.",
+        "receipt": "Staðfesting á vali þínu",
         "placeholder": "Þetta efni er lokað þar til þú leyfir: {purpose}.",
         "allow_and_load": "Leyfa og hlaða",
         "ok": "Í lagi",

@@ -225,6 +225,9 @@
 
   const links = () => h('p', { class: 'cs-links' }, Object.keys(C.links || {}).filter(k => C.links[k])
     .map(k => h('a', { href: C.links[k], target: '_blank', rel: 'noopener', text: T[k] })));
+  // The visitor's own proof of their last choice: the public receipt page on the Consentry host.
+  const receipt = () => S && S.r && C.endpoint && h('p', { class: 'cs-links' }, [h('a', {
+    href: C.endpoint.replace(/\/api\/.*/, '/r/') + S.r + '/', target: '_blank', rel: 'noopener', 'data-consentry-receipt': '', text: T.receipt })]);
   const gpcNote = () => gpcFx && J.gpc_status && h('p', { class: 'cs-gpc', 'data-consentry-gpc': 'honored', text: T.gpc_honored });
 
   // No close button: ignoring the banner is no consent.
@@ -287,6 +290,7 @@
       h('p', { text: T.preferences_body }),
       gpcNote(),
       links(),
+      receipt(),
     ].concat(items, h('div', { class: 'cs-btns' }, [
       btn('save', T.save, () => decide(Array.from(chosen),
         optOut && sale.length && !sale.some(k => chosen.has(k)) ? 'do_not_sell_opt_out' : 'custom', uiLayer)),

@@ -39,8 +39,17 @@ def check_proof(page, url: str) -> list[tuple[str, str]]:
 def test_a_receipt_page_proves_the_choice_in_the_browser_and_catches_a_forged_record(visit, app_server):
     visitor = visit(country="DE")
     receipt_id = choose_and_seal(visitor)
-    page = visitor.context.new_page()
+    # The visitor finds it in the banner: reopen the preferences, follow "Receipt of your choice".
+    visitor.button("reopen").click()
+    link = visitor.page.locator("[data-consentry-receipt]")
+    expect(link).to_have_text("Receipt of your choice")
     url = f"{app_server.origin}/r/{receipt_id}/"
+    assert link.get_attribute("href") == url
+    with visitor.context.expect_page() as opened:
+        link.click()
+    page = opened.value
+    page.wait_for_load_state()
+    assert page.url == url
 
     # Before sealing: the record matches its leaf, and the page says it is not sealed yet.
     results = check_proof(page, url)

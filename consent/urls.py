@@ -31,6 +31,7 @@ management_urlpatterns = [
 ]
 
 page_urlpatterns = [
+    path("r/", views.receipt_lookup, name="receipt-lookup"),
     path("r/<str:receipt_id>/", views.receipt_page, name="receipt-page"),
     path("s/<str:site_key>/policies/", views.policy_index, name="policy-index"),
     path("s/<str:site_key>/policies/<slug:slug>/", views.policy_page, name="policy-page"),

@@ -7,7 +7,7 @@ short public max-age (the version in force can change when an upcoming one takes
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
@@ -236,6 +236,22 @@ def policy_diff_page(request: HttpRequest, site_key: str, slug: str, a: int, b: 
 # --- Consent receipts -----------------------------------------------------------------------
 
 VERSION_KIND_NAMES = {"banner": "Banner", "subprocessors": "Sub-processor list"}
+
+
+@require_safe
+def receipt_lookup(request: HttpRequest) -> HttpResponseBase:
+    """Look a receipt up by its id (as an export, an email or a site's settings page gives it)."""
+    receipt_id = request.GET.get("id", "").strip()
+    if receipt_id and receipt_get(receipt_id=receipt_id) is not None:
+        return redirect("receipt-page", receipt_id=receipt_id)
+    response = render(
+        request,
+        "consent/receipt_lookup.html",
+        {"receipt_id": receipt_id, "not_found": bool(receipt_id), "language": "en"},
+        status=404 if receipt_id else 200,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_safe

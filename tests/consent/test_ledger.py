@@ -525,6 +525,18 @@ def test_the_receipt_page_shows_the_decision_and_what_was_shown_and_no_personal_
     assert client.get("/r/not%20a%20receipt/").status_code == 404
 
 
+def test_a_receipt_can_be_looked_up_by_its_id(client, site):
+    receipt_id = post(client, body()).json()["receipt_id"]
+    form = client.get("/r/")
+    assert form.status_code == 200 and b'name="id"' in form.content
+    found = client.get("/r/", {"id": f"  {receipt_id} "})
+    assert found.status_code == 302 and found["Location"] == f"/r/{receipt_id}/"
+    missing = client.get("/r/", {"id": "AAAAAAAAAAAAAAAAAAAAAA"})
+    assert missing.status_code == 404 and "No receipt has the id" in missing.content.decode()
+    assert client.get("/r/", {"id": "<script>"}).status_code == 404  # malformed: the same answer
+    assert b"<script>" not in client.get("/r/", {"id": "<script>"}).content
+
+
 def test_checkpoints_prove_the_log_only_grew(client, site):
     for n in range(3):
         post(client, body(visitor_id=f"visitor-{n:012d}"))

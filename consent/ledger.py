@@ -14,7 +14,7 @@ import hashlib
 import ipaddress
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -28,6 +28,10 @@ from consent.merkle import leaf_hash
 from consent.models import ConsentRecord, IpStorage
 
 LEAF_FORMAT_VERSION = 1
+# How long after its created_at a record may still commit and be sealed. The sealer rescans
+# this much before its newest checkpoint; a record older than that and still unsealed was not
+# written by the API (backdated behind its back), and consent_verify says so.
+LATE_COMMIT_MARGIN = timedelta(hours=1)
 
 
 def personal_commitment(

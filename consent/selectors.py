@@ -422,6 +422,7 @@ def ledger_verify(*, site: Site) -> LedgerReport:
     record is gone is fine only if retention could have removed it.
     """
     from consent.ledger import (
+        LATE_COMMIT_MARGIN,
         checkpoint_note,
         leaf_hash_hex,
         note_verify,
@@ -440,6 +441,8 @@ def ledger_verify(*, site: Site) -> LedgerReport:
             leaves[index] = (digest, record_id, record_created_at)
     leaf_of_record = {record_id: (index, digest) for index, (digest, record_id, _) in leaves.items()}
 
+    newest_checkpoint = Checkpoint.objects.filter(site=site).order_by("-tree_size").first()
+    sealing_horizon = newest_checkpoint.created_at - LATE_COMMIT_MARGIN if newest_checkpoint else None
     seen_records = set()
     for record in ConsentRecord.objects.filter(site=site).order_by("id").iterator(chunk_size=2000):
         report.records += 1
@@ -465,6 +468,12 @@ def ledger_verify(*, site: Site) -> LedgerReport:
                 report.problems.append(f"{label}: differs from leaf {index} sealed in the log")
         else:
             report.unsealed += 1
+            if sealing_horizon is not None and record.created_at < sealing_horizon:
+                report.problems.append(
+                    f"{label}: dated {record.created_at.isoformat()}, long before the newest "
+                    "checkpoint, yet not in the log: the sealer never saw it, so it was written "
+                    "behind the API (backdated)"
+                )
 
     retention_cutoff = timezone.now() - timedelta(days=site.consent_retention_days)
     for index, (_, record_id, record_created_at) in sorted(leaves.items()):

@@ -21,6 +21,7 @@ from consent.geo import Resolution
 from consent.immutability import purge_allowed
 from consent.jurisdictions import RULESETS, RuleSet, ruleset_as_dict
 from consent.ledger import (
+    LATE_COMMIT_MARGIN,
     checkpoint_note,
     ip_for_storage,
     leaf_hash_hex,
@@ -499,9 +500,9 @@ def ledger_seal(*, site: Site, batch_size: int = 5000, now: datetime | None = No
             ).first()
             latest = Checkpoint.objects.filter(site=site).order_by("-tree_size").first()
             tree_size = latest.tree_size if latest else 0
-            # A record commits within moments of its created_at; an hour's margin finds late
-            # commits without rescanning the whole history each time.
-            since = latest.created_at - timedelta(hours=1) if latest is not None else None
+            # A record commits within moments of its created_at; the margin finds late commits
+            # without rescanning the whole history each time.
+            since = latest.created_at - LATE_COMMIT_MARGIN if latest is not None else None
             rows = _unsealed_records(site=site, since=since, limit=batch_size)
             if not rows:
                 break

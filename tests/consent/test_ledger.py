@@ -741,6 +741,22 @@ def test_consent_verify_names_a_row_altered_behind_the_triggers_back(client, sit
     assert receipts[0] not in out.getvalue()
 
 
+def test_consent_verify_names_a_backdated_record_slipped_in_behind_the_sealed_log(client, site):
+    # INSERT is the one write the triggers must allow. A forged record dated long before the
+    # newest checkpoint is never sealed (the sealer only looks back so far), and verify says so.
+    for n in range(3):
+        post(client, body(visitor_id=f"visitor-{n:012d}"))
+    call_command("consent_seal", stdout=StringIO())
+    forged = record_at(timezone.now() - timedelta(days=3), visitor_id="visitor-forged-0001")
+    recent = post(client, body(visitor_id="visitor-recent-0001")).json()["receipt_id"]  # not sealed yet: fine
+    call_command("consent_seal", stdout=StringIO())
+    report = ledger_verify(site=site)
+    assert report.unsealed == 1
+    assert len(report.problems) == 1 and f"receipt {forged.receipt_id}" in report.problems[0]
+    assert "written behind the API (backdated)" in report.problems[0]
+    assert recent not in report.problems[0]
+
+
 def test_consent_verify_catches_a_rewritten_log_node_and_a_deleted_record(client, site):
     for n in range(4):
         post(client, body(visitor_id=f"visitor-{n:012d}"))

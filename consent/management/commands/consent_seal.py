@@ -40,17 +40,13 @@ class Command(BaseCommand):
             raise CommandError(f"No site with key {site!r}.")
         retention_queued_at: float | None = None
         while True:
-            if (
-                every
-                and retention_hours
-                and (
-                    retention_queued_at is None
-                    or time.monotonic() - retention_queued_at >= retention_hours * 3600
-                )
-            ):
-                consent_retention_task.enqueue()
-                retention_queued_at = time.monotonic()
             try:
+                retention_due = retention_queued_at is None or (
+                    time.monotonic() - retention_queued_at >= retention_hours * 3600
+                )
+                if every and retention_hours and retention_due:
+                    consent_retention_task.enqueue()
+                    retention_queued_at = time.monotonic()
                 self.seal_all(site)
             except DatabaseError as error:
                 if not every:

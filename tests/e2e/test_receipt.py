@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.e2e.conftest import TIMEOUT_MS, Visitor, browser_tests_unavailable
+from tests.e2e.conftest import AXE_SCRIPT, TIMEOUT_MS, Visitor, browser_tests_unavailable
 
 try:
     from playwright.sync_api import expect
@@ -23,6 +23,20 @@ def choose_and_seal(visitor: Visitor) -> str:
     receipt_id = visitor.wait_saved()
     assert response.json()["receipt_page_url"] == f"/r/{receipt_id}/"
     return receipt_id
+
+
+def axe(page) -> dict:
+    """axe-core's WCAG 2.x A/AA rules on the whole receipt page."""
+    if not AXE_SCRIPT.exists():
+        browser_tests_unavailable(f"{AXE_SCRIPT} is missing: run `npm ci` in the repository root.")
+    page.add_script_tag(path=str(AXE_SCRIPT))
+    return page.evaluate(
+        """async () => {
+          const result = await axe.run(document,
+            {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']});
+          return {violations: result.violations, passes: result.passes.length};
+        }"""
+    )
 
 
 def check_proof(page, url: str) -> list[tuple[str, str]]:
@@ -63,6 +77,10 @@ def test_a_receipt_page_proves_the_choice_in_the_browser_and_catches_a_forged_re
     assert [kind for kind, _ in results[:-1]] == ["passed"] * 5, results
     assert "inclusion proof leads to the root" in results[2][1]
     expect(page.locator("pre.canonical")).to_contain_text('"action":"reject_all"')
+    page.locator("details").evaluate("el => { el.open = true; }")
+    found = axe(page)
+    assert found["passes"] > 10, "axe checked next to nothing"
+    assert [v["id"] for v in found["violations"]] == [], found["violations"]
 
     # A forged answer (a refusal rewritten into a consent) no longer hashes to its leaf.
     def forge(route):

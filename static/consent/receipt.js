@@ -13,6 +13,11 @@
   var list = box.querySelector('.checks');
   var canonicalBox = document.querySelector('pre.canonical');
   var encoder = new TextEncoder();
+  // The page's language, from a JSON block (data, never run): {name} placeholders filled here.
+  var strings = JSON.parse(document.getElementById('receipt-strings').textContent);
+  function say(key, values) {
+    return strings[key].replace(/\{(\w+)\}/g, function (all, name) { return String(values[name]); });
+  }
 
   function hex(bytes) {
     return Array.prototype.map.call(bytes, function (b) { return (b < 16 ? '0' : '') + b.toString(16); }).join('');
@@ -96,25 +101,24 @@
     var text = canonical(receipt.record);
     if (canonicalBox) { canonicalBox.textContent = text; canonicalBox.hidden = false; }
     var leaf = await sha256([LEAF, encoder.encode(text)]);
-    var ok = report(hex(leaf) === receipt.leaf_sha256,
-      'The record (under Technical details) hashes to leaf ' + hex(leaf).slice(0, 16) + '…' +
-      (hex(leaf) === receipt.leaf_sha256 ? '' : ', not to the leaf ' + receipt.leaf_sha256.slice(0, 16) + '… given'));
-    ok = report(receipt.record.receipt === receipt.receipt_id,
-      'The record carries this receipt id') && ok;
+    var leafHex = hex(leaf);
+    var ok = report(leafHex === receipt.leaf_sha256, leafHex === receipt.leaf_sha256
+      ? say('step_leaf', { leaf: leafHex.slice(0, 16) })
+      : say('step_leaf_bad', { leaf: leafHex.slice(0, 16), given: receipt.leaf_sha256.slice(0, 16) }));
+    ok = report(receipt.record.receipt === receipt.receipt_id, say('step_receipt', {})) && ok;
     var checkpoint = receipt.checkpoint;
     if (!checkpoint) {
-      conclude(ok ? 'Recorded; not sealed into the signed log yet. Check again in a minute.'
-                  : 'This record does not match its receipt.', ok ? 'pending' : 'failed');
+      conclude(say(ok ? 'verdict_pending' : 'verdict_mismatch', {}), ok ? 'pending' : 'failed');
       return;
     }
     var root = await inclusionRoot(leaf, receipt.leaf_index, checkpoint.tree_size,
       receipt.inclusion_proof.map(unhex));
-    ok = report(root !== null && hex(root) === checkpoint.root_hash,
-      'Its inclusion proof leads to the root of the log at size ' + checkpoint.tree_size +
-      ' (entry ' + (receipt.leaf_index + 1) + ', ' + receipt.inclusion_proof.length + ' steps)') && ok;
+    ok = report(root !== null && hex(root) === checkpoint.root_hash, say('step_inclusion', {
+      size: checkpoint.tree_size, entry: receipt.leaf_index + 1, steps: receipt.inclusion_proof.length,
+    })) && ok;
     var lines = checkpoint.note.split('\n');
     ok = report(lines[1] === String(checkpoint.tree_size) && lines[2] === base64(unhex(checkpoint.root_hash)),
-      'The signed checkpoint note states that size and root') && ok;
+      say('step_note', {})) && ok;
     var keyBytes = unbase64(receipt.public_key || '');
     var keyId = hex(await sha256([keyBytes])).slice(0, 16);
     var signed = false;
@@ -126,16 +130,14 @@
       signed = false;
     }
     ok = report(signed && keyId === checkpoint.key_id,
-      'The note is signed (Ed25519) by key ' + keyId + ' = ' + receipt.public_key +
-      ' (compare it with the key the site publishes)') && ok;
-    conclude(ok ? 'Every check passed: this decision is in the signed log as shown.'
-                : 'A check failed: this receipt does not prove what it says.', ok ? 'verified' : 'failed');
+      say('step_signature', { key: keyId, public: receipt.public_key })) && ok;
+    conclude(say(ok ? 'verdict_verified' : 'verdict_failed', {}), ok ? 'verified' : 'failed');
   }
 
   button.addEventListener('click', function () {
     button.disabled = true;
     check().catch(function (error) {
-      conclude('The check could not run: ' + error.message, 'error');
+      conclude(say('verdict_error', {}) + ' ' + error.message, 'error');
     }).then(function () { button.disabled = false; });
   });
 })();

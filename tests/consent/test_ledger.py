@@ -3,6 +3,7 @@
 import base64
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -507,7 +508,7 @@ def test_the_receipt_page_shows_the_decision_and_what_was_shown_and_no_personal_
     html = page.content.decode()
     assert "Custom choice" in html and "analytics" in html and "marketing" in html
     assert 'data-status="pending"' in html and "not yet sealed" in html
-    assert 'href="/s/shop/policies/privacy-policy/v1/"' in html
+    assert '<a href="/s/shop/policies/privacy-policy/v1/?lang=en">Privacy, version 1</a>' in html
     assert client.get("/s/shop/policies/privacy-policy/v1/").status_code == 200
     assert 'src="/static/consent/receipt.js"' in html
     for personal in (VISITOR, "203.0.113", "Mozilla/5.0 (Test)", "coupon=secret"):
@@ -522,6 +523,14 @@ def test_the_receipt_page_shows_the_decision_and_what_was_shown_and_no_personal_
     call_command("consent_redact", site="shop", visitor=VISITOR, reason="erasure request", stdout=StringIO())
     html = client.get(f"/r/{receipt_id}/").content.decode()
     assert "was erased on request" in html and 'data-status="sealed"' in html
+
+    # In the reader's language where the page has it (else the record's, else English).
+    russian = client.get(f"/r/{receipt_id}/", HTTP_ACCEPT_LANGUAGE="ru-RU,ru;q=0.9").content.decode()
+    assert '<html lang="ru"' in russian and "Подтверждение согласия" in russian and "Свой выбор" in russian
+    assert 'href="/s/shop/policies/privacy-policy/v1/?lang=ru"' in russian
+    strings = re.search(r'<script id="receipt-strings" type="application/json">(.*?)</script>', russian)
+    assert json.loads(strings.group(1))["verdict_verified"].startswith("Все проверки пройдены")
+    assert "Consent receipt" in client.get(f"/r/{receipt_id}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
 
     assert client.get("/r/AAAAAAAAAAAAAAAAAAAAAA/").status_code == 404
     assert client.get("/r/not%20a%20receipt/").status_code == 404

@@ -485,9 +485,18 @@ def _ledger_insert_statement(vendor: str) -> tuple[str, tuple[models.Field, ...]
     return sql, fields, passed_as_is
 
 
-def ledger_seal(*, site: Site, batch_size: int = 5000, now: datetime | None = None) -> Checkpoint | None:
+def ledger_seal(
+    *,
+    site: Site,
+    batch_size: int = 5000,
+    now: datetime | None = None,
+    look_back: timedelta = LATE_COMMIT_MARGIN,
+) -> Checkpoint | None:
     """Append the site's unsealed records to its Merkle log and sign a checkpoint; None if none.
 
+    Records dated up to `look_back` before the newest checkpoint are looked at again, for
+    those that committed late; the periodic job looks back briefly every round and the whole
+    LATE_COMMIT_MARGIN once an hour, so a busy site's last hour is not rescanned every time.
     One transaction per batch keeps the write lock short on SQLite. Only the sealer takes
     the site's log lock; consent writes never wait for it (on PostgreSQL the lock is
     FOR NO KEY UPDATE, which inserts referencing the site do not conflict with).
@@ -500,9 +509,7 @@ def ledger_seal(*, site: Site, batch_size: int = 5000, now: datetime | None = No
             ).first()
             latest = Checkpoint.objects.filter(site=site).order_by("-tree_size").first()
             tree_size = latest.tree_size if latest else 0
-            # A record commits within moments of its created_at; the margin finds late commits
-            # without rescanning the whole history each time.
-            since = latest.created_at - LATE_COMMIT_MARGIN if latest is not None else None
+            since = latest.created_at - look_back if latest is not None else None
             rows = _unsealed_records(site=site, since=since, limit=batch_size)
             if not rows:
                 break

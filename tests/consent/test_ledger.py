@@ -723,6 +723,42 @@ def test_the_periodic_sealer_takes_new_sites_outlives_a_database_fault_and_queue
         assert ledger_verify(site=one).problems == []
 
 
+def test_the_periodic_sealer_looks_back_briefly_each_round_and_fully_once_an_hour(client, site, monkeypatch):
+    # A busy site's last hour is not rescanned every 30 s: a record that committed minutes
+    # late waits for the hourly deep round, and is sealed there.
+    from types import SimpleNamespace
+
+    from consent.management.commands import consent_seal as job
+
+    post(client, body())
+    clock = [1000.0]
+    late = []
+
+    class Stop(Exception):
+        pass
+
+    def between_rounds(seconds):
+        clock[0] += seconds
+        if len(late) == 0:  # after round 1 (deep): a record five minutes late commits now
+            newest = Checkpoint.objects.order_by("-tree_size").first()
+            late.append(record_at(newest.created_at - timedelta(minutes=5), visitor_id="visitor-late-0001"))
+        elif len(late) == 1:  # after round 2 (brief): it was not looked at; an hour passes
+            assert not MerkleNode.objects.filter(level=0, record_id=late[0].pk).exists()
+            late.append("checked")
+            clock[0] += job.DEEP_ROUND_SECONDS
+        else:
+            raise Stop
+
+    monkeypatch.setattr(job, "time", SimpleNamespace(sleep=between_rounds, monotonic=lambda: clock[0]))
+    out = StringIO()
+    with pytest.raises(Stop):
+        call_command("consent_seal", every=30, stdout=out, stderr=StringIO())
+    assert late[1] == "checked"
+    assert MerkleNode.objects.filter(level=0, record_id=late[0].pk).exists()  # round 3: deep
+    assert out.getvalue().count("shop: sealed up to") == 2  # rounds 1 and 3
+    assert ledger_verify(site=site).problems == []
+
+
 def test_consent_verify_passes_on_an_honest_ledger(client, site):
     for n in range(6):
         post(client, body(visitor_id=f"visitor-{n:012d}"))

@@ -47,8 +47,13 @@ run: demo
 	trap 'kill $$worker $$sealer 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# axe-core for the browser suite's accessibility checks (a dev tool from npm, pinned in the lock).
+node_modules/.package-lock.json: package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund; \
+	else echo "npm not found: the accessibility checks in tests/e2e will skip"; fi
+
 # The banner's pure logic runs under Node's own test runner; everything else under pytest.
-test: $(INSTALLED)
+test: $(INSTALLED) node_modules/.package-lock.json
 	@if command -v node >/dev/null; then node --test tests/js/; \
 	else echo "node not found: the banner's JavaScript core tests (tests/js) were NOT run"; fi
 	$(BIN)/python -m pytest

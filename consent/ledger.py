@@ -164,10 +164,14 @@ def verifying_keys() -> dict[str, bytes]:
     """Every public key whose checkpoints this ledger trusts, by key id: the current signing key
     and the retired ones (LEDGER_RETIRED_PUBLIC_KEYS). Rotating the signing key keeps the old
     one here, so the checkpoints it signed still verify; nothing is re-signed."""
-    keys = {key_id_of(raw): raw for raw in map(public_key_from_base64, settings.LEDGER_RETIRED_PUBLIC_KEYS)}
-    current = signing_key()
+    return dict(_verifying_keys(signing_key(), tuple(settings.LEDGER_RETIRED_PUBLIC_KEYS)))
+
+
+@cache
+def _verifying_keys(current: SigningKey, retired: tuple[str, ...]) -> tuple[tuple[str, bytes], ...]:
+    keys = {key_id_of(raw): raw for raw in map(public_key_from_base64, retired)}
     keys[current.key_id] = current.public_raw
-    return keys
+    return tuple(keys.items())
 
 
 def checkpoint_note(*, site_key: str, tree_size: int, root_hex: str, created_at: datetime) -> bytes:

@@ -44,6 +44,7 @@ _UNITS = {
 }
 
 
+@functools.cache
 def rate_parse(rate: str) -> tuple[int, int]:
     """ "120/min" -> (120, 60)."""
     count, _, unit = rate.partition("/")
@@ -137,7 +138,7 @@ def _sync(cache: RedisCache, outgoing: dict[str, tuple[int, int]], now: float) -
     """Add this process's unsent hits to the shared counters and take back their totals."""
     names = list(outgoing)
     try:
-        totals = _send(cache, names, [outgoing[name] for name in names], now) if names else []
+        totals = _send(cache, outgoing, now) if outgoing else []
     except Exception:  # noqa: BLE001 - any Redis failure: keep counting here, retry next interval
         logger.warning("rate limits: Redis did not answer; counting per process until it does", exc_info=True)
         with _counter.lock:
@@ -155,11 +156,12 @@ def _sync(cache: RedisCache, outgoing: dict[str, tuple[int, int]], now: float) -
         _counter.synced_at, _counter.syncing = now, False
 
 
-def _send(cache: RedisCache, names: list[str], hits_and_ends: list[tuple[int, int]], now: float) -> list[int]:
+def _send(cache: RedisCache, outgoing: dict[str, tuple[int, int]], now: float) -> list[int]:
+    """The shared totals of `outgoing` (bucket -> hits, window end), in its order."""
     # The keys carry the cache's prefix, so every server of this deployment shares them.
-    keys = [cache.make_and_validate_key(name) for name in names]
+    keys = [cache.make_and_validate_key(name) for name in outgoing]
     args = []
-    for hits, ends_at in hits_and_ends:
+    for hits, ends_at in outgoing.values():
         args += [hits, max(1, ends_at - int(now) + 1)]
     counts = _redis_counter(settings.CACHES["default"]["LOCATION"])(keys=keys, args=args)
     return [int(count) for count in counts]

@@ -349,8 +349,12 @@ def idempotency_receipt_get(*, site: Site, key: str | None) -> str | None:
 RECEIPT_ID = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
 
 
-def receipt_get(*, receipt_id: str) -> Receipt | None:
-    """The record with this receipt id and its proof; None for an unknown or malformed id."""
+def receipt_get(*, receipt_id: str, with_proof: bool = True) -> Receipt | None:
+    """The record with this receipt id and its proof; None for an unknown or malformed id.
+
+    `with_proof=False` leaves the inclusion proof empty (its nodes are a query of their own):
+    the receipt page shows where the record stands and leaves the proof to the JSON endpoint.
+    """
     if not RECEIPT_ID.match(receipt_id):
         return None
     record = ConsentRecord.objects.select_related("site").filter(receipt_id=receipt_id).first()
@@ -363,7 +367,7 @@ def receipt_get(*, receipt_id: str) -> Receipt | None:
     )
     checkpoint = Checkpoint.objects.filter(site_id=record.site_id).order_by("-tree_size").first()
     proof: tuple[str, ...] = ()
-    if leaf is not None and checkpoint is not None:
+    if with_proof and leaf is not None and checkpoint is not None:
         proof = tuple(
             digest.hex()
             for digest in inclusion_proof(
@@ -377,6 +381,21 @@ def receipt_get(*, receipt_id: str) -> Receipt | None:
         checkpoint=checkpoint if leaf is not None else None,
         inclusion_proof=proof,
     )
+
+
+def pinned_policy_titles(
+    *, site_id: int, pinned: Mapping[str, Mapping[str, Any]], language: str
+) -> dict[str, str]:
+    """slug -> title of the pinned edition ({slug: {"number": n, ...}}, as a record pins them),
+    in `language` where the edition has it, else in its prevailing language."""
+    titles = {}
+    for version in PolicyVersion.objects.filter(
+        document__site_id=site_id, document__slug__in=list(pinned)
+    ).select_related("document"):
+        if pinned[version.document.slug]["number"] == version.number:
+            text = version.texts.get(language) or version.texts[version.prevailing_language]
+            titles[version.document.slug] = text["title"]
+    return titles
 
 
 def checkpoint_list(*, site: Site, limit: int = 100, before_size: int | None = None) -> list[Checkpoint]:
@@ -441,8 +460,8 @@ def ledger_verify(*, site: Site) -> LedgerReport:
             leaves[index] = (digest, record_id, record_created_at)
     leaf_of_record = {record_id: (index, digest) for index, (digest, record_id, _) in leaves.items()}
 
-    newest_checkpoint = Checkpoint.objects.filter(site=site).order_by("-tree_size").first()
-    sealing_horizon = newest_checkpoint.created_at - LATE_COMMIT_MARGIN if newest_checkpoint else None
+    checkpoints = list(Checkpoint.objects.filter(site=site).order_by("tree_size"))
+    sealing_horizon = checkpoints[-1].created_at - LATE_COMMIT_MARGIN if checkpoints else None
     seen_records = set()
     for record in ConsentRecord.objects.filter(site=site).order_by("id").iterator(chunk_size=2000):
         report.records += 1
@@ -495,7 +514,6 @@ def ledger_verify(*, site: Site) -> LedgerReport:
         if expected[key].hex() != digest:
             report.problems.append(f"node level {key[0]} index {key[1]}: does not match the leaves below it")
 
-    checkpoints = list(Checkpoint.objects.filter(site=site).order_by("tree_size"))
     report.checkpoints = len(checkpoints)
     keys = verifying_keys()
     previous = None

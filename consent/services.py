@@ -502,6 +502,10 @@ def ledger_seal(
     FOR NO KEY UPDATE, which inserts referencing the site do not conflict with).
     """
     checkpoint = None
+    since: datetime | None = None
+    # Where this call has read up to, in (created_at, id) order: every record before it was
+    # sealed already or by an earlier batch here, so later batches do not page over them again.
+    after: tuple[datetime, int] | None = None
     while True:
         with transaction.atomic():
             Site.objects.select_for_update(no_key=True).filter(pk=site.pk).values_list(
@@ -509,8 +513,9 @@ def ledger_seal(
             ).first()
             latest = Checkpoint.objects.filter(site=site).order_by("-tree_size").first()
             tree_size = latest.tree_size if latest else 0
-            since = latest.created_at - look_back if latest is not None else None
-            rows = _unsealed_records(site=site, since=since, limit=batch_size)
+            if after is None and latest is not None:
+                since = latest.created_at - look_back
+            rows, after = _unsealed_records(site=site, since=since, after=after, limit=batch_size)
             if not rows:
                 break
             frontier = frontier_read(tree_size=tree_size, source=DatabaseNodeSource(site.pk))
@@ -552,20 +557,22 @@ def ledger_seal(
 UNSEALED_PAGE = 2000
 
 
-def _unsealed_records(*, site: Site, since: datetime | None, limit: int) -> list[tuple[int, datetime, str]]:
-    """(id, created_at, leaf) of up to `limit` records not yet in the site's log, oldest first.
+def _unsealed_records(
+    *, site: Site, since: datetime | None, after: tuple[datetime, int] | None, limit: int
+) -> tuple[list[tuple[int, datetime, str]], tuple[datetime, int] | None]:
+    """(id, created_at, leaf) of up to `limit` records not yet in the site's log, oldest first,
+    from `since` and past the cursor `after`; and the cursor after the last record looked at.
 
-    Pages through the records since `since` in (created_at, id) order and asks the log which
-    of each page are sealed, by record id. Not one anti-join: on a month's partition filled
-    faster than PostgreSQL re-analyses it, the planner believed a few rows and chose a
-    nested loop that took a minute per batch of 5,000 (seen in bench/consent_write.py). Two
-    index reads per page cost the same whatever the statistics say.
+    Pages through the records in (created_at, id) order and asks the log which of each page
+    are sealed, by record id. Not one anti-join: on a month's partition filled faster than
+    PostgreSQL re-analyses it, the planner believed a few rows and chose a nested loop that
+    took a minute per batch of 5,000 (seen in bench/consent_write.py). Two index reads per
+    page cost the same whatever the statistics say.
     """
     records = ConsentRecord.objects.filter(site=site).order_by("created_at", "id")
     if since is not None:
         records = records.filter(created_at__gte=since)
     unsealed: list[tuple[int, datetime, str]] = []
-    after: tuple[datetime, int] | None = None
     while len(unsealed) < limit:
         page_query = records
         if after is not None:
@@ -580,9 +587,13 @@ def _unsealed_records(*, site: Site, since: datetime | None, limit: int) -> list
                 "record_id", flat=True
             )
         )
-        unsealed += [row for row in page if row[0] not in sealed]
-        after = (page[-1][1], page[-1][0])
-    return unsealed[:limit]
+        for row in page:
+            if len(unsealed) == limit:
+                break
+            after = (row[1], row[0])
+            if row[0] not in sealed:
+                unsealed.append(row)
+    return unsealed, after
 
 
 def consent_visitor_redact(

@@ -18,6 +18,7 @@ from consent.languages import RIGHT_TO_LEFT, VISITOR_LANGUAGES
 from consent.models import PolicyDocument, PolicyVersion, Site
 from consent.selectors import (
     PolicyTimeline,
+    pinned_policy_titles,
     policy_document_get,
     policy_document_list,
     policy_timeline,
@@ -236,8 +237,9 @@ def policy_diff_page(request: HttpRequest, site_key: str, slug: str, a: int, b: 
 
 # --- Consent receipts -----------------------------------------------------------------------
 
-# The receipt page's wording: the page's own, the decision's labels and the script's steps
-# ({placeholders} are filled in by static/consent/receipt.js). Other languages read English.
+# The receipt page's wording: the page's own, the decision's labels (English: the models'
+# choice labels) and the script's steps ({placeholders} are filled in by
+# static/consent/receipt.js). Other languages read English.
 RECEIPT_STRINGS: dict[str, dict[str, str]] = {
     "en": {
         "title": "Consent receipt",
@@ -293,17 +295,6 @@ RECEIPT_STRINGS: dict[str, dict[str, str]] = {
         "verdict_verified": "Every check passed: this decision is in the signed log as shown.",
         "verdict_failed": "A check failed: this receipt does not prove what it says.",
         "verdict_error": "The check could not run:",
-        "accept_all": "Accept all",
-        "reject_all": "Reject all",
-        "custom": "Custom choice",
-        "withdraw": "Withdraw consent",
-        "gpc_opt_out": "Global Privacy Control opt-out",
-        "do_not_sell_opt_out": "Do Not Sell or Share opt-out",
-        "first_layer": "Banner (first layer)",
-        "second_layer": "Preferences (second layer)",
-        "opt_out_link": "Do Not Sell or Share page",
-        "signal": "Browser signal, no interaction",
-        "api": "The site's own interface",
         "banner": "Banner",
         "subprocessors": "Sub-processor list",
     },
@@ -385,7 +376,7 @@ RECEIPT_SCRIPT_KEYS = tuple(key for key in RECEIPT_STRINGS["en"] if key.startswi
 def receipt_lookup(request: HttpRequest) -> HttpResponseBase:
     """Look a receipt up by its id (as an export, an email or a site's settings page gives it)."""
     receipt_id = request.GET.get("id", "").strip()
-    if receipt_id and receipt_get(receipt_id=receipt_id) is not None:
+    if receipt_id and receipt_get(receipt_id=receipt_id, with_proof=False) is not None:
         return redirect("receipt-page", receipt_id=receipt_id)
     response = render(
         request,
@@ -405,7 +396,7 @@ def receipt_page(request: HttpRequest, receipt_id: str) -> HttpResponseBase:
     checked in the reader's own browser (static/consent/receipt.js), not taken on our word.
     No personal data: the visitor id, address and browser appear only as their commitment.
     """
-    receipt = receipt_get(receipt_id=receipt_id)
+    receipt = receipt_get(receipt_id=receipt_id, with_proof=False)
     if receipt is None:
         raise Http404("No receipt with this id.")
     record = receipt.record
@@ -414,13 +405,7 @@ def receipt_page(request: HttpRequest, receipt_id: str) -> HttpResponseBase:
     )
     t = RECEIPT_STRINGS[language]
     pinned_policies = record.versions.get("policies", {})
-    titles = {}  # slug -> the pinned edition's title, in the page's language where it has one
-    for version in PolicyVersion.objects.filter(
-        document__site_id=record.site_id, document__slug__in=list(pinned_policies)
-    ).select_related("document"):
-        if pinned_policies[version.document.slug]["number"] == version.number:
-            text = version.texts.get(language) or version.texts[version.prevailing_language]
-            titles[version.document.slug] = text["title"]
+    titles = pinned_policy_titles(site_id=record.site_id, pinned=pinned_policies, language=language)
     shown = [
         {
             "name": titles.get(slug, slug),
@@ -444,7 +429,7 @@ def receipt_page(request: HttpRequest, receipt_id: str) -> HttpResponseBase:
             time=f"{checkpoint.created_at:%Y-%m-%d %H:%M:%S}",
             key=checkpoint.key_id,
         )
-        if checkpoint is not None and receipt.leaf_index is not None
+        if checkpoint is not None  # only a sealed record has one
         else ""
     )
     response = render(
@@ -457,8 +442,9 @@ def receipt_page(request: HttpRequest, receipt_id: str) -> HttpResponseBase:
             "shown": shown,
             "sealed_text": sealed,
             "checkpoint_text": t["checkpoint_value"].format(size=checkpoint.tree_size) if checkpoint else "",
-            "action": t.get(record.action, record.action),
-            "ui_layer": t.get(record.ui_layer, record.ui_layer),
+            # English reads the models' own labels; other languages carry theirs.
+            "action": t.get(record.action) or record.get_action_display(),
+            "ui_layer": t.get(record.ui_layer) or record.get_ui_layer_display(),
             "t": {**_strings(language), **t},
             "script_strings": {key: t[key] for key in RECEIPT_SCRIPT_KEYS},
             "language": language,

@@ -46,7 +46,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "corsheaders",
     "django_tasks",
     "django_tasks_db",
     "consent",
@@ -54,10 +53,11 @@ INSTALLED_APPS = [
     "cookies",
 ]
 
+# No CORS middleware: which origins may call is decided per site (its registered origins) by
+# the public views, which answer their own preflights; never with credentials.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "corsheaders.middleware.CorsMiddleware",
     # Session, locale, CSRF, auth and messages stay out of PUBLIC_PATH_PREFIXES (config/middleware.py).
     "config.middleware.PublicSessionMiddleware",
     "config.middleware.PublicLocaleMiddleware",
@@ -245,10 +245,6 @@ REST_FRAMEWORK = {
 }
 # Requests per client address to the public (unauthenticated) endpoints, e.g. "600/min".
 PUBLIC_API_RATE = env.str("PUBLIC_API_RATE", default="600/min")
-# Cross-origin access is decided per site (its registered origins) by the public views;
-# nothing is allowed globally, and never with credentials.
-CORS_ALLOWED_ORIGINS: list[str] = []
-CORS_ALLOW_CREDENTIALS = False
 
 # --- Background tasks ---------------------------------------------------------------------
 # Django's Tasks API (the django-tasks backport). "database" stores tasks in the database and

@@ -442,3 +442,21 @@ def test_right_to_left_language_sets_dir_on_the_banner(visit):
     box = visitor.button("accept_all").bounding_box()
     reject = visitor.button("reject_all").bounding_box()
     assert box["x"] > reject["x"], "in right-to-left the first button is on the right"
+
+
+def test_a_real_cross_origin_preflight_lets_the_consent_through(browser, app_server, customer_server):
+    # Every other test routes the app's requests through Playwright to add the edge headers,
+    # and Playwright then answers CORS preflights itself. Here nothing is routed: Chromium
+    # sends its own OPTIONS before the JSON POST, and only the app's answer lets it through.
+    context = browser.new_context(locale="en-US")
+    try:
+        page = context.new_page()
+        page.goto(f"{customer_server.origin}/index.html", wait_until="load")
+        with page.expect_response(lambda r: r.request.method == "POST" and "/consents" in r.url) as posted:
+            page.locator("[data-consentry-action=accept_all]").click()
+        assert posted.value.status == 201, posted.value.text()
+        receipt_id = posted.value.json()["receipt_id"]
+        assert app_server.receipt(receipt_id)["action"] == "accept_all"
+        assert 'OPTIONS /api/public/v1/sites/demo/consents HTTP/1.1" 204' in app_server.log.read_text()
+    finally:
+        context.close()

@@ -45,7 +45,7 @@ _RESOLVES = """
 import sys, django
 django.setup()
 from django.urls import Resolver404, resolve
-from config.exceptions import api_not_found
+from edge.errors import api_not_found
 try:
     match = resolve(sys.argv[1].split("?")[0])
 except Resolver404:

@@ -21,6 +21,9 @@ env = environ.Env()
 TESTING = "pytest" in sys.modules or sys.argv[1:2] == ["test"]
 
 DEBUG = env.bool("DEBUG", default=False)
+# The demo shop (/demo/: a stand-in customer page, fake trackers) is routed only with DEBUG or
+# DEMO on (`make run` and the tests); a production deployment never serves it.
+DEMO = env.bool("DEMO", default=DEBUG or TESTING)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 # Commands that never sign anything may run without one (e.g. in a build step or a hook).
@@ -51,6 +54,7 @@ INSTALLED_APPS = [
     "consent",
     "subprocessors",
     "cookies",
+    "demo",
 ]
 
 # No CORS middleware: which origins may call is decided per site (its registered origins) by
@@ -58,13 +62,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Session, locale, CSRF, auth and messages stay out of PUBLIC_PATH_PREFIXES (config/middleware.py).
-    "config.middleware.PublicSessionMiddleware",
-    "config.middleware.PublicLocaleMiddleware",
+    # Session, locale, CSRF, auth and messages stay out of PUBLIC_PATH_PREFIXES (edge/middleware.py).
+    "edge.middleware.PublicSessionMiddleware",
+    "edge.middleware.PublicLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "config.middleware.PublicCsrfViewMiddleware",
-    "config.middleware.PublicAuthenticationMiddleware",
-    "config.middleware.PublicMessageMiddleware",
+    "edge.middleware.PublicCsrfViewMiddleware",
+    "edge.middleware.PublicAuthenticationMiddleware",
+    "edge.middleware.PublicMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -222,7 +226,7 @@ LEDGER_RETIRED_PUBLIC_KEYS = env.list("LEDGER_RETIRED_PUBLIC_KEYS", default=[])
 CONSENT_RATE_PER_IP = env.str("CONSENT_RATE_PER_IP", default="60/min")
 CONSENT_RATE_PER_SITE = env.str("CONSENT_RATE_PER_SITE", default="20000/min")
 # With Redis, how often (seconds) each process adds its consent rate-limit counts to the
-# shared ones and learns the totals (consent.ratelimit); 0: on every request.
+# shared ones and learns the totals (edge.ratelimit); 0: on every request.
 RATE_LIMIT_SYNC_SECONDS = env.float("RATE_LIMIT_SYNC_SECONDS", default=0.25)
 # Largest consent body accepted, in bytes (a real choice is well under 2 KB).
 CONSENT_MAX_BODY_BYTES = env.int("CONSENT_MAX_BODY_BYTES", default=8192)
@@ -237,7 +241,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "edge.errors.api_exception_handler",
     # `?format=` is ours (e.g. the consent export's csv|jsonl), not DRF's renderer switch.
     "URL_FORMAT_OVERRIDE": None,
     # Rate limits key on the client address, read the same way as for GeoIP.

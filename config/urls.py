@@ -1,10 +1,11 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from config import views
-from config.exceptions import api_not_found
 from consent.urls import management_urlpatterns, page_urlpatterns, public_urlpatterns
+from edge.errors import api_not_found
 
 admin.site.site_header = "Consentry"
 admin.site.site_title = "Consentry"
@@ -29,11 +30,13 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((management_urlpatterns, "consent"), namespace="v1")),
     path("", include(page_urlpatterns)),
+    path("", views.home, name="home"),
     path("", include("cookies.urls")),
     path("", include("subprocessors.urls")),
+    *([path("", include("demo.urls"))] if settings.DEMO else []),
     # Anything under /api/ that no app answered is a JSON 404, never an HTML page.
     re_path(r"^api/", api_not_found),
 ]
 
-handler404 = "config.exceptions.handler404"
-handler500 = "config.exceptions.handler500"
+handler404 = "edge.errors.handler404"
+handler500 = "edge.errors.handler500"

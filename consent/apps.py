@@ -9,8 +9,8 @@ class ConsentConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from consent import checks  # noqa: F401  (registers the system checks)
-        from consent.idempotency import claim_trigger_ensure
         from consent.immutability import triggers_ensure_all
+        from consent.ledger.idempotency import claim_trigger_ensure
 
         # SQLite rebuilds a table to alter it, dropping its triggers: re-ensure them after
         # every migrate. Sent once per app; listening to this app's signal alone is enough,

@@ -84,7 +84,7 @@ def production_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Er
 
 @register(Tags.security, deploy=True)
 def ledger_key_check(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
-    from consent.ledger import public_key_from_base64, signing_key_from_seed
+    from consent.ledger.crypto import public_key_from_base64, signing_key_from_seed
 
     if not settings.LEDGER_SIGNING_KEY:
         if settings.DEBUG or settings.TESTING:

@@ -15,12 +15,10 @@ import unicodedata
 from datetime import datetime
 from typing import Any, TypeVar
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
 from django.db.models import QuerySet
 
-from consent.immutability import ImmutableModel
+from consent.models.editions import Edition
 
 E = TypeVar("E", bound="Edition")
 
@@ -42,22 +40,6 @@ def text_normalise(text: str) -> str:
     """
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     return "\n".join(line.rstrip() for line in text.split("\n")).strip() + "\n"
-
-
-class Edition(ImmutableModel):
-    """Abstract: one frozen, numbered edition. Concrete models add their parent and content."""
-
-    number = models.PositiveIntegerField(editable=False)
-    content_sha256 = models.CharField(max_length=64, editable=False)
-    published_at = models.DateTimeField(editable=False)
-    effective_at = models.DateTimeField(editable=False)
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, editable=False
-    )
-    change_note = models.TextField(blank=True, editable=False)
-
-    class Meta:
-        abstract = True
 
 
 def edition_in_force(editions: QuerySet[E], at: datetime) -> E | None:

@@ -15,47 +15,12 @@ triggers.
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import Any
 
 from django.apps import apps
-from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-
-class ImmutableRowError(Exception):
-    """Raised before the database is asked: this row is history and cannot change."""
-
-
-class ImmutableQuerySet(models.QuerySet):
-    def update(self, **kwargs: Any) -> int:
-        raise ImmutableRowError(f"{self.model.__name__} rows cannot be updated.")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise ImmutableRowError(f"{self.model.__name__} rows cannot be deleted.")
-
-    # bulk_update and update_or_create go through update()/save() and are refused there.
-
-
-class ImmutableModel(models.Model):
-    """Abstract base: rows are written once and never changed through the ORM."""
-
-    # Columns an UPDATE may clear to NULL (redaction of personal data); empty: none.
-    mutable_columns: ClassVar[Sequence[str]] = ()
-    # Whether retention may delete rows (inside purge_allowed()); history tables say no.
-    purgeable: ClassVar[bool] = False
-
-    objects = ImmutableQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise ImmutableRowError(f"{type(self).__name__} {self.pk} is immutable.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise ImmutableRowError(f"{type(self).__name__} {self.pk} cannot be deleted.")
+from consent.models.immutable import ImmutableModel, ImmutableRowError
 
 
 def _columns(connection: BaseDatabaseWrapper, table: str) -> list[str]:
@@ -126,7 +91,7 @@ def triggers_install(
             truncate_trigger_install(cursor, table=table, on=quoted_table)
             # A partitioned table's row triggers reach its partitions, its statement triggers
             # do not: TRUNCATE of one month by name needs the partition's own (new months get
-            # theirs from consent.partitions).
+            # theirs from consent.ledger.partitions).
             cursor.execute(
                 "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = %s::regclass",
                 [quoted_table],

@@ -49,7 +49,3 @@ RIGHT_TO_LEFT: Final[frozenset[str]] = frozenset({"ar", "he"})
 LANGUAGE_CHOICES: Final[list[tuple[str, str]]] = [
     (code, f"{name} ({code})") for code, name in VISITOR_LANGUAGES.items()
 ]
-
-
-def language_is_supported(code: str) -> bool:
-    return code in VISITOR_LANGUAGES

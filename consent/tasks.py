@@ -2,8 +2,9 @@
 
 from django_tasks import task
 
+from consent.exports.services import consent_export_write
+from consent.ledger.retention import consent_retention_apply
 from consent.models import ConsentExport
-from consent.services import consent_export_write, consent_retention_apply
 
 
 @task()

@@ -17,10 +17,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
-from consent.editions import Edition
-from consent.immutability import ImmutableModel
-from consent.jurisdictions import EEA_COUNTRIES
-from consent.models import Site
+from consent.models import Edition, ImmutableModel, Site
+from consent.rules.jurisdictions import EEA_COUNTRIES
 
 VENDOR_KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,63}$"
 COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")

@@ -10,8 +10,13 @@ import logging
 from django.utils import timezone
 from django_tasks import task
 
-from subprocessors import services
 from subprocessors.models import SubprocessorListVersion, Subscriber, SubscriberStatus, WebhookEndpoint
+from subprocessors.notices.services import (
+    confirmation_email_send,
+    notification_email_send,
+    subprocessor_version_notify,
+    webhook_deliver,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +24,7 @@ logger = logging.getLogger(__name__)
 @task()
 def subprocessor_version_notify_task(version_id: int) -> None:
     version = SubprocessorListVersion.objects.select_related("site").get(pk=version_id)
-    services.subprocessor_version_notify(version=version)
+    subprocessor_version_notify(version=version)
 
 
 @task()
@@ -28,14 +33,14 @@ def email_notification_send_task(version_id: int, subscriber_id: int) -> None:
     subscriber = Subscriber.objects.select_related("site").filter(pk=subscriber_id).first()
     if subscriber is None or subscriber.status != SubscriberStatus.CONFIRMED:
         return  # unsubscribed (or erased) between publishing and sending
-    services.notification_email_send(version=version, subscriber=subscriber)
+    notification_email_send(version=version, subscriber=subscriber)
 
 
 @task()
 def confirmation_email_send_task(subscriber_id: int) -> None:
     subscriber = Subscriber.objects.select_related("site").filter(pk=subscriber_id).first()
     if subscriber is not None and subscriber.status == SubscriberStatus.PENDING:
-        services.confirmation_email_send(subscriber=subscriber)
+        confirmation_email_send(subscriber=subscriber)
 
 
 @task()
@@ -44,7 +49,7 @@ def webhook_delivery_task(version_id: int, endpoint_id: int, attempt: int) -> No
     endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id, is_active=True).first()
     if endpoint is None:
         return
-    log, retry_in = services.webhook_deliver(version=version, endpoint=endpoint, attempt=attempt)
+    log, retry_in = webhook_deliver(version=version, endpoint=endpoint, attempt=attempt)
     if retry_in is None:
         return
     retry = webhook_delivery_task

@@ -1,6 +1,11 @@
+"""The public sub-processor pages and JSON: the list, its feed, subscriptions and objections."""
+
 from django.urls import path
 
-from subprocessors import api, views
+from subprocessors.lists import api
+from subprocessors.lists import views as list_views
+from subprocessors.notices import views as notice_views
+from subprocessors.objections import views as objection_views
 
 app_name = "subprocessors"
 
@@ -13,9 +18,9 @@ urlpatterns = [
     path(
         f"{api_prefix}/versions/<int:number>", api.SubprocessorVersionDetailApi.as_view(), name="api-version"
     ),
-    path(page_prefix, views.subprocessor_page, name="page"),
-    path(f"{page_prefix}feed.atom", views.feed, name="feed"),
-    path(f"{page_prefix}confirm/<str:token>/", views.subscribe_confirm, name="confirm"),
-    path(f"{page_prefix}unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
-    path(f"{page_prefix}object/<str:token>/", views.objection, name="object"),
+    path(page_prefix, list_views.subprocessor_page, name="page"),
+    path(f"{page_prefix}feed.atom", list_views.feed, name="feed"),
+    path(f"{page_prefix}confirm/<str:token>/", notice_views.subscribe_confirm, name="confirm"),
+    path(f"{page_prefix}unsubscribe/<str:token>/", notice_views.unsubscribe, name="unsubscribe"),
+    path(f"{page_prefix}object/<str:token>/", objection_views.objection, name="object"),
 ]

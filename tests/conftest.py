@@ -5,7 +5,7 @@ from django.core.cache import cache
 @pytest.fixture(autouse=True)
 def _empty_cache():
     # Rate limits and cached configs must not leak from one test into the next.
-    from consent.ratelimit import rate_limits_reset
+    from edge.ratelimit import rate_limits_reset
 
     cache.clear()
     rate_limits_reset()
@@ -17,7 +17,7 @@ def _empty_cache():
 @pytest.fixture(autouse=True)
 def _fresh_site_snapshots():
     # The write path caches sites per process for a few seconds; tests change them at once.
-    from consent.selectors import site_snapshot_forget
+    from consent.sites.selectors import site_snapshot_forget
 
     site_snapshot_forget()
     yield

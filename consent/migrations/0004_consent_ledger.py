@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 from consent.immutability import triggers_migration
-from consent.partitions import ledger_create_model_operation
+from consent.ledger.partitions import ledger_create_model_operation
 
 
 class Migration(migrations.Migration):
@@ -75,7 +75,7 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        # PostgreSQL gets a table partitioned by month (consent/partitions.py); SQLite a plain one.
+        # PostgreSQL gets a table partitioned by month (consent/ledger/partitions.py); SQLite a plain one.
         ledger_create_model_operation(
             name="ConsentRecord",
             fields=[

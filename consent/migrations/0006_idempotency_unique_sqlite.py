@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-from consent.partitions import add_constraint_except_postgresql
+from consent.ledger.partitions import add_constraint_except_postgresql
 
 
 class Migration(migrations.Migration):

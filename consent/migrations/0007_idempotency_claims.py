@@ -1,11 +1,11 @@
 # Idempotency keys move from a SQLite-only unique index on the ledger to IdempotencyClaim,
-# filled by a trigger on both databases (see consent.idempotency).
+# filled by a trigger on both databases (see consent.ledger.idempotency).
 
 import django.db.models.deletion
 from django.db import migrations, models
 
-from consent.idempotency import claim_trigger_migration
-from consent.partitions import remove_constraint_except_postgresql
+from consent.ledger.idempotency import claim_trigger_migration
+from consent.ledger.partitions import remove_constraint_except_postgresql
 
 
 def claims_backfill(apps, schema_editor):

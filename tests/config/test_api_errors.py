@@ -2,7 +2,7 @@
 
 import pytest
 
-from consent.services import site_create
+from consent.sites.services import site_create
 from tests.factories import UserFactory
 
 

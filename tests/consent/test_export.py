@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from consent.models import AuditEntry, ConsentExport, Role, SiteMembership
-from consent.services import purpose_create, site_create
+from consent.sites.services import purpose_create, site_create
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,15 +9,15 @@ import geoip2fast
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from consent.geo import (
+from consent.rules.geo import (
     EmbeddedLookup,
     MaxMindLookup,
     ResolutionMethod,
-    client_ip,
     country_lookup,
     jurisdiction_resolve,
 )
-from consent.jurisdictions import GpcEffect
+from consent.rules.jurisdictions import GpcEffect
+from edge.client import client_ip
 
 
 @pytest.fixture(autouse=True)

@@ -5,9 +5,10 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 
-from consent.immutability import ImmutableRowError, immutable_models, triggers_present
-from consent.models import AuditEntry
-from consent.services import audit_record, site_create
+from consent.audit.services import audit_record
+from consent.immutability import immutable_models, triggers_present
+from consent.models import AuditEntry, ImmutableRowError
+from consent.sites.services import site_create
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -2,8 +2,8 @@
 
 import pytest
 
-from consent.jurisdictions import RULES_VERSION
-from consent.services import site_create
+from consent.rules.jurisdictions import RULES_VERSION
+from consent.sites.services import site_create
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from consent.jurisdictions import (
+from consent.rules.jurisdictions import (
     EU,
     RU,
     RULES_VERSION,

@@ -19,27 +19,23 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from consent.editions import canonical_json
-from consent.immutability import ImmutableRowError, triggers_install, triggers_remove
-from consent.ledger import checkpoint_note, note_verify
-from consent.merkle import consistency_proof_verify, inclusion_proof_verify, leaf_hash
+from consent.immutability import triggers_install, triggers_remove
+from consent.ledger.crypto import checkpoint_note, note_verify
+from consent.ledger.merkle import consistency_proof_verify, inclusion_proof_verify, leaf_hash
+from consent.ledger.verify import ledger_verify
 from consent.models import (
     AuditEntry,
     Checkpoint,
     ConsentRecord,
     IdempotencyClaim,
+    ImmutableRowError,
     MerkleNode,
     Role,
     Site,
     SiteMembership,
 )
-from consent.selectors import ledger_verify
-from consent.services import (
-    policy_document_create,
-    policy_text_set,
-    policy_version_publish,
-    purpose_create,
-    site_create,
-)
+from consent.policies.services import policy_document_create, policy_text_set, policy_version_publish
+from consent.sites.services import purpose_create, site_create
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -98,10 +94,10 @@ def record_at(when, *, visitor_id, idempotency_key=None):
     """A record written as the API would, but at `when` (old data, a late commit): the service directly."""
     from django.test import RequestFactory
 
-    from consent.geo import jurisdiction_resolve
-    from consent.selectors import site_snapshot
-    from consent.services import consent_record_create
-    from consent.validation import consent_input_parse
+    from consent.ledger.services import consent_record_create
+    from consent.ledger.validation import consent_input_parse
+    from consent.rules.geo import jurisdiction_resolve
+    from consent.sites.selectors import site_snapshot
 
     snapshot = site_snapshot(key="shop")
     data = consent_input_parse(
@@ -378,7 +374,7 @@ def _shared_counters(server, prefix):
 def test_with_redis_every_server_counts_against_one_shared_budget(client, site, settings, shared_rate_limits):
     # Several app servers on one Redis: each must refuse once the deployment's budget is spent,
     # or each would grant the whole budget again.
-    from consent.ratelimit import rate_limits_reset
+    from edge.ratelimit import rate_limits_reset
 
     server, prefix = shared_rate_limits
     settings.RATE_LIMIT_SYNC_SECONDS = 0  # every request syncs: exact
@@ -444,7 +440,7 @@ def test_ip_storage_follows_the_site_setting(client, site):
     assert record.ip_address is None and record.user_agent is None
     site.ip_storage = "truncated"
     site.save()
-    from consent.selectors import site_snapshot_forget
+    from consent.sites.selectors import site_snapshot_forget
 
     site_snapshot_forget()
     post(client, body(), REMOTE_ADDR="2001:db8:1234:5678::1")
@@ -584,7 +580,7 @@ def test_checkpoints_prove_the_log_only_grew(client, site):
 def test_no_month_of_the_ledger_can_be_truncated_by_name(client, site):
     from datetime import date
 
-    from consent.partitions import partition_name, partitions_ensure, partitions_list
+    from consent.ledger.partitions import partition_name, partitions_ensure, partitions_list
 
     assert post(client, body()).status_code == 201
     # A month created after the triggers were installed (as the sealer creates them) too.
@@ -607,7 +603,7 @@ def test_no_month_of_the_ledger_can_be_truncated_by_name(client, site):
 def test_a_rotated_signing_key_keeps_earlier_checkpoints_verifiable(client, site, settings):
     from django.core import checks
 
-    from consent.ledger import signing_key
+    from consent.ledger.crypto import signing_key
 
     old_key = signing_key()
     receipts = [post(client, body(visitor_id=f"visitor-{n:012d}")).json()["receipt_id"] for n in range(3)]
@@ -654,24 +650,24 @@ def test_a_rotated_signing_key_keeps_earlier_checkpoints_verifiable(client, site
 
 def test_sealing_pages_through_the_window_and_picks_up_a_late_commit(client, site, monkeypatch):
     # Small pages and batches, so every seal crosses page boundaries between sealed and new rows.
-    from consent import services
+    from consent.ledger import seal
 
-    monkeypatch.setattr(services, "UNSEALED_PAGE", 3)
+    monkeypatch.setattr(seal, "UNSEALED_PAGE", 3)
     for n in range(7):
         post(client, body(visitor_id=f"visitor-{n:012d}"))
     site.refresh_from_db()
-    first = services.ledger_seal(site=site, batch_size=4)
+    first = seal.ledger_seal(site=site, batch_size=4)
     assert first.tree_size == 7 and Checkpoint.objects.count() == 2  # two batches: 4, then 3
     for n in range(7, 12):
         post(client, body(visitor_id=f"visitor-{n:012d}"))
     # A record whose transaction committed late: its created_at is older than the newest
     # checkpoint (within the sealer's margin), yet it must still enter the log.
     late = record_at(first.created_at - timedelta(minutes=5), visitor_id="visitor-late-commit")
-    latest = services.ledger_seal(site=site, batch_size=4)
+    latest = seal.ledger_seal(site=site, batch_size=4)
     assert latest.tree_size == 13
     sealed = MerkleNode.objects.filter(site=site, level=0)
     assert sealed.count() == 13 and sealed.filter(record_id=late.pk).exists()
-    assert services.ledger_seal(site=site, batch_size=4) is None  # nothing left
+    assert seal.ledger_seal(site=site, batch_size=4) is None  # nothing left
     report = ledger_verify(site=site)
     assert report.problems == [] and report.sealed == 13 and report.unsealed == 0
 
@@ -908,7 +904,7 @@ def test_the_write_path_answers_503_when_the_database_is_down():
 
 
 def test_a_record_pins_the_sub_processor_list_version_shown(client, site):
-    from subprocessors.services import subprocessor_list_publish, vendor_create
+    from subprocessors.lists.services import subprocessor_list_publish, vendor_create
 
     assert post(client, body(versions={"subprocessors": 1})).status_code == 400  # none published yet
     vendor_create(
@@ -928,7 +924,7 @@ def test_a_record_pins_the_sub_processor_list_version_shown(client, site):
     version = subprocessor_list_publish(
         site=site, effective_at=timezone.now(), change_note="First.", by=dpo, ip=None
     )
-    from consent.selectors import site_snapshot_forget
+    from consent.sites.selectors import site_snapshot_forget
 
     site_snapshot_forget()
     response = post(client, body(versions={"subprocessors": 1, "policies": {"privacy-policy": 1}}))
@@ -942,10 +938,10 @@ def test_a_written_record_reads_back_field_for_field(site):
     # must be exactly what the ORM would have: every field read back equals the one written.
     from django.test import RequestFactory
 
-    from consent.geo import jurisdiction_resolve
-    from consent.selectors import site_snapshot
-    from consent.services import consent_record_create
-    from consent.validation import consent_input_parse
+    from consent.ledger.services import consent_record_create
+    from consent.ledger.validation import consent_input_parse
+    from consent.rules.geo import jurisdiction_resolve
+    from consent.sites.selectors import site_snapshot
 
     snapshot = site_snapshot(key="shop")
     request = RequestFactory().post("/", HTTP_CF_IPCOUNTRY="DE")

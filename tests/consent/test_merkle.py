@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from consent.merkle import (
+from consent.ledger.merkle import (
     EMPTY_ROOT,
     Key,
     MemoryNodeSource,

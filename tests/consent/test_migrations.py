@@ -4,7 +4,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from consent.idempotency import claim_trigger_present
+from consent.ledger.idempotency import claim_trigger_present
 from consent.models import ConsentRecord, IdempotencyClaim, Site
 
 BEFORE_CLAIMS = [("consent", "0006_idempotency_unique_sqlite")]

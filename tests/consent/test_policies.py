@@ -7,17 +7,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
 
-from consent.immutability import ImmutableRowError
-from consent.jurisdictions import RULESETS
-from consent.models import AuditEntry, PolicyVersion, Role, SiteMembership
-from consent.selectors import consent_freshness, policy_version_in_force, policy_versions_upcoming
-from consent.services import (
-    policy_document_create,
-    policy_text_set,
-    policy_version_publish,
-    purpose_create,
-    site_create,
-)
+from consent.ledger.selectors import consent_freshness
+from consent.models import AuditEntry, ImmutableRowError, PolicyVersion, Role, SiteMembership
+from consent.policies.selectors import policy_version_in_force, policy_versions_upcoming
+from consent.policies.services import policy_document_create, policy_text_set, policy_version_publish
+from consent.rules.jurisdictions import RULESETS
+from consent.sites.services import purpose_create, site_create
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -301,7 +296,7 @@ def test_the_reask_interval_of_the_jurisdiction_ends_a_decision(site):
 
 
 def test_long_unchanged_runs_are_folded_around_the_changes():
-    from consent.policy_text import text_diff
+    from consent.policies.text import text_diff
 
     old = "\n".join(f"line {n}" for n in range(20))
     new = old.replace("line 10", "line ten")

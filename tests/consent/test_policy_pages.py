@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consent.models import AuditEntry, PolicyText, PolicyVersion, Role, SiteMembership
-from consent.services import policy_document_create, policy_text_set, policy_version_publish, site_create
+from consent.policies.services import policy_document_create, policy_text_set, policy_version_publish
+from consent.sites.services import site_create
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

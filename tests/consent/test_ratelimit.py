@@ -1,7 +1,7 @@
 """The consent rate limits on their own: windows, waits, and memory that does not grow for ever."""
 
-from consent import ratelimit
-from consent.ratelimit import rate_limits_exceeded, rate_parse
+from edge import ratelimit
+from edge.ratelimit import rate_limits_exceeded, rate_parse
 
 START = 1_800_000_000.0  # a window boundary for minutes and hours alike
 

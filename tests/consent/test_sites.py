@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from consent.models import Purpose, Site, origin_normalise
-from consent.services import purpose_create, site_create, site_member_set
+from consent.sites.services import purpose_create, site_create, site_member_set
 from tests.factories import SiteFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

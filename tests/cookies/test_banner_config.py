@@ -14,16 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consent.models import ConsentRecord, Role, SiteMembership
-from consent.services import (
-    policy_document_create,
-    policy_text_set,
-    policy_version_publish,
-    purpose_create,
-    site_create,
-)
-from cookies.api import config_cache_forget
+from consent.policies.services import policy_document_create, policy_text_set, policy_version_publish
+from consent.sites.services import purpose_create, site_create
+from cookies.banner.api import config_cache_forget
+from cookies.banner.services import banner_settings_ensure, banner_text_set, banner_version_publish
+from cookies.catalogue.services import cookie_create
 from cookies.models import BannerVersion
-from cookies.services import banner_settings_ensure, banner_text_set, banner_version_publish, cookie_create
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

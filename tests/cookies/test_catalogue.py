@@ -5,10 +5,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from consent.models import Purpose
-from consent.services import purpose_create, site_create
+from consent.sites.services import purpose_create, site_create
+from cookies.catalogue.selectors import cookie_vendors_by_purpose
+from cookies.catalogue.services import cookie_create
 from cookies.models import Cookie
-from cookies.selectors import cookie_vendors_by_purpose
-from cookies.services import cookie_create
 from tests.factories import UserFactory
 from tests.subprocessors.conftest import GOOGLE, vendor_make
 

@@ -6,7 +6,7 @@ import pytest
 
 from consent.languages import RIGHT_TO_LEFT as VISITOR_RIGHT_TO_LEFT
 from consent.languages import VISITOR_LANGUAGES
-from cookies.ui_strings import KEYS, RIGHT_TO_LEFT, UI_STRINGS, ui_strings
+from cookies.banner.ui_strings import KEYS, RIGHT_TO_LEFT, UI_STRINGS, ui_strings
 
 EU_LANGUAGES = "bg cs da de el en es et fi fr ga hr hu it lt lv mt nl pl pt ro sk sl sv".split()
 DAYS_KEYS = ("days_one", "days_few", "days_many", "days_other")

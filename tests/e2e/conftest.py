@@ -152,7 +152,7 @@ class AppServer:
 SETUP_SCRIPT = """
 from django.core.management import call_command
 from consent.models import Site
-from consent.services import site_origin_add
+from consent.sites.services import site_origin_add
 
 call_command("consent_demo", admin_password_file={password_file!r})
 call_command("subprocessors_demo")

@@ -8,8 +8,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from consent.services import site_create
-from subprocessors.services import subprocessor_list_publish, vendor_create
+from consent.sites.services import site_create
+from subprocessors.lists.services import subprocessor_list_publish, vendor_create
 from tests.factories import UserFactory
 
 GOOGLE: dict[str, Any] = {

@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from consent.services import site_create
+from consent.sites.services import site_create
+from subprocessors.lists.services import subprocessor_list_publish
 from subprocessors.models import NotificationLog, Objection, Subscriber, SubscriberStatus, Vendor
-from subprocessors.services import subprocessor_list_publish
 from tests.factories import UserFactory
 from tests.subprocessors.conftest import GOOGLE, HOTJAR, vendor_make
 

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from consent.models import Site
 from cookies.models import Cookie
+from subprocessors.lists.selectors import subprocessor_list_in_force, subprocessor_list_upcoming
 from subprocessors.models import SubprocessorListVersion, Vendor
-from subprocessors.selectors import subprocessor_list_in_force, subprocessor_list_upcoming
 
 pytestmark = pytest.mark.django_db
 

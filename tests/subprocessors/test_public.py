@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from subprocessors.services import subprocessor_list_publish
+from subprocessors.lists.services import subprocessor_list_publish
 from tests.subprocessors.conftest import HOTJAR, vendor_make
 
 pytestmark = pytest.mark.django_db

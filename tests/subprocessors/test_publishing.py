@@ -8,15 +8,15 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from consent.immutability import ImmutableRowError, triggers_present
-from consent.models import AuditEntry
-from subprocessors.models import NotificationLog, Objection, ObjectionAnswer, SubprocessorListVersion, Vendor
-from subprocessors.selectors import (
+from consent.immutability import triggers_present
+from consent.models import AuditEntry, ImmutableRowError
+from subprocessors.lists.selectors import (
     subprocessor_list_diff,
     subprocessor_list_in_force,
     subprocessor_list_upcoming,
 )
-from subprocessors.services import subprocessor_list_publish, vendor_update
+from subprocessors.lists.services import subprocessor_list_publish, vendor_update
+from subprocessors.models import NotificationLog, Objection, ObjectionAnswer, SubprocessorListVersion, Vendor
 from tests.subprocessors.conftest import GOOGLE, HOTJAR, YANDEX, vendor_make
 
 pytestmark = pytest.mark.django_db

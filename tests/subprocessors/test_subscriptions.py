@@ -19,7 +19,7 @@ from subprocessors.models import (
     Subscriber,
     SubscriberStatus,
 )
-from subprocessors.tokens import CONFIRM_SALT
+from subprocessors.notices.tokens import CONFIRM_SALT
 from tests.factories import UserFactory
 from tests.subprocessors.conftest import HOTJAR, links_in, vendor_make
 
@@ -285,7 +285,7 @@ def test_people_who_subscribe_after_a_publication_get_no_old_notice(site, publis
     Subscriber.objects.create(
         site=site, email="late@example.org", status=SubscriberStatus.CONFIRMED, confirmed_at=timezone.now()
     )
-    from subprocessors.services import subprocessor_version_notify
+    from subprocessors.notices.services import subprocessor_version_notify
 
     subprocessor_version_notify(version=published)
     assert mail.outbox == []

@@ -12,9 +12,10 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from subprocessors.lists.services import subprocessor_list_publish
 from subprocessors.models import NotificationChannel, NotificationLog, WebhookEndpoint
-from subprocessors.services import subprocessor_list_publish, webhook_endpoint_create
-from subprocessors.webhooks import SIGNATURE_HEADER, signature_verify, webhook_url_validate
+from subprocessors.notices.services import webhook_endpoint_create
+from subprocessors.notices.webhooks import SIGNATURE_HEADER, signature_verify, webhook_url_validate
 from tests.subprocessors.conftest import HOTJAR, vendor_make
 
 pytestmark = pytest.mark.django_db
@@ -113,7 +114,7 @@ def test_a_webhook_that_never_answers_gives_up_after_the_last_attempt(
 
 
 def test_backoff_grows_exponentially():
-    from subprocessors.services import webhook_backoff
+    from subprocessors.notices.services import webhook_backoff
 
     assert [webhook_backoff(n).total_seconds() for n in (1, 2, 3)] == [30, 120, 480]
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from consent.services import purpose_create, site_create
+from consent.sites.services import purpose_create, site_create
 
 ORIGIN = "https://shop.example"
 PURPOSES = {

@@ -4,9 +4,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from consent.ledger.retention import consent_visitor_redact
+from consent.ledger.validation import VISITOR_ID
 from consent.models import Site
-from consent.services import consent_visitor_redact
-from consent.validation import VISITOR_ID
 
 
 class Command(BaseCommand):

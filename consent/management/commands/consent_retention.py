@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from consent.services import consent_retention_apply
+from consent.ledger.retention import consent_retention_apply
 
 
 class Command(BaseCommand):

@@ -17,10 +17,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, close_old_connections
 
-from consent.ledger import LATE_COMMIT_MARGIN
+from consent.ledger.crypto import LATE_COMMIT_MARGIN
+from consent.ledger.partitions import partitions_ensure
+from consent.ledger.seal import ledger_seal
 from consent.models import Site
-from consent.partitions import partitions_ensure
-from consent.services import ledger_seal
 from consent.tasks import consent_retention_task
 
 ROUND_LOOK_BACK = timedelta(minutes=2)

@@ -4,8 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from consent.ledger.verify import ledger_verify
 from consent.models import Site
-from consent.selectors import ledger_verify
 
 
 class Command(BaseCommand):

@@ -1,0 +1,73 @@
+"""The management API's streamed export of a site's consent records (CSV or JSON Lines)."""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, StreamingHttpResponse
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from consent.audit.services import audit_record
+from consent.exports.selectors import consent_export_lines, consent_export_queryset
+from consent.models import ExportFormat
+from consent.sites.selectors import EDITOR_ROLES, site_list_for_user, site_role_for_user
+from edge.client import client_ip
+
+
+class ConsentExportApi(APIView):
+    """`GET /api/v1/sites/<site_key>/consents/export?from=&to=&format=csv|jsonl`: every record of
+    the period, streamed in constant memory; owners and DPOs of the site only."""
+
+    class InputSerializer(serializers.Serializer):
+        date_from = serializers.DateField()
+        date_to = serializers.DateField()
+        format = serializers.ChoiceField(choices=ExportFormat.choices, default=ExportFormat.CSV)
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            if attrs["date_to"] < attrs["date_from"]:
+                raise serializers.ValidationError({"to": ["The end date is before the start date."]})
+            return attrs
+
+    def get(self, request: Request, site_key: str) -> StreamingHttpResponse:
+        site = site_list_for_user(user=request.user).filter(key=site_key).first()
+        if site is None:
+            raise Http404
+        if (
+            not request.user.is_superuser
+            and site_role_for_user(site=site, user=request.user) not in EDITOR_ROLES
+        ):
+            raise PermissionDenied("Only the site's owners and DPOs can export its consent records.")
+        query = self.InputSerializer(
+            data={
+                "date_from": request.query_params.get("from"),
+                "date_to": request.query_params.get("to"),
+                "format": request.query_params.get("format", ExportFormat.CSV),
+            }
+        )
+        if not query.is_valid():
+            errors = {
+                {"date_from": "from", "date_to": "to"}.get(key, key): value
+                for key, value in query.errors.items()
+            }
+            raise serializers.ValidationError(errors)
+        data = query.validated_data
+        audit_record(
+            site=site,
+            actor=request.user,
+            actor_ip=client_ip(request),
+            action="consent.export",
+            target=f"consent records {data['date_from']}..{data['date_to']}",
+            data={"format": data["format"], "via": "api"},
+        )
+        records = consent_export_queryset(site=site, date_from=data["date_from"], date_to=data["date_to"])
+        response = StreamingHttpResponse(
+            consent_export_lines(records=records, fmt=data["format"]),
+            content_type="text/csv; charset=utf-8"
+            if data["format"] == ExportFormat.CSV
+            else "application/jsonl",
+        )
+        name = f"{site.key}-consents-{data['date_from']}-{data['date_to']}.{data['format']}"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response["Cache-Control"] = "private, no-store"
+        return response

@@ -1,0 +1,38 @@
+"""The ledger in the back office: consent records and checkpoints, read-only, scoped to the user's sites."""
+
+from django.contrib import admin
+
+from consent.models import Checkpoint, ConsentRecord
+from consent.sites.tenancy import ReadOnlyAdminMixin, SiteScopedModelAdmin
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(ReadOnlyAdminMixin, SiteScopedModelAdmin):
+    """The ledger, read-only for everyone: it is evidence."""
+
+    list_display = [
+        "created_at",
+        "site",
+        "action",
+        "jurisdiction",
+        "language",
+        "receipt_id",
+        "is_redacted_display",
+    ]
+    list_filter = ["action", "jurisdiction", "ui_layer", "gpc"]
+    search_fields = ["receipt_id", "visitor_id"]
+    date_hierarchy = "created_at"
+    list_select_related = ["site"]
+    show_full_result_count = False  # counting a big ledger on every page load is wasted work
+    readonly_fields = [field.name for field in ConsentRecord._meta.fields]
+
+    @admin.display(description="Redacted", boolean=True)
+    def is_redacted_display(self, record: ConsentRecord) -> bool:
+        return record.is_redacted
+
+
+@admin.register(Checkpoint)
+class CheckpointAdmin(ReadOnlyAdminMixin, SiteScopedModelAdmin):
+    list_display = ["created_at", "site", "tree_size", "root_hash", "key_id"]
+    list_select_related = ["site"]
+    readonly_fields = ["site", "tree_size", "root_hash", "created_at", "key_id", "signature"]

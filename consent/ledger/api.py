@@ -1,0 +1,332 @@
+"""The ledger's public endpoints: the consent POST (the hottest path), receipts, checkpoints."""
+
+import base64
+import json
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from consent.ledger.crypto import checkpoint_note, leaf_data, signing_key, verifying_keys
+from consent.ledger.selectors import (
+    checkpoint_consistency_proof,
+    checkpoint_list,
+    consent_current,
+    consent_expires_at,
+    consent_freshness,
+    idempotency_receipt_get,
+    receipt_get,
+)
+from consent.ledger.services import consent_record_create
+from consent.ledger.validation import VISITOR_ID, InputError, consent_input_parse
+from consent.models import Checkpoint, Site
+from consent.rules.geo import jurisdiction_resolve
+from consent.rules.jurisdictions import RULESETS, RuleSet, ruleset_with_overrides
+from consent.sites.cors import cors_allow_site_origin
+from consent.sites.selectors import SiteSnapshot, site_get_by_key, site_snapshot
+from edge.api import PublicApiView
+from edge.client import client_ip
+from edge.errors import error_payload, json_error
+from edge.ratelimit import rate_limits_exceeded
+
+logger = logging.getLogger(__name__)
+
+
+def _preflight_or_origin_error(request: HttpRequest, snapshot: SiteSnapshot) -> HttpResponse | None:
+    origin = request.headers.get("Origin", "")
+    if not origin:
+        return json_error(
+            403, "origin_required", "Consents are accepted only from the site's own pages (no Origin)."
+        )
+    if origin.lower() not in snapshot.origins:
+        return json_error(403, "origin_not_allowed", f"{origin} is not a registered origin of this site.")
+    return None
+
+
+def _cors(response: HttpResponse, origin: str) -> HttpResponse:
+    response["Access-Control-Allow-Origin"] = origin
+    response["Vary"] = "Origin"
+    return response
+
+
+@csrf_exempt
+def consent_create(request: HttpRequest, site_key: str) -> HttpResponse:
+    """POST a decision: 201 with a receipt, or a 4xx saying what was wrong; never a half-written row.
+
+    A database fault answers 503 with Retry-After: the banner keeps the choice and retries.
+    """
+    try:
+        snapshot = site_snapshot(key=site_key)
+    except DatabaseError:
+        logger.exception("consent write: site lookup failed")
+        return _unavailable()
+    if snapshot is None:
+        return json_error(404, "not_found", "No site with this key.")
+    refused = _preflight_or_origin_error(request, snapshot)
+    if refused is not None:
+        return refused
+    origin = request.headers["Origin"]
+    if request.method == "OPTIONS":
+        response = HttpResponse(status=204)
+        response["Access-Control-Allow-Methods"] = "POST"
+        response["Access-Control-Allow-Headers"] = "Content-Type, Idempotency-Key"
+        response["Access-Control-Max-Age"] = "600"
+        return _cors(response, origin)
+    if request.method != "POST":
+        return _cors(json_error(405, "method_not_allowed", "Use POST."), origin)
+
+    ip = client_ip(request)
+    retry_after = rate_limits_exceeded(
+        [
+            (f"consent:ip:{ip}", settings.CONSENT_RATE_PER_IP),
+            (f"consent:site:{snapshot.site.pk}", settings.CONSENT_RATE_PER_SITE),
+        ]
+    )
+    if retry_after is not None:
+        response = json_error(429, "throttled", "Too many consents; try again shortly. Nothing was recorded.")
+        response["Retry-After"] = str(retry_after)
+        return _cors(response, origin)
+    if request.content_type != "application/json":
+        return _cors(
+            json_error(415, "unsupported_media_type", "Send the consent as application/json."), origin
+        )
+    length = int(request.headers.get("Content-Length") or 0)
+    if length > settings.CONSENT_MAX_BODY_BYTES or len(request.body) > settings.CONSENT_MAX_BODY_BYTES:
+        return _cors(
+            json_error(413, "too_large", f"The body is larger than {settings.CONSENT_MAX_BODY_BYTES} bytes."),
+            origin,
+        )
+    try:
+        payload = json.loads(request.body)
+        data = consent_input_parse(
+            payload,
+            snapshot,
+            gpc_header=request.headers.get("Sec-GPC") == "1",
+            idempotency_header=request.headers.get("Idempotency-Key"),
+        )
+    except ValueError:
+        return _cors(json_error(400, "parse_error", "The body is not valid JSON."), origin)
+    except InputError as error:
+        return _cors(json_error(error.status, error.code, error.message, error.fields), origin)
+
+    resolution = jurisdiction_resolve(
+        request=request,
+        default_code=snapshot.site.default_jurisdiction,
+        overrides=snapshot.site.jurisdiction_overrides,
+    )
+    try:
+        record = consent_record_create(
+            snapshot=snapshot,
+            data=data,
+            resolution=resolution,
+            ip=ip,
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+    except IntegrityError:
+        # The idempotency trigger refused a replayed key (consent.ledger.idempotency): nothing written.
+        try:
+            earlier = idempotency_receipt_get(site=snapshot.site, key=data.idempotency_key)
+        except DatabaseError:
+            earlier = None
+        if earlier is None:  # not a replay after all, or the lookup failed: the banner retries
+            logger.exception("consent write refused by the database for site %s", snapshot.site.key)
+            return _cors(_unavailable(), origin)
+        return _cors(_duplicate(earlier), origin)
+    except DatabaseError:
+        logger.exception("consent write failed for site %s", snapshot.site.key)
+        return _cors(_unavailable(), origin)
+
+    expires_at = consent_expires_at(
+        ruleset=resolution.ruleset, decided_at=record.created_at, purposes_granted=record.purposes_granted
+    )
+    body = {
+        "receipt_id": record.receipt_id,
+        "recorded_at": record.created_at.isoformat(),
+        "leaf_sha256": record.leaf_sha256,
+        "receipt_url": f"/api/public/v1/receipts/{record.receipt_id}",
+        "receipt_page_url": f"/r/{record.receipt_id}/",
+        "state": {
+            "action": record.action,
+            "granted": record.purposes_granted,
+            "denied": record.purposes_denied,
+            "jurisdiction": record.jurisdiction,
+            "gpc": record.gpc,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
+    }
+    return _cors(JsonResponse(body, status=201), origin)
+
+
+def _duplicate(receipt_id: str) -> HttpResponse:
+    """409 for a replayed choice; the earlier receipt lets a retrying banner keep it."""
+    payload = error_payload("duplicate", f"This choice was already recorded (receipt {receipt_id}).")
+    payload["receipt_id"] = receipt_id
+    return JsonResponse(payload, status=409)
+
+
+def _unavailable() -> HttpResponse:
+    response = json_error(503, "unavailable", "The consent could not be stored right now; keep it and retry.")
+    response["Retry-After"] = "5"
+    return response
+
+
+def _ruleset_for(code: str, site: Site) -> RuleSet:
+    """The rules a record was made under, with the site's current overrides (if still valid)."""
+    base = RULESETS.get(code, RULESETS["DEFAULT"])
+    try:
+        return ruleset_with_overrides(base, site.jurisdiction_overrides.get(code, {}))
+    except ValueError:
+        return base
+
+
+class ReceiptApi(PublicApiView):
+    """A record as proof: its canonical content (no personal data), its leaf hash, and once
+    sealed, its inclusion proof against the newest signed checkpoint."""
+
+    def get(self, request: Request, receipt_id: str) -> Response:
+        receipt = receipt_get(receipt_id=receipt_id)
+        if receipt is None:
+            raise Http404
+        record = receipt.record
+        checkpoint = receipt.checkpoint
+        key = signing_key()
+        # The key that signed this checkpoint: the current one, or a retired one after a rotation.
+        public_raw = verifying_keys().get(checkpoint.key_id) if checkpoint else key.public_raw
+        data = {
+            "receipt_id": record.receipt_id,
+            "record": leaf_data(record, receipt.site_key),
+            "leaf_sha256": record.leaf_sha256,
+            "redacted": record.is_redacted,
+            "status": "sealed" if checkpoint else "pending",
+            "leaf_index": receipt.leaf_index,
+            "inclusion_proof": list(receipt.inclusion_proof),
+            "checkpoint": _checkpoint_data(checkpoint, receipt.site_key) if checkpoint else None,
+            "public_key": base64.b64encode(public_raw).decode() if public_raw else None,
+            "how_to_verify": (
+                "leaf = SHA-256(0x00 || canonical JSON of `record`); check `inclusion_proof` for "
+                "`leaf_index` against checkpoint.root_hash (RFC 9162 2.1.3.2); check "
+                "checkpoint.signature (Ed25519) over checkpoint.note with public_key."
+            ),
+        }
+        response = Response(data)
+        response["Cache-Control"] = "no-store"
+        response["Access-Control-Allow-Origin"] = "*"
+        return response
+
+
+def _checkpoint_data(checkpoint: Checkpoint, site_key: str) -> dict[str, Any]:
+    return {
+        "tree_size": checkpoint.tree_size,
+        "root_hash": checkpoint.root_hash,
+        "created_at": checkpoint.created_at.isoformat(),
+        "key_id": checkpoint.key_id,
+        "signature": checkpoint.signature,
+        "note": checkpoint_note(
+            site_key=site_key,
+            tree_size=checkpoint.tree_size,
+            root_hex=checkpoint.root_hash,
+            created_at=checkpoint.created_at,
+        ).decode(),
+    }
+
+
+class CheckpointListApi(PublicApiView):
+    """A site's signed checkpoints, newest first, each with a consistency proof from the one before."""
+
+    class InputSerializer(serializers.Serializer):
+        limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
+        before = serializers.IntegerField(min_value=1, required=False)
+
+    def get(self, request: Request, site_key: str) -> Response:
+        site = site_get_by_key(key=site_key)
+        if site is None:
+            raise Http404
+        query = self.InputSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        checkpoints = checkpoint_list(
+            site=site, limit=query.validated_data["limit"] + 1, before_size=query.validated_data.get("before")
+        )
+        items = []
+        for newer, older in zip(checkpoints, [*checkpoints[1:], None], strict=True):
+            if len(items) == query.validated_data["limit"]:
+                break
+            item = _checkpoint_data(newer, site.key)
+            if older is not None:
+                item["consistency_from"] = older.tree_size
+                item["consistency_proof"] = checkpoint_consistency_proof(
+                    site=site, old_size=older.tree_size, new_size=newer.tree_size
+                )
+            items.append(item)
+        key = signing_key()
+        response = Response(
+            {
+                "site": site.key,
+                "public_key": key.public_base64,
+                "key_id": key.key_id,
+                # Every key a checkpoint here may name (key_id): after a rotation, old checkpoints
+                # keep the signature of the key that made them.
+                "keys": [
+                    {
+                        "key_id": key_id,
+                        "public_key": base64.b64encode(public_raw).decode(),
+                        "current": key_id == key.key_id,
+                    }
+                    for key_id, public_raw in verifying_keys().items()
+                ],
+                "checkpoints": items,
+            }
+        )
+        response["Access-Control-Allow-Origin"] = "*"
+        response["Cache-Control"] = "public, max-age=60"
+        return response
+
+
+class ConsentCurrentApi(PublicApiView):
+    """A visitor's newest decision and whether it still holds (the visitor id is the secret)."""
+
+    def get(self, request: Request, site_key: str) -> Response:
+        site = site_get_by_key(key=site_key)
+        visitor_id = request.query_params.get("visitor_id", "")
+        if site is None:
+            raise Http404
+        if not VISITOR_ID.match(visitor_id):
+            raise serializers.ValidationError(
+                {"visitor_id": ["Give the visitor id: 16 to 64 letters, digits, '-' or '_'."]}
+            )
+        record = consent_current(site=site, visitor_id=visitor_id)
+        if record is None:
+            raise Http404
+        resolution = jurisdiction_resolve(
+            request=request, default_code=site.default_jurisdiction, overrides=site.jurisdiction_overrides
+        )
+        ruleset = _ruleset_for(record.jurisdiction, site)
+        freshness = consent_freshness(
+            site=site,
+            ruleset=ruleset,
+            decided_at=record.created_at,
+            purposes_granted=record.purposes_granted,
+            at=timezone.now(),
+        )
+        response = Response(
+            {
+                "receipt_id": record.receipt_id,
+                "decided_at": record.created_at.isoformat(),
+                "action": record.action,
+                "granted": record.purposes_granted,
+                "denied": record.purposes_denied,
+                "jurisdiction": record.jurisdiction,
+                "holds": freshness.holds and record.jurisdiction == resolution.ruleset.code,
+                "reasons": list(freshness.reasons)
+                + ([] if record.jurisdiction == resolution.ruleset.code else ["jurisdiction_changed"]),
+                "expires_at": freshness.expires_at.isoformat() if freshness.expires_at else None,
+            }
+        )
+        response["Cache-Control"] = "private, no-store"
+        return cors_allow_site_origin(request=request, response=response, site=site)  # type: ignore[return-value]

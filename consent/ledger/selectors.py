@@ -1,0 +1,184 @@
+"""Reads of the ledger: a visitor's current consent and its freshness, receipts with proofs, checkpoints."""
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+
+from consent.ledger.merkle import consistency_proof, inclusion_proof
+from consent.models import (
+    NECESSARY_PURPOSE_KEY,
+    Checkpoint,
+    ConsentRecord,
+    IdempotencyClaim,
+    MerkleNode,
+    PolicyVersion,
+    Site,
+)
+from consent.rules.jurisdictions import RuleSet
+
+
+@dataclass(frozen=True)
+class ConsentFreshness:
+    """Whether a past decision still holds at `at`, and if not, why (stable reason codes)."""
+
+    holds: bool
+    reasons: tuple[str, ...]
+    # When the decision stops holding if nothing else changes (the re-ask date); None: never.
+    expires_at: datetime | None
+
+
+def consent_expires_at(
+    *, ruleset: RuleSet, decided_at: datetime, purposes_granted: Iterable[str]
+) -> datetime | None:
+    """When a decision made now must be asked again at the latest: the re-ask interval after a
+    consent (any optional purpose granted) or after a refusal; None when the rules set none."""
+    granted = any(key != NECESSARY_PURPOSE_KEY for key in purposes_granted)
+    interval = ruleset.reask_after_consent_days if granted else ruleset.reask_after_refusal_days
+    return decided_at + timedelta(days=interval) if interval is not None else None
+
+
+def consent_freshness(
+    *,
+    site: Site,
+    ruleset: RuleSet,
+    decided_at: datetime,
+    purposes_granted: Iterable[str],
+    at: datetime,
+) -> ConsentFreshness:
+    """Whether a visitor's last decision on `site`, made at `decided_at` under `ruleset`, still holds.
+
+    It stops holding when the jurisdiction's re-ask interval has passed (after a consent, or
+    after a refusal), or when a policy version of a document serving this jurisdiction took
+    effect after the decision and changed what the consent covered: a material version, or
+    one whose change kinds need fresh consent under this jurisdiction, touching a purpose the
+    visitor granted. A refusal is never made stale by a policy change (it asked for nothing).
+    """
+    granted = {key for key in purposes_granted if key != NECESSARY_PURPOSE_KEY}
+    reasons: list[str] = []
+    expires_at = consent_expires_at(ruleset=ruleset, decided_at=decided_at, purposes_granted=granted)
+    if expires_at is not None and at >= expires_at:
+        reasons.append("reask_interval")
+
+    if granted and at > decided_at:
+        versions = (
+            PolicyVersion.objects.filter(
+                document__site=site, effective_at__gt=decided_at, effective_at__lte=at
+            )
+            .select_related("document")
+            .order_by("effective_at", "pk")
+        )
+        for version in versions:
+            serves = not version.document.jurisdictions or ruleset.code in version.document.jurisdictions
+            needs_consent = version.is_material or set(version.change_kinds) & set(
+                ruleset.reconsent_change_kinds
+            )
+            touches = not version.affected_purposes or granted & set(version.affected_purposes)
+            if serves and needs_consent and touches:
+                reasons.append(f"policy_version:{version.document.slug}:v{version.number}")
+    return ConsentFreshness(holds=not reasons, reasons=tuple(reasons), expires_at=expires_at)
+
+
+class DatabaseNodeSource:
+    """A site's stored Merkle nodes, fetched in one query per request (consent.merkle.NodeSource)."""
+
+    def __init__(self, site_id: int) -> None:
+        self.site_id = site_id
+
+    def nodes(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        if not keys:
+            return {}
+        by_level: dict[int, list[int]] = {}
+        for level, index in keys:
+            by_level.setdefault(level, []).append(index)
+        condition = Q()
+        for level, indexes in by_level.items():
+            condition |= Q(level=level, index__in=indexes)
+        rows = MerkleNode.objects.filter(condition, site_id=self.site_id).values_list(
+            "level", "index", "hash"
+        )
+        found = {(level, index): bytes.fromhex(digest) for level, index, digest in rows}
+        missing = [key for key in keys if key not in found]
+        if missing:
+            raise LookupError(f"Merkle nodes missing for site {self.site_id}: {missing[:5]}")
+        return found
+
+
+def consent_current(*, site: Site, visitor_id: str) -> ConsentRecord | None:
+    """The visitor's newest decision on the site (the ledger is append-only: newest wins)."""
+    return ConsentRecord.objects.filter(site=site, visitor_id=visitor_id).order_by("-id").first()
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A record as its receipt shows it, with its proof once sealed."""
+
+    record: ConsentRecord
+    site_key: str
+    leaf_index: int | None
+    checkpoint: Checkpoint | None
+    inclusion_proof: tuple[str, ...]
+
+
+def idempotency_receipt_get(*, site: Site, key: str | None) -> str | None:
+    """The receipt id given to the consent that first used this Idempotency-Key on the site."""
+    if not key:
+        return None
+    claims = IdempotencyClaim.objects.filter(site=site, idempotency_key=key)
+    return next(iter(claims.values_list("receipt_id", flat=True)[:1]), None)
+
+
+RECEIPT_ID = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
+
+
+def receipt_get(*, receipt_id: str, with_proof: bool = True) -> Receipt | None:
+    """The record with this receipt id and its proof; None for an unknown or malformed id.
+
+    `with_proof=False` leaves the inclusion proof empty (its nodes are a query of their own):
+    the receipt page shows where the record stands and leaves the proof to the JSON endpoint.
+    """
+    if not RECEIPT_ID.match(receipt_id):
+        return None
+    record = ConsentRecord.objects.select_related("site").filter(receipt_id=receipt_id).first()
+    if record is None:
+        return None
+    leaf = (
+        MerkleNode.objects.filter(site_id=record.site_id, level=0, record_id=record.pk)
+        .values_list("index", flat=True)
+        .first()
+    )
+    checkpoint = Checkpoint.objects.filter(site_id=record.site_id).order_by("-tree_size").first()
+    proof: tuple[str, ...] = ()
+    if with_proof and leaf is not None and checkpoint is not None:
+        proof = tuple(
+            digest.hex()
+            for digest in inclusion_proof(
+                index=leaf, tree_size=checkpoint.tree_size, source=DatabaseNodeSource(record.site_id)
+            )
+        )
+    return Receipt(
+        record=record,
+        site_key=record.site.key,
+        leaf_index=leaf,
+        checkpoint=checkpoint if leaf is not None else None,
+        inclusion_proof=proof,
+    )
+
+
+def checkpoint_list(*, site: Site, limit: int = 100, before_size: int | None = None) -> list[Checkpoint]:
+    """Newest first."""
+    checkpoints = Checkpoint.objects.filter(site=site).order_by("-tree_size")
+    if before_size is not None:
+        checkpoints = checkpoints.filter(tree_size__lt=before_size)
+    return list(checkpoints[:limit])
+
+
+def checkpoint_consistency_proof(*, site: Site, old_size: int, new_size: int) -> list[str]:
+    return [
+        digest.hex()
+        for digest in consistency_proof(
+            old_size=old_size, new_size=new_size, source=DatabaseNodeSource(site.pk)
+        )
+    ]

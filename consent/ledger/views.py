@@ -1,0 +1,233 @@
+"""Receipt pages for people: a decision, what was shown, and a proof check in the reader's browser."""
+
+from django.http import Http404, HttpRequest, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_safe
+
+from consent.ledger.selectors import receipt_get
+from consent.policies.selectors import pinned_policy_titles
+from consent.policies.views import _strings
+from edge.http import language_choose
+
+# The receipt page's wording: the page's own, the decision's labels (English: the models'
+# choice labels) and the script's steps ({placeholders} are filled in by
+# static/consent/receipt.js). Other languages read English.
+RECEIPT_STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Consent receipt",
+        "receipt": "receipt",
+        "decision": "Decision",
+        "recorded": "Recorded",
+        "allowed": "Allowed",
+        "refused": "Refused",
+        "nothing": "nothing",
+        "where": "Where",
+        "on_page": "on",
+        "rules": "Rules applied",
+        "rules_version": "rules",
+        "visitor_from": "for a visitor from",
+        "language": "Language",
+        "signals": "Browser signals",
+        "sent": "sent",
+        "not_sent": "not sent",
+        "shown": "What was shown",
+        "version": "version",
+        "nothing_pinned": "nothing recorded",
+        "erased": "The personal data kept with this record (visitor id, network address, browser) "
+        "was erased on request. The decision and its proof remain.",
+        "proof": "Proof",
+        "sealed": "This record is entry {entry} of {size} in {site}'s append-only consent log, whose "
+        "state at {time} UTC is signed (key {key}). Changing or removing this record, or any entry "
+        "before it, would break this proof. Keep the checkpoint's size and root below to hold the "
+        "log to it later.",
+        "pending": "Recorded, not yet sealed: records join the signed log within a minute. Reload "
+        "this page to see its proof.",
+        "check": "Check the proof in this browser",
+        "check_note": "Your browser recomputes the hashes and checks the signature itself (Web "
+        "Crypto); it does not take this page's word for it.",
+        "details": "Technical details",
+        "leaf": "Leaf hash",
+        "checkpoint": "Checkpoint",
+        "checkpoint_value": "size {size}, root",
+        "proof_json": "Proof as JSON",
+        "keys": "The site's checkpoints and keys",
+        "how": "leaf = SHA-256(0x00 ‖ canonical JSON of the record: sorted keys, no spaces, UTF-8); "
+        "the inclusion proof leads from the leaf to the checkpoint's root (RFC 9162, 2.1.3.2); "
+        "the checkpoint note is signed with Ed25519.",
+        "step_leaf": "The record (under Technical details) hashes to leaf {leaf}…",
+        "step_leaf_bad": "The record hashes to leaf {leaf}…, not to the leaf {given}… given",
+        "step_receipt": "The record carries this receipt id",
+        "step_inclusion": "Its inclusion proof leads to the root of the log at size {size} "
+        "(entry {entry}, {steps} steps)",
+        "step_note": "The signed checkpoint note states that size and root",
+        "step_signature": "The note is signed (Ed25519) by key {key} = {public} (compare it with the "
+        "key the site publishes)",
+        "verdict_pending": "Recorded; not sealed into the signed log yet. Check again in a minute.",
+        "verdict_mismatch": "This record does not match its receipt.",
+        "verdict_verified": "Every check passed: this decision is in the signed log as shown.",
+        "verdict_failed": "A check failed: this receipt does not prove what it says.",
+        "verdict_error": "The check could not run:",
+        "banner": "Banner",
+        "subprocessors": "Sub-processor list",
+    },
+    "ru": {
+        "title": "Подтверждение согласия",
+        "receipt": "квитанция",
+        "decision": "Решение",
+        "recorded": "Записано",
+        "allowed": "Разрешено",
+        "refused": "Отклонено",
+        "nothing": "ничего",
+        "where": "Где",
+        "on_page": "на странице",
+        "rules": "Применённые правила",
+        "rules_version": "правила",
+        "visitor_from": "для посетителя из",
+        "language": "Язык",
+        "signals": "Сигналы браузера",
+        "sent": "отправлен",
+        "not_sent": "не отправлен",
+        "shown": "Что было показано",
+        "version": "редакция",
+        "nothing_pinned": "ничего не записано",
+        "erased": "Персональные данные, хранившиеся с этой записью (идентификатор посетителя, сетевой "
+        "адрес, браузер), удалены по запросу. Решение и его доказательство сохранены.",
+        "proof": "Доказательство",
+        "sealed": "Эта запись — {entry}-я из {size} в журнале согласий {site}, в который можно только "
+        "добавлять. Его состояние на {time} UTC подписано (ключ {key}). Изменение или удаление этой "
+        "записи или любой более ранней нарушит это доказательство. Сохраните размер и корень "
+        "контрольной точки ниже, чтобы потом сверить с ними журнал.",
+        "pending": "Записано, но ещё не запечатано: записи попадают в подписанный журнал в течение "
+        "минуты. Обновите страницу, чтобы увидеть доказательство.",
+        "check": "Проверить доказательство в этом браузере",
+        "check_note": "Ваш браузер сам пересчитывает хеши и проверяет подпись (Web Crypto) и не "
+        "полагается на слова этой страницы.",
+        "details": "Технические подробности",
+        "leaf": "Хеш листа",
+        "checkpoint": "Контрольная точка",
+        "checkpoint_value": "размер {size}, корень",
+        "proof_json": "Доказательство в JSON",
+        "keys": "Контрольные точки и ключи сайта",
+        "how": "лист = SHA-256(0x00 ‖ канонический JSON записи: ключи по порядку, без пробелов, "
+        "UTF-8); доказательство включения ведёт от листа к корню контрольной точки (RFC 9162, "
+        "2.1.3.2); запись контрольной точки подписана Ed25519.",
+        "step_leaf": "Хеш записи (в технических подробностях) — лист {leaf}…",
+        "step_leaf_bad": "Хеш записи — лист {leaf}…, а не указанный лист {given}…",
+        "step_receipt": "Запись содержит номер этой квитанции",
+        "step_inclusion": "Доказательство включения ведёт к корню журнала размером {size} "
+        "(запись {entry}, шагов: {steps})",
+        "step_note": "Подписанная запись контрольной точки называет этот размер и корень",
+        "step_signature": "Запись подписана (Ed25519) ключом {key} = {public} (сверьте его с ключом, "
+        "который публикует сайт)",
+        "verdict_pending": "Записано; в подписанный журнал ещё не попало. Проверьте через минуту.",
+        "verdict_mismatch": "Эта запись не соответствует квитанции.",
+        "verdict_verified": "Все проверки пройдены: это решение находится в подписанном журнале "
+        "в показанном виде.",
+        "verdict_failed": "Проверка не пройдена: квитанция не доказывает того, что в ней сказано.",
+        "verdict_error": "Проверку не удалось выполнить:",
+        "accept_all": "Принять все",
+        "reject_all": "Отклонить все",
+        "custom": "Свой выбор",
+        "withdraw": "Отзыв согласия",
+        "gpc_opt_out": "Отказ по сигналу Global Privacy Control",
+        "do_not_sell_opt_out": "Отказ от продажи и передачи данных",
+        "first_layer": "Баннер (первый уровень)",
+        "second_layer": "Настройки (второй уровень)",
+        "opt_out_link": "Страница отказа от продажи данных",
+        "signal": "Сигнал браузера, без действий посетителя",
+        "api": "Собственный интерфейс сайта",
+        "banner": "Баннер",
+        "subprocessors": "Список субподрядчиков",
+    },
+}
+
+
+# What the page's script needs: the step and verdict texts.
+RECEIPT_SCRIPT_KEYS = tuple(key for key in RECEIPT_STRINGS["en"] if key.startswith(("step_", "verdict_")))
+
+
+@require_safe
+def receipt_lookup(request: HttpRequest) -> HttpResponseBase:
+    """Look a receipt up by its id (as an export, an email or a site's settings page gives it)."""
+    receipt_id = request.GET.get("id", "").strip()
+    if receipt_id and receipt_get(receipt_id=receipt_id, with_proof=False) is not None:
+        return redirect("receipt-page", receipt_id=receipt_id)
+    response = render(
+        request,
+        "consent/receipt_lookup.html",
+        {"receipt_id": receipt_id, "not_found": bool(receipt_id), "language": "en"},
+        status=404 if receipt_id else 200,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_safe
+def receipt_page(request: HttpRequest, receipt_id: str) -> HttpResponseBase:
+    """A consent receipt for people: what was decided, what was shown, and its proof.
+
+    The visitor, the site's DPO or a regulator can read it without an account; the proof is
+    checked in the reader's own browser (static/consent/receipt.js), not taken on our word.
+    No personal data: the visitor id, address and browser appear only as their commitment.
+    """
+    receipt = receipt_get(receipt_id=receipt_id, with_proof=False)
+    if receipt is None:
+        raise Http404("No receipt with this id.")
+    record = receipt.record
+    language = language_choose(
+        request, list(RECEIPT_STRINGS), record.language if record.language in RECEIPT_STRINGS else "en"
+    )
+    t = RECEIPT_STRINGS[language]
+    pinned_policies = record.versions.get("policies", {})
+    titles = pinned_policy_titles(site_id=record.site_id, pinned=pinned_policies, language=language)
+    shown = [
+        {
+            "name": titles.get(slug, slug),
+            "number": pinned["number"],
+            "url": reverse("policy-version", args=[receipt.site_key, slug, pinned["number"]])
+            + f"?lang={language}",
+        }
+        for slug, pinned in sorted(pinned_policies.items())
+    ]
+    shown += [
+        {"name": t.get(kind, kind), "number": pinned["number"], "url": None}
+        for kind, pinned in sorted(record.versions.items())
+        if kind != "policies"
+    ]
+    checkpoint = receipt.checkpoint
+    sealed = (
+        t["sealed"].format(
+            entry=receipt.leaf_index + 1,
+            size=checkpoint.tree_size,
+            site=record.site.name,
+            time=f"{checkpoint.created_at:%Y-%m-%d %H:%M:%S}",
+            key=checkpoint.key_id,
+        )
+        if checkpoint is not None  # only a sealed record has one
+        else ""
+    )
+    response = render(
+        request,
+        "consent/receipt.html",
+        {
+            "site": record.site,
+            "record": record,
+            "receipt": receipt,
+            "shown": shown,
+            "sealed_text": sealed,
+            "checkpoint_text": t["checkpoint_value"].format(size=checkpoint.tree_size) if checkpoint else "",
+            # English reads the models' own labels; other languages carry theirs.
+            "action": t.get(record.action) or record.get_action_display(),
+            "ui_layer": t.get(record.ui_layer) or record.get_ui_layer_display(),
+            "t": {**_strings(language), **t},
+            "script_strings": {key: t[key] for key in RECEIPT_SCRIPT_KEYS},
+            "language": language,
+        },
+    )
+    patch_vary_headers(response, ("Accept-Language",))
+    # Sealing and redaction change what it shows; a receipt is nobody's business but its holder's.
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response

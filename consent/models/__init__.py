@@ -1,0 +1,80 @@
+"""The consent app's tables, one module per job; import them from here.
+
+`sites` (the tenant, its origins, members and purposes), `audit` (who changed what),
+`policies` (documents and their published versions), `ledger` (consent records, the Merkle
+log, checkpoints), `exports`; `immutable` and `editions` are the bases the other apps use too.
+"""
+
+from consent.models.audit import AuditEntry
+from consent.models.editions import Edition
+from consent.models.exports import ConsentExport, ExportFormat, ExportStatus
+from consent.models.immutable import ImmutableModel, ImmutableQuerySet, ImmutableRowError
+from consent.models.ledger import (
+    Checkpoint,
+    ConsentAction,
+    ConsentRecord,
+    IdempotencyClaim,
+    MerkleNode,
+    UiLayer,
+)
+from consent.models.policies import (
+    SLUG_PATTERN,
+    ChangeKind,
+    DocumentKind,
+    PolicyDocument,
+    PolicyText,
+    PolicyVersion,
+)
+from consent.models.sites import (
+    NECESSARY_PURPOSE_KEY,
+    PURPOSE_KEY_PATTERN,
+    SITE_KEY_PATTERN,
+    DataResidency,
+    IpStorage,
+    Purpose,
+    PurposeTranslation,
+    Role,
+    Site,
+    SiteMembership,
+    SiteOrigin,
+    jurisdiction_choices,
+    origin_normalise,
+    site_key_new,
+)
+
+__all__ = [
+    "AuditEntry",
+    "Edition",
+    "ExportFormat",
+    "ExportStatus",
+    "ConsentExport",
+    "ImmutableRowError",
+    "ImmutableQuerySet",
+    "ImmutableModel",
+    "ConsentAction",
+    "UiLayer",
+    "ConsentRecord",
+    "IdempotencyClaim",
+    "MerkleNode",
+    "Checkpoint",
+    "DocumentKind",
+    "ChangeKind",
+    "SLUG_PATTERN",
+    "PolicyDocument",
+    "PolicyText",
+    "PolicyVersion",
+    "SITE_KEY_PATTERN",
+    "PURPOSE_KEY_PATTERN",
+    "NECESSARY_PURPOSE_KEY",
+    "site_key_new",
+    "jurisdiction_choices",
+    "origin_normalise",
+    "DataResidency",
+    "IpStorage",
+    "Site",
+    "SiteOrigin",
+    "Role",
+    "SiteMembership",
+    "Purpose",
+    "PurposeTranslation",
+]

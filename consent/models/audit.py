@@ -1,0 +1,29 @@
+"""The audit log: one immutable row per state change a person made, with who, when, from where and what."""
+
+from django.conf import settings
+from django.db import models
+
+from consent.models.immutable import ImmutableModel
+from consent.models.sites import Site
+
+
+class AuditEntry(ImmutableModel):
+    """Who did what to a site's published records, when and from where. Append-only."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="audit_entries", null=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="audit_entries", null=True
+    )
+    actor_ip = models.GenericIPAddressField(null=True)
+    action = models.CharField(max_length=64, help_text="Stable dotted name, e.g. policy_version.publish.")
+    target = models.CharField(max_length=200, help_text="What was acted on, e.g. 'privacy policy v3'.")
+    data = models.JSONField(default=dict, help_text="Details: numbers, hashes, dates.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["site", "-created_at"], name="audit_site_time")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target}"

@@ -1,0 +1,47 @@
+"""Consent exports asked for in the back office: format, range, progress and the file written."""
+
+from django.conf import settings
+from django.db import models
+
+from consent.models.sites import Site
+
+
+class ExportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    JSONL = "jsonl", "JSON Lines"
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", "Waiting"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ConsentExport(models.Model):
+    """A DPO's export of a site's consent records, written to a file by a background task."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="consent_exports")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    date_from = models.DateField()
+    date_to = models.DateField()
+    format = models.CharField(max_length=8, choices=ExportFormat.choices, default=ExportFormat.CSV)
+    status = models.CharField(max_length=16, choices=ExportStatus.choices, default=ExportStatus.PENDING)
+    rows_total = models.PositiveBigIntegerField(default=0)
+    rows_done = models.PositiveBigIntegerField(default=0)
+    file_name = models.CharField(max_length=255, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.site.key} {self.date_from}..{self.date_to} ({self.format})"
+
+    @property
+    def percent(self) -> int:
+        return (
+            100 if self.status == ExportStatus.DONE else int(100 * self.rows_done / max(self.rows_total, 1))
+        )

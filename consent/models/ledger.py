@@ -1,0 +1,154 @@
+"""The consent ledger: one immutable row per decision, idempotency claims, the Merkle log and checkpoints."""
+
+from django.db import models
+
+from consent.models.immutable import ImmutableModel
+from consent.models.sites import Site
+
+
+class ConsentAction(models.TextChoices):
+    """What the visitor (or their browser's signal) decided. Values are stored in the ledger: API."""
+
+    ACCEPT_ALL = "accept_all", "Accept all"
+    REJECT_ALL = "reject_all", "Reject all"
+    CUSTOM = "custom", "Custom choice"
+    WITHDRAW = "withdraw", "Withdraw consent"
+    GPC_OPT_OUT = "gpc_opt_out", "Global Privacy Control opt-out"
+    DO_NOT_SELL_OPT_OUT = "do_not_sell_opt_out", "Do Not Sell or Share opt-out"
+
+
+class UiLayer(models.TextChoices):
+    """Where the decision was taken."""
+
+    FIRST_LAYER = "first_layer", "Banner (first layer)"
+    SECOND_LAYER = "second_layer", "Preferences (second layer)"
+    OPT_OUT_LINK = "opt_out_link", "Do Not Sell or Share page"
+    SIGNAL = "signal", "Browser signal, no interaction"
+    API = "api", "Site's own interface through the JavaScript API"
+
+
+class ConsentRecord(ImmutableModel):
+    """One decision of one visitor on one site, exactly as it was shown and taken. Append-only.
+
+    The purposes are copied by value and `versions` pins the editions the visitor was
+    shown (number and content hash of each), so the record proves what was agreed even
+    if everything else changes; editions themselves can never be deleted.
+
+    Personal data (visitor id, IP, user agent) is kept beside a salted commitment
+    (`personal_sha256`); the leaf hash covers the commitment, not the values. Redaction
+    clears the values and the salt, the only change the database allows, and every proof
+    still verifies. Rows are never updated otherwise, and deleted only by retention.
+    """
+
+    mutable_columns = ("visitor_id", "ip_address", "user_agent", "personal_salt")
+    purgeable = True
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="consent_records")
+    receipt_id = models.CharField(max_length=32, db_index=True)
+    created_at = models.DateTimeField(db_index=True)
+    action = models.CharField(max_length=32, choices=ConsentAction.choices)
+    ui_layer = models.CharField(max_length=32, choices=UiLayer.choices)
+    purposes_granted = models.JSONField()
+    purposes_denied = models.JSONField()
+    jurisdiction = models.CharField(max_length=16)
+    rules_version = models.CharField(max_length=32)
+    rules_sha256 = models.CharField(
+        max_length=64, help_text="Hash of the rules applied, site overrides included."
+    )
+    resolved_by = models.CharField(max_length=16)
+    country = models.CharField(max_length=2, blank=True)
+    region = models.CharField(max_length=8, blank=True)
+    language = models.CharField(max_length=8)
+    versions = models.JSONField(help_text="The editions shown: kind -> number and content hash.")
+    gpc = models.BooleanField()
+    dnt = models.BooleanField()
+    page_url = models.CharField(max_length=2048, blank=True)
+    idempotency_key = models.CharField(max_length=64, null=True)  # noqa: DJ001
+    # Personal data, erasable: cleared by redaction (NULL means "erased", distinct from ""),
+    # committed to by personal_sha256.
+    visitor_id = models.CharField(max_length=64, null=True)  # noqa: DJ001
+    ip_address = models.CharField(max_length=45, null=True)  # noqa: DJ001
+    user_agent = models.CharField(max_length=512, null=True)  # noqa: DJ001
+    personal_salt = models.CharField(max_length=32, null=True)  # noqa: DJ001
+    personal_sha256 = models.CharField(max_length=64)
+    leaf_sha256 = models.CharField(max_length=64, help_text="RFC 6962 leaf hash of the canonical record.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        # Idempotency keys are unique per site through IdempotencyClaim, not an index here:
+        # PostgreSQL cannot hold a unique index on the partitioned ledger without the month.
+        indexes = [
+            models.Index(fields=["site", "visitor_id", "-id"], name="consent_visitor_latest"),
+            models.Index(fields=["site", "created_at"], name="consent_site_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.receipt_id} {self.action} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_redacted(self) -> bool:
+        return self.personal_salt is None
+
+
+class IdempotencyClaim(models.Model):
+    """An Idempotency-Key a site's ledger has accepted, and the receipt it was given.
+
+    The database's guard against replays, the same on SQLite and PostgreSQL: a trigger on the
+    ledger table (consent.ledger.idempotency) writes the claim in the same statement as the record,
+    so a replayed key fails that INSERT with an IntegrityError in one round trip, also when
+    two servers race. Housekeeping, not history: retention deletes claims with their records.
+    """
+
+    pk = models.CompositePrimaryKey("site", "idempotency_key")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    idempotency_key = models.CharField(max_length=64)
+    receipt_id = models.CharField(max_length=32)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.idempotency_key} -> {self.receipt_id}"
+
+
+class MerkleNode(ImmutableModel):
+    """A perfect subtree of a site's Merkle log: level 0 is a leaf (one consent record).
+
+    Written by the sealing job as leaves are appended, never changed, and enough to compute
+    any root, inclusion proof or consistency proof in O(log n) lookups (see consent.ledger.merkle).
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    level = models.PositiveSmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    # For leaves: the record it commits to (not a foreign key: retention may delete the record,
+    # the log keeps its hash so every later proof still verifies).
+    record_id = models.BigIntegerField(null=True)
+    # For leaves: when the record was made, so verification can tell retention from deletion.
+    record_created_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "level", "index"], name="merkle_node_unique")]
+        indexes = [models.Index(fields=["record_id"], name="merkle_leaf_record")]
+
+    def __str__(self) -> str:
+        return f"{self.site_id}:{self.level}/{self.index}"
+
+
+class Checkpoint(ImmutableModel):
+    """A signed statement of a site's log: its size and root hash at a time (a signed tree head)."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="checkpoints")
+    tree_size = models.BigIntegerField()
+    root_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    key_id = models.CharField(max_length=16, help_text="First 8 bytes (hex) of SHA-256 of the public key.")
+    signature = models.CharField(
+        max_length=128, help_text="Ed25519 signature (base64) of the checkpoint note."
+    )
+
+    class Meta:
+        ordering = ["site", "-tree_size"]
+        constraints = [models.UniqueConstraint(fields=["site", "tree_size"], name="checkpoint_size_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.site_id} size {self.tree_size}"

@@ -1,0 +1,287 @@
+"""Sites (the tenant), their origins, who may manage them and in which role, and their purposes."""
+
+import re
+import secrets
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from consent.languages import LANGUAGE_CHOICES, VISITOR_LANGUAGES
+
+SITE_KEY_PATTERN = r"^[A-Za-z0-9_-]{3,64}$"
+
+
+PURPOSE_KEY_PATTERN = r"^[a-z][a-z0-9_]{1,39}$"
+
+
+NECESSARY_PURPOSE_KEY = "necessary"
+
+
+def site_key_new() -> str:
+    """A public site key: 128 random bits, URL-safe, unrelated to the row id."""
+    return secrets.token_urlsafe(16)
+
+
+def jurisdiction_choices() -> list[tuple[str, str]]:
+    # Imported here, not at module level: the rules table is code that models only name.
+    from consent.rules.jurisdictions import RULESETS
+
+    return [(code, f"{ruleset.name} ({code})") for code, ruleset in RULESETS.items()]
+
+
+def origin_normalise(value: str) -> str:
+    """Return `scheme://host[:port]` in lowercase, or raise ValidationError.
+
+    Browsers send exactly this form in the Origin header, so comparing normalised
+    strings is the whole CORS check.
+    """
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError("Enter an origin such as https://www.example.com (scheme and host).")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        raise ValidationError(
+            "An origin has no path, query, fragment or credentials: only scheme://host[:port]."
+        )
+    try:
+        port = parts.port
+    except ValueError as error:
+        raise ValidationError("The port is not a number between 0 and 65535.") from error
+    default_port = 443 if parts.scheme == "https" else 80
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if not re.fullmatch(r"[a-z0-9.\-\[\]:]+", host):
+        raise ValidationError("Use the host's ASCII (punycode) form, e.g. https://xn--e1afmkfd.xn--p1ai.")
+    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default_port else "")
+
+
+class DataResidency(models.TextChoices):
+    """Where a site's personal data must be stored first (152-FZ Art. 18(5), KZ 94-V Art. 12)."""
+
+    ANY = "any", "No requirement"
+    EU = "eu", "European Economic Area"
+    RU = "ru", "Russia"
+    KZ = "kz", "Kazakhstan"
+    US = "us", "United States"
+
+
+class IpStorage(models.TextChoices):
+    """How much of a visitor's IP address a consent record keeps (personal data, GDPR Art. 5(1)(c))."""
+
+    TRUNCATED = "truncated", "Truncated (IPv4 /24, IPv6 /48)"
+    FULL = "full", "Full address"
+    NONE = "none", "Not stored"
+
+
+class Site(models.Model):
+    """A customer website: the tenant every other row a site owner sees hangs off."""
+
+    key = models.CharField(
+        max_length=64,
+        unique=True,
+        default=site_key_new,
+        validators=[RegexValidator(SITE_KEY_PATTERN, "3 to 64 letters, digits, '-' or '_'.")],
+        help_text="Public identifier used in the script tag and public URLs. Random; not guessable.",
+    )
+    name = models.CharField(max_length=200)
+    default_language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, default="en")
+    languages = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Languages the site serves visitors in (codes); always includes the default language.",
+    )
+    default_jurisdiction = models.CharField(
+        max_length=16,
+        choices=jurisdiction_choices,
+        default="EU",
+        help_text="Rules applied when the visitor's location cannot be resolved.",
+    )
+    jurisdiction_overrides = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=(
+            'Per-jurisdiction stricter settings, e.g. {"EU": {"reask_after_consent_days": 180}}. '
+            "Only changes that protect visitors more than the law requires are accepted."
+        ),
+    )
+    data_residency = models.CharField(max_length=8, choices=DataResidency.choices, default=DataResidency.ANY)
+    data_residency_note = models.TextField(
+        blank=True, help_text="Where this site's data is hosted and why (shown to DPOs and in exports)."
+    )
+    consent_retention_days = models.PositiveIntegerField(
+        default=1095,
+        validators=[MinValueValidator(395), MaxValueValidator(3650)],
+        help_text=(
+            "How long consent records are kept. At least 13 months, so every consent still in use "
+            "can be proven; 3 years by default."
+        ),
+    )
+    ip_storage = models.CharField(
+        max_length=16,
+        choices=IpStorage.choices,
+        default=IpStorage.TRUNCATED,
+        help_text="What consent records keep of the visitor's IP address.",
+    )
+    store_user_agent = models.BooleanField(
+        default=True, help_text="Keep the browser's user agent in consent records (helps prove the device)."
+    )
+    notice_period_days = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MaxValueValidator(365)],
+        help_text="Days between publishing a material change and it taking effect.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key})"
+
+    @property
+    def enabled_languages(self) -> list[str]:
+        """The site's languages, default first, without duplicates."""
+        return [self.default_language] + [code for code in self.languages if code != self.default_language]
+
+    def clean(self) -> None:
+        from consent.rules.jurisdictions import RULESETS, overrides_validate
+
+        errors: dict[str, list[str]] = {}
+        if not isinstance(self.languages, list) or not all(isinstance(code, str) for code in self.languages):
+            errors["languages"] = ['Give a list of language codes, e.g. ["en", "ru"].']
+        else:
+            unknown = sorted({code for code in self.languages if code not in VISITOR_LANGUAGES})
+            if unknown:
+                errors["languages"] = [f"Unsupported language codes: {', '.join(unknown)}."]
+            elif self.default_language not in self.languages:
+                self.languages = self.enabled_languages
+        if not isinstance(self.jurisdiction_overrides, dict):
+            errors["jurisdiction_overrides"] = ["Give an object keyed by jurisdiction code."]
+        else:
+            messages = []
+            for code, overrides in self.jurisdiction_overrides.items():
+                if code not in RULESETS:
+                    messages.append(f"{code}: unknown jurisdiction (known: {', '.join(RULESETS)}).")
+                elif not isinstance(overrides, dict):
+                    messages.append(f"{code}: give an object of settings.")
+                else:
+                    messages.extend(
+                        f"{code}: {message}" for message in overrides_validate(code, overrides).values()
+                    )
+            if messages:
+                errors["jurisdiction_overrides"] = messages
+        if errors:
+            raise ValidationError(errors)
+
+
+class SiteOrigin(models.Model):
+    """A web origin the site's banner runs on; public endpoints answer CORS only for these."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="origins")
+    origin = models.CharField(max_length=255, help_text="scheme://host[:port], e.g. https://www.example.com")
+
+    class Meta:
+        ordering = ["origin"]
+        constraints = [models.UniqueConstraint(fields=["site", "origin"], name="site_origin_unique")]
+
+    def __str__(self) -> str:
+        return self.origin
+
+    def clean(self) -> None:
+        self.origin = origin_normalise(self.origin)
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    DPO = "dpo", "Data protection officer"
+    VIEWER = "viewer", "Viewer"
+
+
+class SiteMembership(models.Model):
+    """Grants one user one role on one site. Superusers need none to see every site."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="site_memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["site", "user"]
+        constraints = [models.UniqueConstraint(fields=["site", "user"], name="site_membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} is {self.get_role_display()} of {self.site}"
+
+
+class Purpose(models.Model):
+    """A purpose (cookie category) a visitor can grant or deny on one site.
+
+    `necessary` exists on every site, is always on and cannot be switched off; its key and
+    every other purpose key are stored by value in the ledger, so keys never change.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="purposes")
+    key = models.CharField(
+        max_length=40,
+        validators=[
+            RegexValidator(PURPOSE_KEY_PATTERN, "Lowercase letters, digits and '_', starting with a letter.")
+        ],
+    )
+    is_necessary = models.BooleanField(default=False, editable=False)
+    is_sale_or_share = models.BooleanField(
+        default=False,
+        help_text=(
+            "Personal data is sold or shared for cross-context advertising under this purpose: "
+            "GPC signals and 'Do Not Sell or Share' requests deny it where the law says so."
+        ),
+    )
+    position = models.PositiveSmallIntegerField(default=100, help_text="Order in the banner (lowest first).")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["site", "position", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "key"], name="purpose_key_unique_per_site"),
+            models.CheckConstraint(
+                condition=Q(key=NECESSARY_PURPOSE_KEY, is_necessary=True, is_sale_or_share=False)
+                | (~Q(key=NECESSARY_PURPOSE_KEY) & Q(is_necessary=False)),
+                name="purpose_necessary_is_locked",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.site.key})"
+
+    def clean(self) -> None:
+        self.is_necessary = self.key == NECESSARY_PURPOSE_KEY
+        if self.is_necessary and self.is_sale_or_share:
+            raise ValidationError(
+                {"is_sale_or_share": "Strictly necessary storage can never be sold or shared."}
+            )
+
+
+class PurposeTranslation(models.Model):
+    """A purpose's name and description in one language."""
+
+    purpose = models.ForeignKey(Purpose, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES)
+    name = models.CharField(max_length=120)
+    description = models.TextField()
+
+    class Meta:
+        ordering = ["purpose", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["purpose", "language"], name="purpose_translation_unique_language"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} [{self.language}]"

@@ -1,0 +1,205 @@
+"""Writes for policy documents: drafting texts and publishing a version under the notice rules."""
+
+import re
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from consent.audit.services import audit_record
+from consent.editions import canonical_json, edition_publish, sha256_hex, text_normalise
+from consent.models import (
+    ChangeKind,
+    DocumentKind,
+    PolicyDocument,
+    PolicyText,
+    PolicyVersion,
+    Purpose,
+    Role,
+    Site,
+)
+from consent.policies.text import markdown_render
+from consent.rules.jurisdictions import RULESETS
+from consent.sites.services import site_role_require
+
+# Wording that gives consent. Since 2025-09-01 a Russian consent must be a document of its
+# own, never part of a policy (RU-4), so policies for Russia may not contain it.
+CONSENT_GIVING_PHRASES = re.compile(
+    r"даю\s+(сво[её]\s+)?согласие|выражаю\s+(сво[её]\s+)?согласие|"
+    r"\bI\s+(hereby\s+)?(give\s+(my\s+)?)?consent\b|\bI\s+agree\s+to\s+the\s+processing\b",
+    re.IGNORECASE,
+)
+
+
+# Who may publish legal documents: the site's DPO (and superusers, who administer the platform).
+PUBLISHER_ROLES = frozenset({Role.DPO})
+
+
+def policy_document_create(
+    *,
+    site: Site,
+    kind: DocumentKind | str,
+    slug: str | None = None,
+    jurisdictions: Iterable[str] = (),
+    prevailing_language: str | None = None,
+    languages: Iterable[str] | None = None,
+) -> PolicyDocument:
+    """Create a document; Russian documents prevail in Russian, others in the site's default language."""
+    jurisdictions = list(jurisdictions)
+    if prevailing_language is None:
+        prevailing_language = (
+            "ru" if "RU" in jurisdictions or kind == DocumentKind.PD_CONSENT else site.default_language
+        )
+    document = PolicyDocument(
+        site=site,
+        kind=kind,
+        slug=slug or str(kind).replace("_", "-"),
+        jurisdictions=jurisdictions,
+        prevailing_language=prevailing_language,
+        languages=list(languages) if languages is not None else site.enabled_languages,
+    )
+    document.full_clean()
+    document.save()
+    return document
+
+
+def policy_text_set(*, document: PolicyDocument, language: str, title: str, body: str) -> PolicyText:
+    """Write the working copy of a document in one language (drafts are freely editable)."""
+    text = PolicyText.objects.filter(document=document, language=language).first() or PolicyText(
+        document=document, language=language
+    )
+    text.title, text.body = title, body
+    text.full_clean()
+    text.save()
+    return text
+
+
+def policy_required_languages(*, document: PolicyDocument) -> list[str]:
+    """Languages every version needs: the prevailing one, the document's, and its jurisdictions'."""
+    required = [document.prevailing_language, *document.languages]
+    for code in document.jurisdictions:
+        required.extend(RULESETS[code].required_languages)
+    return list(dict.fromkeys(required))
+
+
+def policy_reconsent_kinds(*, document: PolicyDocument) -> set[str]:
+    """Change kinds that make consents stale under any jurisdiction the document serves."""
+    codes = document.jurisdictions or list(RULESETS)
+    return {kind for code in codes for kind in RULESETS[code].reconsent_change_kinds}
+
+
+@transaction.atomic
+def policy_version_publish(
+    *,
+    document: PolicyDocument,
+    effective_at: datetime,
+    by: AbstractUser,
+    summary: str = "",
+    is_material: bool = False,
+    change_kinds: Iterable[str] = (),
+    affected_purposes: Iterable[str] = (),
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> PolicyVersion:
+    """Freeze the working copy as the next edition.
+
+    Refused (ValidationError, nothing written) when a required language is missing, nothing
+    changed, a policy for Russia contains consent wording, or a material change would take
+    effect before the site's notice period has passed. A change of a kind that needs fresh
+    consent under a jurisdiction the document serves is material whatever the flag says.
+    """
+    now = now or timezone.now()
+    # Lock the document: two DPOs publishing at once must not take the same number.
+    document = PolicyDocument.objects.select_for_update().select_related("site").get(pk=document.pk)
+    site = document.site
+    site_role_require(
+        site=site,
+        user=by,
+        roles=PUBLISHER_ROLES,
+        refusal="Only the site's data protection officer can publish its documents.",
+    )
+
+    change_kinds = list(dict.fromkeys(change_kinds))
+    affected_purposes = sorted(set(affected_purposes))
+    errors: dict[str, list[str]] = {}
+    unknown_kinds = [kind for kind in change_kinds if kind not in ChangeKind.values]
+    if unknown_kinds:
+        errors["change_kinds"] = [f"Unknown change kinds: {', '.join(unknown_kinds)}."]
+    site_purposes = set(Purpose.objects.filter(site=site, is_necessary=False).values_list("key", flat=True))
+    unknown_purposes = [key for key in affected_purposes if key not in site_purposes]
+    if unknown_purposes:
+        errors["affected_purposes"] = [f"Not purposes of this site: {', '.join(unknown_purposes)}."]
+
+    texts = {text.language: text for text in PolicyText.objects.filter(document=document)}
+    missing = [code for code in policy_required_languages(document=document) if code not in texts]
+    if missing:
+        errors["languages"] = [
+            f"The text is missing in: {', '.join(missing)}. Every required language is needed."
+        ]
+    empty = sorted(code for code, text in texts.items() if not text_normalise(text.body).strip())
+    if empty:
+        errors.setdefault("languages", []).append(f"The text is empty in: {', '.join(empty)}.")
+
+    if "RU" in document.jurisdictions and document.kind != DocumentKind.PD_CONSENT:
+        offending = sorted(code for code, text in texts.items() if CONSENT_GIVING_PHRASES.search(text.body))
+        if offending:
+            errors.setdefault("body", []).append(
+                "A document for Russia cannot contain consent wording (e.g. 'даю согласие'): since "
+                "1 September 2025 consent is a separate document. Move it to a 152-FZ consent document. "
+                f"Found in: {', '.join(offending)}."
+            )
+
+    is_material = is_material or bool(set(change_kinds) & policy_reconsent_kinds(document=document))
+    if is_material:
+        earliest = now + timedelta(days=site.notice_period_days)
+        if effective_at < earliest.replace(microsecond=0):
+            errors.setdefault("effective_at", []).append(
+                f"A material change needs {site.notice_period_days} days' notice: it can take effect on "
+                f"{earliest:%Y-%m-%d %H:%M} UTC at the earliest."
+            )
+    if errors:
+        raise ValidationError(errors)
+
+    frozen = {
+        code: {"title": text_normalise(text.title).strip(), "body": text_normalise(text.body)}
+        for code, text in sorted(texts.items())
+    }
+    content_sha256 = sha256_hex(
+        canonical_json({"prevailing_language": document.prevailing_language, "texts": frozen})
+    )
+    version = edition_publish(
+        editions=PolicyVersion.objects.filter(document=document),
+        content_sha256=content_sha256,
+        published_at=now,
+        effective_at=effective_at,
+        published_by=by,
+        change_note=summary,
+        document=document,
+        prevailing_language=document.prevailing_language,
+        texts={code: {**text, "html": markdown_render(text["body"])} for code, text in frozen.items()},
+        is_material=is_material,
+        change_kinds=change_kinds,
+        affected_purposes=affected_purposes,
+        published_from_ip=ip or None,
+    )
+    audit_record(
+        site=site,
+        actor=by,
+        actor_ip=ip,
+        action="policy_version.publish",
+        target=f"{document} v{version.number}",
+        data={
+            "document": document.slug,
+            "number": version.number,
+            "content_sha256": content_sha256,
+            "effective_at": effective_at.isoformat(),
+            "is_material": is_material,
+            "change_kinds": change_kinds,
+            "affected_purposes": affected_purposes,
+            "languages": sorted(frozen),
+        },
+    )
+    return version

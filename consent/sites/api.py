@@ -1,0 +1,65 @@
+"""The management API for sites: the ones the caller belongs to, and one site's settings."""
+
+from typing import Any
+
+from django.http import Http404
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from consent.models import Site
+from consent.sites.selectors import purpose_list, site_list_for_user, site_role_for_user
+
+
+class SiteOutputSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    default_language = serializers.CharField()
+    languages = serializers.ListField(source="enabled_languages", child=serializers.CharField())
+    default_jurisdiction = serializers.CharField()
+    jurisdiction_overrides = serializers.DictField()
+    data_residency = serializers.CharField()
+    origins = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_origins(self, site: Site) -> list[str]:
+        return [origin.origin for origin in site.origins.all()]
+
+
+class SiteListApi(APIView):
+    """The sites the authenticated user is a member of."""
+
+    def get(self, request: Request) -> Response:
+        sites = site_list_for_user(user=request.user).prefetch_related("origins")
+        return Response({"sites": SiteOutputSerializer(sites, many=True).data})
+
+
+class SiteDetailApi(APIView):
+    """One site with the caller's role and its purposes; 404 for sites the caller is not a member of."""
+
+    class PurposeOutputSerializer(serializers.Serializer):
+        key = serializers.CharField()
+        is_necessary = serializers.BooleanField()
+        is_sale_or_share = serializers.BooleanField()
+        position = serializers.IntegerField()
+        texts = serializers.SerializerMethodField()
+
+        def get_texts(self, purpose: Any) -> dict[str, dict[str, str]]:
+            return {
+                text.language: {"name": text.name, "description": text.description}
+                for text in purpose.translations.all()
+            }
+
+    def get(self, request: Request, site_key: str) -> Response:
+        # Looked up among the caller's sites only: another tenant's site is "not found",
+        # not "forbidden", so its existence does not leak either.
+        site = site_list_for_user(user=request.user).prefetch_related("origins").filter(key=site_key).first()
+        if site is None:
+            raise Http404
+        data = dict(SiteOutputSerializer(site).data)
+        data["role"] = (
+            "superuser" if request.user.is_superuser else site_role_for_user(site=site, user=request.user)
+        )
+        data["purposes"] = self.PurposeOutputSerializer(purpose_list(site=site), many=True).data
+        return Response(data)

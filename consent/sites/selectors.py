@@ -1,0 +1,113 @@
+"""Reads for sites: which a user may see and in which role, and the cached snapshot public paths use."""
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+
+from consent.models import PolicyVersion, Purpose, Role, Site, SiteMembership
+
+# Roles that may change a site's configuration (purposes, texts, origins).
+EDITOR_ROLES: frozenset[str] = frozenset({Role.OWNER, Role.DPO})
+
+
+def site_list_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Site]:
+    """The sites a user may see: all for superusers, their memberships otherwise."""
+    if not user.is_authenticated or not user.is_active:
+        return Site.objects.none()
+    if user.is_superuser:
+        return Site.objects.all()
+    return Site.objects.filter(memberships__user=user).distinct()
+
+
+def site_ids_for_user(
+    *, user: AbstractBaseUser | AnonymousUser, roles: frozenset[str] | None = None
+) -> set[int]:
+    """Ids of the sites on which the user holds one of `roles` (any role when None); not for superusers."""
+    memberships = SiteMembership.objects.filter(user=user, user__is_active=True)
+    if roles is not None:
+        memberships = memberships.filter(role__in=roles)
+    return set(memberships.values_list("site_id", flat=True))
+
+
+def site_role_for_user(*, site: Site, user: AbstractBaseUser | AnonymousUser) -> str | None:
+    if not user.is_authenticated:
+        return None
+    return SiteMembership.objects.filter(site=site, user=user).values_list("role", flat=True).first()
+
+
+def site_get_by_key(*, key: str) -> Site | None:
+    return Site.objects.filter(key=key).first()
+
+
+def purpose_list(*, site: Site) -> QuerySet[Purpose]:
+    """The site's purposes in banner order, with their translations loaded."""
+    return Purpose.objects.filter(site=site).prefetch_related("translations").order_by("position", "key")
+
+
+@dataclass(frozen=True)
+class SiteSnapshot:
+    """What validating a consent needs about a site, loaded in a handful of queries and cached.
+
+    `policies` maps document slug -> {number: content SHA-256}; `pins` the same for every
+    other registered edition kind. Changes in the admin are seen within SNAPSHOT_TTL_SECONDS.
+    """
+
+    site: Site
+    origins: frozenset[str]
+    purposes: tuple[str, ...]
+    sale_or_share_purposes: frozenset[str]
+    policies: Mapping[str, Mapping[int, str]]
+    pins: Mapping[str, Mapping[int, str]]
+
+
+SNAPSHOT_TTL_SECONDS = 5.0
+
+
+_snapshots: dict[str, tuple[float, SiteSnapshot | None]] = {}
+
+
+def site_snapshot(*, key: str) -> SiteSnapshot | None:
+    """The site with this public key as the write path sees it, or None; cached per process.
+
+    Per process on purpose: the write path then costs one INSERT and no reads, and a
+    few seconds of staleness after an admin edit cannot let a wrong version be pinned,
+    because editions, once published, never change.
+    """
+    now = time.monotonic()
+    cached = _snapshots.get(key)
+    if cached is not None and now - cached[0] < SNAPSHOT_TTL_SECONDS:
+        return cached[1]
+    snapshot = _site_snapshot_load(key)
+    _snapshots[key] = (now, snapshot)
+    return snapshot
+
+
+def site_snapshot_forget() -> None:
+    _snapshots.clear()
+
+
+def _site_snapshot_load(key: str) -> SiteSnapshot | None:
+    from consent.ledger.pins import pin_kinds
+
+    site = Site.objects.filter(key=key).first()
+    if site is None:
+        return None
+    purposes = list(
+        Purpose.objects.filter(site=site).order_by("position", "key").values_list("key", "is_sale_or_share")
+    )
+    policies: dict[str, dict[int, str]] = {}
+    for slug, number, sha in PolicyVersion.objects.filter(document__site=site).values_list(
+        "document__slug", "number", "content_sha256"
+    ):
+        policies.setdefault(slug, {})[number] = sha
+    return SiteSnapshot(
+        site=site,
+        origins=frozenset(site.origins.values_list("origin", flat=True)),
+        purposes=tuple(key for key, _ in purposes),
+        sale_or_share_purposes=frozenset(key for key, is_sale in purposes if is_sale),
+        policies=policies,
+        pins={kind: dict(resolver(site)) for kind, resolver in pin_kinds().items()},
+    )

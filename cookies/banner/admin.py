@@ -1,0 +1,128 @@
+"""The banner in the back office: texts, settings, a live preview and publishing banner versions."""
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import path
+from django.utils.html import format_html
+
+from consent.rules.jurisdictions import RULESETS
+from consent.sites.tenancy import ReadOnlyAdminMixin, SiteScopedModelAdmin
+from cookies.banner.selectors import banner_version_latest
+from cookies.banner.services import banner_content, banner_version_publish
+from cookies.banner.views import banner_preview_token
+from cookies.models import BannerSettings, BannerText, BannerVersion
+from edge.client import client_ip
+
+
+@admin.register(BannerText)
+class BannerTextAdmin(SiteScopedModelAdmin):
+    """The site's own banner title and body per language (the rest of the UI is built in)."""
+
+    list_display = ["site", "language", "title"]
+    list_filter = ["language"]
+    list_select_related = ["site"]
+    fields = ["site", "language", "title", "body"]
+
+
+@admin.register(BannerSettings)
+class BannerSettingsAdmin(SiteScopedModelAdmin):
+    """The banner working copy: look and Consent Mode mapping, the site's texts, a live preview,
+    the install tag, and "Publish" (owners and DPOs)."""
+
+    list_display = ["site", "position", "layout", "published_version"]
+    list_select_related = ["site"]
+    change_form_template = "admin/cookies/bannersettings/change_form.html"
+    delete_roles = frozenset()
+    fieldsets = [
+        (None, {"fields": ["site", "install_tag"]}),
+        ("Look", {"fields": ["position", "layout", "color_background", "color_text", "color_accent",
+                             "color_accent_text", "radius"]}),
+        ("Google Consent Mode v2", {"fields": ["consent_mode"]}),
+    ]  # fmt: skip
+
+    def get_readonly_fields(self, request: HttpRequest, obj: BannerSettings | None = None) -> list[str]:
+        return ["site", "install_tag"] if obj is not None else ["install_tag"]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        for name in ("color_background", "color_text", "color_accent", "color_accent_text"):
+            if name in form.base_fields:
+                form.base_fields[name].widget = forms.TextInput(attrs={"type": "color"})
+        return form
+
+    @admin.display(description="Install")
+    def install_tag(self, settings_row: BannerSettings) -> str:
+        if not settings_row.pk:
+            return "Save first."
+        return format_html(
+            '<code id="consentry-install-tag">&lt;script src="{}/c/{}.js" async&gt;&lt;/script&gt;</code> '
+            '<button type="button" class="button" data-copy-target="consentry-install-tag">Copy</button>',
+            settings.PUBLIC_BASE_URL,
+            settings_row.site.key,
+        )
+
+    @admin.display(description="Published")
+    def published_version(self, settings_row: BannerSettings) -> str:
+        version = banner_version_latest(site=settings_row.site)
+        return f"v{version.number} ({version.published_at:%Y-%m-%d})" if version else "not yet"
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<int:object_id>/publish/",
+                self.admin_site.admin_view(self.publish_view),
+                name="cookies_banner_publish",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        settings_row = self.get_object(request, object_id)
+        extra_context = {
+            **(extra_context or {}),
+            "can_publish": settings_row is not None and self.has_change_permission(request, settings_row),
+            "working_diff": settings_row is not None and self._working_differs(settings_row),
+            "preview_token": banner_preview_token(site=settings_row.site) if settings_row else "",
+            "jurisdictions": list(RULESETS),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _working_differs(self, settings_row: BannerSettings) -> bool:
+        latest = banner_version_latest(site=settings_row.site)
+        return latest is None or latest.content != banner_content(site=settings_row.site)
+
+    def publish_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        settings_row = self.get_object(request, str(object_id))
+        if settings_row is None:
+            raise Http404
+        if request.method != "POST" or not self.has_change_permission(request, settings_row):
+            raise PermissionDenied
+        try:
+            version = banner_version_publish(
+                site=settings_row.site, by=request.user, change_note=request.POST.get("change_note", ""),
+                ip=client_ip(request),
+            )  # fmt: skip
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        else:
+            self.message_user(
+                request, f"Published banner v{version.number}: visitors see it now.", messages.SUCCESS
+            )
+        return redirect("admin:cookies_bannersettings_change", settings_row.pk)
+
+
+@admin.register(BannerVersion)
+class BannerVersionAdmin(ReadOnlyAdminMixin, SiteScopedModelAdmin):
+    list_display = ["site", "number", "published_at", "published_by", "change_note"]
+    list_select_related = ["site", "published_by"]
+    fields = ["site", "number", "published_at", "published_by", "published_from_ip", "change_note"]
+    fields += ["content_sha256", "content"]
+    readonly_fields = fields

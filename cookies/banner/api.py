@@ -1,0 +1,87 @@
+"""The banner's config endpoint: a plain view, the second-hottest path after the consent POST."""
+
+import hashlib
+import json
+import logging
+import time
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_safe
+
+from consent.rules.geo import jurisdiction_resolve
+from consent.sites.selectors import site_snapshot
+from cookies.banner.selectors import banner_config
+from edge.errors import json_error
+from edge.http import language_choose
+
+logger = logging.getLogger(__name__)
+
+
+CONFIG_TTL_SECONDS = 5.0
+
+
+CONFIG_MAX_AGE = 300
+
+
+_configs: dict[tuple[str, ...], tuple[float, str, bytes]] = {}
+
+
+def config_cache_forget() -> None:
+    _configs.clear()
+
+
+@require_safe
+def banner_config_view(request: HttpRequest, site_key: str) -> HttpResponse:
+    """The visitor's banner config (jurisdiction, language, texts, purposes, versions, links, theme).
+
+    Built once per (site, rules, language, GPC) and kept per process for a few seconds, so a
+    repeat answers from memory; the ETag lets browsers and CDNs revalidate with a 304.
+    """
+    try:
+        snapshot = site_snapshot(key=site_key)
+    except DatabaseError:
+        logger.exception("banner config: site lookup failed")
+        response = json_error(503, "unavailable", "The banner configuration is unavailable right now.")
+        response["Retry-After"] = "5"
+        return response
+    if snapshot is None:
+        return json_error(404, "not_found", "No site with this key.")
+    site = snapshot.site
+    language = language_choose(request, site.enabled_languages, site.default_language)
+    resolution = jurisdiction_resolve(
+        request=request, default_code=site.default_jurisdiction, overrides=site.jurisdiction_overrides
+    )
+    gpc_header = request.headers.get("Sec-GPC") == "1"
+    base_url = f"{request.scheme}://{request.get_host()}"
+    code = resolution.ruleset.code
+    # The rules are the row for `code` plus the site's overrides for it: those name them exactly.
+    rules_key = f"{code}:{site.jurisdiction_overrides.get(code)!r}"
+    cache_key = (site.key, rules_key, language, str(gpc_header), base_url)
+    now = time.monotonic()
+    cached = _configs.get(cache_key)
+    if cached is None or now - cached[0] >= CONFIG_TTL_SECONDS:
+        config = banner_config(
+            site=site, ruleset=resolution.ruleset, language=language, base_url=base_url, gpc_header=gpc_header
+        )
+        body = json.dumps(config, ensure_ascii=False, separators=(",", ":")).encode()
+        cached = (now, '"' + hashlib.sha256(body).hexdigest()[:32] + '"', body)
+        _configs[cache_key] = cached
+    _, etag, body = cached
+
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(body, content_type="application/json")
+    response["ETag"] = etag
+    # Shared caches may keep it only when the location came from edge headers they key on.
+    scope = "public" if resolution.method in ("header", "site_default") else "private"
+    response["Cache-Control"] = f"{scope}, max-age={CONFIG_MAX_AGE}"
+    geo_headers = [name for name in (settings.GEO_COUNTRY_HEADER, settings.GEO_REGION_HEADER) if name]
+    response["Vary"] = ", ".join(["Origin", "Accept-Language", "Sec-GPC", *geo_headers])
+    origin = request.headers.get("Origin", "")
+    if origin and origin.lower() in snapshot.origins:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Access-Control-Expose-Headers"] = "ETag"
+    return response

@@ -1,0 +1,210 @@
+"""What a visitor's banner shows: the config for their jurisdiction and language, from published editions."""
+
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from consent.languages import RIGHT_TO_LEFT
+from consent.models import DocumentKind, PolicyDocument, PolicyVersion, Purpose, Site
+from consent.policies.selectors import policy_version_in_force
+from consent.rules.jurisdictions import RuleSet
+from cookies.banner.ui_strings import ui_strings
+from cookies.catalogue.selectors import cookie_vendors_by_purpose
+from cookies.models import BannerVersion
+from subprocessors.lists.selectors import subprocessor_list_in_force
+from subprocessors.models import SubprocessorListVersion
+
+
+def banner_version_latest(*, site: Site) -> BannerVersion | None:
+    """Banner versions take effect when published: the newest one is the one shown."""
+    return BannerVersion.objects.filter(site=site).order_by("-number").first()
+
+
+def consent_epoch(*, site: Site, ruleset: RuleSet, at: datetime) -> datetime | None:
+    """The latest moment a change took effect that earlier decisions under `ruleset` do not cover.
+
+    A material policy version (or one whose change kinds need fresh consent here) serving the
+    jurisdiction, or a sub-processor list version that added a vendor. A decision made before
+    it is asked again. Conservative: one epoch for all purposes, so the banner can be cached
+    for every visitor (the ledger's consent_freshness is finer, per purpose).
+    """
+    moments: list[datetime] = []
+    for version in PolicyVersion.objects.filter(document__site=site, effective_at__lte=at).select_related(
+        "document"
+    ):
+        serves = not version.document.jurisdictions or ruleset.code in version.document.jurisdictions
+        if serves and (
+            version.is_material or set(version.change_kinds) & set(ruleset.reconsent_change_kinds)
+        ):
+            moments.append(version.effective_at)
+    previous_keys: set[str] | None = None
+    for version in SubprocessorListVersion.objects.filter(site=site, effective_at__lte=at).order_by("number"):
+        keys = {entry["key"] for entry in version.entries}
+        if previous_keys is not None and keys - previous_keys:
+            moments.append(version.effective_at)
+        previous_keys = keys
+    return max(moments) if moments else None
+
+
+# Links a jurisdiction may require, and the document kind behind each.
+LINK_DOCUMENTS = {
+    "privacy_policy": DocumentKind.PRIVACY_POLICY,
+    "pd_processing_policy": DocumentKind.PRIVACY_POLICY,
+    "cookie_policy": DocumentKind.COOKIE_POLICY,
+    "consent_document": DocumentKind.PD_CONSENT,
+    "notice_at_collection": DocumentKind.CALIFORNIA_NOTICE,
+}
+
+
+def _document_for(documents: list[PolicyDocument], kind: str, code: str) -> PolicyDocument | None:
+    """The document of `kind` for jurisdiction `code`: one that names it, else one that serves all."""
+    candidates = [document for document in documents if document.kind == kind]
+    specific = [document for document in candidates if code in document.jurisdictions]
+    general = [document for document in candidates if not document.jurisdictions]
+    return (specific or general or [None])[0]
+
+
+def banner_config(
+    *,
+    site: Site,
+    ruleset: RuleSet,
+    language: str,
+    base_url: str,
+    gpc_header: bool,
+    content: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Everything the banner needs for one visitor's jurisdiction and language (see the config contract).
+
+    `content`: a banner working copy to preview instead of the published version.
+    """
+    now = timezone.now()
+    version = banner_version_latest(site=site)
+    if content is None:
+        content = version.content if version else banner_content_default(site=site)
+    texts = dict(ui_strings(language))
+    site_texts = content["texts"].get(language) or {}
+    texts.update({key: value for key, value in site_texts.items() if value})
+
+    purposes = {
+        purpose.key: purpose
+        for purpose in Purpose.objects.filter(site=site)
+        .prefetch_related("translations")
+        .order_by("position", "key")
+    }
+    by_purpose = cookie_vendors_by_purpose(site=site)
+    purpose_items = []
+    for key in content["purposes"]:
+        purpose = purposes.get(key)
+        if purpose is None:
+            continue
+        translations = {text.language: text for text in purpose.translations.all()}
+        text = (
+            translations.get(language)
+            or translations.get(site.default_language)
+            or next(iter(translations.values()), None)
+        )
+        groups = by_purpose.get(key, [])
+        purpose_items.append(
+            {
+                "key": key,
+                "name": text.name if text else key,
+                "description": text.description if text else "",
+                "locked": purpose.is_necessary,
+                "sale": purpose.is_sale_or_share,
+                "cookies": [
+                    {
+                        "name": cookie.name,
+                        "provider": group.vendor.name if group.vendor else "",
+                        "days": cookie.duration_days,
+                        "description": cookie.description,
+                    }
+                    for group in groups
+                    for cookie in group.cookies
+                ],
+                "vendors": [group.vendor.name for group in groups if group.vendor is not None],
+            }
+        )
+
+    documents = list(PolicyDocument.objects.filter(site=site))
+    in_force_numbers: dict[str, int] = {}
+    links: dict[str, str] = {}
+    wanted = ["privacy_policy", "cookie_policy", *ruleset.required_links]
+    for link in dict.fromkeys(wanted):
+        kind = LINK_DOCUMENTS.get(link)
+        if kind is not None:
+            document = _document_for(documents, kind, ruleset.code)
+            if document is None:
+                continue
+            in_force = policy_version_in_force(document=document, at=now)
+            if in_force is None:
+                continue
+            in_force_numbers[document.slug] = in_force.number
+            name = "privacy_policy" if link == "pd_processing_policy" else link
+            links[name] = f"{base_url}/s/{site.key}/policies/{document.slug}/?lang={language}"
+        elif link == "vendor_list":
+            links["vendor_list"] = f"{base_url}/s/{site.key}/subprocessors/"
+    subprocessors = subprocessor_list_in_force(site=site, at=now)
+    versions: dict[str, Any] = {"policies": dict(sorted(in_force_numbers.items()))}
+    if version is not None:
+        versions["banner"] = version.number
+    if subprocessors is not None:
+        versions["subprocessors"] = subprocessors.number
+    epoch = consent_epoch(site=site, ruleset=ruleset, at=now)
+    return {
+        "v": 1,
+        "site": site.key,
+        "endpoint": f"{base_url}/api/public/v1/sites/{site.key}",
+        "lang": language,
+        "dir": "rtl" if language in RIGHT_TO_LEFT else "ltr",
+        "languages": site.enabled_languages,
+        "jurisdiction": {
+            "code": ruleset.code,
+            "model": ruleset.consent_model,
+            "reject_first_layer": ruleset.reject_on_first_layer,
+            "gpc": ruleset.gpc_effect,
+            "gpc_status": ruleset.gpc_status_shown,
+            "reask_consent_days": ruleset.reask_after_consent_days,
+            "reask_refusal_days": ruleset.reask_after_refusal_days,
+            "cookie_days": ruleset.max_consent_cookie_days,
+        },
+        "gpc_header": gpc_header,
+        "epoch": epoch.isoformat().replace("+00:00", "Z") if epoch else None,
+        "versions": versions,
+        "texts": texts,
+        "purposes": purpose_items,
+        "links": links,
+        "theme": content["theme"],
+        "consent_mode": content["consent_mode"],
+        "cookie": {"name": CONSENT_COOKIE_NAME, "days": ruleset.max_consent_cookie_days},
+    }
+
+
+CONSENT_COOKIE_NAME = "consentry"
+
+
+def banner_content_default(*, site: Site) -> dict[str, Any]:
+    """What a site that never published a banner shows: the built-in look, every purpose."""
+    from cookies.banner.services import DEFAULT_CONSENT_MODE
+
+    keys = list(Purpose.objects.filter(site=site).order_by("position", "key").values_list("key", flat=True))
+    mapping: dict[str, list[str]] = {}
+    for key in keys:
+        for mode_type in DEFAULT_CONSENT_MODE.get(key, ()):
+            mapping.setdefault(mode_type, []).append(key)
+    return {
+        "theme": {
+            "position": "bottom",
+            "layout": "bar",
+            "colors": {
+                "background": "#ffffff",
+                "text": "#1b1f24",
+                "accent": "#0b57d0",
+                "accent_text": "#ffffff",
+            },
+            "radius": 8,
+        },
+        "consent_mode": mapping,
+        "purposes": keys,
+        "texts": {},
+    }

@@ -1,0 +1,120 @@
+"""The banner's tables: its settings and texts per site, and its immutable published versions."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+
+from consent.languages import LANGUAGE_CHOICES
+from consent.models.editions import Edition
+from consent.models.sites import Purpose, Site
+
+HEX_COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "A colour as #rrggbb.")
+
+
+# Google Consent Mode v2 storage types a site may map its purposes to.
+CONSENT_MODE_TYPES = (
+    "ad_storage",
+    "ad_user_data",
+    "ad_personalization",
+    "analytics_storage",
+    "functionality_storage",
+    "personalization_storage",
+)
+
+
+class BannerPosition(models.TextChoices):
+    BOTTOM = "bottom", "Bottom"
+    BOTTOM_LEFT = "bottom-left", "Bottom left"
+    BOTTOM_RIGHT = "bottom-right", "Bottom right"
+    CENTER = "center", "Centre"
+
+
+class BannerLayout(models.TextChoices):
+    BAR = "bar", "Bar across the page"
+    BOX = "box", "Box"
+
+
+class BannerSettings(models.Model):
+    """The working copy of a site's banner: look, and how purposes map to Google Consent Mode.
+
+    Publishing freezes it, with the texts, as the next BannerVersion; visitors only ever
+    see published versions, and consent records pin the one they saw.
+    """
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="banner_settings")
+    position = models.CharField(max_length=16, choices=BannerPosition.choices, default=BannerPosition.BOTTOM)
+    layout = models.CharField(max_length=8, choices=BannerLayout.choices, default=BannerLayout.BAR)
+    color_background = models.CharField(max_length=7, default="#ffffff", validators=[HEX_COLOUR])
+    color_text = models.CharField(max_length=7, default="#1b1f24", validators=[HEX_COLOUR])
+    color_accent = models.CharField(max_length=7, default="#0b57d0", validators=[HEX_COLOUR])
+    color_accent_text = models.CharField(max_length=7, default="#ffffff", validators=[HEX_COLOUR])
+    radius = models.PositiveSmallIntegerField(default=8, help_text="Corner radius in pixels (0-24).")
+    consent_mode = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Consent Mode type -> purpose keys, e.g. {"analytics_storage": ["analytics"], '
+        '"ad_storage": ["marketing"]}. A type is granted when any of its purposes is.',
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "banner settings"
+
+    def __str__(self) -> str:
+        return f"Banner of {self.site}"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.radius > 24:
+            errors["radius"] = "At most 24 pixels."
+        if not isinstance(self.consent_mode, dict):
+            errors["consent_mode"] = "Give an object of Consent Mode type -> list of purpose keys."
+        else:
+            keys = set(Purpose.objects.filter(site_id=self.site_id).values_list("key", flat=True))
+            problems = []
+            for mode_type, purposes in self.consent_mode.items():
+                if mode_type not in CONSENT_MODE_TYPES:
+                    problems.append(
+                        f"{mode_type}: not a Consent Mode type ({', '.join(CONSENT_MODE_TYPES)})."
+                    )
+                elif not isinstance(purposes, list) or not set(purposes) <= keys:
+                    problems.append(f"{mode_type}: give a list of this site's purpose keys.")
+            if problems:
+                errors["consent_mode"] = " ".join(problems)
+        if errors:
+            raise ValidationError(errors)
+
+
+class BannerText(models.Model):
+    """The site's own banner title and body in one language (the rest of the UI comes built in)."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="banner_texts")
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES)
+    title = models.CharField(max_length=120, blank=True, help_text="Empty: the built-in title.")
+    body = models.TextField(blank=True, help_text="Empty: the built-in text. Plain text, no HTML.")
+
+    class Meta:
+        ordering = ["site", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "language"], name="banner_text_unique_language")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site.key} [{self.language}]"
+
+
+class BannerVersion(Edition):
+    """A published banner: theme, Consent Mode mapping, purposes and site texts, frozen and hashed."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="banner_versions")
+    content = models.JSONField(editable=False)
+    published_from_ip = models.GenericIPAddressField(null=True, editable=False)
+
+    class Meta:
+        ordering = ["site", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "number"], name="banner_version_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site.key} banner v{self.number}"

@@ -1,0 +1,65 @@
+"""The cookie catalogue: which cookies a site sets, for which purpose, from which vendor."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+
+from consent.models.sites import Purpose, Site
+from subprocessors.models import Vendor
+
+# Cookie names per RFC 6265 (a token); '*' marks the variable part of a pattern.
+COOKIE_NAME_PATTERN = r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,128}$"
+
+
+class Cookie(models.Model):
+    """One cookie (or family of cookies, by name pattern) a site's pages may set.
+
+    The vendor is its provider and a sub-processor of the site; no vendor means first-party.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="cookies")
+    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="cookies")
+    vendor = models.ForeignKey(
+        Vendor,
+        on_delete=models.PROTECT,
+        related_name="cookies",
+        null=True,
+        blank=True,
+        help_text="The provider; leave empty for the site's own (first-party) cookies.",
+    )
+    name = models.CharField(
+        max_length=128,
+        validators=[RegexValidator(COOKIE_NAME_PATTERN, "A cookie name; use * for a variable part.")],
+        help_text="Exact name, or a pattern with * such as _hjSessionUser_*.",
+    )
+    is_pattern = models.BooleanField(default=False, editable=False)
+    domain = models.CharField(max_length=255, blank=True, help_text="Empty: the site's own domain.")
+    duration_days = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: a session cookie.")
+    description = models.TextField(help_text="What it stores and why, in plain words.")
+    justification = models.TextField(
+        blank=True, help_text="Why it is strictly necessary (required for the necessary purpose)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["site", "purpose__position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "name", "domain"], name="cookie_unique_per_site_domain")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        self.is_pattern = "*" in (self.name or "")
+        if self.purpose_id is not None and self.site_id is not None and self.purpose.site_id != self.site_id:
+            errors["purpose"] = "Choose a purpose of the same site."
+        if self.vendor_id is not None and self.site_id is not None and self.vendor.site_id != self.site_id:
+            errors["vendor"] = "Choose a vendor of the same site."
+        if self.purpose_id is not None and self.purpose.is_necessary and not self.justification.strip():
+            # ePrivacy Art. 5(3) exemption: keep the reason it needs no consent (EU-3).
+            errors["justification"] = "Say why this cookie is strictly necessary: it is set without consent."
+        if errors:
+            raise ValidationError(errors)

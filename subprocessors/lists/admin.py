@@ -1,0 +1,233 @@
+"""Sub-processor lists in the back office: DPOs edit the working list, preview the diff, publish."""
+
+from datetime import datetime
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+
+from consent.models import Site
+from consent.sites.selectors import EDITOR_ROLES, site_ids_for_user
+from consent.sites.tenancy import ReadOnlyAdminMixin, SiteScopedModelAdmin
+from subprocessors.lists.selectors import (
+    subprocessor_list_diff,
+    subprocessor_list_in_force,
+    subprocessor_list_latest,
+    subprocessor_list_working_entries,
+)
+from subprocessors.lists.services import subprocessor_list_earliest_effective_at, subprocessor_list_publish
+from subprocessors.models import (
+    SubprocessorListVersion,
+    TransferMechanism,
+    Vendor,
+)
+
+
+def _https_urls(field: models.Field, **kwargs: Any) -> forms.Field | None:
+    # URLs typed without a scheme are https (Django 6's default, chosen now).
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
+
+class CommaListField(forms.CharField):
+    """A JSON list of strings edited as comma-separated text."""
+
+    def __init__(self, *, upper: bool = False, **kwargs: Any) -> None:
+        self.upper = upper
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> str:
+        if isinstance(value, list):
+            return ", ".join(value)
+        return value or ""
+
+    def to_python(self, value: Any) -> list[str]:
+        text = super().to_python(value) or ""
+        items = [item.strip() for item in text.split(",") if item.strip()]
+        return [item.upper() for item in items] if self.upper else items
+
+
+class VendorForm(forms.ModelForm):
+    locations = CommaListField(upper=True, help_text="ISO country codes, comma separated, e.g. IE, US.")
+    data_categories = CommaListField(
+        required=False, help_text="Comma separated, e.g. online identifiers, usage data."
+    )
+    transfer_mechanisms = forms.MultipleChoiceField(
+        choices=TransferMechanism.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Needed when any processing country is outside the EEA.",
+    )
+
+    class Meta:
+        model = Vendor
+        formfield_callback = staticmethod(_https_urls)
+        fields = [
+            "site",
+            "key",
+            "name",
+            "category",
+            "is_listed",
+            "legal_entity",
+            "address",
+            "contact",
+            "website",
+            "privacy_policy_url",
+            "dpa_url",
+            "purpose",
+            "data_categories",
+            "locations",
+            "transfer_mechanisms",
+            "transfer_assessment_ref",
+            "dpf_checked_on",
+            "ru_cross_border_notified_on",
+        ]
+
+
+@admin.register(Vendor)
+class VendorAdmin(SiteScopedModelAdmin):
+    """The working list: edits here are published only with the next list version."""
+
+    form = VendorForm
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    list_display = ["name", "key", "site", "category", "legal_entity", "locations_display", "is_listed"]
+    list_filter = ["category", "is_listed"]
+    search_fields = ["name", "key", "legal_entity"]
+    list_select_related = ["site"]
+
+    @admin.display(description="locations")
+    def locations_display(self, vendor: Vendor) -> str:
+        return ", ".join(vendor.locations)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Vendor | None = None) -> list[str]:
+        # Published lists and cookies name a vendor by site and key.
+        return ["site", "key"] if obj is not None else []
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "publish_url": reverse("admin:subprocessors_publish")}
+        return super().changelist_view(request, extra_context)
+
+
+class PublishForm(forms.Form):
+    site = forms.ModelChoiceField(queryset=Site.objects.none())
+    effective_at = forms.DateTimeField(
+        help_text="UTC, e.g. 2026-12-31 00:00. Additions need the site's notice period; removals may be now.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"],
+    )
+    change_note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+@admin.register(SubprocessorListVersion)
+class SubprocessorListVersionAdmin(ReadOnlyAdminMixin, SiteScopedModelAdmin):
+    list_display = ["number", "site", "published_at", "effective_at", "published_by", "short_sha256"]
+    list_select_related = ["site", "published_by"]
+    fields = [
+        "site",
+        "number",
+        "published_at",
+        "effective_at",
+        "published_by",
+        "change_note",
+        "content_sha256",
+        "entries",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="SHA-256")
+    def short_sha256(self, version: SubprocessorListVersion) -> str:
+        return version.content_sha256[:12]
+
+    def get_urls(self) -> list[URLPattern]:
+        publish = path(
+            "publish/", self.admin_site.admin_view(self.publish_view), name="subprocessors_publish"
+        )
+        return [publish, *super().get_urls()]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "publish_url": reverse("admin:subprocessors_publish")}
+        return super().changelist_view(request, extra_context)
+
+    def _publishable_sites(self, request: HttpRequest) -> QuerySet[Site]:
+        if request.user.is_superuser:
+            return Site.objects.all()
+        return Site.objects.filter(pk__in=site_ids_for_user(user=request.user, roles=EDITOR_ROLES))
+
+    def publish_view(self, request: HttpRequest) -> HttpResponse:
+        """Preview the working list against the latest version, then publish it (owners and DPOs)."""
+        sites = self._publishable_sites(request)
+        if not sites.exists():
+            raise PermissionDenied
+        data = request.POST if request.method == "POST" else None
+        form = PublishForm(data, initial={"site": request.GET.get("site")})
+        form.fields["site"].queryset = sites
+        site = None
+        raw_site = (
+            request.POST.get("site")
+            or request.GET.get("site")
+            or (sites.first().pk if sites.count() == 1 else None)
+        )
+        if raw_site:
+            site = sites.filter(pk=raw_site).first() if str(raw_site).isdigit() else None
+            if site is None:
+                raise PermissionDenied
+            form.initial["site"] = site.pk
+        if request.method == "POST" and form.is_valid():
+            effective_at: datetime = form.cleaned_data["effective_at"]
+            try:
+                version = subprocessor_list_publish(
+                    site=form.cleaned_data["site"],
+                    effective_at=effective_at,
+                    change_note=form.cleaned_data["change_note"],
+                    by=request.user,
+                    ip=request.META.get("REMOTE_ADDR"),
+                )
+            except ValidationError as error:
+                if hasattr(error, "error_dict"):
+                    for field, errors in error.message_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    form.add_error(None, error.messages)
+            else:
+                messages.success(
+                    request,
+                    f"Published version {version.number}, "
+                    f"effective {version.effective_at:%Y-%m-%d %H:%M} UTC. "
+                    "Subscribers are being notified.",
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:subprocessors_subprocessorlistversion_change", args=[version.pk])
+                )
+        context: dict[str, Any] = {
+            **self.admin_site.each_context(request),
+            "title": "Publish the sub-processor list",
+            "opts": self.model._meta,
+            "form": form,
+            "site": site,
+        }
+        if site is not None:
+            latest = subprocessor_list_latest(site=site)
+            working = subprocessor_list_working_entries(site=site)
+            diff = subprocessor_list_diff(old_entries=latest.entries if latest else [], new_entries=working)
+            now = timezone.now()
+            context.update(
+                latest=latest,
+                in_force=subprocessor_list_in_force(site=site, at=now),
+                diff=diff,
+                earliest=subprocessor_list_earliest_effective_at(site=site, published_at=now)
+                if latest and diff.needs_notice
+                else now,
+            )
+        return TemplateResponse(request, "admin/subprocessors/publish.html", context)

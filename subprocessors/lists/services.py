@@ -1,0 +1,162 @@
+"""Writes for the working list and its publication: vendors, and numbered list versions with notice."""
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from consent.audit.services import audit_record
+from consent.editions import canonical_json, edition_publish, sha256_hex
+from consent.models import Site
+from subprocessors.lists.selectors import subprocessor_list_diff, subprocessor_list_latest, vendor_list
+from subprocessors.models import (
+    SubprocessorListVersion,
+    Vendor,
+)
+
+
+@transaction.atomic
+def vendor_create(
+    *,
+    site: Site,
+    key: str,
+    name: str,
+    legal_entity: str,
+    address: str,
+    contact: str,
+    purpose: str,
+    locations: list[str],
+    category: str = "other",
+    data_categories: list[str] | None = None,
+    transfer_mechanisms: list[str] | None = None,
+    transfer_assessment_ref: str = "",
+    dpf_checked_on: date | None = None,
+    ru_cross_border_notified_on: date | None = None,
+    website: str = "",
+    privacy_policy_url: str = "",
+    dpa_url: str = "",
+    is_listed: bool = True,
+) -> Vendor:
+    """Add a vendor to the site's working list; refused without the identity fields Art. 28 needs."""
+    vendor = Vendor(
+        site=site,
+        key=key,
+        name=name,
+        legal_entity=legal_entity,
+        address=address,
+        contact=contact,
+        purpose=purpose,
+        locations=list(locations),
+        category=category,
+        data_categories=list(data_categories or []),
+        transfer_mechanisms=list(transfer_mechanisms or []),
+        transfer_assessment_ref=transfer_assessment_ref,
+        dpf_checked_on=dpf_checked_on,
+        ru_cross_border_notified_on=ru_cross_border_notified_on,
+        website=website,
+        privacy_policy_url=privacy_policy_url,
+        dpa_url=dpa_url,
+        is_listed=is_listed,
+    )
+    vendor.full_clean()
+    vendor.save()
+    return vendor
+
+
+@transaction.atomic
+def vendor_update(*, vendor: Vendor, **fields: Any) -> Vendor:
+    for name, value in fields.items():
+        if name in ("site", "site_id", "key", "pk", "id"):
+            raise ValidationError({name: "The site and key of a vendor never change."})
+        setattr(vendor, name, value)
+    vendor.full_clean()
+    vendor.save()
+    return vendor
+
+
+def subprocessor_list_earliest_effective_at(*, site: Site, published_at: datetime) -> datetime:
+    return published_at + timedelta(days=site.notice_period_days)
+
+
+@transaction.atomic
+def subprocessor_list_publish(
+    *,
+    site: Site,
+    effective_at: datetime,
+    change_note: str,
+    by: AbstractUser | None,
+    ip: str | None,
+    now: datetime | None = None,
+) -> SubprocessorListVersion:
+    """Freeze the working list as the next version and tell every confirmed subscriber.
+
+    Additions and replacements take effect no earlier than the site's notice period after
+    publication; removals and cosmetic edits may take effect at once. The first version
+    needs no notice: it records the list the site already had, and nobody was told of an
+    earlier one to compare with.
+    """
+    published_at = (now or timezone.now()).replace(microsecond=0)
+    if timezone.is_naive(effective_at):
+        raise ValidationError({"effective_at": "Give the date with its time zone."})
+    # Lock the site row: two DPOs publishing at once must not take the same number.
+    site = Site.objects.select_for_update().get(pk=site.pk)
+
+    errors = []
+    for vendor in vendor_list(site=site).filter(is_listed=True):
+        try:
+            vendor.full_clean()
+        except ValidationError as error:
+            problems = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
+            errors.append(f"{vendor.name} ({vendor.key}) is incomplete: {problems}")
+    if errors:
+        raise ValidationError(errors)
+    entries = [vendor.as_entry() for vendor in vendor_list(site=site).filter(is_listed=True)]
+
+    latest = subprocessor_list_latest(site=site)
+    if latest is None and not entries:
+        raise ValidationError("The working list is empty: add sub-processors before publishing.")
+    diff = subprocessor_list_diff(old_entries=latest.entries if latest else [], new_entries=entries)
+    content_sha256 = sha256_hex(canonical_json(entries))
+    if latest is not None and diff.needs_notice:
+        earliest = subprocessor_list_earliest_effective_at(site=site, published_at=published_at)
+        if effective_at < earliest:
+            raise ValidationError(
+                {
+                    "effective_at": (
+                        f"This version {', '.join(diff.notice_reasons)}: "
+                        f"with {site.notice_period_days} days' "
+                        f"notice it can take effect on {earliest:%Y-%m-%d %H:%M} UTC at the earliest."
+                    )
+                }
+            )
+    version = edition_publish(
+        editions=SubprocessorListVersion.objects.filter(site=site),
+        content_sha256=content_sha256,
+        published_at=published_at,
+        effective_at=effective_at,
+        published_by=by,
+        change_note=change_note,
+        site=site,
+        entries=entries,
+    )
+    audit_record(
+        action="subprocessor_list.publish",
+        target=f"sub-processor list v{version.number}",
+        site=site,
+        actor=by,
+        actor_ip=ip,
+        data={
+            "number": version.number,
+            "content_sha256": content_sha256,
+            "effective_at": effective_at.isoformat(),
+            "summary": diff.summary(),
+        },
+    )
+    # After commit: a worker must never pick up a version that was rolled back.
+    from subprocessors.tasks import subprocessor_version_notify_task
+
+    transaction.on_commit(lambda: subprocessor_version_notify_task.enqueue(version.pk))
+    return version

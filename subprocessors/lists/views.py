@@ -1,0 +1,202 @@
+"""The public list page (with its history and the subscribe form) and its Atom feed.
+
+The forms are CSRF-exempt on purpose: the list page is public and cached (an ETag, five
+minutes), so it cannot carry a per-visitor CSRF token; a forged request could at most start
+a subscription that only the mailbox owner can confirm (double opt-in).
+"""
+
+from datetime import UTC
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_safe
+
+from consent.models import Site
+from consent.sites.selectors import site_get_by_key
+from edge.client import client_ip
+from edge.ratelimit import rate_limited
+from subprocessors.lists.http import cacheable, list_etag, no_store, not_modified
+from subprocessors.lists.selectors import (
+    subprocessor_history,
+    subprocessor_list_diff,
+    subprocessor_list_in_force,
+    subprocessor_list_upcoming,
+)
+from subprocessors.models import TransferMechanism, VendorCategory
+from subprocessors.notices.messages import absolute
+from subprocessors.notices.services import subscriber_subscribe
+
+SUBSCRIBE_LIMIT_PER_HOUR = 10
+
+
+MECHANISM_LABELS = dict(TransferMechanism.choices)
+
+
+CATEGORY_LABELS = dict(VendorCategory.choices)
+
+
+def _site_or_404(site_key: str) -> Site:
+    site = site_get_by_key(key=site_key) if len(site_key) <= 64 else None
+    if site is None:
+        raise Http404("No site with this key.")
+    return site
+
+
+def _message(
+    request: HttpRequest, site: Site | None, status: int, title: str, text: str, **extra: Any
+) -> HttpResponse:
+    response = render(
+        request,
+        "subprocessors/message.html",
+        {"site": site, "title": title, "text": text, **extra},
+        status=status,
+    )
+    return no_store(response)
+
+
+def _entry_view(entry: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **entry,
+        "mechanism_labels": [MECHANISM_LABELS.get(m, m) for m in entry.get("transfer_mechanisms", [])],
+        "category_label": CATEGORY_LABELS.get(entry.get("category", ""), entry.get("category", "")),
+    }
+
+
+def _page(
+    request: HttpRequest, site: Site, *, status: int = 200, form: dict[str, Any] | None = None
+) -> HttpResponse:
+    now = timezone.now()
+    in_force = subprocessor_list_in_force(site=site, at=now)
+    upcoming = []
+    previous_entries = in_force.entries if in_force else []
+    for version in subprocessor_list_upcoming(site=site, at=now):
+        upcoming.append(
+            (version, subprocessor_list_diff(old_entries=previous_entries, new_entries=version.entries))
+        )
+        previous_entries = version.entries
+    context = {
+        "site": site,
+        "in_force": in_force,
+        "entries": [_entry_view(entry) for entry in (in_force.entries if in_force else [])],
+        "upcoming": upcoming,
+        "history": subprocessor_history(site=site),
+        "form": form or {},
+        "feed_url": reverse("subprocessors:feed", args=[site.key]),
+        "json_url": reverse("subprocessors:api-list", args=[site.key]),
+    }
+    return render(request, "subprocessors/list.html", context, status=status)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def subprocessor_page(request: HttpRequest, site_key: str) -> HttpResponseBase:
+    """The list in force, upcoming changes with their dates, the history with diffs, a subscribe form."""
+    try:
+        site = _site_or_404(site_key)
+    except Http404:
+        return _message(request, None, 404, "Site not found", "There is no site with this key.")
+    if request.method == "POST":
+        return _subscribe(request, site)
+    etag = list_etag(site=site, variant="html")
+    cached = not_modified(request, etag)
+    if cached is not None:
+        return cached
+    return cacheable(_page(request, site), etag)
+
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+
+
+def _atom_time(value: Any) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@require_safe
+def feed(request: HttpRequest, site_key: str) -> HttpResponseBase:
+    """Atom 1.0 (RFC 4287): one entry per published version, newest first."""
+    try:
+        site = _site_or_404(site_key)
+    except Http404:
+        return _message(request, None, 404, "Site not found", "There is no site with this key.")
+    etag = list_etag(site=site, variant="atom")
+    cached = not_modified(request, etag)
+    if cached is not None:
+        return cached
+    history = subprocessor_history(site=site)
+    page = absolute(reverse("subprocessors:page", args=[site.key]))
+    ET.register_namespace("", ATOM_NS)
+
+    def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+        element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
+        if text is not None:
+            element.text = text
+        return element
+
+    root = ET.Element(f"{{{ATOM_NS}}}feed")
+    # tag: URIs (RFC 4151) are stable whatever host or path the feed is served from.
+    authority = f"tag:consentry,2026:subprocessors:{site.key}"
+    sub(root, "id", authority)
+    sub(root, "title", f"{site.name}: sub-processor list")
+    sub(root, "link", rel="alternate", type="text/html", href=page)
+    sub(root, "link", rel="self", type="application/atom+xml", href=absolute(request.path))
+    updated = max((version.published_at for version, _ in history), default=site.created_at)
+    sub(root, "updated", _atom_time(updated))
+    author = sub(root, "author")
+    sub(author, "name", site.name)
+    for version, diff in history:
+        entry = sub(root, "entry")
+        sub(entry, "id", f"{authority}:v{version.number}")
+        sub(entry, "title", f"Version {version.number}, effective {version.effective_at:%Y-%m-%d}")
+        sub(entry, "link", rel="alternate", type="text/html", href=f"{page}#v{version.number}")
+        sub(entry, "published", _atom_time(version.published_at))
+        sub(entry, "updated", _atom_time(version.published_at))
+        summary = f"Takes effect on {version.effective_at:%Y-%m-%d %H:%M} UTC. {diff.summary()}"
+        if version.change_note:
+            summary += f" {version.change_note}"
+        sub(entry, "summary", summary, type="text")
+    body = b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(
+        root, encoding="utf-8", xml_declaration=False
+    )
+    response = HttpResponse(body, content_type="application/atom+xml; charset=utf-8")
+    return cacheable(response, etag, cors=True)
+
+
+def _subscribe(request: HttpRequest, site: Site) -> HttpResponse:
+    email = str(request.POST.get("email", ""))[:320]
+    if rate_limited(
+        scope="subproc-subscribe",
+        ident=client_ip(request) or "unknown",
+        limit=SUBSCRIBE_LIMIT_PER_HOUR,
+        window_seconds=3600,
+    ):
+        return _message(
+            request,
+            site,
+            429,
+            "Too many requests",
+            "Too many subscriptions from your address. Try again in an hour.",
+        )
+    try:
+        subscriber_subscribe(site=site, email=email)
+    except ValidationError as error:
+        messages = (
+            error.message_dict.get("email", error.messages)
+            if hasattr(error, "error_dict")
+            else error.messages
+        )
+        return no_store(_page(request, site, status=400, form={"email": email, "error": " ".join(messages)}))
+    return _message(
+        request,
+        site,
+        200,
+        "Check your inbox",
+        f"If {email} can receive mail, a confirmation link is on its way. Your subscription starts "
+        "when you open it and press the button.",
+    )

@@ -1,0 +1,121 @@
+"""Subscribers, webhook endpoints and the notification log in the back office."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from consent.sites.tenancy import ReadOnlyAdminMixin, SiteScopedModelAdmin
+from subprocessors.lists.admin import _https_urls
+from subprocessors.models import (
+    NotificationLog,
+    Subscriber,
+    WebhookEndpoint,
+)
+from subprocessors.notices.services import webhook_endpoint_create
+
+
+@admin.register(Subscriber)
+class SubscriberAdmin(SiteScopedModelAdmin):
+    list_display = ["email", "site", "status", "created_at", "confirmed_at", "unsubscribed_at"]
+    list_filter = ["status"]
+    search_fields = ["email"]
+    list_select_related = ["site"]
+    readonly_fields = ["site", "email", "status", "created_at", "confirmed_at", "unsubscribed_at"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # people subscribe themselves (double opt-in)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    class Meta:
+        model = WebhookEndpoint
+        formfield_callback = staticmethod(_https_urls)
+        fields = ["site", "url", "description", "is_active"]
+
+    def clean_url(self) -> str:
+        from subprocessors.notices.webhooks import webhook_url_validate
+
+        try:
+            return webhook_url_validate(self.cleaned_data["url"])
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["url"]) from error
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(SiteScopedModelAdmin):
+    form = WebhookEndpointForm
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    list_display = ["url", "site", "description", "is_active", "created_at"]
+    list_select_related = ["site"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: WebhookEndpoint | None = None) -> list[str]:
+        return ["site"] if obj is not None else []
+
+    def save_model(
+        self, request: HttpRequest, obj: WebhookEndpoint, form: forms.ModelForm, change: bool
+    ) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        endpoint, secret = webhook_endpoint_create(
+            site=form.cleaned_data["site"],
+            url=form.cleaned_data["url"],
+            description=form.cleaned_data["description"],
+            by=request.user,
+            ip=request.META.get("REMOTE_ADDR"),
+        )
+        obj.pk = endpoint.pk
+        obj.key, obj.secret, obj._state.adding = endpoint.key, endpoint.secret, False
+        messages.warning(
+            request,
+            format_html(
+                "Signing secret (shown only now, copy it): <code>{}</code>. Verify the "
+                "<code>Consentry-Signature</code> header with it.",
+                secret,
+            ),
+        )
+
+
+@admin.register(NotificationLog)
+class NotificationLogAdmin(ReadOnlyAdminMixin, SiteScopedModelAdmin):
+    """Who was told about which version, when, how, with what result and content hash (SP-4)."""
+
+    list_display = [
+        "created_at",
+        "site",
+        "version_number",
+        "channel",
+        "recipient",
+        "attempt",
+        "status",
+        "http_status",
+    ]
+    list_filter = ["channel", "status"]
+    search_fields = ["recipient"]
+    list_select_related = ["site", "version"]
+    fields = [
+        "created_at",
+        "site",
+        "version",
+        "channel",
+        "recipient",
+        "attempt",
+        "status",
+        "http_status",
+        "error",
+        "content_sha256",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="version")
+    def version_number(self, log: NotificationLog) -> int:
+        return log.version.number

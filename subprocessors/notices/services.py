@@ -1,0 +1,259 @@
+"""Telling people about a published list: subscriptions with double opt-in, emails and signed webhooks."""
+
+import logging
+import secrets
+import time
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from consent.audit.services import audit_record
+from consent.editions import sha256_hex
+from consent.models import Site
+from subprocessors.lists.selectors import subprocessor_version_diff
+from subprocessors.models import (
+    NotificationChannel,
+    NotificationLog,
+    NotificationStatus,
+    SubprocessorListVersion,
+    Subscriber,
+    SubscriberStatus,
+    WebhookEndpoint,
+)
+from subprocessors.notices.messages import (
+    absolute,
+    confirmation_email,
+    content_hash,
+    payload_bytes,
+    version_email,
+    version_payload,
+)
+from subprocessors.notices.selectors import subscriber_list_confirmed, webhook_endpoint_list_active
+from subprocessors.notices.tokens import (
+    TokenError,
+    confirm_token_make,
+    confirm_token_read,
+    unsubscribe_token_read,
+)
+from subprocessors.notices.webhooks import (
+    SIGNATURE_HEADER,
+    signature_header,
+    webhook_post,
+    webhook_url_validate,
+)
+
+logger = logging.getLogger(__name__)
+
+
+# A second subscribe request for the same address within this time sends no second email,
+# so the form cannot be used to flood someone's mailbox.
+CONFIRMATION_RESEND_AFTER = timedelta(minutes=10)
+
+
+WEBHOOK_BACKOFF_BASE_SECONDS = 30
+
+
+def subprocessor_version_notify(*, version: SubprocessorListVersion) -> None:
+    """Queue one email per confirmed subscriber and one delivery per active webhook.
+
+    Only those that existed when the version was published: the worker may run this much
+    later (or for a history recorded with past dates), and someone who subscribes after
+    a publication reads it on the page rather than getting an old notice. published_at is
+    truncated to the second, hence the second of slack.
+    """
+    from subprocessors.tasks import email_notification_send_task, webhook_delivery_task
+
+    cutoff = version.published_at + timedelta(seconds=1)
+    subscribers = subscriber_list_confirmed(site=version.site).filter(confirmed_at__lt=cutoff)
+    for subscriber_id in subscribers.values_list("pk", flat=True):
+        email_notification_send_task.enqueue(version.pk, subscriber_id)
+    endpoints = webhook_endpoint_list_active(site=version.site).filter(created_at__lt=cutoff)
+    for endpoint_id in endpoints.values_list("pk", flat=True):
+        webhook_delivery_task.enqueue(version.pk, endpoint_id, 1)
+
+
+def notification_email_send(*, version: SubprocessorListVersion, subscriber: Subscriber) -> NotificationLog:
+    """Send the notice of `version` to one subscriber and log it (sent or failed)."""
+    if NotificationLog.objects.filter(
+        version=version,
+        subscriber=subscriber,
+        channel=NotificationChannel.EMAIL,
+        status=NotificationStatus.SENT,
+    ).exists():
+        # A task retried by its worker must not email twice.
+        return NotificationLog.objects.filter(version=version, subscriber=subscriber).latest("pk")
+    diff = subprocessor_version_diff(version=version)
+    subject, body, headers = version_email(subscriber=subscriber, version=version, diff=diff)
+    status, error = NotificationStatus.SENT, ""
+    try:
+        EmailMessage(subject=subject, body=body, to=[subscriber.email], headers=headers).send()
+    except Exception as exc:  # noqa: BLE001  (any transport failure is logged as evidence, not raised)
+        status, error = NotificationStatus.GAVE_UP, str(exc)[:500]
+        logger.warning("Sub-processor notice to subscriber %s failed: %s", subscriber.pk, exc)
+    return NotificationLog.objects.create(
+        site_id=version.site_id,
+        version=version,
+        channel=NotificationChannel.EMAIL,
+        recipient=subscriber.email,
+        subscriber=subscriber,
+        status=status,
+        error=error,
+        content_sha256=content_hash(subject, body),
+    )
+
+
+def webhook_backoff(attempt: int) -> timedelta:
+    """Delay before attempt `attempt + 1`: 30 s, 2 min, 8 min, 32 min, ..."""
+    return timedelta(seconds=WEBHOOK_BACKOFF_BASE_SECONDS * 4 ** (attempt - 1))
+
+
+def webhook_deliver(
+    *, version: SubprocessorListVersion, endpoint: WebhookEndpoint, attempt: int
+) -> tuple[NotificationLog, timedelta | None]:
+    """POST the signed notice once; log the attempt. Returns the log row and the delay before a retry."""
+    payload = version_payload(version=version, diff=subprocessor_version_diff(version=version))
+    body = payload_bytes(payload)
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Consentry-Webhooks/1",
+        "Consentry-Event": "subprocessor_list.published",
+        "Consentry-Delivery": f"{endpoint.key}-v{version.number}-{attempt}",
+        SIGNATURE_HEADER: signature_header(secret=endpoint.secret, timestamp=timestamp, body=body),
+    }
+    result = webhook_post(url=endpoint.url, body=body, headers=headers)
+    retry_in: timedelta | None = None
+    if result.ok:
+        status = NotificationStatus.SENT
+    elif attempt < settings.WEBHOOK_MAX_ATTEMPTS:
+        status = NotificationStatus.FAILED
+        retry_in = webhook_backoff(attempt)
+    else:
+        status = NotificationStatus.GAVE_UP
+    log = NotificationLog.objects.create(
+        site_id=version.site_id,
+        version=version,
+        channel=NotificationChannel.WEBHOOK,
+        recipient=endpoint.url,
+        endpoint=endpoint,
+        attempt=attempt,
+        status=status,
+        http_status=result.http_status,
+        error=result.error,
+        content_sha256=sha256_hex(body),
+    )
+    return log, retry_in
+
+
+def _email_normalise(email: str) -> str:
+    email = (email or "").strip()
+    if len(email) > 254:
+        raise ValidationError({"email": "That email address is too long."})
+    try:
+        validate_email(email)
+    except ValidationError as error:
+        raise ValidationError({"email": "Enter a valid email address, such as name@example.com."}) from error
+    local, _, domain = email.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+@transaction.atomic
+def subscriber_subscribe(*, site: Site, email: str, now: datetime | None = None) -> Subscriber:
+    """Start (or restart) a double opt-in: a confirmation email goes out unless one just did.
+
+    The answer is the same whatever the address's state, so the form does not reveal who
+    is subscribed.
+    """
+    now = now or timezone.now()
+    email = _email_normalise(email)
+    subscriber = Subscriber.objects.select_for_update().filter(site=site, email__iexact=email).first()
+    if subscriber is None:
+        try:
+            with transaction.atomic():
+                subscriber = Subscriber.objects.create(site=site, email=email)
+        except IntegrityError:
+            subscriber = Subscriber.objects.get(site=site, email__iexact=email)
+    if subscriber.status == SubscriberStatus.CONFIRMED:
+        return subscriber
+    if subscriber.confirmation_sent_at and now - subscriber.confirmation_sent_at < CONFIRMATION_RESEND_AFTER:
+        return subscriber
+    if subscriber.status == SubscriberStatus.UNSUBSCRIBED:
+        subscriber.status = SubscriberStatus.PENDING
+    subscriber.confirmation_sent_at = now
+    subscriber.save(update_fields=["status", "confirmation_sent_at"])
+    from subprocessors.tasks import confirmation_email_send_task
+
+    subscriber_pk = subscriber.pk
+    transaction.on_commit(lambda: confirmation_email_send_task.enqueue(subscriber_pk))
+    return subscriber
+
+
+def confirmation_email_send(*, subscriber: Subscriber) -> None:
+    token = confirm_token_make(subscriber_key=subscriber.key)
+    url = absolute(reverse("subprocessors:confirm", args=[subscriber.site.key, token]))
+    subject, body = confirmation_email(subscriber=subscriber, confirm_url=url)
+    EmailMessage(subject=subject, body=body, to=[subscriber.email]).send()
+
+
+def _subscriber_from(site: Site, key: str, message: str) -> Subscriber:
+    subscriber = Subscriber.objects.select_for_update().filter(site=site, key=key).first()
+    if subscriber is None:
+        raise TokenError(message)
+    return subscriber
+
+
+@transaction.atomic
+def subscriber_confirm(*, site: Site, token: str, now: datetime | None = None) -> tuple[Subscriber, bool]:
+    """Confirm a subscription. Returns (subscriber, changed); confirming twice changes nothing."""
+    key = confirm_token_read(token)
+    subscriber = _subscriber_from(site, key, "This confirmation link is not valid for this site.")
+    if subscriber.status == SubscriberStatus.CONFIRMED:
+        return subscriber, False
+    if subscriber.status == SubscriberStatus.UNSUBSCRIBED:
+        # An old confirmation link must not undo a later unsubscribe.
+        raise TokenError("You unsubscribed after this link was sent. Subscribe again to get a new link.")
+    subscriber.status = SubscriberStatus.CONFIRMED
+    subscriber.confirmed_at = now or timezone.now()
+    subscriber.save(update_fields=["status", "confirmed_at"])
+    return subscriber, True
+
+
+@transaction.atomic
+def subscriber_unsubscribe(*, site: Site, token: str, now: datetime | None = None) -> tuple[Subscriber, bool]:
+    """One-click unsubscribe (RFC 8058). Returns (subscriber, changed); repeating it is harmless."""
+    key = unsubscribe_token_read(token)
+    subscriber = _subscriber_from(site, key, "This unsubscribe link is not valid for this site.")
+    if subscriber.status == SubscriberStatus.UNSUBSCRIBED:
+        return subscriber, False
+    subscriber.status = SubscriberStatus.UNSUBSCRIBED
+    subscriber.unsubscribed_at = now or timezone.now()
+    subscriber.save(update_fields=["status", "unsubscribed_at"])
+    return subscriber, True
+
+
+@transaction.atomic
+def webhook_endpoint_create(
+    *, site: Site, url: str, description: str = "", by: AbstractUser | None = None, ip: str | None = None
+) -> tuple[WebhookEndpoint, str]:
+    """Register a webhook. Returns the endpoint and its signing secret, which is shown only now."""
+    url = webhook_url_validate(url)
+    secret = "whsec_" + secrets.token_hex(24)
+    endpoint = WebhookEndpoint(site=site, url=url, description=description, secret=secret)
+    endpoint.full_clean()
+    endpoint.save()
+    audit_record(
+        action="subprocessor_webhook.create",
+        target=url,
+        site=site,
+        actor=by,
+        actor_ip=ip,
+        data={"key": endpoint.key},
+    )
+    return endpoint, secret

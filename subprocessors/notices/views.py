@@ -1,0 +1,99 @@
+"""The links in our emails: confirming and ending a subscription (CSRF-exempt: signed tokens decide)."""
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from consent.models import Site
+from edge.client import client_ip
+from edge.ratelimit import rate_limited
+from subprocessors.lists.views import _message, _site_or_404
+from subprocessors.notices.services import subscriber_confirm, subscriber_unsubscribe
+from subprocessors.notices.tokens import TokenError, confirm_token_read, unsubscribe_token_read
+
+TOKEN_FORM_LIMIT_PER_HOUR = 60
+
+
+def _token_view(
+    request: HttpRequest, site_key: str, token: str, scope: str
+) -> tuple[Site | None, HttpResponse | None]:
+    try:
+        site = _site_or_404(site_key)
+    except Http404:
+        return None, _message(request, None, 404, "Site not found", "There is no site with this key.")
+    if len(token) > 500:
+        return site, _message(request, site, 400, "Link not valid", "This link is not valid.")
+    if request.method == "POST" and rate_limited(
+        scope=scope,
+        ident=client_ip(request) or "unknown",
+        limit=TOKEN_FORM_LIMIT_PER_HOUR,
+        window_seconds=3600,
+    ):
+        return site, _message(
+            request, site, 429, "Too many requests", "Too many requests. Try again in an hour."
+        )
+    return site, None
+
+
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def subscribe_confirm(request: HttpRequest, site_key: str, token: str) -> HttpResponse:
+    """GET shows a button (mail scanners follow links; they must not confirm); POST confirms."""
+    site, refusal = _token_view(request, site_key, token, "subproc-confirm")
+    if refusal is not None:
+        return refusal
+    assert site is not None
+    if request.method != "POST":
+        try:
+            confirm_token_read(token)
+        except TokenError as error:
+            return _message(request, site, 400, "Link not valid", error.message)
+        return _message(
+            request,
+            site,
+            200,
+            "Confirm your subscription",
+            "Press the button to start receiving notices.",
+            action=request.path,
+            button="Confirm subscription",
+        )
+    try:
+        subscriber, changed = subscriber_confirm(site=site, token=token)
+    except TokenError as error:
+        return _message(request, site, 400, "Link not valid", error.message)
+    text = (
+        f"{subscriber.email} will get an email each time {site.name} publishes a new list."
+        if changed
+        else "Your subscription was already confirmed; nothing changed."
+    )
+    return _message(request, site, 200, "Subscription confirmed", text)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request: HttpRequest, site_key: str, token: str) -> HttpResponse:
+    """RFC 8058 one-click: mail clients POST `List-Unsubscribe=One-Click` here; GET shows a button."""
+    site, refusal = _token_view(request, site_key, token, "subproc-unsubscribe")
+    if refusal is not None:
+        return refusal
+    assert site is not None
+    if request.method != "POST":
+        try:
+            unsubscribe_token_read(token)
+        except TokenError as error:
+            return _message(request, site, 400, "Link not valid", error.message)
+        return _message(
+            request,
+            site,
+            200,
+            "Unsubscribe",
+            f"Stop receiving notices about {site.name}'s sub-processors?",
+            action=request.path,
+            button="Unsubscribe",
+        )
+    try:
+        subscriber, changed = subscriber_unsubscribe(site=site, token=token)
+    except TokenError as error:
+        return _message(request, site, 400, "Link not valid", error.message)
+    text = "You will get no more notices." if changed else "You had already unsubscribed; nothing changed."
+    return _message(request, site, 200, "Unsubscribed", text)

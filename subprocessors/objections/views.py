@@ -1,0 +1,72 @@
+"""The objection form behind the signed link in a notice email."""
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from subprocessors.lists.http import no_store
+from subprocessors.lists.views import _message
+from subprocessors.notices.tokens import TokenError
+from subprocessors.notices.views import _token_view
+from subprocessors.objections.services import AlreadyRecorded, objection_record, objection_target
+
+
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def objection(request: HttpRequest, site_key: str, token: str) -> HttpResponse:
+    """Object to an upcoming addition before it takes effect (the link comes in the notice email)."""
+    site, refusal = _token_view(request, site_key, token, "subproc-object")
+    if refusal is not None:
+        return refusal
+    assert site is not None
+    try:
+        subscriber, version, entry = objection_target(site=site, token=token)
+    except TokenError as error:
+        return _message(request, site, 400, "Link not valid", error.message)
+    context = {
+        "site": site,
+        "entry": entry,
+        "version": version,
+        "subscriber": subscriber,
+        "action": request.path,
+    }
+    if request.method != "POST":
+        if timezone.now() >= version.effective_at:
+            return _message(
+                request,
+                site,
+                410,
+                "Objections closed",
+                f"{entry['name']} took effect on {version.effective_at:%Y-%m-%d %H:%M} UTC; "
+                "objections closed then.",
+            )
+        return no_store(render(request, "subprocessors/objection.html", context))
+    reason = str(request.POST.get("reason", ""))
+    try:
+        recorded = objection_record(site=site, token=token, reason=reason)
+    except AlreadyRecorded as already:
+        return _message(
+            request,
+            site,
+            409,
+            "Objection already recorded",
+            f"Your objection to {entry['name']} was recorded on "
+            f"{already.objection.created_at:%Y-%m-%d %H:%M} UTC; "
+            "it is not recorded twice. The site's DPO will answer you by email.",
+        )
+    except ValidationError as error:
+        if hasattr(error, "error_dict") and "reason" in error.error_dict:
+            context.update(reason=reason, error=" ".join(error.message_dict["reason"]))
+            return no_store(render(request, "subprocessors/objection.html", context, status=400))
+        return _message(request, site, 410, "Objections closed", " ".join(error.messages))
+    return _message(
+        request,
+        site,
+        201,
+        "Objection recorded",
+        f"We recorded your objection to {entry['name']} on {recorded.created_at:%Y-%m-%d %H:%M} UTC. "
+        "The site's DPO will answer you by email.",
+    )

@@ -58,9 +58,11 @@ test: $(INSTALLED) node_modules/.package-lock.json
 	else echo "node not found: the banner's JavaScript core tests (tests/js) were NOT run"; fi
 	$(BIN)/python -m pytest
 
-# Static checks CI runs besides the tests.
+# Static checks CI runs besides the tests: lint, format, the layer contracts (pyproject.toml),
+# migrations in step with the models, Django's system checks.
 check: $(INSTALLED)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/ruff format --check .
 	SECRET_KEY=static-checks-only $(BIN)/python manage.py makemigrations --check --dry-run
 	SECRET_KEY=static-checks-only $(BIN)/python manage.py check --fail-level ERROR

@@ -8,7 +8,7 @@ class ConsentConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from consent import checks  # noqa: F401  (registers the system checks)
+        from consent import checks, tasks  # noqa: F401  (register the system checks and the jobs)
         from consent.immutability import triggers_ensure_all
         from consent.ledger.idempotency import claim_trigger_ensure
 

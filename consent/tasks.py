@@ -3,10 +3,12 @@
 from django_tasks import task
 
 from consent.exports.services import consent_export_write
+from consent.jobs import job_register
 from consent.ledger.retention import consent_retention_apply
 from consent.models import ConsentExport
 
 
+@job_register("consent.export_write")
 @task()
 def consent_export_task(export_id: int) -> None:
     export = ConsentExport.objects.select_related("site").filter(pk=export_id).first()

@@ -15,7 +15,7 @@ public_urlpatterns = [
     path("jurisdictions", rules_api.JurisdictionTableApi.as_view(), name="jurisdiction-table"),
     path("jurisdictions/lookup", rules_api.JurisdictionLookupApi.as_view(), name="jurisdiction-lookup"),
     path(
-        "sites/<str:site_key>/jurisdiction", rules_api.SiteJurisdictionApi.as_view(), name="site-jurisdiction"
+        "sites/<str:site_key>/jurisdiction", sites_api.SiteJurisdictionApi.as_view(), name="site-jurisdiction"
     ),
     path(
         "sites/<str:site_key>/consents/current",

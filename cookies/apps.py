@@ -15,7 +15,7 @@ class CookiesConfig(AppConfig):
     verbose_name = "Cookie banner"
 
     def ready(self) -> None:
-        from consent.ledger.pins import pin_kind_register
+        from consent.pins import pin_kind_register
 
         # Consent records pin the banner version the visitor saw (EU-8).
         pin_kind_register("banner", published_banner_versions)

@@ -15,7 +15,8 @@ class SubprocessorsConfig(AppConfig):
     verbose_name = "Sub-processors"
 
     def ready(self) -> None:
-        from consent.ledger.pins import pin_kind_register
+        from consent.pins import pin_kind_register
+        from subprocessors import tasks  # noqa: F401  (registers the jobs)
 
         # Consent records pin the list version the visitor was shown (EU-10).
         pin_kind_register("subprocessors", published_list_versions)

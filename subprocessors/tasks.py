@@ -10,6 +10,7 @@ import logging
 from django.utils import timezone
 from django_tasks import task
 
+from consent.jobs import job_register
 from subprocessors.models import SubprocessorListVersion, Subscriber, SubscriberStatus, WebhookEndpoint
 from subprocessors.notices.services import (
     confirmation_email_send,
@@ -21,12 +22,14 @@ from subprocessors.notices.services import (
 logger = logging.getLogger(__name__)
 
 
+@job_register("subprocessors.version_notify")
 @task()
 def subprocessor_version_notify_task(version_id: int) -> None:
     version = SubprocessorListVersion.objects.select_related("site").get(pk=version_id)
     subprocessor_version_notify(version=version)
 
 
+@job_register("subprocessors.notification_email_send")
 @task()
 def email_notification_send_task(version_id: int, subscriber_id: int) -> None:
     version = SubprocessorListVersion.objects.select_related("site").get(pk=version_id)
@@ -36,6 +39,7 @@ def email_notification_send_task(version_id: int, subscriber_id: int) -> None:
     notification_email_send(version=version, subscriber=subscriber)
 
 
+@job_register("subprocessors.confirmation_email_send")
 @task()
 def confirmation_email_send_task(subscriber_id: int) -> None:
     subscriber = Subscriber.objects.select_related("site").filter(pk=subscriber_id).first()
@@ -43,6 +47,7 @@ def confirmation_email_send_task(subscriber_id: int) -> None:
         confirmation_email_send(subscriber=subscriber)
 
 
+@job_register("subprocessors.webhook_deliver")
 @task()
 def webhook_delivery_task(version_id: int, endpoint_id: int, attempt: int) -> None:
     version = SubprocessorListVersion.objects.select_related("site").get(pk=version_id)

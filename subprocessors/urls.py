@@ -2,8 +2,8 @@
 
 from django.urls import path
 
+from subprocessors import views
 from subprocessors.lists import api
-from subprocessors.lists import views as list_views
 from subprocessors.notices import views as notice_views
 from subprocessors.objections import views as objection_views
 
@@ -18,8 +18,8 @@ urlpatterns = [
     path(
         f"{api_prefix}/versions/<int:number>", api.SubprocessorVersionDetailApi.as_view(), name="api-version"
     ),
-    path(page_prefix, list_views.subprocessor_page, name="page"),
-    path(f"{page_prefix}feed.atom", list_views.feed, name="feed"),
+    path(page_prefix, views.subprocessor_page, name="page"),
+    path(f"{page_prefix}feed.atom", views.feed, name="feed"),
     path(f"{page_prefix}confirm/<str:token>/", notice_views.subscribe_confirm, name="confirm"),
     path(f"{page_prefix}unsubscribe/<str:token>/", notice_views.unsubscribe, name="unsubscribe"),
     path(f"{page_prefix}object/<str:token>/", objection_views.objection, name="object"),

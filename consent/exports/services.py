@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from consent.audit.services import audit_record
 from consent.exports.selectors import consent_export_lines, consent_export_queryset
+from consent.jobs import job_enqueue_on_commit
 from consent.models import ConsentExport, ExportFormat, ExportStatus, Site
 
 EXPORT_DIRECTORY = "consent-exports"
@@ -36,13 +37,7 @@ def consent_export_request(
             target=f"consent records {date_from}..{date_to}",
             data={"export": export.pk, "format": fmt},
         )
-
-        def enqueue() -> None:
-            from consent.tasks import consent_export_task
-
-            consent_export_task.enqueue(export.pk)
-
-        transaction.on_commit(enqueue)
+        job_enqueue_on_commit("consent.export_write", export.pk)
     return export
 
 

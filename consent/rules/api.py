@@ -1,21 +1,16 @@
-"""Public JSON about jurisdictions: the rules table, a location's row, and the row a site's visitor gets."""
+"""Public JSON about the rules table: the whole table, and the row a location gets."""
 
 from datetime import date
 
-from django.http import Http404
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from consent.rules.geo import jurisdiction_resolve
 from consent.rules.jurisdictions import (
-    RULES_VERSION,
     rules_table_as_dict,
     ruleset_as_dict,
     ruleset_for_location,
 )
-from consent.sites.cors import cors_allow_site_origin
-from consent.sites.selectors import site_get_by_key
 from edge.api import PublicApiView
 
 
@@ -62,30 +57,3 @@ class JurisdictionLookupApi(PublicApiView):
         )
         response["Access-Control-Allow-Origin"] = "*"
         return response
-
-
-class SiteJurisdictionApi(PublicApiView):
-    """The rules that apply to this visitor on this site, and how they were found."""
-
-    def get(self, request: Request, site_key: str) -> Response:
-        site = site_get_by_key(key=site_key)
-        if site is None:
-            raise Http404
-        resolution = jurisdiction_resolve(
-            request=request,
-            default_code=site.default_jurisdiction,
-            overrides=site.jurisdiction_overrides,
-        )
-        response = Response(
-            {
-                "site": site.key,
-                "jurisdiction": resolution.ruleset.code,
-                "rules_version": RULES_VERSION,
-                "country": resolution.country,
-                "region": resolution.region,
-                "resolved_by": resolution.method,
-                "rules": ruleset_as_dict(resolution.ruleset),
-            }
-        )
-        response["Cache-Control"] = "private, no-store"
-        return cors_allow_site_origin(request=request, response=response, site=site)

@@ -1,7 +1,7 @@
 """The jurisdiction rules table: one frozen row per legal regime, and which row applies where.
 
 Source ids in comments (EU-6, CA-1, RU-8, ...) are rows of the project's legal requirements
-("legal-requirements.md"); "[M]" marks a value that is from memory or inferred and needs legal
+(docs/legal-requirements.md); "[M]" marks a value that is from memory or inferred and needs legal
 confirmation before it is relied on, as in that document. Everything here is pure data and pure
 functions: no database, no settings, no request.
 """
@@ -387,7 +387,7 @@ EU_ROW_OUTSIDE_EEA = frozenset({"GB", "CH"})
 
 
 # US states whose law requires honouring a universal opt-out mechanism (GPC), from the date that
-# duty starts (§2a). Only CO is sourced in legal-requirements.md; the others are from secondary
+# duty starts (§2a). Only CO is sourced in docs/legal-requirements.md; the others are from secondary
 # sources found while writing this table and are [M] until counsel confirms them.
 UOOM_STATES_EFFECTIVE_FROM: Mapping[str, date] = MappingProxyType(
     {

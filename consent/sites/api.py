@@ -1,4 +1,5 @@
-"""The management API for sites: the ones the caller belongs to, and one site's settings."""
+"""Sites over HTTP: the management API (the sites a caller belongs to, one site's settings) and
+the public answer to "which jurisdiction's rules does this site's visitor get?"."""
 
 from typing import Any
 
@@ -9,7 +10,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from consent.models import Site
-from consent.sites.selectors import purpose_list, site_list_for_user, site_role_for_user
+from consent.rules.geo import jurisdiction_resolve
+from consent.rules.jurisdictions import RULES_VERSION, ruleset_as_dict
+from consent.sites.cors import cors_allow_site_origin
+from consent.sites.selectors import purpose_list, site_get_by_key, site_list_for_user, site_role_for_user
+from edge.api import PublicApiView
 
 
 class SiteOutputSerializer(serializers.Serializer):
@@ -63,3 +68,30 @@ class SiteDetailApi(APIView):
         )
         data["purposes"] = self.PurposeOutputSerializer(purpose_list(site=site), many=True).data
         return Response(data)
+
+
+class SiteJurisdictionApi(PublicApiView):
+    """The rules that apply to this visitor on this site, and how they were found."""
+
+    def get(self, request: Request, site_key: str) -> Response:
+        site = site_get_by_key(key=site_key)
+        if site is None:
+            raise Http404
+        resolution = jurisdiction_resolve(
+            request=request,
+            default_code=site.default_jurisdiction,
+            overrides=site.jurisdiction_overrides,
+        )
+        response = Response(
+            {
+                "site": site.key,
+                "jurisdiction": resolution.ruleset.code,
+                "rules_version": RULES_VERSION,
+                "country": resolution.country,
+                "region": resolution.region,
+                "resolved_by": resolution.method,
+                "rules": ruleset_as_dict(resolution.ruleset),
+            }
+        )
+        response["Cache-Control"] = "private, no-store"
+        return cors_allow_site_origin(request=request, response=response, site=site)

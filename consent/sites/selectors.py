@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
 from consent.models import PolicyVersion, Purpose, Role, Site, SiteMembership
+from consent.pins import pin_kinds
 
 # Roles that may change a site's configuration (purposes, texts, origins).
 EDITOR_ROLES: frozenset[str] = frozenset({Role.OWNER, Role.DPO})
@@ -90,7 +91,6 @@ def site_snapshot_forget() -> None:
 
 
 def _site_snapshot_load(key: str) -> SiteSnapshot | None:
-    from consent.ledger.pins import pin_kinds
 
     site = Site.objects.filter(key=key).first()
     if site is None:

@@ -11,7 +11,7 @@ from consent.policies.selectors import policy_version_in_force
 from consent.rules.jurisdictions import RuleSet
 from cookies.banner.ui_strings import ui_strings
 from cookies.catalogue.selectors import cookie_vendors_by_purpose
-from cookies.models import BannerVersion
+from cookies.models import BannerVersion, consent_mode_guess
 from subprocessors.lists.selectors import subprocessor_list_in_force
 from subprocessors.models import SubprocessorListVersion
 
@@ -185,13 +185,8 @@ CONSENT_COOKIE_NAME = "consentry"
 
 def banner_content_default(*, site: Site) -> dict[str, Any]:
     """What a site that never published a banner shows: the built-in look, every purpose."""
-    from cookies.banner.services import DEFAULT_CONSENT_MODE
-
     keys = list(Purpose.objects.filter(site=site).order_by("position", "key").values_list("key", flat=True))
-    mapping: dict[str, list[str]] = {}
-    for key in keys:
-        for mode_type in DEFAULT_CONSENT_MODE.get(key, ()):
-            mapping.setdefault(mode_type, []).append(key)
+    mapping = consent_mode_guess(keys)
     return {
         "theme": {
             "position": "bottom",

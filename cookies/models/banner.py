@@ -1,5 +1,7 @@
 """The banner's tables: its settings and texts per site, and its immutable published versions."""
 
+from collections.abc import Iterable
+
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -20,6 +22,25 @@ CONSENT_MODE_TYPES = (
     "functionality_storage",
     "personalization_storage",
 )
+
+# Which Consent Mode types a purpose key usually feeds; a starting point the owner can change.
+DEFAULT_CONSENT_MODE = {
+    "analytics": ("analytics_storage",),
+    "statistics": ("analytics_storage",),
+    "marketing": ("ad_storage", "ad_user_data", "ad_personalization"),
+    "advertising": ("ad_storage", "ad_user_data", "ad_personalization"),
+    "preferences": ("functionality_storage", "personalization_storage"),
+    "functional": ("functionality_storage",),
+}
+
+
+def consent_mode_guess(purpose_keys: Iterable[str]) -> dict[str, list[str]]:
+    """A Consent Mode mapping (type -> purpose keys) guessed from the purposes' keys."""
+    mapping: dict[str, list[str]] = {}
+    for key in purpose_keys:
+        for mode_type in DEFAULT_CONSENT_MODE.get(key, ()):
+            mapping.setdefault(mode_type, []).append(key)
+    return mapping
 
 
 class BannerPosition(models.TextChoices):

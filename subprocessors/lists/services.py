@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from consent.audit.services import audit_record
 from consent.editions import canonical_json, edition_publish, sha256_hex
+from consent.jobs import job_enqueue_on_commit
 from consent.models import Site
 from subprocessors.lists.selectors import subprocessor_list_diff, subprocessor_list_latest, vendor_list
 from subprocessors.models import (
@@ -156,7 +157,5 @@ def subprocessor_list_publish(
         },
     )
     # After commit: a worker must never pick up a version that was rolled back.
-    from subprocessors.tasks import subprocessor_version_notify_task
-
-    transaction.on_commit(lambda: subprocessor_version_notify_task.enqueue(version.pk))
+    job_enqueue_on_commit("subprocessors.version_notify", version.pk)
     return version

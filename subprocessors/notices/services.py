@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from consent.audit.services import audit_record
 from consent.editions import sha256_hex
+from consent.jobs import job_enqueue, job_enqueue_on_commit
 from consent.models import Site
 from subprocessors.lists.selectors import subprocessor_version_diff
 from subprocessors.models import (
@@ -68,15 +69,13 @@ def subprocessor_version_notify(*, version: SubprocessorListVersion) -> None:
     a publication reads it on the page rather than getting an old notice. published_at is
     truncated to the second, hence the second of slack.
     """
-    from subprocessors.tasks import email_notification_send_task, webhook_delivery_task
-
     cutoff = version.published_at + timedelta(seconds=1)
     subscribers = subscriber_list_confirmed(site=version.site).filter(confirmed_at__lt=cutoff)
     for subscriber_id in subscribers.values_list("pk", flat=True):
-        email_notification_send_task.enqueue(version.pk, subscriber_id)
+        job_enqueue("subprocessors.notification_email_send", version.pk, subscriber_id)
     endpoints = webhook_endpoint_list_active(site=version.site).filter(created_at__lt=cutoff)
     for endpoint_id in endpoints.values_list("pk", flat=True):
-        webhook_delivery_task.enqueue(version.pk, endpoint_id, 1)
+        job_enqueue("subprocessors.webhook_deliver", version.pk, endpoint_id, 1)
 
 
 def notification_email_send(*, version: SubprocessorListVersion, subscriber: Subscriber) -> NotificationLog:
@@ -188,10 +187,7 @@ def subscriber_subscribe(*, site: Site, email: str, now: datetime | None = None)
         subscriber.status = SubscriberStatus.PENDING
     subscriber.confirmation_sent_at = now
     subscriber.save(update_fields=["status", "confirmation_sent_at"])
-    from subprocessors.tasks import confirmation_email_send_task
-
-    subscriber_pk = subscriber.pk
-    transaction.on_commit(lambda: confirmation_email_send_task.enqueue(subscriber_pk))
+    job_enqueue_on_commit("subprocessors.confirmation_email_send", subscriber.pk)
     return subscriber
 
 

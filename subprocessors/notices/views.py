@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods
 from consent.models import Site
 from edge.client import client_ip
 from edge.ratelimit import rate_limited
-from subprocessors.lists.views import _message, _site_or_404
+from subprocessors.lists.pages import message_page, site_or_404
 from subprocessors.notices.services import subscriber_confirm, subscriber_unsubscribe
 from subprocessors.notices.tokens import TokenError, confirm_token_read, unsubscribe_token_read
 
@@ -18,18 +18,18 @@ def _token_view(
     request: HttpRequest, site_key: str, token: str, scope: str
 ) -> tuple[Site | None, HttpResponse | None]:
     try:
-        site = _site_or_404(site_key)
+        site = site_or_404(site_key)
     except Http404:
-        return None, _message(request, None, 404, "Site not found", "There is no site with this key.")
+        return None, message_page(request, None, 404, "Site not found", "There is no site with this key.")
     if len(token) > 500:
-        return site, _message(request, site, 400, "Link not valid", "This link is not valid.")
+        return site, message_page(request, site, 400, "Link not valid", "This link is not valid.")
     if request.method == "POST" and rate_limited(
         scope=scope,
         ident=client_ip(request) or "unknown",
         limit=TOKEN_FORM_LIMIT_PER_HOUR,
         window_seconds=3600,
     ):
-        return site, _message(
+        return site, message_page(
             request, site, 429, "Too many requests", "Too many requests. Try again in an hour."
         )
     return site, None
@@ -47,8 +47,8 @@ def subscribe_confirm(request: HttpRequest, site_key: str, token: str) -> HttpRe
         try:
             confirm_token_read(token)
         except TokenError as error:
-            return _message(request, site, 400, "Link not valid", error.message)
-        return _message(
+            return message_page(request, site, 400, "Link not valid", error.message)
+        return message_page(
             request,
             site,
             200,
@@ -60,13 +60,13 @@ def subscribe_confirm(request: HttpRequest, site_key: str, token: str) -> HttpRe
     try:
         subscriber, changed = subscriber_confirm(site=site, token=token)
     except TokenError as error:
-        return _message(request, site, 400, "Link not valid", error.message)
+        return message_page(request, site, 400, "Link not valid", error.message)
     text = (
         f"{subscriber.email} will get an email each time {site.name} publishes a new list."
         if changed
         else "Your subscription was already confirmed; nothing changed."
     )
-    return _message(request, site, 200, "Subscription confirmed", text)
+    return message_page(request, site, 200, "Subscription confirmed", text)
 
 
 @csrf_exempt
@@ -81,8 +81,8 @@ def unsubscribe(request: HttpRequest, site_key: str, token: str) -> HttpResponse
         try:
             unsubscribe_token_read(token)
         except TokenError as error:
-            return _message(request, site, 400, "Link not valid", error.message)
-        return _message(
+            return message_page(request, site, 400, "Link not valid", error.message)
+        return message_page(
             request,
             site,
             200,
@@ -94,6 +94,6 @@ def unsubscribe(request: HttpRequest, site_key: str, token: str) -> HttpResponse
     try:
         subscriber, changed = subscriber_unsubscribe(site=site, token=token)
     except TokenError as error:
-        return _message(request, site, 400, "Link not valid", error.message)
+        return message_page(request, site, 400, "Link not valid", error.message)
     text = "You will get no more notices." if changed else "You had already unsubscribed; nothing changed."
-    return _message(request, site, 200, "Unsubscribed", text)
+    return message_page(request, site, 200, "Unsubscribed", text)

@@ -8,7 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from subprocessors.lists.http import no_store
-from subprocessors.lists.views import _message
+from subprocessors.lists.pages import message_page
 from subprocessors.notices.tokens import TokenError
 from subprocessors.notices.views import _token_view
 from subprocessors.objections.services import AlreadyRecorded, objection_record, objection_target
@@ -25,7 +25,7 @@ def objection(request: HttpRequest, site_key: str, token: str) -> HttpResponse:
     try:
         subscriber, version, entry = objection_target(site=site, token=token)
     except TokenError as error:
-        return _message(request, site, 400, "Link not valid", error.message)
+        return message_page(request, site, 400, "Link not valid", error.message)
     context = {
         "site": site,
         "entry": entry,
@@ -35,7 +35,7 @@ def objection(request: HttpRequest, site_key: str, token: str) -> HttpResponse:
     }
     if request.method != "POST":
         if timezone.now() >= version.effective_at:
-            return _message(
+            return message_page(
                 request,
                 site,
                 410,
@@ -48,7 +48,7 @@ def objection(request: HttpRequest, site_key: str, token: str) -> HttpResponse:
     try:
         recorded = objection_record(site=site, token=token, reason=reason)
     except AlreadyRecorded as already:
-        return _message(
+        return message_page(
             request,
             site,
             409,
@@ -61,8 +61,8 @@ def objection(request: HttpRequest, site_key: str, token: str) -> HttpResponse:
         if hasattr(error, "error_dict") and "reason" in error.error_dict:
             context.update(reason=reason, error=" ".join(error.message_dict["reason"]))
             return no_store(render(request, "subprocessors/objection.html", context, status=400))
-        return _message(request, site, 410, "Objections closed", " ".join(error.messages))
-    return _message(
+        return message_page(request, site, 410, "Objections closed", " ".join(error.messages))
+    return message_page(
         request,
         site,
         201,

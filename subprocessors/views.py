@@ -19,10 +19,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from consent.models import Site
-from consent.sites.selectors import site_get_by_key
 from edge.client import client_ip
 from edge.ratelimit import rate_limited
 from subprocessors.lists.http import cacheable, list_etag, no_store, not_modified
+from subprocessors.lists.pages import message_page, site_or_404
 from subprocessors.lists.selectors import (
     subprocessor_history,
     subprocessor_list_diff,
@@ -40,25 +40,6 @@ MECHANISM_LABELS = dict(TransferMechanism.choices)
 
 
 CATEGORY_LABELS = dict(VendorCategory.choices)
-
-
-def _site_or_404(site_key: str) -> Site:
-    site = site_get_by_key(key=site_key) if len(site_key) <= 64 else None
-    if site is None:
-        raise Http404("No site with this key.")
-    return site
-
-
-def _message(
-    request: HttpRequest, site: Site | None, status: int, title: str, text: str, **extra: Any
-) -> HttpResponse:
-    response = render(
-        request,
-        "subprocessors/message.html",
-        {"site": site, "title": title, "text": text, **extra},
-        status=status,
-    )
-    return no_store(response)
 
 
 def _entry_view(entry: dict[str, Any]) -> dict[str, Any]:
@@ -99,9 +80,9 @@ def _page(
 def subprocessor_page(request: HttpRequest, site_key: str) -> HttpResponseBase:
     """The list in force, upcoming changes with their dates, the history with diffs, a subscribe form."""
     try:
-        site = _site_or_404(site_key)
+        site = site_or_404(site_key)
     except Http404:
-        return _message(request, None, 404, "Site not found", "There is no site with this key.")
+        return message_page(request, None, 404, "Site not found", "There is no site with this key.")
     if request.method == "POST":
         return _subscribe(request, site)
     etag = list_etag(site=site, variant="html")
@@ -122,9 +103,9 @@ def _atom_time(value: Any) -> str:
 def feed(request: HttpRequest, site_key: str) -> HttpResponseBase:
     """Atom 1.0 (RFC 4287): one entry per published version, newest first."""
     try:
-        site = _site_or_404(site_key)
+        site = site_or_404(site_key)
     except Http404:
-        return _message(request, None, 404, "Site not found", "There is no site with this key.")
+        return message_page(request, None, 404, "Site not found", "There is no site with this key.")
     etag = list_etag(site=site, variant="atom")
     cached = not_modified(request, etag)
     if cached is not None:
@@ -176,7 +157,7 @@ def _subscribe(request: HttpRequest, site: Site) -> HttpResponse:
         limit=SUBSCRIBE_LIMIT_PER_HOUR,
         window_seconds=3600,
     ):
-        return _message(
+        return message_page(
             request,
             site,
             429,
@@ -192,7 +173,7 @@ def _subscribe(request: HttpRequest, site: Site) -> HttpResponse:
             else error.messages
         )
         return no_store(_page(request, site, status=400, form={"email": email, "error": " ".join(messages)}))
-    return _message(
+    return message_page(
         request,
         site,
         200,

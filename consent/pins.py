@@ -2,7 +2,7 @@
 
 `policies` is the consent app's own. Apps above it (the banner's versions, the
 sub-processor lists) register their kind in their AppConfig.ready(), so the ledger can
-validate and pin their editions without importing them (see DESIGN.md, dependencies).
+validate and pin their editions without importing them (see docs/architecture.md, "The arrows").
 """
 
 from collections.abc import Callable, Mapping

@@ -1,4 +1,4 @@
-"""Fixed-window rate limits for the consent write path.
+"""Fixed-window rate limits: the one limiter of the consent write path and the public forms.
 
 Every hit is counted in this process first, so a request never waits for a network hop to
 be let through. With Redis (the project's cache), the counts are also shared by every
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
 if TYPE_CHECKING:
@@ -204,16 +204,3 @@ def _redis_counter(url: str) -> "redis.commands.core.Script":
     return redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5).register_script(
         _COUNT_SCRIPT
     )
-
-
-def rate_limited(*, scope: str, ident: str, limit: int, window_seconds: int) -> bool:
-    """Fixed-window counter in the cache; True once `limit` requests were seen in the window."""
-    key = f"rl:{scope}:{ident}"
-    if cache.add(key, 1, timeout=window_seconds):
-        return False
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=window_seconds)
-        return False
-    return count > limit

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from consent.models import Site
 from edge.client import client_ip
-from edge.ratelimit import rate_limited
+from edge.ratelimit import rate_limits_exceeded
 from subprocessors.lists.http import cacheable, list_etag, no_store, not_modified
 from subprocessors.lists.pages import message_page, site_or_404
 from subprocessors.lists.selectors import (
@@ -33,7 +33,7 @@ from subprocessors.models import TransferMechanism, VendorCategory
 from subprocessors.notices.messages import absolute
 from subprocessors.notices.services import subscriber_subscribe
 
-SUBSCRIBE_LIMIT_PER_HOUR = 10
+SUBSCRIBE_RATE = "10/hour"
 
 
 MECHANISM_LABELS = dict(TransferMechanism.choices)
@@ -151,12 +151,8 @@ def feed(request: HttpRequest, site_key: str) -> HttpResponseBase:
 
 def _subscribe(request: HttpRequest, site: Site) -> HttpResponse:
     email = str(request.POST.get("email", ""))[:320]
-    if rate_limited(
-        scope="subproc-subscribe",
-        ident=client_ip(request) or "unknown",
-        limit=SUBSCRIBE_LIMIT_PER_HOUR,
-        window_seconds=3600,
-    ):
+    address = client_ip(request) or "unknown"
+    if rate_limits_exceeded([(f"subproc-subscribe:{address}", SUBSCRIBE_RATE)]) is not None:
         return message_page(
             request,
             site,

@@ -6,12 +6,12 @@ from django.views.decorators.http import require_http_methods
 
 from consent.models import Site
 from edge.client import client_ip
-from edge.ratelimit import rate_limited
+from edge.ratelimit import rate_limits_exceeded
 from subprocessors.lists.pages import message_page, site_or_404
 from subprocessors.notices.services import subscriber_confirm, subscriber_unsubscribe
 from subprocessors.notices.tokens import TokenError, confirm_token_read, unsubscribe_token_read
 
-TOKEN_FORM_LIMIT_PER_HOUR = 60
+TOKEN_FORM_RATE = "60/hour"
 
 
 def _token_view(
@@ -23,11 +23,10 @@ def _token_view(
         return None, message_page(request, None, 404, "Site not found", "There is no site with this key.")
     if len(token) > 500:
         return site, message_page(request, site, 400, "Link not valid", "This link is not valid.")
-    if request.method == "POST" and rate_limited(
-        scope=scope,
-        ident=client_ip(request) or "unknown",
-        limit=TOKEN_FORM_LIMIT_PER_HOUR,
-        window_seconds=3600,
+    address = client_ip(request) or "unknown"
+    if (
+        request.method == "POST"
+        and rate_limits_exceeded([(f"{scope}:{address}", TOKEN_FORM_RATE)]) is not None
     ):
         return site, message_page(
             request, site, 429, "Too many requests", "Too many requests. Try again in an hour."

@@ -11,7 +11,7 @@ import * as esbuild from 'esbuild';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const source = 'frontend/banner/src';
-const notice = 'Consentry banner, built from frontend/banner/src by `npm run build`: edit the sources, not this file.';
+const notice = 'Built from frontend/banner/src by npm run build: do not edit.';
 
 // ES2020 (Chrome/Edge 80, Firefox 74, Safari 13.1): optional chaining and `??` stay native.
 const common = { absWorkingDir: repo, bundle: true, minify: true, write: false, charset: 'utf8', legalComments: 'none', logLevel: 'warning' };

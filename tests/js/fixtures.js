@@ -68,7 +68,8 @@ export function installDom(html = '<!doctype html><html lang="en"><head></head><
         if (descriptor) Object.defineProperty(globalThis, name, descriptor);
         else delete globalThis[name];
       }
-      dom.window.close();
+      // No window.close(): it empties the document, and the banner's MutationObserver would then
+      // run after Node's globals are back.
     },
   };
 }

@@ -10,7 +10,7 @@ PORT ?= 8000
 # Local development only: DEBUG on and a per-checkout secret kept in var/.
 DEV_ENV = DEBUG=true SECRET_KEY="$$(cat var/dev-secret-key)" LEDGER_SIGNING_KEY="$$(cat var/ledger-signing-key)"
 
-.PHONY: run test check ci install migrate demo clean
+.PHONY: run test check ci install migrate demo clean banner need-node
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Consentry needs Python >= 3.11") if sys.version_info < (3, 11) else None'
@@ -47,10 +47,20 @@ run: demo
 	trap 'kill $$worker $$sealer 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-# axe-core for the browser suite's accessibility checks (a dev tool from npm, pinned in the lock).
+# Node tools from npm, pinned in the lock: esbuild (the banner's build), ESLint, jsdom (the
+# banner's DOM tests) and axe-core (the browser suite's accessibility checks). None ships.
 node_modules/.package-lock.json: package-lock.json
 	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund; \
 	else echo "npm not found: the accessibility checks in tests/e2e will skip"; fi
+
+need-node:
+	@command -v node >/dev/null && command -v npm >/dev/null || \
+	{ echo "make check needs Node.js 20+ and npm (ESLint, the banner build check): install them (Debian: apt-get install nodejs npm)"; exit 1; }
+
+# The banner: frontend/banner/src -> the committed static/cookies/banner.{js,css} (esbuild).
+# `make run` needs none of this: the built files are in the repository.
+banner: need-node node_modules/.package-lock.json
+	npm run --silent build
 
 # The banner's pure logic runs under Node's own test runner; everything else under pytest.
 test: $(INSTALLED) node_modules/.package-lock.json
@@ -59,11 +69,14 @@ test: $(INSTALLED) node_modules/.package-lock.json
 	$(BIN)/python -m pytest
 
 # Static checks CI runs besides the tests: lint, format, the layer contracts (pyproject.toml),
-# migrations in step with the models, Django's system checks.
-check: $(INSTALLED)
+# ESLint, the banner's built files equal to a fresh build, migrations in step with the models,
+# Django's system checks.
+check: $(INSTALLED) need-node node_modules/.package-lock.json
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/ruff format --check .
+	node_modules/.bin/eslint .
+	node frontend/build.mjs --check
 	SECRET_KEY=static-checks-only $(BIN)/python manage.py makemigrations --check --dry-run
 	SECRET_KEY=static-checks-only $(BIN)/python manage.py check --fail-level ERROR
 

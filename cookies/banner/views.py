@@ -6,8 +6,10 @@ from urllib.parse import urlencode
 from django.core import signing
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
 from consent.models import Site
@@ -17,29 +19,16 @@ from cookies.banner.selectors import banner_config
 from cookies.banner.services import banner_content
 from edge.errors import json_error
 
-# Google Consent Mode v2 defaults set before any tag runs: everything denied until the
-# banner knows the visitor's rules, except in US regions, where the law is opt-out.
-LOADER = """/* Consentry loader for {key}. Docs: {base}/ */
-(function (w, d) {{
-  w.dataLayer = w.dataLayer || [];
-  function gtag() {{ w.dataLayer.push(arguments); }}
-  if (!w.gtag) w.gtag = gtag;
-  var denied = {{ad_storage: "denied", ad_user_data: "denied", ad_personalization: "denied",
-    analytics_storage: "denied", functionality_storage: "denied", personalization_storage: "denied",
-    security_storage: "granted", wait_for_update: 500}};
-  gtag("consent", "default", denied);
-  // A Global Privacy Control signal is an opt-out of sale/sharing there: never grant ads first.
-  if (!navigator.globalPrivacyControl) gtag("consent", "default", {{ad_storage: "granted",
-    ad_user_data: "granted", ad_personalization: "granted", analytics_storage: "granted",
-    functionality_storage: "granted", personalization_storage: "granted", security_storage: "granted",
-    region: {opt_out_regions}}});
-  w.ConsentryConfig = {{site: "{key}", config: "{config}", css: "{css}"}};
-  var s = d.createElement("script");
-  s.src = "{js}";
-  s.async = true;
-  (d.head || d.documentElement).appendChild(s);
-}})(window, document);
-"""
+# The loader's values are JSON, not formatted into the script: a quote in a value cannot end
+# its string. `<`, `>` and `&` are escaped too (no `</script>` or `<!--` if the loader is ever
+# inlined in a page); json.dumps already escapes everything non-ASCII, U+2028/U+2029 included.
+_JS_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def _js(value: object) -> str:
+    """A value safe anywhere in the loader's script: JSON, escaped, marked safe for the template."""
+    return mark_safe(json.dumps(value).translate(_JS_UNSAFE))  # noqa: S308 - JSON-encoded and escaped
+
 
 
 LOADER_MAX_AGE = 300
@@ -58,14 +47,14 @@ def loader(request: HttpRequest, site_key: str) -> HttpResponse:
         response["Cache-Control"] = "public, max-age=60"
         return response
     base = f"{request.scheme}://{request.get_host()}"
-    body = LOADER.format(
-        key=site_key,
-        base=base,
-        config=f"{base}/api/public/v1/sites/{site_key}/config",
-        css=base + static("cookies/banner.css"),
-        js=base + static("cookies/banner.js"),
-        opt_out_regions=json.dumps(OPT_OUT_REGIONS),
-    )
+    values = {
+        "site_key": site_key,
+        "config_url": f"{base}/api/public/v1/sites/{site_key}/config",
+        "css_url": base + static("cookies/banner.css"),
+        "js_url": base + static("cookies/banner.js"),
+        "opt_out_regions": OPT_OUT_REGIONS,
+    }
+    body = render_to_string("cookies/loader.js", {name: _js(value) for name, value in values.items()})
     response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
     response["Cache-Control"] = f"public, max-age={LOADER_MAX_AGE}"
     response["X-Content-Type-Options"] = "nosniff"

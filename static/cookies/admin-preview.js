@@ -3,6 +3,7 @@
   "use strict";
   var me = document.currentScript;
   document.cookie = "consentry=; path=/; max-age=0";
+  try { localStorage.removeItem("consentry:pending"); } catch (e) { /* storage blocked: nothing kept there */ }
   window.ConsentryConfig = {site: me.dataset.site, config: me.dataset.config, css: me.dataset.css};
   var script = document.createElement("script");
   script.src = me.dataset.js;

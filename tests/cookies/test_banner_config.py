@@ -1,9 +1,12 @@
 """What the banner is fed: the loader, the config per jurisdiction and language, publishing."""
 
 import json
+import shutil
+import subprocess
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
+from urllib.parse import quote
 
 import brotli
 import pytest
@@ -13,8 +16,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from consent.models import ConsentRecord, Role, SiteMembership
+from consent.models import ConsentRecord, Role, Site, SiteMembership
 from consent.policies.services import policy_document_create, policy_text_set, policy_version_publish
+from consent.sites.selectors import site_snapshot_forget
 from consent.sites.services import purpose_create, site_create
 from cookies.banner.api import config_cache_forget
 from cookies.banner.services import banner_settings_ensure, banner_text_set, banner_version_publish
@@ -229,16 +233,59 @@ def test_the_admin_shows_the_install_tag_a_live_preview_and_publishes(client, si
     assert config(client).json()["theme"]["position"] == "center"
 
 
-def test_the_banner_files_and_the_demo_config_fit_their_size_budgets(client, tmp_path):
-    static = Path(settings.BASE_DIR) / "static" / "cookies"
-    code = (static / "banner.js").read_bytes() + (static / "banner.css").read_bytes()
-    code_size = len(brotli.compress(code, quality=11))
-    assert code_size <= 7 * 1024, f"banner JS + CSS is {code_size} bytes brotli"
+def test_what_a_visitor_downloads_and_the_demo_config_fit_their_size_budgets(client, tmp_path):
     password = tmp_path / "password"
     for command in ("consent_demo", "subprocessors_demo", "cookies_demo"):
         kwargs = {"admin_password_file": str(password)} if command == "consent_demo" else {}
         call_command(command, stdout=StringIO(), **kwargs)
     config_cache_forget()
+    # Three responses, each compressed on its own: the loader as served for the demo site, and
+    # the built banner files (whitenoise serves them brotli-compressed at quality 11).
+    static = Path(settings.BASE_DIR) / "static" / "cookies"
+    files = {
+        "loader": client.get("/c/demo.js").content,
+        "banner.js": (static / "banner.js").read_bytes(),
+        "banner.css": (static / "banner.css").read_bytes(),
+    }
+    sizes = {name: len(brotli.compress(body, quality=11)) for name, body in files.items()}
+    total = sum(sizes.values())
+    assert total <= 7 * 1024, f"the loader, banner JS and CSS are {total} bytes brotli: {sizes}"
     demo = client.get("/api/public/v1/sites/demo/config?lang=en", HTTP_CF_IPCOUNTRY="DE")
     config_size = len(brotli.compress(demo.content, quality=11))
     assert config_size <= 2 * 1024, f"demo config is {config_size} bytes brotli"
+
+
+NODE = shutil.which("node")
+
+
+@pytest.mark.skipif(NODE is None, reason="needs Node.js to run the loader (make check requires it)")
+def test_the_loader_carries_its_values_as_json_whatever_they_hold(client, site):
+    # No slash: the URL pattern stops at `/`. The rest of what could end a string or a script
+    # element, or a line in older engines.
+    hostile = "shop\"'<script>&\u2028"
+    Site.objects.filter(pk=site.pk).update(key=hostile)
+    site_snapshot_forget()
+    try:
+        response = client.get("/c/" + quote(hostile) + ".js")
+    finally:
+        site_snapshot_forget()
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<" not in body and "\u2028" not in body and '"shop\\"' in body
+    # Run it as a browser would: the values arrive intact, nothing else runs.
+    run = (
+        "const vm = require('vm'); const w = {}; let src = '';"
+        "const d = {createElement: () => ({}), head: {appendChild: s => { w.appended = s; }}};"
+        "vm.runInNewContext(require('fs').readFileSync(0, 'utf8'), {window: w, document: d, navigator: {}});"
+        "console.log(JSON.stringify({config: w.ConsentryConfig, script: w.appended,"
+        " commands: w.dataLayer.map(args => Array.from(args))}));"
+    )
+    done = subprocess.run([NODE, "-e", run], input=body, capture_output=True, text=True, check=True)
+    loaded = json.loads(done.stdout)
+    assert loaded["config"]["site"] == hostile
+    assert loaded["config"]["config"] == f"http://testserver/api/public/v1/sites/{hostile}/config"
+    assert loaded["script"]["src"].startswith("http://testserver/static/cookies/banner")
+    assert loaded["script"]["async"] is True
+    denied, granted = loaded["commands"]
+    assert denied[:2] == ["consent", "default"] and denied[2]["ad_storage"] == "denied"
+    assert granted[2]["region"] == ["US"] and granted[2]["ad_storage"] == "granted"

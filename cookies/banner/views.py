@@ -30,7 +30,6 @@ def _js(value: object) -> str:
     return mark_safe(json.dumps(value).translate(_JS_UNSAFE))  # noqa: S308 - JSON-encoded and escaped
 
 
-
 LOADER_MAX_AGE = 300
 
 

@@ -1,5 +1,5 @@
 {% comment %}
-The one tag a site pastes: /c/SITE_KEY.js (cookies/views.py, loader). Each {{ value }} arrives
+The one tag a site pastes: /c/SITE_KEY.js (cookies/banner/views.py, loader). Each {{ value }} arrives
 JSON-encoded and marked safe by the view: a string is a quoted JS literal with <, >, & and the
 line separators escaped, so no site key or host can end a string, a comment or a <script>.
 Anything else would be HTML-escaped by the template engine and fail loudly. Comments in

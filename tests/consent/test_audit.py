@@ -16,6 +16,8 @@ from consent.sites.services import (
     site_settings_update,
 )
 from cookies.banner.services import banner_settings_ensure
+from cookies.catalogue.services import cookie_create, cookie_update
+from cookies.models import BannerText, Cookie
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -371,3 +373,58 @@ def test_a_site_created_in_the_admin_records_its_creation_owner_and_origins(clie
     created = AuditEntry.objects.get(site=new, action="site.create")
     assert created.data["consent_retention_days"] == 730
     assert created.data["ip_storage"] == "none"
+
+
+def test_banner_texts_and_cookies_edited_in_the_admin_are_recorded_and_a_viewer_is_refused(
+    client, site, olga, victor
+):
+    client.force_login(olga)
+    add = client.post(
+        reverse("admin:cookies_bannertext_add"),
+        {"site": site.pk, "language": "en", "title": "Cookies", "body": "We ask first."},
+    )
+    assert add.status_code == 302, add.content.decode()[-3000:]
+    text = BannerText.objects.get(site=site, language="en")
+    client.post(
+        reverse("admin:cookies_bannertext_change", args=[text.pk]),
+        {"language": "en", "title": "Your choice", "body": "We ask first."},
+    )
+    purpose = Purpose.objects.get(site=site, key="analytics")
+    cookie = cookie_create(site=site, purpose=purpose, name="_ga", description="Counts visits.")
+    client.post(
+        reverse("admin:cookies_cookie_change", args=[cookie.pk]),
+        {
+            "purpose": purpose.pk,
+            "name": "_ga",
+            "domain": "",
+            "duration_days": 400,
+            "description": "Counts visits.",
+        },
+    )
+    entries = {entry.action: entry for entry in AuditEntry.objects.filter(site=site, actor=olga)}
+    assert entries["banner_text.add"].data == {"language": "en", "title": "Cookies", "body": "We ask first."}
+    assert entries["banner_text.change"].data["changes"] == {"title": ["Cookies", "Your choice"]}
+    assert entries["cookie.change"].data["changes"] == {"duration_days": [None, 400]}
+
+    client.force_login(victor)
+    before = AuditEntry.objects.count()
+    client.post(reverse("admin:cookies_cookie_delete", args=[cookie.pk]), {"post": "yes"})
+    assert Cookie.objects.filter(pk=cookie.pk).exists()
+    with pytest.raises(PermissionDenied):
+        cookie_update(cookie=cookie, duration_days=1, by=victor)
+    assert AuditEntry.objects.count() == before
+
+
+def test_a_bulk_delete_that_includes_a_refused_row_deletes_nothing(client, site, olga):
+    client.force_login(olga)
+    necessary = Purpose.objects.get(site=site, key="necessary")
+    analytics = Purpose.objects.get(site=site, key="analytics")
+    before = AuditEntry.objects.count()
+    response = client.post(
+        reverse("admin:consent_purpose_changelist"),
+        {"action": "delete_selected", "_selected_action": [analytics.pk, necessary.pk], "post": "yes"},
+        follow=True,
+    )
+    assert response.status_code == 403  # Django's own per-row permission check answers first
+    assert Purpose.objects.filter(pk__in=[analytics.pk, necessary.pk]).count() == 2
+    assert AuditEntry.objects.count() == before

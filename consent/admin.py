@@ -1,9 +1,9 @@
 """Django autodiscovers `<app>.admin`: this imports each sub-package's admin so it registers."""
 
-from consent.audit import admin as audit_admin
 from consent.exports import admin as exports_admin
 from consent.ledger import admin as ledger_admin
 from consent.policies import admin as policies_admin
 from consent.sites import admin as sites_admin
+from consent.sites import audit_admin
 
 __all__ = ["audit_admin", "exports_admin", "ledger_admin", "policies_admin", "sites_admin"]

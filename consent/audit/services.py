@@ -1,8 +1,14 @@
 """The audit log's one writer: every state change a person makes records who, when, from where and what."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db.models import Model
+from django.utils.translation import gettext
 
 from consent.models import AuditEntry, Site
 
@@ -25,3 +31,47 @@ def audit_record(
         target=target,
         data=dict(data or {}),
     )
+
+
+def audit_value(value: Any) -> Any:
+    """`value` as the audit log stores it: JSON types only, rows by primary key, dates as ISO text."""
+    if isinstance(value, Model):
+        return value.pk
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(key): audit_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [audit_value(item) for item in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    return value
+
+
+def audit_snapshot(*, obj: Model, fields: Iterable[str]) -> dict[str, Any]:
+    """The named fields of a row as the audit log stores them (foreign keys by id)."""
+    snapshot = {}
+    for name in fields:
+        field = obj._meta.get_field(name)
+        snapshot[name] = audit_value(getattr(obj, getattr(field, "attname", name)))
+    return snapshot
+
+
+def audit_changes(*, before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """`{field: [before, after]}` for each field whose value differs, in a stable order."""
+    return {
+        name: [before.get(name), after[name]] for name in sorted(after) if before.get(name) != after[name]
+    }
+
+
+def fields_assign(*, obj: Model, fields: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    """Set `fields` on `obj`; a field outside `allowed` is refused (keys and owners never move)."""
+    allowed = frozenset(allowed)
+    refused = sorted(set(fields) - allowed)
+    if refused:
+        raise ValidationError(
+            gettext("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(refused)}
+        )
+    for name, value in fields.items():
+        setattr(obj, name, value)

@@ -25,14 +25,26 @@ from consent.models import (
 )
 from consent.policies.selectors import policy_version_diff, policy_version_in_force, policy_versions_upcoming
 from consent.policies.services import (
+    POLICY_DOCUMENT_FIELDS,
     PUBLISHER_ROLES,
+    policy_document_create,
+    policy_document_update,
     policy_reconsent_kinds,
     policy_required_languages,
+    policy_text_delete,
+    policy_text_set,
+    policy_text_update,
     policy_version_publish,
 )
 from consent.policies.text import markdown_render
 from consent.sites.selectors import EDITOR_ROLES
-from consent.sites.tenancy import ReadOnlyAdminMixin, SiteScopedAdminMixin, SiteScopedModelAdmin
+from consent.sites.tenancy import (
+    ReadOnlyAdminMixin,
+    SiteScopedAdminMixin,
+    SiteScopedModelAdmin,
+    form_changes,
+    instance_adopt,
+)
 from edge.client import client_ip
 
 
@@ -101,6 +113,44 @@ class PolicyDocumentAdmin(SiteScopedModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: PolicyDocument | None = None) -> list[str]:
         return ["site", "kind", "slug"] if obj is not None else []
+
+    def save_model(
+        self, request: HttpRequest, obj: PolicyDocument, form: forms.ModelForm, change: bool
+    ) -> None:
+        if change:
+            changes = form_changes(form)
+            if changes:
+                instance_adopt(
+                    obj, self.service_call(request, policy_document_update, document=obj, **changes)
+                )
+            return
+        data = form.cleaned_data
+        document = self.service_call(
+            request,
+            policy_document_create,
+            site=data["site"],
+            kind=data["kind"],
+            slug=data["slug"],
+            **{name: data[name] for name in POLICY_DOCUMENT_FIELDS},
+        )
+        instance_adopt(obj, document)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        document = formset.instance
+        self.formset_save_with(
+            request,
+            formset,
+            create=lambda row: self.service_call(
+                request,
+                policy_text_set,
+                document=document,
+                language=row.cleaned_data["language"],
+                title=row.cleaned_data["title"],
+                body=row.cleaned_data["body"],
+            ),
+            update=lambda text, changes: self.service_call(request, policy_text_update, text=text, **changes),
+            delete=lambda text: self.service_call(request, policy_text_delete, text=text),
+        )
 
     @admin.display(description="In force")
     def version_in_force(self, document: PolicyDocument) -> str:

@@ -3,13 +3,15 @@
 import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from consent.audit.services import audit_record
+from consent.audit.services import audit_changes, audit_record, audit_snapshot, fields_assign
 from consent.editions import canonical_json, edition_publish, sha256_hex, text_normalise
 from consent.models import (
     ChangeKind,
@@ -23,7 +25,8 @@ from consent.models import (
 )
 from consent.policies.text import markdown_render
 from consent.rules.jurisdictions import RULESETS
-from consent.sites.services import site_role_require
+from consent.sites.selectors import EDITOR_ROLES
+from consent.sites.services import site_actor_require, site_role_require
 
 # Wording that gives consent. Since 2025-09-01 a Russian consent must be a document of its
 # own, never part of a policy (RU-4), so policies for Russia may not contain it.
@@ -38,6 +41,20 @@ CONSENT_GIVING_PHRASES = re.compile(
 PUBLISHER_ROLES = frozenset({Role.DPO})
 
 
+# A document's site, kind and slug name it in public URLs and in consent records.
+POLICY_DOCUMENT_FIELDS: tuple[str, ...] = ("jurisdictions", "prevailing_language", "languages")
+
+
+def _editor_require(site: Site, by: AbstractUser | None) -> None:
+    site_actor_require(
+        site=site,
+        by=by,
+        roles=EDITOR_ROLES,
+        refusal=gettext("Only the site's owners and DPOs can edit its policies."),
+    )
+
+
+@transaction.atomic
 def policy_document_create(
     *,
     site: Site,
@@ -46,8 +63,11 @@ def policy_document_create(
     jurisdictions: Iterable[str] = (),
     prevailing_language: str | None = None,
     languages: Iterable[str] | None = None,
+    by: AbstractUser | None = None,
+    ip: str | None = None,
 ) -> PolicyDocument:
     """Create a document; Russian documents prevail in Russian, others in the site's default language."""
+    _editor_require(site, by)
     jurisdictions = list(jurisdictions)
     if prevailing_language is None:
         prevailing_language = (
@@ -63,18 +83,116 @@ def policy_document_create(
     )
     document.full_clean()
     document.save()
+    audit_record(
+        site=site,
+        actor=by,
+        actor_ip=ip,
+        action="policy_document.create",
+        target=str(document),
+        data={
+            "kind": str(document.kind),
+            "slug": document.slug,
+            **audit_snapshot(obj=document, fields=POLICY_DOCUMENT_FIELDS),
+        },
+    )
     return document
 
 
-def policy_text_set(*, document: PolicyDocument, language: str, title: str, body: str) -> PolicyText:
+@transaction.atomic
+def policy_document_update(
+    *, document: PolicyDocument, by: AbstractUser | None = None, ip: str | None = None, **fields: Any
+) -> PolicyDocument:
+    """Change which jurisdictions and languages a document serves (owners and DPOs)."""
+    document = PolicyDocument.objects.select_for_update().select_related("site").get(pk=document.pk)
+    _editor_require(document.site, by)
+    before = audit_snapshot(obj=document, fields=POLICY_DOCUMENT_FIELDS)
+    fields_assign(obj=document, fields=fields, allowed=POLICY_DOCUMENT_FIELDS)
+    document.full_clean()
+    changes = audit_changes(before=before, after=audit_snapshot(obj=document, fields=POLICY_DOCUMENT_FIELDS))
+    if changes:
+        document.save()
+        audit_record(
+            site=document.site,
+            actor=by,
+            actor_ip=ip,
+            action="policy_document.change",
+            target=str(document),
+            data={"changes": changes},
+        )
+    return document
+
+
+def _text_audit(text: PolicyText) -> dict[str, Any]:
+    # Bodies can be long: the trail keeps their hash; the published version keeps the text.
+    return {"language": text.language, "title": text.title, "body_sha256": sha256_hex(text.body.encode())}
+
+
+@transaction.atomic
+def policy_text_set(
+    *,
+    document: PolicyDocument,
+    language: str,
+    title: str,
+    body: str,
+    by: AbstractUser | None = None,
+    ip: str | None = None,
+) -> PolicyText:
     """Write the working copy of a document in one language (drafts are freely editable)."""
-    text = PolicyText.objects.filter(document=document, language=language).first() or PolicyText(
-        document=document, language=language
-    )
-    text.title, text.body = title, body
+    existing = PolicyText.objects.filter(document=document, language=language).first()
+    if existing is not None:
+        return policy_text_update(text=existing, title=title, body=body, by=by, ip=ip)
+    _editor_require(document.site, by)
+    text = PolicyText(document=document, language=language, title=title, body=body)
     text.full_clean()
     text.save()
+    audit_record(
+        site=document.site,
+        actor=by,
+        actor_ip=ip,
+        action="policy_text.add",
+        target=f"{document} [{language}]",
+        data=_text_audit(text),
+    )
     return text
+
+
+@transaction.atomic
+def policy_text_update(
+    *, text: PolicyText, by: AbstractUser | None = None, ip: str | None = None, **fields: Any
+) -> PolicyText:
+    """Change a draft text (owners and DPOs); published versions are untouched."""
+    text = PolicyText.objects.select_for_update().select_related("document__site").get(pk=text.pk)
+    _editor_require(text.document.site, by)
+    before = _text_audit(text)
+    fields_assign(obj=text, fields=fields, allowed=("language", "title", "body"))
+    text.full_clean()
+    changes = audit_changes(before=before, after=_text_audit(text))
+    if changes:
+        text.save()
+        audit_record(
+            site=text.document.site,
+            actor=by,
+            actor_ip=ip,
+            action="policy_text.change",
+            target=f"{text.document} [{text.language}]",
+            data={"changes": changes},
+        )
+    return text
+
+
+@transaction.atomic
+def policy_text_delete(*, text: PolicyText, by: AbstractUser | None = None, ip: str | None = None) -> None:
+    """Drop a draft text in one language (owners and DPOs)."""
+    _editor_require(text.document.site, by)
+    audit_record(
+        site=text.document.site,
+        actor=by,
+        actor_ip=ip,
+        action="policy_text.delete",
+        target=f"{text.document} [{text.language}]",
+        data=_text_audit(text),
+    )
+    text.delete()
 
 
 def policy_required_languages(*, document: PolicyDocument) -> list[str]:

@@ -6,14 +6,21 @@ per-model permissions are not consulted for members: the role is the permission,
 owner never needs a superuser to tick boxes before they can work.
 """
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import router, transaction
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext
 
 from consent.models import Role, Site
 from consent.sites.selectors import EDITOR_ROLES, site_ids_for_user
+from edge.client import client_ip
 
 
 class SiteScopedAdminMixin:
@@ -88,8 +95,115 @@ class SiteScopedAdminMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
 
 
+class AdminRefusal(Exception):
+    """A service refused a change made in the admin; the request's transaction is rolled back."""
+
+
+def form_changes(form: forms.BaseForm, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The fields a person changed in a submitted form, with their cleaned values."""
+    return {
+        name: form.cleaned_data[name]
+        for name in form.changed_data
+        if name in form.cleaned_data
+        and name not in ("id", "DELETE", *exclude)
+        and not form.fields[name].disabled
+    }
+
+
+def instance_adopt(obj: Model, saved: Model) -> None:
+    """Make the admin's in-memory row the one a service saved (the admin goes on using `obj`)."""
+    for field in obj._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(saved, field.attname))
+    obj._state.adding, obj._state.db = False, saved._state.db
+
+
 class SiteScopedModelAdmin(SiteScopedAdminMixin, admin.ModelAdmin):
-    pass
+    """A site-scoped admin whose saves go through services.
+
+    `service_call` passes who and from where to the service and turns its refusal
+    (PermissionDenied, ValidationError) into an error message after the whole save, inlines
+    included, has been rolled back, so a refused change writes nothing and is never a 500.
+    """
+
+    def service_call(self, request: HttpRequest, service: Callable[..., Any], /, **kwargs: Any) -> Any:
+        try:
+            return service(by=request.user, ip=client_ip(request) or None, **kwargs)
+        except ValidationError as error:
+            raise AdminRefusal(" ".join(error.messages)) from error
+        except PermissionDenied as error:
+            raise AdminRefusal(str(error) or gettext("You may not make this change.")) from error
+
+    def formset_save_with(
+        self,
+        request: HttpRequest,
+        formset: forms.BaseModelFormSet,
+        *,
+        create: Callable[[forms.ModelForm], Model],
+        update: Callable[[Model, dict[str, Any]], Model],
+        delete: Callable[[Model], None],
+    ) -> None:
+        """Save an inline formset row by row through services (what `formset.save()` would write itself)."""
+        exclude = (formset.fk.name,) if hasattr(formset, "fk") else ()
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        deleted = formset.deleted_forms if formset.can_delete else []
+        for form in formset.initial_forms:
+            obj = form.instance
+            if obj.pk is None:
+                continue
+            if form in deleted:
+                delete(obj)
+                formset.deleted_objects.append(obj)
+            elif form.has_changed():
+                changes = form_changes(form, exclude)
+                if changes:
+                    instance_adopt(obj, update(obj, changes))
+                    formset.changed_objects.append((obj, list(changes)))
+        for form in formset.extra_forms:
+            if not form.has_changed() or form in deleted:
+                continue
+            formset.new_objects.append(create(form))
+
+    def _refused(self, request: HttpRequest, refusal: AdminRefusal, to: str) -> HttpResponse:
+        self.message_user(request, str(refusal), messages.ERROR)
+        return HttpResponseRedirect(to)
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: Any = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except AdminRefusal as refusal:
+            return self._refused(request, refusal, request.get_full_path())
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except AdminRefusal as refusal:
+            opts = self.model._meta
+            return self._refused(
+                request,
+                refusal,
+                reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id]),
+            )
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        if request.method != "POST":
+            return super().changelist_view(request, extra_context)
+        try:
+            # Actions (bulk delete) in one transaction with Django's own log of them.
+            with transaction.atomic(using=router.db_for_write(self.model)):
+                return super().changelist_view(request, extra_context)
+        except AdminRefusal as refusal:
+            return self._refused(request, refusal, request.get_full_path())
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        # One row at a time, so every deletion goes through delete_model (and its service).
+        for obj in queryset:
+            self.delete_model(request, obj)
 
 
 class ReadOnlyAdminMixin:

@@ -12,9 +12,18 @@ from django.urls import path
 from django.utils.html import format_html
 
 from consent.rules.jurisdictions import RULESETS
-from consent.sites.tenancy import ReadOnlyAdminMixin, SiteScopedModelAdmin
+from consent.sites.tenancy import ReadOnlyAdminMixin, SiteScopedModelAdmin, form_changes, instance_adopt
 from cookies.banner.selectors import banner_version_latest
-from cookies.banner.services import banner_content, banner_version_publish
+from cookies.banner.services import (
+    BANNER_SETTINGS_FIELDS,
+    banner_content,
+    banner_settings_create,
+    banner_settings_update,
+    banner_text_delete,
+    banner_text_set,
+    banner_text_update,
+    banner_version_publish,
+)
 from cookies.banner.views import banner_preview_token
 from cookies.models import BannerSettings, BannerText, BannerVersion
 from edge.client import client_ip
@@ -28,6 +37,26 @@ class BannerTextAdmin(SiteScopedModelAdmin):
     list_filter = ["language"]
     list_select_related = ["site"]
     fields = ["site", "language", "title", "body"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: BannerText | None = None) -> list[str]:
+        # A text stays with its site.
+        return ["site"] if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: BannerText, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            changes = form_changes(form)
+            if changes:
+                instance_adopt(obj, self.service_call(request, banner_text_update, text=obj, **changes))
+            return
+        data = form.cleaned_data
+        text = self.service_call(
+            request, banner_text_set, site=data["site"], language=data["language"], title=data["title"],
+            body=data["body"],
+        )  # fmt: skip
+        instance_adopt(obj, text)
+
+    def delete_model(self, request: HttpRequest, obj: BannerText) -> None:
+        self.service_call(request, banner_text_delete, text=obj)
 
 
 @admin.register(BannerSettings)
@@ -55,6 +84,20 @@ class BannerSettingsAdmin(SiteScopedModelAdmin):
             if name in form.base_fields:
                 form.base_fields[name].widget = forms.TextInput(attrs={"type": "color"})
         return form
+
+    def save_model(
+        self, request: HttpRequest, obj: BannerSettings, form: forms.ModelForm, change: bool
+    ) -> None:
+        if change:
+            changes = form_changes(form)
+            if changes:
+                saved = self.service_call(request, banner_settings_update, settings_row=obj, **changes)
+                instance_adopt(obj, saved)
+            return
+        data = {name: form.cleaned_data[name] for name in BANNER_SETTINGS_FIELDS if name in form.cleaned_data}
+        instance_adopt(
+            obj, self.service_call(request, banner_settings_create, site=form.cleaned_data["site"], **data)
+        )
 
     @admin.display(description="Install")
     def install_tag(self, settings_row: BannerSettings) -> str:

@@ -6,12 +6,13 @@ from typing import Any
 from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from consent.audit.services import audit_record
+from consent.audit.services import audit_changes, audit_record, audit_snapshot, fields_assign
 from consent.editions import canonical_json, edition_publish, sha256_hex
 from consent.models import Purpose, Site
 from consent.sites.selectors import EDITOR_ROLES
-from consent.sites.services import site_role_require
+from consent.sites.services import site_actor_require, site_role_require
 from cookies.models import BannerSettings, BannerText, BannerVersion, consent_mode_guess
 
 
@@ -24,14 +25,146 @@ def banner_settings_ensure(*, site: Site) -> BannerSettings:
     return BannerSettings.objects.create(site=site, consent_mode=consent_mode_guess(keys))
 
 
-def banner_text_set(*, site: Site, language: str, title: str = "", body: str = "") -> BannerText:
-    text = BannerText.objects.filter(site=site, language=language).first() or BannerText(
-        site=site, language=language
+BANNER_SETTINGS_FIELDS: tuple[str, ...] = (
+    "position",
+    "layout",
+    "color_background",
+    "color_text",
+    "color_accent",
+    "color_accent_text",
+    "radius",
+    "consent_mode",
+)
+BANNER_TEXT_FIELDS: tuple[str, ...] = ("language", "title", "body")
+
+
+def _editor_require(site: Site, by: AbstractUser | None) -> None:
+    site_actor_require(
+        site=site,
+        by=by,
+        roles=EDITOR_ROLES,
+        refusal=gettext("Only the site's owners and DPOs can change its banner."),
     )
-    text.title, text.body = title.strip(), body.strip()
+
+
+@transaction.atomic
+def banner_settings_create(
+    *, site: Site, by: AbstractUser | None = None, ip: str | None = None, **fields: Any
+) -> BannerSettings:
+    """Start a site's banner working copy with the given look (owners and DPOs)."""
+    _editor_require(site, by)
+    settings_row = BannerSettings(site=site)
+    fields_assign(obj=settings_row, fields=fields, allowed=BANNER_SETTINGS_FIELDS)
+    settings_row.full_clean()
+    settings_row.save()
+    audit_record(
+        site=site,
+        actor=by,
+        actor_ip=ip,
+        action="banner_settings.create",
+        target=gettext("banner settings"),
+        data=audit_snapshot(obj=settings_row, fields=BANNER_SETTINGS_FIELDS),
+    )
+    return settings_row
+
+
+@transaction.atomic
+def banner_settings_update(
+    *, settings_row: BannerSettings, by: AbstractUser | None = None, ip: str | None = None, **fields: Any
+) -> BannerSettings:
+    """Change the banner working copy (owners and DPOs); visitors see it once it is published."""
+    settings_row = BannerSettings.objects.select_for_update().select_related("site").get(pk=settings_row.pk)
+    _editor_require(settings_row.site, by)
+    before = audit_snapshot(obj=settings_row, fields=BANNER_SETTINGS_FIELDS)
+    fields_assign(obj=settings_row, fields=fields, allowed=BANNER_SETTINGS_FIELDS)
+    settings_row.full_clean()
+    changes = audit_changes(
+        before=before, after=audit_snapshot(obj=settings_row, fields=BANNER_SETTINGS_FIELDS)
+    )
+    if changes:
+        settings_row.save()
+        audit_record(
+            site=settings_row.site,
+            actor=by,
+            actor_ip=ip,
+            action="banner_settings.change",
+            target=gettext("banner settings"),
+            data={"changes": changes},
+        )
+    return settings_row
+
+
+def _text_target(text: BannerText) -> str:
+    return f"banner text [{text.language}]"
+
+
+@transaction.atomic
+def banner_text_set(
+    *,
+    site: Site,
+    language: str,
+    title: str = "",
+    body: str = "",
+    by: AbstractUser | None = None,
+    ip: str | None = None,
+) -> BannerText:
+    """Write the site's own banner title and body in one language (owners and DPOs)."""
+    existing = BannerText.objects.filter(site=site, language=language).first()
+    if existing is not None:
+        return banner_text_update(text=existing, title=title, body=body, by=by, ip=ip)
+    _editor_require(site, by)
+    text = BannerText(site=site, language=language, title=title.strip(), body=body.strip())
     text.full_clean()
     text.save()
+    audit_record(
+        site=site,
+        actor=by,
+        actor_ip=ip,
+        action="banner_text.add",
+        target=_text_target(text),
+        data=audit_snapshot(obj=text, fields=BANNER_TEXT_FIELDS),
+    )
     return text
+
+
+@transaction.atomic
+def banner_text_update(
+    *, text: BannerText, by: AbstractUser | None = None, ip: str | None = None, **fields: Any
+) -> BannerText:
+    """Change a banner text (owners and DPOs); the audit row has each change before and after."""
+    text = BannerText.objects.select_for_update().select_related("site").get(pk=text.pk)
+    _editor_require(text.site, by)
+    before = audit_snapshot(obj=text, fields=BANNER_TEXT_FIELDS)
+    fields = {name: value.strip() if name in ("title", "body") else value for name, value in fields.items()}
+    fields_assign(obj=text, fields=fields, allowed=BANNER_TEXT_FIELDS)
+    text.full_clean()
+    changes = audit_changes(before=before, after=audit_snapshot(obj=text, fields=BANNER_TEXT_FIELDS))
+    if changes:
+        text.save()
+        audit_record(
+            site=text.site,
+            actor=by,
+            actor_ip=ip,
+            action="banner_text.change",
+            target=_text_target(text),
+            data={"changes": changes},
+        )
+    return text
+
+
+@transaction.atomic
+def banner_text_delete(*, text: BannerText, by: AbstractUser | None = None, ip: str | None = None) -> None:
+    """Drop a banner text: the built-in wording shows in that language (owners and DPOs)."""
+    _editor_require(text.site, by)
+    audit_record(
+        site=text.site,
+        actor=by,
+        actor_ip=ip,
+        action="banner_text.delete",
+        target=_text_target(text),
+        data=audit_snapshot(obj=text, fields=BANNER_TEXT_FIELDS),
+    )
+    text.delete()
 
 
 def banner_content(*, site: Site) -> dict[str, Any]:

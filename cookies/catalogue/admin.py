@@ -2,13 +2,15 @@
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from consent.models import Purpose
 from consent.sites.selectors import site_ids_for_user
-from consent.sites.tenancy import SiteScopedModelAdmin
+from consent.sites.tenancy import SiteScopedModelAdmin, form_changes, instance_adopt
+from cookies.catalogue.services import COOKIE_FIELDS, cookie_create, cookie_delete, cookie_update
 from cookies.models import Cookie
 from subprocessors.models import Vendor
 
@@ -30,3 +32,19 @@ class CookieAdmin(SiteScopedModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Cookie]:
         return super().get_queryset(request).select_related("site", "purpose", "vendor")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Cookie | None = None) -> list[str]:
+        # A catalogued cookie stays with its site.
+        return ["site"] if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: Cookie, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            changes = form_changes(form)
+            if changes:
+                instance_adopt(obj, self.service_call(request, cookie_update, cookie=obj, **changes))
+            return
+        data = {name: form.cleaned_data[name] for name in COOKIE_FIELDS}
+        instance_adopt(obj, self.service_call(request, cookie_create, site=form.cleaned_data["site"], **data))
+
+    def delete_model(self, request: HttpRequest, obj: Cookie) -> None:
+        self.service_call(request, cookie_delete, cookie=obj)

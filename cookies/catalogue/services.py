@@ -1,10 +1,41 @@
-"""Writes for the cookie catalogue."""
+"""Writes for the cookie catalogue: each change checks the person's role and writes its audit row."""
 
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser
 from django.db import transaction
+from django.utils.translation import gettext
 
+from consent.audit.services import audit_changes, audit_record, audit_snapshot, fields_assign
 from consent.models import Purpose, Site
+from consent.sites.selectors import EDITOR_ROLES
+from consent.sites.services import site_actor_require
 from cookies.models import Cookie
 from subprocessors.models import Vendor
+
+# Site is fixed once catalogued: a cookie never moves to another tenant.
+COOKIE_FIELDS: tuple[str, ...] = (
+    "purpose",
+    "vendor",
+    "name",
+    "domain",
+    "duration_days",
+    "description",
+    "justification",
+)
+
+
+def _editor_require(site: Site, by: AbstractUser | None) -> None:
+    site_actor_require(
+        site=site,
+        by=by,
+        roles=EDITOR_ROLES,
+        refusal=gettext("Only the site's owners and DPOs can change its cookies."),
+    )
+
+
+def _target(cookie: Cookie) -> str:
+    return f"cookie {cookie.name}" + (f" ({cookie.domain})" if cookie.domain else "")
 
 
 @transaction.atomic
@@ -18,8 +49,11 @@ def cookie_create(
     domain: str = "",
     duration_days: int | None = None,
     justification: str = "",
+    by: AbstractUser | None = None,
+    ip: str | None = None,
 ) -> Cookie:
     """Catalogue a cookie; purpose and vendor must belong to the same site."""
+    _editor_require(site, by)
     cookie = Cookie(
         site=site,
         purpose=purpose,
@@ -32,4 +66,51 @@ def cookie_create(
     )
     cookie.full_clean()
     cookie.save()
+    audit_record(
+        site=site,
+        actor=by,
+        actor_ip=ip,
+        action="cookie.create",
+        target=_target(cookie),
+        data=audit_snapshot(obj=cookie, fields=COOKIE_FIELDS),
+    )
     return cookie
+
+
+@transaction.atomic
+def cookie_update(
+    *, cookie: Cookie, by: AbstractUser | None = None, ip: str | None = None, **fields: Any
+) -> Cookie:
+    """Change a catalogued cookie (owners and DPOs); the audit row has each change before and after."""
+    cookie = Cookie.objects.select_for_update().select_related("site").get(pk=cookie.pk)
+    _editor_require(cookie.site, by)
+    before = audit_snapshot(obj=cookie, fields=COOKIE_FIELDS)
+    fields_assign(obj=cookie, fields=fields, allowed=COOKIE_FIELDS)
+    cookie.full_clean()
+    changes = audit_changes(before=before, after=audit_snapshot(obj=cookie, fields=COOKIE_FIELDS))
+    if changes:
+        cookie.save()
+        audit_record(
+            site=cookie.site,
+            actor=by,
+            actor_ip=ip,
+            action="cookie.change",
+            target=_target(cookie),
+            data={"changes": changes},
+        )
+    return cookie
+
+
+@transaction.atomic
+def cookie_delete(*, cookie: Cookie, by: AbstractUser | None = None, ip: str | None = None) -> None:
+    """Take a cookie out of the catalogue (owners and DPOs)."""
+    _editor_require(cookie.site, by)
+    audit_record(
+        site=cookie.site,
+        actor=by,
+        actor_ip=ip,
+        action="cookie.delete",
+        target=_target(cookie),
+        data=audit_snapshot(obj=cookie, fields=COOKIE_FIELDS),
+    )
+    cookie.delete()

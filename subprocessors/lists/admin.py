@@ -15,14 +15,22 @@ from django.utils import timezone
 
 from consent.models import Site
 from consent.sites.selectors import EDITOR_ROLES, site_ids_for_user
-from consent.sites.tenancy import ReadOnlyAdminMixin, SiteScopedModelAdmin
+from consent.sites.tenancy import ReadOnlyAdminMixin, SiteScopedModelAdmin, form_changes, instance_adopt
+from edge.client import client_ip
 from subprocessors.lists.selectors import (
     subprocessor_list_diff,
     subprocessor_list_in_force,
     subprocessor_list_latest,
     subprocessor_list_working_entries,
 )
-from subprocessors.lists.services import subprocessor_list_earliest_effective_at, subprocessor_list_publish
+from subprocessors.lists.services import (
+    VENDOR_FIELDS,
+    subprocessor_list_earliest_effective_at,
+    subprocessor_list_publish,
+    vendor_create,
+    vendor_delete,
+    vendor_update,
+)
 from subprocessors.models import (
     SubprocessorListVersion,
     TransferMechanism,
@@ -111,6 +119,21 @@ class VendorAdmin(SiteScopedModelAdmin):
         # Published lists and cookies name a vendor by site and key.
         return ["site", "key"] if obj is not None else []
 
+    def save_model(self, request: HttpRequest, obj: Vendor, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            changes = form_changes(form)
+            if changes:
+                instance_adopt(obj, self.service_call(request, vendor_update, vendor=obj, **changes))
+            return
+        data = {name: form.cleaned_data[name] for name in VENDOR_FIELDS if name in form.cleaned_data}
+        vendor = self.service_call(
+            request, vendor_create, site=form.cleaned_data["site"], key=form.cleaned_data["key"], **data
+        )
+        instance_adopt(obj, vendor)
+
+    def delete_model(self, request: HttpRequest, obj: Vendor) -> None:
+        self.service_call(request, vendor_delete, vendor=obj)
+
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
@@ -192,7 +215,7 @@ class SubprocessorListVersionAdmin(ReadOnlyAdminMixin, SiteScopedModelAdmin):
                     effective_at=effective_at,
                     change_note=form.cleaned_data["change_note"],
                     by=request.user,
-                    ip=request.META.get("REMOTE_ADDR"),
+                    ip=client_ip(request) or None,
                 )
             except ValidationError as error:
                 if hasattr(error, "error_dict"):

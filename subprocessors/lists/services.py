@@ -6,17 +6,54 @@ from typing import Any
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from consent.audit.services import audit_record
+from consent.audit.services import audit_changes, audit_record, audit_snapshot, fields_assign
 from consent.editions import canonical_json, edition_publish, sha256_hex
 from consent.jobs import job_enqueue_on_commit
 from consent.models import Site
+from consent.sites.selectors import EDITOR_ROLES
+from consent.sites.services import site_actor_require
 from subprocessors.lists.selectors import subprocessor_list_diff, subprocessor_list_latest, vendor_list
 from subprocessors.models import (
     SubprocessorListVersion,
     Vendor,
 )
+
+# A vendor's site and key never change: published lists and cookies name it by them.
+VENDOR_FIELDS: tuple[str, ...] = (
+    "name",
+    "legal_entity",
+    "address",
+    "contact",
+    "website",
+    "privacy_policy_url",
+    "dpa_url",
+    "purpose",
+    "data_categories",
+    "locations",
+    "transfer_mechanisms",
+    "transfer_assessment_ref",
+    "dpf_checked_on",
+    "ru_cross_border_notified_on",
+    "category",
+    "is_listed",
+)
+
+
+def _editor_require(site: Site, by: AbstractUser | None) -> None:
+    site_actor_require(
+        site=site,
+        by=by,
+        roles=EDITOR_ROLES,
+        refusal=gettext("Only the site's owners and DPOs can change its sub-processors."),
+    )
+
+
+def _vendor_target(vendor: Vendor) -> str:
+    return f"vendor {vendor.key}"
 
 
 @transaction.atomic
@@ -40,8 +77,11 @@ def vendor_create(
     privacy_policy_url: str = "",
     dpa_url: str = "",
     is_listed: bool = True,
+    by: AbstractUser | None = None,
+    ip: str | None = None,
 ) -> Vendor:
     """Add a vendor to the site's working list; refused without the identity fields Art. 28 needs."""
+    _editor_require(site, by)
     vendor = Vendor(
         site=site,
         key=key,
@@ -64,18 +104,64 @@ def vendor_create(
     )
     vendor.full_clean()
     vendor.save()
+    audit_record(
+        site=site,
+        actor=by,
+        actor_ip=ip,
+        action="vendor.create",
+        target=_vendor_target(vendor),
+        data={"key": vendor.key, **audit_snapshot(obj=vendor, fields=VENDOR_FIELDS)},
+    )
     return vendor
 
 
 @transaction.atomic
-def vendor_update(*, vendor: Vendor, **fields: Any) -> Vendor:
-    for name, value in fields.items():
+def vendor_update(
+    *, vendor: Vendor, by: AbstractUser | None = None, ip: str | None = None, **fields: Any
+) -> Vendor:
+    """Change a vendor on the working list (published with the next version); owners and DPOs."""
+    for name in fields:
         if name in ("site", "site_id", "key", "pk", "id"):
-            raise ValidationError({name: "The site and key of a vendor never change."})
-        setattr(vendor, name, value)
+            raise ValidationError({name: gettext("The site and key of a vendor never change.")})
+    vendor = Vendor.objects.select_for_update().select_related("site").get(pk=vendor.pk)
+    _editor_require(vendor.site, by)
+    before = audit_snapshot(obj=vendor, fields=VENDOR_FIELDS)
+    fields_assign(obj=vendor, fields=fields, allowed=VENDOR_FIELDS)
     vendor.full_clean()
-    vendor.save()
+    changes = audit_changes(before=before, after=audit_snapshot(obj=vendor, fields=VENDOR_FIELDS))
+    if changes:
+        vendor.save()
+        audit_record(
+            site=vendor.site,
+            actor=by,
+            actor_ip=ip,
+            action="vendor.change",
+            target=_vendor_target(vendor),
+            data={"changes": changes},
+        )
     return vendor
+
+
+@transaction.atomic
+def vendor_delete(*, vendor: Vendor, by: AbstractUser | None = None, ip: str | None = None) -> None:
+    """Delete a vendor no cookie names; published lists keep it by value (owners and DPOs)."""
+    _editor_require(vendor.site, by)
+    audit_record(
+        site=vendor.site,
+        actor=by,
+        actor_ip=ip,
+        action="vendor.delete",
+        target=_vendor_target(vendor),
+        data={"key": vendor.key, "name": vendor.name},
+    )
+    try:
+        with transaction.atomic():
+            vendor.delete()
+    except ProtectedError as error:
+        raise ValidationError(
+            gettext("Cookies of the catalogue name %(vendor)s as their provider: change them first.")
+            % {"vendor": vendor.name}
+        ) from error
 
 
 def subprocessor_list_earliest_effective_at(*, site: Site, published_at: datetime) -> datetime:

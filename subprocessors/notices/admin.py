@@ -9,14 +9,19 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from consent.sites.tenancy import ReadOnlyAdminMixin, SiteScopedModelAdmin
+from consent.sites.tenancy import ReadOnlyAdminMixin, SiteScopedModelAdmin, form_changes, instance_adopt
 from subprocessors.lists.admin import _https_urls
 from subprocessors.models import (
     NotificationLog,
     Subscriber,
     WebhookEndpoint,
 )
-from subprocessors.notices.services import webhook_endpoint_create
+from subprocessors.notices.services import (
+    subscriber_delete,
+    webhook_endpoint_create,
+    webhook_endpoint_delete,
+    webhook_endpoint_update,
+)
 
 
 @admin.register(Subscriber)
@@ -33,6 +38,9 @@ class SubscriberAdmin(SiteScopedModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def delete_model(self, request: HttpRequest, obj: Subscriber) -> None:
+        self.service_call(request, subscriber_delete, subscriber=obj)
 
 
 class WebhookEndpointForm(forms.ModelForm):
@@ -60,21 +68,28 @@ class WebhookEndpointAdmin(SiteScopedModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: WebhookEndpoint | None = None) -> list[str]:
         return ["site"] if obj is not None else []
 
+    def delete_model(self, request: HttpRequest, obj: WebhookEndpoint) -> None:
+        self.service_call(request, webhook_endpoint_delete, endpoint=obj)
+
     def save_model(
         self, request: HttpRequest, obj: WebhookEndpoint, form: forms.ModelForm, change: bool
     ) -> None:
         if change:
-            super().save_model(request, obj, form, change)
+            changes = form_changes(form)
+            if changes:
+                instance_adopt(
+                    obj, self.service_call(request, webhook_endpoint_update, endpoint=obj, **changes)
+                )
             return
-        endpoint, secret = webhook_endpoint_create(
+        endpoint, secret = self.service_call(
+            request,
+            webhook_endpoint_create,
             site=form.cleaned_data["site"],
             url=form.cleaned_data["url"],
             description=form.cleaned_data["description"],
-            by=request.user,
-            ip=request.META.get("REMOTE_ADDR"),
+            is_active=form.cleaned_data["is_active"],
         )
-        obj.pk = endpoint.pk
-        obj.key, obj.secret, obj._state.adding = endpoint.key, endpoint.secret, False
+        instance_adopt(obj, endpoint)
         messages.warning(
             request,
             format_html(

@@ -11,13 +11,17 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from consent.audit.services import audit_record
+from consent.audit.services import audit_changes, audit_record, audit_snapshot, fields_assign
 from consent.editions import sha256_hex
 from consent.jobs import job_enqueue, job_enqueue_on_commit
 from consent.models import Site
+from consent.sites.selectors import EDITOR_ROLES
+from consent.sites.services import OWNER_ROLES, site_actor_require
 from subprocessors.lists.selectors import subprocessor_version_diff
 from subprocessors.models import (
     NotificationChannel,
@@ -236,12 +240,21 @@ def subscriber_unsubscribe(*, site: Site, token: str, now: datetime | None = Non
 
 @transaction.atomic
 def webhook_endpoint_create(
-    *, site: Site, url: str, description: str = "", by: AbstractUser | None = None, ip: str | None = None
+    *,
+    site: Site,
+    url: str,
+    description: str = "",
+    is_active: bool = True,
+    by: AbstractUser | None = None,
+    ip: str | None = None,
 ) -> tuple[WebhookEndpoint, str]:
     """Register a webhook. Returns the endpoint and its signing secret, which is shown only now."""
+    _editor_require(site, by)
     url = webhook_url_validate(url)
     secret = "whsec_" + secrets.token_hex(24)
-    endpoint = WebhookEndpoint(site=site, url=url, description=description, secret=secret)
+    endpoint = WebhookEndpoint(
+        site=site, url=url, description=description, secret=secret, is_active=is_active
+    )
     endpoint.full_clean()
     endpoint.save()
     audit_record(
@@ -250,6 +263,95 @@ def webhook_endpoint_create(
         site=site,
         actor=by,
         actor_ip=ip,
-        data={"key": endpoint.key},
+        data={"key": endpoint.key, "description": description, "is_active": is_active},
     )
     return endpoint, secret
+
+
+WEBHOOK_FIELDS: tuple[str, ...] = ("url", "description", "is_active")
+
+
+def _editor_require(site: Site, by: AbstractUser | None) -> None:
+    site_actor_require(
+        site=site,
+        by=by,
+        roles=EDITOR_ROLES,
+        refusal=gettext("Only the site's owners and DPOs can change who is told about its sub-processors."),
+    )
+
+
+@transaction.atomic
+def webhook_endpoint_update(
+    *, endpoint: WebhookEndpoint, by: AbstractUser | None = None, ip: str | None = None, **fields: object
+) -> WebhookEndpoint:
+    """Change a webhook's URL, description or whether it is active (owners and DPOs)."""
+    endpoint = WebhookEndpoint.objects.select_for_update().select_related("site").get(pk=endpoint.pk)
+    _editor_require(endpoint.site, by)
+    if "url" in fields:
+        fields = {**fields, "url": webhook_url_validate(str(fields["url"]))}
+    before = audit_snapshot(obj=endpoint, fields=WEBHOOK_FIELDS)
+    fields_assign(obj=endpoint, fields=fields, allowed=WEBHOOK_FIELDS)
+    endpoint.full_clean()
+    changes = audit_changes(before=before, after=audit_snapshot(obj=endpoint, fields=WEBHOOK_FIELDS))
+    if changes:
+        endpoint.save()
+        audit_record(
+            action="subprocessor_webhook.change",
+            target=endpoint.url,
+            site=endpoint.site,
+            actor=by,
+            actor_ip=ip,
+            data={"key": endpoint.key, "changes": changes},
+        )
+    return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_delete(
+    *, endpoint: WebhookEndpoint, by: AbstractUser | None = None, ip: str | None = None
+) -> None:
+    """Stop sending to a webhook; its delivery log stays (owners and DPOs)."""
+    _editor_require(endpoint.site, by)
+    audit_record(
+        action="subprocessor_webhook.delete",
+        target=endpoint.url,
+        site=endpoint.site,
+        actor=by,
+        actor_ip=ip,
+        data={"key": endpoint.key},
+    )
+    endpoint.delete()
+
+
+@transaction.atomic
+def subscriber_delete(
+    *, subscriber: Subscriber, by: AbstractUser | None = None, ip: str | None = None
+) -> None:
+    """Erase a subscriber (owners); the notification log keeps its rows without the link to them.
+
+    A subscriber who objected stays: the objection is evidence that names them.
+    """
+    site_actor_require(
+        site=subscriber.site,
+        by=by,
+        roles=OWNER_ROLES,
+        refusal=gettext("Only the site's owners can delete subscribers."),
+    )
+    audit_record(
+        action="subprocessor_subscriber.delete",
+        target=subscriber.email,
+        site=subscriber.site,
+        actor=by,
+        actor_ip=ip,
+        data={"key": subscriber.key, "status": subscriber.status},
+    )
+    try:
+        with transaction.atomic():
+            subscriber.delete()
+    except ProtectedError as error:
+        raise ValidationError(
+            gettext(
+                "%(email)s objected to a sub-processor: the objection is kept as evidence, and so are they."
+            )
+            % {"email": subscriber.email}
+        ) from error

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 
 from consent.sites.selectors import EDITOR_ROLES, site_ids_for_user
 from consent.sites.tenancy import ReadOnlyAdminMixin, SiteScopedModelAdmin
+from edge.client import client_ip
 from subprocessors.models import (
     Objection,
 )
@@ -84,7 +85,7 @@ class ObjectionAdmin(ReadOnlyAdminMixin, SiteScopedModelAdmin):
                 objection=objection,
                 text=form.cleaned_data["text"],
                 by=request.user,
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_ip(request) or None,
             )
             messages.success(request, f"Answer recorded and emailed to {objection.email}.")
             return HttpResponseRedirect(reverse("admin:subprocessors_objection_change", args=[objection.pk]))

@@ -164,6 +164,8 @@ def test_owner_adds_a_member_by_email(alice_client, site_a):
         "data_residency": "any",
         "data_residency_note": "",
         "consent_retention_days": 1095,
+        "ip_storage": "truncated",
+        "store_user_agent": "on",
         "notice_period_days": 30,
         "origins-TOTAL_FORMS": 1,
         "origins-INITIAL_FORMS": 1,
@@ -176,13 +178,14 @@ def test_owner_adds_a_member_by_email(alice_client, site_a):
         "memberships-0-site": site_a.pk,
         "memberships-0-role": "owner",
         "memberships-1-site": site_a.pk,
-        "memberships-1-email": "Dora.DPO@Example.com",
-        "memberships-1-role": "dpo",
+        "memberships-1-email": "Dora.Viewer@Example.com",
+        "memberships-1-role": "viewer",
     }
     response = alice_client.post(url, form)
     assert response.status_code == 302, response.content.decode()[:3000]
-    membership = SiteMembership.objects.get(site=site_a, role=Role.DPO)
-    assert membership.user.email == "dora.dpo@example.com"
+    # An owner adds members in any role but DPO (which only a DPO or a superuser grants).
+    membership = SiteMembership.objects.get(site=site_a, role=Role.VIEWER)
+    assert membership.user.email == "dora.viewer@example.com"
     assert membership.user.is_staff
     assert not membership.user.has_usable_password()
     site_a.refresh_from_db()
@@ -202,6 +205,8 @@ def test_creating_a_site_in_the_admin_makes_the_creator_its_owner(alice_client, 
             "data_residency": "ru",
             "data_residency_note": "Primary database in Moscow.",
             "consent_retention_days": 1095,
+            "ip_storage": "truncated",
+            "store_user_agent": "on",
             "notice_period_days": 30,
             "origins-TOTAL_FORMS": 1,
             "origins-INITIAL_FORMS": 0,

@@ -115,20 +115,31 @@ def _records_check(
             report.problems.append(
                 f"{label}: its personal data no longer matches its commitment: the row was altered"
             )
-        if record.pk in leaf_of_record:
-            report.sealed += 1
-            index, digest = leaf_of_record[record.pk]
-            if digest != record.leaf_sha256:
-                report.problems.append(f"{label}: differs from leaf {index} sealed in the log")
-        else:
-            report.unsealed += 1
-            if sealing_horizon is not None and record.created_at < sealing_horizon:
-                report.problems.append(
-                    f"{label}: dated {record.created_at.isoformat()}, long before the newest "
-                    "checkpoint, yet not in the log: the sealer never saw it, so it was written "
-                    "behind the API (backdated)"
-                )
+        _record_sealing_check(record, label, leaf_of_record.get(record.pk), sealing_horizon, report)
     return seen_records
+
+
+def _record_sealing_check(
+    record: ConsentRecord,
+    label: str,
+    leaf: tuple[int, str] | None,
+    sealing_horizon: datetime | None,
+    report: LedgerReport,
+) -> None:
+    """A sealed record must equal its leaf; an unsealed one must be younger than the sealer's reach."""
+    if leaf is not None:
+        report.sealed += 1
+        index, digest = leaf
+        if digest != record.leaf_sha256:
+            report.problems.append(f"{label}: differs from leaf {index} sealed in the log")
+        return
+    report.unsealed += 1
+    if sealing_horizon is not None and record.created_at < sealing_horizon:
+        report.problems.append(
+            f"{label}: dated {record.created_at.isoformat()}, long before the newest "
+            "checkpoint, yet not in the log: the sealer never saw it, so it was written "
+            "behind the API (backdated)"
+        )
 
 
 def _personal_data_matches_commitment(record: ConsentRecord) -> bool:

@@ -12,17 +12,7 @@ from consent.editions import canonical_json, edition_publish, sha256_hex
 from consent.models import Purpose, Site
 from consent.sites.selectors import EDITOR_ROLES
 from consent.sites.services import site_role_require
-from cookies.models import BannerSettings, BannerText, BannerVersion
-
-# Which Consent Mode types a purpose key usually feeds; a starting point the owner can change.
-DEFAULT_CONSENT_MODE = {
-    "analytics": ("analytics_storage",),
-    "statistics": ("analytics_storage",),
-    "marketing": ("ad_storage", "ad_user_data", "ad_personalization"),
-    "advertising": ("ad_storage", "ad_user_data", "ad_personalization"),
-    "preferences": ("functionality_storage", "personalization_storage"),
-    "functional": ("functionality_storage",),
-}
+from cookies.models import BannerSettings, BannerText, BannerVersion, consent_mode_guess
 
 
 def banner_settings_ensure(*, site: Site) -> BannerSettings:
@@ -30,11 +20,8 @@ def banner_settings_ensure(*, site: Site) -> BannerSettings:
     settings_row = BannerSettings.objects.filter(site=site).first()
     if settings_row is not None:
         return settings_row
-    mapping: dict[str, list[str]] = {}
-    for key in Purpose.objects.filter(site=site, is_necessary=False).values_list("key", flat=True):
-        for mode_type in DEFAULT_CONSENT_MODE.get(key, ()):
-            mapping.setdefault(mode_type, []).append(key)
-    return BannerSettings.objects.create(site=site, consent_mode=mapping)
+    keys = Purpose.objects.filter(site=site, is_necessary=False).values_list("key", flat=True)
+    return BannerSettings.objects.create(site=site, consent_mode=consent_mode_guess(keys))
 
 
 def banner_text_set(*, site: Site, language: str, title: str = "", body: str = "") -> BannerText:
@@ -54,17 +41,7 @@ def banner_content(*, site: Site) -> dict[str, Any]:
         Purpose.objects.filter(site=site).order_by("position", "key").values_list("key", "is_sale_or_share")
     )
     return {
-        "theme": {
-            "position": settings_row.position,
-            "layout": settings_row.layout,
-            "colors": {
-                "background": settings_row.color_background.lower(),
-                "text": settings_row.color_text.lower(),
-                "accent": settings_row.color_accent.lower(),
-                "accent_text": settings_row.color_accent_text.lower(),
-            },
-            "radius": settings_row.radius,
-        },
+        "theme": settings_row.theme,
         "consent_mode": {key: sorted(value) for key, value in sorted(settings_row.consent_mode.items())},
         "purposes": [key for key, _ in purposes],
         "texts": {

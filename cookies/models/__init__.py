@@ -2,18 +2,22 @@
 
 from cookies.models.banner import (
     CONSENT_MODE_TYPES,
+    DEFAULT_CONSENT_MODE,
     HEX_COLOUR,
     BannerLayout,
     BannerPosition,
     BannerSettings,
     BannerText,
     BannerVersion,
+    consent_mode_guess,
 )
 from cookies.models.catalogue import COOKIE_NAME_PATTERN, Cookie
 
 __all__ = [
     "HEX_COLOUR",
     "CONSENT_MODE_TYPES",
+    "DEFAULT_CONSENT_MODE",
+    "consent_mode_guess",
     "BannerPosition",
     "BannerLayout",
     "BannerSettings",

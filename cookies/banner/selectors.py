@@ -7,11 +7,11 @@ from django.utils import timezone
 
 from consent.languages import RIGHT_TO_LEFT
 from consent.ledger.selectors import policy_version_asks_consent_again
-from consent.models import DocumentKind, PolicyDocument, PolicyVersion, Purpose, Site
+from consent.models import DocumentKind, PolicyDocument, PolicyVersion, Purpose, PurposeTranslation, Site
 from consent.policies.selectors import policy_version_in_force
 from consent.rules.jurisdictions import RuleSet
 from cookies.banner.ui_strings import ui_strings
-from cookies.catalogue.selectors import cookie_vendors_by_purpose
+from cookies.catalogue.selectors import VendorCookies, cookie_vendors_by_purpose
 from cookies.models import BannerSettings, BannerVersion, consent_mode_guess
 from subprocessors.lists.selectors import subprocessor_list_in_force
 from subprocessors.models import SubprocessorListVersion
@@ -98,16 +98,7 @@ def banner_config(
         "lang": language,
         "dir": "rtl" if language in RIGHT_TO_LEFT else "ltr",
         "languages": site.enabled_languages,
-        "jurisdiction": {
-            "code": ruleset.code,
-            "model": ruleset.consent_model,
-            "reject_first_layer": ruleset.reject_on_first_layer,
-            "gpc": ruleset.gpc_effect,
-            "gpc_status": ruleset.gpc_status_shown,
-            "reask_consent_days": ruleset.reask_after_consent_days,
-            "reask_refusal_days": ruleset.reask_after_refusal_days,
-            "cookie_days": ruleset.max_consent_cookie_days,
-        },
+        "jurisdiction": _jurisdiction_rules(ruleset),
         "gpc_header": gpc_header,
         "epoch": epoch.isoformat().replace("+00:00", "Z") if epoch else None,
         "versions": versions,
@@ -117,6 +108,20 @@ def banner_config(
         "theme": content["theme"],
         "consent_mode": content["consent_mode"],
         "cookie": {"name": CONSENT_COOKIE_NAME, "days": ruleset.max_consent_cookie_days},
+    }
+
+
+def _jurisdiction_rules(ruleset: RuleSet) -> dict[str, Any]:
+    """The rules the banner applies itself: how it asks, what GPC does, when it asks again."""
+    return {
+        "code": ruleset.code,
+        "model": ruleset.consent_model,
+        "reject_first_layer": ruleset.reject_on_first_layer,
+        "gpc": ruleset.gpc_effect,
+        "gpc_status": ruleset.gpc_status_shown,
+        "reask_consent_days": ruleset.reask_after_consent_days,
+        "reask_refusal_days": ruleset.reask_after_refusal_days,
+        "cookie_days": ruleset.max_consent_cookie_days,
     }
 
 
@@ -141,28 +146,32 @@ def _purpose_items(*, site: Site, keys: list[str], language: str) -> list[dict[s
             or translations.get(site.default_language)
             or next(iter(translations.values()), None)
         )
-        groups = by_purpose.get(key, [])
-        items.append(
-            {
-                "key": key,
-                "name": text.name if text else key,
-                "description": text.description if text else "",
-                "locked": purpose.is_necessary,
-                "sale": purpose.is_sale_or_share,
-                "cookies": [
-                    {
-                        "name": cookie.name,
-                        "provider": group.vendor.name if group.vendor else "",
-                        "days": cookie.duration_days,
-                        "description": cookie.description,
-                    }
-                    for group in groups
-                    for cookie in group.cookies
-                ],
-                "vendors": [group.vendor.name for group in groups if group.vendor is not None],
-            }
-        )
+        items.append(_purpose_item(purpose, text, by_purpose.get(key, [])))
     return items
+
+
+def _purpose_item(
+    purpose: Purpose, text: PurposeTranslation | None, groups: list[VendorCookies]
+) -> dict[str, Any]:
+    """One purpose as the banner lists it: its name, whether it can be refused, its cookies and vendors."""
+    return {
+        "key": purpose.key,
+        "name": text.name if text else purpose.key,
+        "description": text.description if text else "",
+        "locked": purpose.is_necessary,
+        "sale": purpose.is_sale_or_share,
+        "cookies": [
+            {
+                "name": cookie.name,
+                "provider": group.vendor.name if group.vendor else "",
+                "days": cookie.duration_days,
+                "description": cookie.description,
+            }
+            for group in groups
+            for cookie in group.cookies
+        ],
+        "vendors": [group.vendor.name for group in groups if group.vendor is not None],
+    }
 
 
 def _links(

@@ -41,65 +41,82 @@ def triggers_install(
     """Create (or re-create) the triggers that keep `table` append-only. Idempotent."""
     mutable = sorted(set(mutable_columns))
     guarded = [column for column in _columns(connection, table) if column not in mutable]
-    quoted_table = _quote(connection, table)
-    message = f"{table} is append-only"
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_no_update"')
-            cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_no_delete"')
-            q = {column: _quote(connection, column) for column in guarded + mutable}
-            forbidden = [f"NEW.{q[c]} IS NOT OLD.{q[c]}" for c in guarded]
-            forbidden += [f"(NEW.{q[c]} IS NOT NULL AND NEW.{q[c]} IS NOT OLD.{q[c]})" for c in mutable]
-            cursor.execute(
-                f'CREATE TRIGGER "{table}_no_update" BEFORE UPDATE ON {quoted_table} '
-                f"FOR EACH ROW WHEN {' OR '.join(forbidden)} BEGIN SELECT RAISE(ABORT, '{message}'); END"
-            )
-            # SQLite has no session settings: purge_allowed() drops this trigger inside its transaction.
-            cursor.execute(
-                f'CREATE TRIGGER "{table}_no_delete" BEFORE DELETE ON {quoted_table} '
-                f"FOR EACH ROW BEGIN SELECT RAISE(ABORT, '{message}'); END"
-            )
+            _sqlite_triggers_install(cursor, connection, table, guarded=guarded, mutable=mutable)
         elif connection.vendor == "postgresql":
-            allowed = "ARRAY[" + ", ".join(f"'{column}'" for column in mutable) + "]::text[]"
-            only_cleared = "".join(
-                f" AND (to_jsonb(NEW) -> '{c}' = 'null'::jsonb"
-                f" OR to_jsonb(NEW) -> '{c}' = to_jsonb(OLD) -> '{c}')"
-                for c in mutable
-            )
-            purge_on = f"current_setting('{PURGE_SETTING}', true) = 'on'"
-            purge = f"IF TG_OP = 'DELETE' AND {purge_on} THEN RETURN OLD; END IF;" if purgeable else ""
-            cursor.execute(
-                f"""
-                CREATE OR REPLACE FUNCTION "{table}_append_only"() RETURNS trigger AS $$
-                BEGIN
-                    {purge}
-                    IF TG_OP = 'UPDATE'
-                       AND (to_jsonb(NEW) - {allowed}) IS NOT DISTINCT FROM (to_jsonb(OLD) - {allowed})
-                       {only_cleared} THEN
-                        RETURN NEW;
-                    END IF;
-                    RAISE EXCEPTION '{message}' USING ERRCODE = 'restrict_violation';
-                END;
-                $$ LANGUAGE plpgsql
-                """
-            )
-            cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_append_only" ON {quoted_table}')
-            cursor.execute(
-                f'CREATE TRIGGER "{table}_append_only" BEFORE UPDATE OR DELETE ON {quoted_table} '
-                f'FOR EACH ROW EXECUTE FUNCTION "{table}_append_only"()'
-            )
-            truncate_trigger_install(cursor, table=table, on=quoted_table)
-            # A partitioned table's row triggers reach its partitions, its statement triggers
-            # do not: TRUNCATE of one month by name needs the partition's own (new months get
-            # theirs from consent.ledger.partitions).
-            cursor.execute(
-                "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = %s::regclass",
-                [quoted_table],
-            )
-            for (partition,) in cursor.fetchall():
-                truncate_trigger_install(cursor, table=table, on=partition)
+            _postgresql_triggers_install(cursor, connection, table, mutable=mutable, purgeable=purgeable)
         else:
             raise NotImplementedError(f"No append-only triggers for the {connection.vendor} backend.")
+
+
+def _sqlite_triggers_install(
+    cursor: Any, connection: BaseDatabaseWrapper, table: str, *, guarded: list[str], mutable: list[str]
+) -> None:
+    """Refuse every DELETE, and every UPDATE that changes a guarded column or changes a mutable
+    one to anything but NULL."""
+    quoted_table = _quote(connection, table)
+    message = f"{table} is append-only"
+    cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_no_update"')
+    cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_no_delete"')
+    q = {column: _quote(connection, column) for column in guarded + mutable}
+    forbidden = [f"NEW.{q[c]} IS NOT OLD.{q[c]}" for c in guarded]
+    forbidden += [f"(NEW.{q[c]} IS NOT NULL AND NEW.{q[c]} IS NOT OLD.{q[c]})" for c in mutable]
+    cursor.execute(
+        f'CREATE TRIGGER "{table}_no_update" BEFORE UPDATE ON {quoted_table} '
+        f"FOR EACH ROW WHEN {' OR '.join(forbidden)} BEGIN SELECT RAISE(ABORT, '{message}'); END"
+    )
+    # SQLite has no session settings: purge_allowed() drops this trigger inside its transaction.
+    cursor.execute(
+        f'CREATE TRIGGER "{table}_no_delete" BEFORE DELETE ON {quoted_table} '
+        f"FOR EACH ROW BEGIN SELECT RAISE(ABORT, '{message}'); END"
+    )
+
+
+def _postgresql_triggers_install(
+    cursor: Any, connection: BaseDatabaseWrapper, table: str, *, mutable: list[str], purgeable: bool
+) -> None:
+    """One function refusing UPDATE (unless it only clears mutable columns), DELETE (unless
+    purging is switched on for a purgeable table) and TRUNCATE, on the table and its partitions."""
+    quoted_table = _quote(connection, table)
+    message = f"{table} is append-only"
+    allowed = "ARRAY[" + ", ".join(f"'{column}'" for column in mutable) + "]::text[]"
+    only_cleared = "".join(
+        f" AND (to_jsonb(NEW) -> '{c}' = 'null'::jsonb OR to_jsonb(NEW) -> '{c}' = to_jsonb(OLD) -> '{c}')"
+        for c in mutable
+    )
+    purge_on = f"current_setting('{PURGE_SETTING}', true) = 'on'"
+    purge = f"IF TG_OP = 'DELETE' AND {purge_on} THEN RETURN OLD; END IF;" if purgeable else ""
+    cursor.execute(
+        f"""
+        CREATE OR REPLACE FUNCTION "{table}_append_only"() RETURNS trigger AS $$
+        BEGIN
+            {purge}
+            IF TG_OP = 'UPDATE'
+               AND (to_jsonb(NEW) - {allowed}) IS NOT DISTINCT FROM (to_jsonb(OLD) - {allowed})
+               {only_cleared} THEN
+                RETURN NEW;
+            END IF;
+            RAISE EXCEPTION '{message}' USING ERRCODE = 'restrict_violation';
+        END;
+        $$ LANGUAGE plpgsql
+        """
+    )
+    cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_append_only" ON {quoted_table}')
+    cursor.execute(
+        f'CREATE TRIGGER "{table}_append_only" BEFORE UPDATE OR DELETE ON {quoted_table} '
+        f'FOR EACH ROW EXECUTE FUNCTION "{table}_append_only"()'
+    )
+    truncate_trigger_install(cursor, table=table, on=quoted_table)
+    # A partitioned table's row triggers reach its partitions, its statement triggers
+    # do not: TRUNCATE of one month by name needs the partition's own (new months get
+    # theirs from consent.ledger.partitions).
+    cursor.execute(
+        "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = %s::regclass",
+        [quoted_table],
+    )
+    for (partition,) in cursor.fetchall():
+        truncate_trigger_install(cursor, table=table, on=partition)
 
 
 def truncate_trigger_install(cursor: Any, *, table: str, on: str) -> None:

@@ -1,10 +1,13 @@
 """HTTP helpers every public endpoint uses: ETags, conditional GETs, public caching, language choice."""
 
 import hashlib
+from typing import TypeVar
 
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.translation.trans_real import parse_accept_lang_header
+
+Response = TypeVar("Response", bound=HttpResponseBase)
 
 
 def etag_for(*parts: object) -> str:
@@ -13,18 +16,45 @@ def etag_for(*parts: object) -> str:
     return f'"{digest}"'
 
 
-def not_modified_or_none(request: HttpRequest, etag: str) -> HttpResponseBase | None:
-    """A 304 when the client already holds this representation, else None."""
-    return get_conditional_response(request, etag=etag)
+def not_modified_or_none(
+    request: HttpRequest, etag: str, *, max_age: int | None = None
+) -> HttpResponseBase | None:
+    """A 304 when the client already holds this representation, else None.
+
+    With `max_age`, the 304 repeats the ETag and public Cache-Control (as cache_public sets
+    them), so a cache that revalidated keeps its copy for another `max_age` seconds.
+    """
+    response = get_conditional_response(request, etag=etag)
+    if response is not None and max_age is not None and response.status_code == 304:
+        cache_public(response, etag=etag, max_age=max_age)
+    return response
 
 
 def cache_public(
-    response: HttpResponseBase, *, etag: str, max_age: int, vary: tuple[str, ...] = ()
+    response: HttpResponseBase,
+    *,
+    etag: str,
+    max_age: int,
+    vary: tuple[str, ...] = (),
+    cors_any: bool = False,
 ) -> HttpResponseBase:
+    """Let any cache keep `response` for `max_age` seconds and revalidate it by `etag`.
+
+    `cors_any`: any page may read it too (public, read-only, sent without credentials).
+    """
     response["ETag"] = etag
     response["Cache-Control"] = f"public, max-age={max_age}"
     if vary:
         patch_vary_headers(response, vary)
+    if cors_any:
+        response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def no_store(response: Response) -> Response:
+    """Keep `response` out of every cache: it answers one person (a form, its errors, a token page)."""
+    response["Cache-Control"] = "no-store"
+    patch_vary_headers(response, ["Cookie"])
     return response
 
 

@@ -20,8 +20,9 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from consent.models import Site
 from edge.client import client_ip
+from edge.http import cache_public, no_store, not_modified_or_none
 from edge.ratelimit import rate_limits_exceeded
-from subprocessors.lists.http import cacheable, list_etag, no_store, not_modified
+from subprocessors.lists.http import LIST_MAX_AGE, list_etag
 from subprocessors.lists.pages import message_page, site_or_404
 from subprocessors.lists.selectors import (
     subprocessor_history,
@@ -86,10 +87,10 @@ def subprocessor_page(request: HttpRequest, site_key: str) -> HttpResponseBase:
     if request.method == "POST":
         return _subscribe(request, site)
     etag = list_etag(site=site, variant="html")
-    cached = not_modified(request, etag)
+    cached = not_modified_or_none(request, etag, max_age=LIST_MAX_AGE)
     if cached is not None:
         return cached
-    return cacheable(_page(request, site), etag)
+    return cache_public(_page(request, site), etag=etag, max_age=LIST_MAX_AGE)
 
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -107,7 +108,7 @@ def feed(request: HttpRequest, site_key: str) -> HttpResponseBase:
     except Http404:
         return message_page(request, None, 404, "Site not found", "There is no site with this key.")
     etag = list_etag(site=site, variant="atom")
-    cached = not_modified(request, etag)
+    cached = not_modified_or_none(request, etag, max_age=LIST_MAX_AGE)
     if cached is not None:
         return cached
     history = subprocessor_history(site=site)
@@ -146,7 +147,7 @@ def feed(request: HttpRequest, site_key: str) -> HttpResponseBase:
         root, encoding="utf-8", xml_declaration=False
     )
     response = HttpResponse(body, content_type="application/atom+xml; charset=utf-8")
-    return cacheable(response, etag, cors=True)
+    return cache_public(response, etag=etag, max_age=LIST_MAX_AGE, cors_any=True)
 
 
 def _subscribe(request: HttpRequest, site: Site) -> HttpResponse:

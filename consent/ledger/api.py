@@ -25,9 +25,9 @@ from consent.ledger.selectors import (
     receipt_get,
 )
 from consent.ledger.services import consent_record_create
-from consent.ledger.validation import VISITOR_ID, InputError, consent_input_parse
-from consent.models import Checkpoint, Site
-from consent.rules.geo import jurisdiction_resolve
+from consent.ledger.validation import VISITOR_ID, ConsentInput, InputError, consent_input_parse
+from consent.models import Checkpoint, ConsentRecord, Site
+from consent.rules.geo import Resolution, jurisdiction_resolve
 from consent.rules.jurisdictions import RULESETS, RuleSet, ruleset_with_overrides
 from consent.sites.cors import cors_allow_site_origin
 from consent.sites.selectors import SiteSnapshot, site_get_by_key, site_snapshot
@@ -74,15 +74,35 @@ def consent_create(request: HttpRequest, site_key: str) -> HttpResponse:
         return refused
     origin = request.headers["Origin"]
     if request.method == "OPTIONS":
-        response = HttpResponse(status=204)
-        response["Access-Control-Allow-Methods"] = "POST"
-        response["Access-Control-Allow-Headers"] = "Content-Type, Idempotency-Key"
-        response["Access-Control-Max-Age"] = "600"
-        return _cors(response, origin)
-    if request.method != "POST":
-        return _cors(json_error(405, "method_not_allowed", "Use POST."), origin)
-
+        return _cors(_preflight_answer(), origin)
     ip = client_ip(request)
+    data = _request_refusal(request, snapshot, ip) or _consent_input(request, snapshot)
+    if isinstance(data, HttpResponse):
+        return _cors(data, origin)
+    resolution = jurisdiction_resolve(
+        request=request,
+        default_code=snapshot.site.default_jurisdiction,
+        overrides=snapshot.site.jurisdiction_overrides,
+    )
+    record = _record_write(request, snapshot, data, resolution, ip)
+    if isinstance(record, HttpResponse):
+        return _cors(record, origin)
+    return _cors(JsonResponse(_receipt_body(record, resolution.ruleset), status=201), origin)
+
+
+def _preflight_answer() -> HttpResponse:
+    """The CORS preflight's answer: POST with a JSON body and an Idempotency-Key, cached 10 minutes."""
+    response = HttpResponse(status=204)
+    response["Access-Control-Allow-Methods"] = "POST"
+    response["Access-Control-Allow-Headers"] = "Content-Type, Idempotency-Key"
+    response["Access-Control-Max-Age"] = "600"
+    return response
+
+
+def _request_refusal(request: HttpRequest, snapshot: SiteSnapshot, ip: str) -> HttpResponse | None:
+    """Refuse, before reading the body, anything but a POST of JSON within the size and rate limits."""
+    if request.method != "POST":
+        return json_error(405, "method_not_allowed", "Use POST.")
     retry_after = rate_limits_exceeded(
         [
             (f"consent:ip:{ip}", settings.CONSENT_RATE_PER_IP),
@@ -92,37 +112,38 @@ def consent_create(request: HttpRequest, site_key: str) -> HttpResponse:
     if retry_after is not None:
         response = json_error(429, "throttled", "Too many consents; try again shortly. Nothing was recorded.")
         response["Retry-After"] = str(retry_after)
-        return _cors(response, origin)
+        return response
     if request.content_type != "application/json":
-        return _cors(
-            json_error(415, "unsupported_media_type", "Send the consent as application/json."), origin
-        )
+        return json_error(415, "unsupported_media_type", "Send the consent as application/json.")
     length = int(request.headers.get("Content-Length") or 0)
     if length > settings.CONSENT_MAX_BODY_BYTES or len(request.body) > settings.CONSENT_MAX_BODY_BYTES:
-        return _cors(
-            json_error(413, "too_large", f"The body is larger than {settings.CONSENT_MAX_BODY_BYTES} bytes."),
-            origin,
+        return json_error(
+            413, "too_large", f"The body is larger than {settings.CONSENT_MAX_BODY_BYTES} bytes."
         )
+    return None
+
+
+def _consent_input(request: HttpRequest, snapshot: SiteSnapshot) -> ConsentInput | HttpResponse:
+    """The body as a valid decision for this site, or the 400 naming what is wrong with it."""
     try:
-        payload = json.loads(request.body)
-        data = consent_input_parse(
-            payload,
+        return consent_input_parse(
+            json.loads(request.body),
             snapshot,
             gpc_header=request.headers.get("Sec-GPC") == "1",
             idempotency_header=request.headers.get("Idempotency-Key"),
         )
     except ValueError:
-        return _cors(json_error(400, "parse_error", "The body is not valid JSON."), origin)
+        return json_error(400, "parse_error", "The body is not valid JSON.")
     except InputError as error:
-        return _cors(json_error(error.status, error.code, error.message, error.fields), origin)
+        return json_error(error.status, error.code, error.message, error.fields)
 
-    resolution = jurisdiction_resolve(
-        request=request,
-        default_code=snapshot.site.default_jurisdiction,
-        overrides=snapshot.site.jurisdiction_overrides,
-    )
+
+def _record_write(
+    request: HttpRequest, snapshot: SiteSnapshot, data: ConsentInput, resolution: Resolution, ip: str
+) -> ConsentRecord | HttpResponse:
+    """The new record; a replayed Idempotency-Key's 409 with the earlier receipt; else a 503."""
     try:
-        record = consent_record_create(
+        return consent_record_create(
             snapshot=snapshot,
             data=data,
             resolution=resolution,
@@ -137,16 +158,19 @@ def consent_create(request: HttpRequest, site_key: str) -> HttpResponse:
             earlier = None
         if earlier is None:  # not a replay after all, or the lookup failed: the banner retries
             logger.exception("consent write refused by the database for site %s", snapshot.site.key)
-            return _cors(_unavailable(), origin)
-        return _cors(_duplicate(earlier), origin)
+            return _unavailable()
+        return _duplicate(earlier)
     except DatabaseError:
         logger.exception("consent write failed for site %s", snapshot.site.key)
-        return _cors(_unavailable(), origin)
+        return _unavailable()
 
+
+def _receipt_body(record: ConsentRecord, ruleset: RuleSet) -> dict[str, Any]:
+    """What the banner keeps of a recorded decision: its receipt, and the state it stores until it expires."""
     expires_at = consent_expires_at(
-        ruleset=resolution.ruleset, decided_at=record.created_at, purposes_granted=record.purposes_granted
+        ruleset=ruleset, decided_at=record.created_at, purposes_granted=record.purposes_granted
     )
-    body = {
+    return {
         "receipt_id": record.receipt_id,
         "recorded_at": record.created_at.isoformat(),
         "leaf_sha256": record.leaf_sha256,
@@ -161,7 +185,6 @@ def consent_create(request: HttpRequest, site_key: str) -> HttpResponse:
             "expires_at": expires_at.isoformat() if expires_at else None,
         },
     }
-    return _cors(JsonResponse(body, status=201), origin)
 
 
 def _duplicate(receipt_id: str) -> HttpResponse:

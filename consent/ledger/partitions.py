@@ -61,11 +61,8 @@ CREATE INDEX consent_site_time ON {LEDGER_TABLE} (site_id, created_at);
 """
 
 
-def _month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def _next_month(day: date) -> date:
+def month_after(day: date) -> date:
+    """The first day of the month after `day`'s."""
     return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
 
 
@@ -83,11 +80,11 @@ def partitions_ensure(
     """
     if using.vendor != "postgresql":
         return []
-    month = _month_start(today or datetime.now(UTC).date())
+    month = (today or datetime.now(UTC).date()).replace(day=1)
     created = []
     with using.cursor() as cursor:
         for _ in range(months_ahead + 1):
-            name, end = partition_name(month), _next_month(month)
+            name, end = partition_name(month), month_after(month)
             cursor.execute("SELECT to_regclass(%s)", [name])
             if cursor.fetchone()[0] is None:
                 # Table names are our constants, never input.

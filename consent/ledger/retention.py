@@ -1,6 +1,6 @@
 """Erasure and retention: redact a visitor's personal fields (proofs stay valid), drop old records."""
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractUser
 from django.db import connection, transaction
@@ -10,7 +10,7 @@ from django.utils import timezone
 from consent.audit.services import audit_record
 from consent.editions import sha256_hex
 from consent.immutability import purge_allowed
-from consent.ledger.partitions import partition_drop, partitions_list
+from consent.ledger.partitions import month_after, partition_drop, partitions_list
 from consent.models import ConsentRecord, IdempotencyClaim, Site
 
 
@@ -56,8 +56,7 @@ def consent_retention_apply(*, now: datetime | None = None) -> dict[str, int]:
     if longest is not None and connection.vendor == "postgresql":
         horizon = (now - timedelta(days=longest)).date()
         for name, month in partitions_list():
-            next_month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
-            if next_month <= horizon:
+            if month_after(month) <= horizon:
                 with transaction.atomic():
                     partition_drop(name)
                     audit_record(

@@ -1,5 +1,6 @@
 """Sealing: append unsealed records to a site's Merkle log in order and sign a checkpoint over it."""
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -7,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from consent.ledger.crypto import LATE_COMMIT_MARGIN, checkpoint_note, note_sign, signing_key
-from consent.ledger.merkle import append_leaves, frontier_read
+from consent.ledger.merkle import Node, append_leaves, frontier_read
 from consent.ledger.selectors import DatabaseNodeSource
 from consent.models import Checkpoint, ConsentRecord, MerkleNode, Site
 
@@ -49,36 +50,47 @@ def ledger_seal(
             appended = append_leaves(
                 tree_size=tree_size, frontier=frontier, leaf_hashes=[bytes.fromhex(row[2]) for row in rows]
             )
-            MerkleNode.objects.bulk_create(
-                [
-                    MerkleNode(
-                        site=site,
-                        level=node.level,
-                        index=node.index,
-                        hash=node.hash.hex(),
-                        record_id=rows[node.index - tree_size][0] if node.level == 0 else None,
-                        record_created_at=rows[node.index - tree_size][1] if node.level == 0 else None,
-                    )
-                    for node in appended.nodes
-                ],
-                batch_size=2000,
-            )
-            created_at = now or timezone.now()
-            root_hex = appended.root.hex()
-            note = checkpoint_note(
-                site_key=site.key, tree_size=appended.tree_size, root_hex=root_hex, created_at=created_at
-            )
-            checkpoint = Checkpoint.objects.create(
-                site=site,
-                tree_size=appended.tree_size,
-                root_hash=root_hex,
-                created_at=created_at,
-                key_id=signing_key().key_id,
-                signature=note_sign(note),
+            _nodes_store(site, appended.nodes, rows, tree_size)
+            checkpoint = _checkpoint_sign(
+                site, appended.tree_size, appended.root.hex(), now or timezone.now()
             )
         if len(rows) < batch_size:
             break
     return checkpoint
+
+
+def _nodes_store(
+    site: Site, nodes: Sequence[Node], rows: list[tuple[int, datetime, str]], tree_size: int
+) -> None:
+    """Store the appended nodes; each new leaf names the record it seals (the leaf at index
+    `tree_size + i` is `rows[i]`), so retention and verify can find it."""
+    MerkleNode.objects.bulk_create(
+        [
+            MerkleNode(
+                site=site,
+                level=node.level,
+                index=node.index,
+                hash=node.hash.hex(),
+                record_id=rows[node.index - tree_size][0] if node.level == 0 else None,
+                record_created_at=rows[node.index - tree_size][1] if node.level == 0 else None,
+            )
+            for node in nodes
+        ],
+        batch_size=2000,
+    )
+
+
+def _checkpoint_sign(site: Site, tree_size: int, root_hex: str, created_at: datetime) -> Checkpoint:
+    """A checkpoint over the log at `tree_size`, signed with the current signing key."""
+    note = checkpoint_note(site_key=site.key, tree_size=tree_size, root_hex=root_hex, created_at=created_at)
+    return Checkpoint.objects.create(
+        site=site,
+        tree_size=tree_size,
+        root_hash=root_hex,
+        created_at=created_at,
+        key_id=signing_key().key_id,
+        signature=note_sign(note),
+    )
 
 
 UNSEALED_PAGE = 2000

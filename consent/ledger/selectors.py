@@ -71,14 +71,23 @@ def consent_freshness(
             .order_by("effective_at", "pk")
         )
         for version in versions:
-            serves = not version.document.jurisdictions or ruleset.code in version.document.jurisdictions
-            needs_consent = version.is_material or set(version.change_kinds) & set(
-                ruleset.reconsent_change_kinds
-            )
             touches = not version.affected_purposes or granted & set(version.affected_purposes)
-            if serves and needs_consent and touches:
+            if touches and policy_version_asks_consent_again(version=version, ruleset=ruleset):
                 reasons.append(f"policy_version:{version.document.slug}:v{version.number}")
     return ConsentFreshness(holds=not reasons, reasons=tuple(reasons), expires_at=expires_at)
+
+
+def policy_version_asks_consent_again(*, version: PolicyVersion, ruleset: RuleSet) -> bool:
+    """Whether consents given under `ruleset` before `version` took effect must be asked again.
+
+    The version's document serves the jurisdiction (a document naming none serves all), and
+    the version is material or has a change kind that needs fresh consent there. Which of
+    the purposes it touches is the caller's question (`version.document` is read).
+    """
+    serves = not version.document.jurisdictions or ruleset.code in version.document.jurisdictions
+    return serves and bool(
+        version.is_material or set(version.change_kinds) & set(ruleset.reconsent_change_kinds)
+    )
 
 
 class DatabaseNodeSource:

@@ -129,24 +129,55 @@ def _versions(value: Any, snapshot: SiteSnapshot, errors: dict[str, list[str]]) 
 def consent_input_parse(
     payload: Any, snapshot: SiteSnapshot, *, gpc_header: bool, idempotency_header: str | None
 ) -> ConsentInput:
+    """The decision in `payload`, valid for this site; InputError names every field that is not."""
     if not isinstance(payload, dict):
         raise InputError(400, "invalid", "The body must be a JSON object.")
     errors: dict[str, list[str]] = {}
     unknown = sorted(set(payload) - KNOWN_FIELDS)
     if unknown:
         errors["non_field_errors"] = [f"Unknown fields: {', '.join(unknown)}."]
+    _choice_fields_check(payload, snapshot, errors)
+    granted, denied = _purposes(payload, snapshot, errors)
+    versions = _versions(payload.get("versions", {}), snapshot, errors)
+    page_url, page_error = _page_url(payload.get("page_url"), snapshot.origins)
+    if page_error:
+        errors["page_url"] = [page_error]
+    idempotency_key = payload.get("idempotency_key") or idempotency_header
+    if idempotency_key is not None and (
+        not isinstance(idempotency_key, str) or not IDEMPOTENCY_KEY.match(idempotency_key)
+    ):
+        errors["idempotency_key"] = ["Give 8 to 64 letters, digits, '-' or '_'."]
+    if errors:
+        raise InputError(
+            400, "invalid", "The consent is not valid; see fields. Nothing was recorded.", errors
+        )
+    return ConsentInput(
+        visitor_id=payload["visitor_id"],
+        action=payload["action"],
+        granted=tuple(sorted(granted)),
+        denied=tuple(sorted(denied)),
+        versions=versions,
+        language=payload["language"],
+        ui_layer=payload["ui_layer"],
+        gpc=bool(payload.get("gpc", False)) or gpc_header,
+        dnt=bool(payload.get("dnt", False)),
+        page_url=page_url,
+        idempotency_key=idempotency_key,
+    )
 
+
+def _choice_fields_check(
+    payload: dict[str, Any], snapshot: SiteSnapshot, errors: dict[str, list[str]]
+) -> None:
+    """The visitor id, the action, the layer, the language and the two flags must each be one we know."""
     visitor_id = payload.get("visitor_id")
     if not isinstance(visitor_id, str) or not VISITOR_ID.match(visitor_id):
         errors["visitor_id"] = ["Give the random visitor id: 16 to 64 letters, digits, '-' or '_'."]
-    action = payload.get("action")
-    if action not in ACTIONS:
+    if payload.get("action") not in ACTIONS:
         errors["action"] = [f"Choose one of: {', '.join(ACTIONS)}."]
-    ui_layer = payload.get("ui_layer")
-    if ui_layer not in UI_LAYERS:
+    if payload.get("ui_layer") not in UI_LAYERS:
         errors["ui_layer"] = [f"Choose one of: {', '.join(UI_LAYERS)}."]
-    language = payload.get("language")
-    if language not in snapshot.site.enabled_languages:
+    if payload.get("language") not in snapshot.site.enabled_languages:
         errors["language"] = [
             f"Choose one of the site's languages: {', '.join(snapshot.site.enabled_languages)}."
         ]
@@ -154,64 +185,62 @@ def consent_input_parse(
         if flag in payload and not isinstance(payload[flag], bool):
             errors[flag] = ["Give true or false."]
 
-    granted_raw, denied_raw = payload.get("granted"), payload.get("denied", [])
+
+def _purposes(
+    payload: dict[str, Any], snapshot: SiteSnapshot, errors: dict[str, list[str]]
+) -> tuple[set[str], set[str]]:
+    """The purposes granted (always with the necessary one) and denied: lists of keys that
+    together name every purpose of the site once, and agree with the action."""
     granted: set[str] = set()
     denied: set[str] = set()
-    for name, raw, target in (("granted", granted_raw, granted), ("denied", denied_raw, denied)):
+    for name, raw, target in (
+        ("granted", payload.get("granted"), granted),
+        ("denied", payload.get("denied", []), denied),
+    ):
         if not isinstance(raw, list) or not all(isinstance(key, str) for key in raw):
             errors[name] = ["Give a list of purpose keys."]
         else:
             target.update(raw)
-    if "granted" not in errors and "denied" not in errors:
-        known = set(snapshot.purposes)
-        purpose_errors = []
-        if unknown_keys := sorted((granted | denied) - known):
-            purpose_errors.append(f"Unknown purposes: {', '.join(unknown_keys)}.")
-        if both := sorted(granted & denied):
-            purpose_errors.append(f"Both granted and denied: {', '.join(both)}.")
-        if NECESSARY_PURPOSE_KEY in denied:
-            purpose_errors.append("The necessary purpose is required and cannot be denied.")
-        granted.add(NECESSARY_PURPOSE_KEY)
-        if missing := sorted(known - granted - denied):
-            purpose_errors.append(f"Missing purposes (grant or deny each): {', '.join(missing)}.")
-        if not purpose_errors:
-            optional = known - {NECESSARY_PURPOSE_KEY}
-            if action == ConsentAction.ACCEPT_ALL and denied:
-                purpose_errors.append("accept_all grants every purpose; use custom for a partial choice.")
-            elif action in (ConsentAction.REJECT_ALL, ConsentAction.WITHDRAW) and granted & optional:
-                purpose_errors.append(
-                    f"{action} denies every optional purpose; use custom for a partial choice."
-                )
-            elif action in OPT_OUT_ACTIONS and granted & snapshot.sale_or_share_purposes:
-                purpose_errors.append(f"{action} denies every purpose that sells or shares personal data.")
-        if purpose_errors:
-            errors["granted"] = purpose_errors
-
-    versions = _versions(payload.get("versions", {}), snapshot, errors)
-    page_url, page_error = _page_url(payload.get("page_url"), snapshot.origins)
-    if page_error:
-        errors["page_url"] = [page_error]
-
-    idempotency_key = payload.get("idempotency_key") or idempotency_header
-    if idempotency_key is not None and (
-        not isinstance(idempotency_key, str) or not IDEMPOTENCY_KEY.match(idempotency_key)
-    ):
-        errors["idempotency_key"] = ["Give 8 to 64 letters, digits, '-' or '_'."]
-
-    if errors:
-        raise InputError(
-            400, "invalid", "The consent is not valid; see fields. Nothing was recorded.", errors
+    if "granted" in errors or "denied" in errors:
+        return granted, denied
+    known = set(snapshot.purposes)
+    problems = _purpose_coverage_problems(granted, denied, known)
+    granted.add(NECESSARY_PURPOSE_KEY)
+    if not problems:
+        problems = _action_contradiction(
+            payload.get("action"),
+            granted,
+            denied,
+            known - {NECESSARY_PURPOSE_KEY},
+            snapshot.sale_or_share_purposes,
         )
-    return ConsentInput(
-        visitor_id=visitor_id,
-        action=action,
-        granted=tuple(sorted(granted)),
-        denied=tuple(sorted(denied)),
-        versions=versions,
-        language=language,
-        ui_layer=ui_layer,
-        gpc=bool(payload.get("gpc", False)) or gpc_header,
-        dnt=bool(payload.get("dnt", False)),
-        page_url=page_url,
-        idempotency_key=idempotency_key,
-    )
+    if problems:
+        errors["granted"] = problems
+    return granted, denied
+
+
+def _purpose_coverage_problems(granted: set[str], denied: set[str], known: set[str]) -> list[str]:
+    """Every purpose granted or denied, none both, none unknown, the necessary one never denied."""
+    problems = []
+    if unknown_keys := sorted((granted | denied) - known):
+        problems.append(f"Unknown purposes: {', '.join(unknown_keys)}.")
+    if both := sorted(granted & denied):
+        problems.append(f"Both granted and denied: {', '.join(both)}.")
+    if NECESSARY_PURPOSE_KEY in denied:
+        problems.append("The necessary purpose is required and cannot be denied.")
+    if missing := sorted(known - granted - denied - {NECESSARY_PURPOSE_KEY}):
+        problems.append(f"Missing purposes (grant or deny each): {', '.join(missing)}.")
+    return problems
+
+
+def _action_contradiction(
+    action: Any, granted: set[str], denied: set[str], optional: set[str], sale_or_share: frozenset[str]
+) -> list[str]:
+    """An all-or-nothing action must not come with a partial choice (that is `custom`)."""
+    if action == ConsentAction.ACCEPT_ALL and denied:
+        return ["accept_all grants every purpose; use custom for a partial choice."]
+    if action in (ConsentAction.REJECT_ALL, ConsentAction.WITHDRAW) and granted & optional:
+        return [f"{action} denies every optional purpose; use custom for a partial choice."]
+    if action in OPT_OUT_ACTIONS and granted & sale_or_share:
+        return [f"{action} denies every purpose that sells or shares personal data."]
+    return []

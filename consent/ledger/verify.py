@@ -1,10 +1,19 @@
 """The ledger's self-check: recompute every leaf, node, root, signature and proof, and name what differs."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from consent.ledger.crypto import (
+    LATE_COMMIT_MARGIN,
+    checkpoint_note,
+    leaf_hash_hex,
+    note_verify,
+    personal_commitment,
+    verifying_keys,
+)
 from consent.ledger.merkle import (
     MemoryNodeSource,
     consistency_proof,
@@ -31,6 +40,18 @@ class LedgerReport:
     problems: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _StoredLog:
+    """The site's Merkle log as stored: every node, and the leaves with the record each seals."""
+
+    nodes: dict[tuple[int, int], str]
+    # Leaf index -> (leaf hash, record id, record created_at).
+    leaves: dict[int, tuple[str, int | None, datetime | None]]
+
+    def leaf_hash(self, index: int) -> bytes:
+        return bytes.fromhex(self.leaves[index][0])
+
+
 def ledger_verify(*, site: Site) -> LedgerReport:
     """Check every record, node, checkpoint and proof of the site's ledger from first principles.
 
@@ -41,27 +62,45 @@ def ledger_verify(*, site: Site) -> LedgerReport:
     every leaf's inclusion proof verified against the newest checkpoint. A sealed leaf whose
     record is gone is fine only if retention could have removed it.
     """
-    from consent.ledger.crypto import (
-        LATE_COMMIT_MARGIN,
-        checkpoint_note,
-        leaf_hash_hex,
-        note_verify,
-        personal_commitment,
-        verifying_keys,
-    )
-
     report = LedgerReport(site_key=site.key)
+    log = _stored_log(site)
+    checkpoints = list(Checkpoint.objects.filter(site=site).order_by("tree_size"))
+    seen_records = _records_check(site, log, checkpoints, report)
+    _vanished_records_check(site, log, seen_records, report)
+    if sorted(log.leaves) != list(range(len(log.leaves))):
+        report.problems.append("the log's leaves are not numbered 0..n-1 without gaps")
+        return report
+    rebuilt = MemoryNodeSource.from_leaf_hashes([log.leaf_hash(i) for i in range(len(log.leaves))])
+    report.problems.extend(_node_problems(log, rebuilt))
+    report.checkpoints = len(checkpoints)
+    newest = _checkpoints_check(site, checkpoints, len(log.leaves), rebuilt, report)
+    if newest is not None:
+        _inclusion_proofs_check(log, newest, rebuilt, report)
+    return report
+
+
+def _stored_log(site: Site) -> _StoredLog:
+    """Every stored node of the site's log, read once."""
+    nodes: dict[tuple[int, int], str] = {}
     leaves: dict[int, tuple[str, int | None, datetime | None]] = {}
-    stored_nodes: dict[tuple[int, int], str] = {}
     for level, index, digest, record_id, record_created_at in MerkleNode.objects.filter(
         site=site
     ).values_list("level", "index", "hash", "record_id", "record_created_at"):
-        stored_nodes[(level, index)] = digest
+        nodes[(level, index)] = digest
         if level == 0:
             leaves[index] = (digest, record_id, record_created_at)
-    leaf_of_record = {record_id: (index, digest) for index, (digest, record_id, _) in leaves.items()}
+    return _StoredLog(nodes=nodes, leaves=leaves)
 
-    checkpoints = list(Checkpoint.objects.filter(site=site).order_by("tree_size"))
+
+def _records_check(
+    site: Site, log: _StoredLog, checkpoints: list[Checkpoint], report: LedgerReport
+) -> set[int]:
+    """Count every record and name each one altered, differing from its leaf, or backdated.
+
+    Returns the ids of the records that exist, for the check of leaves whose record is gone.
+    """
+    leaf_of_record = {record_id: (index, digest) for index, (digest, record_id, _) in log.leaves.items()}
+    # A record older than this missed every sealing round that could have seen it.
     sealing_horizon = checkpoints[-1].created_at - LATE_COMMIT_MARGIN if checkpoints else None
     seen_records = set()
     for record in ConsentRecord.objects.filter(site=site).order_by("id").iterator(chunk_size=2000):
@@ -72,50 +111,78 @@ def ledger_verify(*, site: Site) -> LedgerReport:
             report.problems.append(f"{label}: its fields no longer match its leaf hash: the row was altered")
         if record.is_redacted:
             report.redacted += 1
-        elif record.personal_sha256 != personal_commitment(
-            salt=record.personal_salt,
-            visitor_id=record.visitor_id,
-            ip_address=record.ip_address,
-            user_agent=record.user_agent,
-        ):
+        elif not _personal_data_matches_commitment(record):
             report.problems.append(
                 f"{label}: its personal data no longer matches its commitment: the row was altered"
             )
-        if record.pk in leaf_of_record:
-            report.sealed += 1
-            index, digest = leaf_of_record[record.pk]
-            if digest != record.leaf_sha256:
-                report.problems.append(f"{label}: differs from leaf {index} sealed in the log")
-        else:
-            report.unsealed += 1
-            if sealing_horizon is not None and record.created_at < sealing_horizon:
-                report.problems.append(
-                    f"{label}: dated {record.created_at.isoformat()}, long before the newest "
-                    "checkpoint, yet not in the log: the sealer never saw it, so it was written "
-                    "behind the API (backdated)"
-                )
+        _record_sealing_check(record, label, leaf_of_record.get(record.pk), sealing_horizon, report)
+    return seen_records
 
+
+def _record_sealing_check(
+    record: ConsentRecord,
+    label: str,
+    leaf: tuple[int, str] | None,
+    sealing_horizon: datetime | None,
+    report: LedgerReport,
+) -> None:
+    """A sealed record must equal its leaf; an unsealed one must be younger than the sealer's reach."""
+    if leaf is not None:
+        report.sealed += 1
+        index, digest = leaf
+        if digest != record.leaf_sha256:
+            report.problems.append(f"{label}: differs from leaf {index} sealed in the log")
+        return
+    report.unsealed += 1
+    if sealing_horizon is not None and record.created_at < sealing_horizon:
+        report.problems.append(
+            f"{label}: dated {record.created_at.isoformat()}, long before the newest "
+            "checkpoint, yet not in the log: the sealer never saw it, so it was written "
+            "behind the API (backdated)"
+        )
+
+
+def _personal_data_matches_commitment(record: ConsentRecord) -> bool:
+    return record.personal_sha256 == personal_commitment(
+        salt=record.personal_salt,
+        visitor_id=record.visitor_id,
+        ip_address=record.ip_address,
+        user_agent=record.user_agent,
+    )
+
+
+def _vanished_records_check(
+    site: Site, log: _StoredLog, seen_records: set[int], report: LedgerReport
+) -> None:
+    """A sealed leaf without its record: purged if past the site's retention, else deleted (a problem)."""
     retention_cutoff = timezone.now() - timedelta(days=site.consent_retention_days)
-    for index, (_, record_id, record_created_at) in sorted(leaves.items()):
-        if record_id not in seen_records:
-            if record_created_at is not None and record_created_at < retention_cutoff:
-                report.purged += 1
-            else:
-                report.problems.append(
-                    f"leaf {index}: its record {record_id} is missing but not past retention: deleted"
-                )
+    for index, (_, record_id, record_created_at) in sorted(log.leaves.items()):
+        if record_id in seen_records:
+            continue
+        if record_created_at is not None and record_created_at < retention_cutoff:
+            report.purged += 1
+        else:
+            report.problems.append(
+                f"leaf {index}: its record {record_id} is missing but not past retention: deleted"
+            )
 
-    size = len(leaves)
-    if sorted(leaves) != list(range(size)):
-        report.problems.append("the log's leaves are not numbered 0..n-1 without gaps")
-        return report
-    rebuilt = MemoryNodeSource.from_leaf_hashes([bytes.fromhex(leaves[i][0]) for i in range(size)])
-    expected = rebuilt.nodes(list(stored_nodes))
-    for key, digest in sorted(stored_nodes.items()):
+
+def _node_problems(log: _StoredLog, rebuilt: MemoryNodeSource) -> Iterator[str]:
+    """Every stored node must equal the node recomputed from the leaves below it."""
+    expected = rebuilt.nodes(list(log.nodes))
+    for key, digest in sorted(log.nodes.items()):
         if expected[key].hex() != digest:
-            report.problems.append(f"node level {key[0]} index {key[1]}: does not match the leaves below it")
+            yield f"node level {key[0]} index {key[1]}: does not match the leaves below it"
 
-    report.checkpoints = len(checkpoints)
+
+def _checkpoints_check(
+    site: Site, checkpoints: list[Checkpoint], size: int, rebuilt: MemoryNodeSource, report: LedgerReport
+) -> Checkpoint | None:
+    """Each checkpoint's root and signature, and that each extends the one before it.
+
+    Returns the newest checkpoint the log is large enough for (None if there is none): the
+    one every leaf's inclusion proof is checked against.
+    """
     keys = verifying_keys()
     previous = None
     for checkpoint in checkpoints:
@@ -123,50 +190,65 @@ def ledger_verify(*, site: Site) -> LedgerReport:
         if checkpoint.tree_size > size:
             report.problems.append(f"{label}: larger than the log ({size} leaves)")
             continue
-        recomputed = merkle_root(tree_size=checkpoint.tree_size, source=rebuilt).hex()
-        if recomputed != checkpoint.root_hash:
-            report.problems.append(f"{label}: its root does not match the log")
-        note = checkpoint_note(
-            site_key=site.key,
-            tree_size=checkpoint.tree_size,
-            root_hex=checkpoint.root_hash,
-            created_at=checkpoint.created_at,
+        report.problems.extend(
+            f"{label}: {problem}" for problem in _checkpoint_problems(site, checkpoint, rebuilt, keys)
         )
-        public_raw = keys.get(checkpoint.key_id)
-        if public_raw is None:
-            report.problems.append(
-                f"{label}: signed with key {checkpoint.key_id}, which is neither the signing key nor "
-                "one of LEDGER_RETIRED_PUBLIC_KEYS"
-            )
-        elif not note_verify(note, checkpoint.signature, public_raw):
-            report.problems.append(f"{label}: bad signature")
         if previous is not None:
-            proof = consistency_proof(
-                old_size=previous.tree_size, new_size=checkpoint.tree_size, source=rebuilt
-            )
-            if not consistency_proof_verify(
-                old_size=previous.tree_size,
-                new_size=checkpoint.tree_size,
-                old_root=bytes.fromhex(previous.root_hash),
-                new_root=bytes.fromhex(checkpoint.root_hash),
-                proof=proof,
-            ):
+            if not _is_append_only_extension(previous, checkpoint, rebuilt):
                 report.problems.append(f"{label}: not an append-only extension of size {previous.tree_size}")
             report.proofs += 1
         previous = checkpoint
-    if previous is not None:
-        latest_root = bytes.fromhex(previous.root_hash)
-        for index in range(previous.tree_size):
-            proof = inclusion_proof(index=index, tree_size=previous.tree_size, source=rebuilt)
-            if not inclusion_proof_verify(
-                leaf_hash=bytes.fromhex(leaves[index][0]),
-                index=index,
-                tree_size=previous.tree_size,
-                proof=proof,
-                root=latest_root,
-            ):
-                report.problems.append(
-                    f"leaf {index}: its inclusion proof does not verify against size {previous.tree_size}"
-                )
-            report.proofs += 1
-    return report
+    return previous
+
+
+def _checkpoint_problems(
+    site: Site, checkpoint: Checkpoint, rebuilt: MemoryNodeSource, keys: dict[str, bytes]
+) -> Iterator[str]:
+    """A checkpoint's root must be the log's root at its size, signed by a key we know."""
+    if merkle_root(tree_size=checkpoint.tree_size, source=rebuilt).hex() != checkpoint.root_hash:
+        yield "its root does not match the log"
+    public_raw = keys.get(checkpoint.key_id)
+    if public_raw is None:
+        yield (
+            f"signed with key {checkpoint.key_id}, which is neither the signing key nor "
+            "one of LEDGER_RETIRED_PUBLIC_KEYS"
+        )
+        return
+    note = checkpoint_note(
+        site_key=site.key,
+        tree_size=checkpoint.tree_size,
+        root_hex=checkpoint.root_hash,
+        created_at=checkpoint.created_at,
+    )
+    if not note_verify(note, checkpoint.signature, public_raw):
+        yield "bad signature"
+
+
+def _is_append_only_extension(older: Checkpoint, newer: Checkpoint, rebuilt: MemoryNodeSource) -> bool:
+    """The newer checkpoint's tree keeps the older one's leaves unchanged (RFC 9162 consistency)."""
+    return consistency_proof_verify(
+        old_size=older.tree_size,
+        new_size=newer.tree_size,
+        old_root=bytes.fromhex(older.root_hash),
+        new_root=bytes.fromhex(newer.root_hash),
+        proof=consistency_proof(old_size=older.tree_size, new_size=newer.tree_size, source=rebuilt),
+    )
+
+
+def _inclusion_proofs_check(
+    log: _StoredLog, checkpoint: Checkpoint, rebuilt: MemoryNodeSource, report: LedgerReport
+) -> None:
+    """Every leaf the checkpoint covers must be provably included in its root."""
+    root = bytes.fromhex(checkpoint.root_hash)
+    for index in range(checkpoint.tree_size):
+        if not inclusion_proof_verify(
+            leaf_hash=log.leaf_hash(index),
+            index=index,
+            tree_size=checkpoint.tree_size,
+            proof=inclusion_proof(index=index, tree_size=checkpoint.tree_size, source=rebuilt),
+            root=root,
+        ):
+            report.problems.append(
+                f"leaf {index}: its inclusion proof does not verify against size {checkpoint.tree_size}"
+            )
+        report.proofs += 1

@@ -1,12 +1,14 @@
 """Receipt pages for people: a decision, what was shown, and a proof check in the reader's browser."""
 
+from typing import Any
+
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
-from consent.ledger.selectors import receipt_get
+from consent.ledger.selectors import Receipt, receipt_get
 from consent.policies.selectors import pinned_policy_titles
 from consent.policies.views import _strings
 from edge.http import language_choose
@@ -180,34 +182,9 @@ def receipt_page(request: HttpRequest, receipt_id: str) -> HttpResponseBase:
         request, list(RECEIPT_STRINGS), record.language if record.language in RECEIPT_STRINGS else "en"
     )
     t = RECEIPT_STRINGS[language]
-    pinned_policies = record.versions.get("policies", {})
-    titles = pinned_policy_titles(site_id=record.site_id, pinned=pinned_policies, language=language)
-    shown = [
-        {
-            "name": titles.get(slug, slug),
-            "number": pinned["number"],
-            "url": reverse("policy-version", args=[receipt.site_key, slug, pinned["number"]])
-            + f"?lang={language}",
-        }
-        for slug, pinned in sorted(pinned_policies.items())
-    ]
-    shown += [
-        {"name": t.get(kind, kind), "number": pinned["number"], "url": None}
-        for kind, pinned in sorted(record.versions.items())
-        if kind != "policies"
-    ]
+    shown = _editions_shown(receipt, language, t)
     checkpoint = receipt.checkpoint
-    sealed = (
-        t["sealed"].format(
-            entry=receipt.leaf_index + 1,
-            size=checkpoint.tree_size,
-            site=record.site.name,
-            time=f"{checkpoint.created_at:%Y-%m-%d %H:%M:%S}",
-            key=checkpoint.key_id,
-        )
-        if checkpoint is not None  # only a sealed record has one
-        else ""
-    )
+    sealed = _sealed_text(receipt, t) if checkpoint is not None else ""  # only a sealed record has one
     response = render(
         request,
         "consent/receipt.html",
@@ -231,3 +208,38 @@ def receipt_page(request: HttpRequest, receipt_id: str) -> HttpResponseBase:
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+def _editions_shown(receipt: Receipt, language: str, t: dict[str, str]) -> list[dict[str, Any]]:
+    """What the visitor was shown: the pinned policy versions (titled, linked) and the other editions."""
+    record = receipt.record
+    pinned_policies = record.versions.get("policies", {})
+    titles = pinned_policy_titles(site_id=record.site_id, pinned=pinned_policies, language=language)
+    shown: list[dict[str, Any]] = [
+        {
+            "name": titles.get(slug, slug),
+            "number": pinned["number"],
+            "url": reverse("policy-version", args=[receipt.site_key, slug, pinned["number"]])
+            + f"?lang={language}",
+        }
+        for slug, pinned in sorted(pinned_policies.items())
+    ]
+    shown += [
+        {"name": t.get(kind, kind), "number": pinned["number"], "url": None}
+        for kind, pinned in sorted(record.versions.items())
+        if kind != "policies"
+    ]
+    return shown
+
+
+def _sealed_text(receipt: Receipt, t: dict[str, str]) -> str:
+    """Where a sealed record stands in the log, and which signed checkpoint covers it."""
+    checkpoint = receipt.checkpoint
+    assert checkpoint is not None and receipt.leaf_index is not None
+    return t["sealed"].format(
+        entry=receipt.leaf_index + 1,
+        size=checkpoint.tree_size,
+        site=receipt.record.site.name,
+        time=f"{checkpoint.created_at:%Y-%m-%d %H:%M:%S}",
+        key=checkpoint.key_id,
+    )

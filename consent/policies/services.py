@@ -230,61 +230,18 @@ def policy_version_publish(
     consent under a jurisdiction the document serves is material whatever the flag says.
     """
     now = now or timezone.now()
-    # Lock the document: two DPOs publishing at once must not take the same number.
-    document = PolicyDocument.objects.select_for_update().select_related("site").get(pk=document.pk)
-    site = document.site
-    site_role_require(
-        site=site,
-        user=by,
-        roles=PUBLISHER_ROLES,
-        refusal="Only the site's data protection officer can publish its documents.",
-    )
-
+    document = _document_locked_for_publisher(document, by)
     change_kinds = list(dict.fromkeys(change_kinds))
     affected_purposes = sorted(set(affected_purposes))
-    errors: dict[str, list[str]] = {}
-    unknown_kinds = [kind for kind in change_kinds if kind not in ChangeKind.values]
-    if unknown_kinds:
-        errors["change_kinds"] = [f"Unknown change kinds: {', '.join(unknown_kinds)}."]
-    site_purposes = set(Purpose.objects.filter(site=site, is_necessary=False).values_list("key", flat=True))
-    unknown_purposes = [key for key in affected_purposes if key not in site_purposes]
-    if unknown_purposes:
-        errors["affected_purposes"] = [f"Not purposes of this site: {', '.join(unknown_purposes)}."]
-
     texts = {text.language: text for text in PolicyText.objects.filter(document=document)}
-    missing = [code for code in policy_required_languages(document=document) if code not in texts]
-    if missing:
-        errors["languages"] = [
-            f"The text is missing in: {', '.join(missing)}. Every required language is needed."
-        ]
-    empty = sorted(code for code, text in texts.items() if not text_normalise(text.body).strip())
-    if empty:
-        errors.setdefault("languages", []).append(f"The text is empty in: {', '.join(empty)}.")
-
-    if "RU" in document.jurisdictions and document.kind != DocumentKind.PD_CONSENT:
-        offending = sorted(code for code, text in texts.items() if CONSENT_GIVING_PHRASES.search(text.body))
-        if offending:
-            errors.setdefault("body", []).append(
-                "A document for Russia cannot contain consent wording (e.g. 'даю согласие'): since "
-                "1 September 2025 consent is a separate document. Move it to a 152-FZ consent document. "
-                f"Found in: {', '.join(offending)}."
-            )
-
     is_material = is_material or bool(set(change_kinds) & policy_reconsent_kinds(document=document))
-    if is_material:
-        earliest = now + timedelta(days=site.notice_period_days)
-        if effective_at < earliest.replace(microsecond=0):
-            errors.setdefault("effective_at", []).append(
-                f"A material change needs {site.notice_period_days} days' notice: it can take effect on "
-                f"{earliest:%Y-%m-%d %H:%M} UTC at the earliest."
-            )
+    errors = _publish_refusals(
+        document, texts, change_kinds, affected_purposes, is_material, effective_at, now
+    )
     if errors:
         raise ValidationError(errors)
 
-    frozen = {
-        code: {"title": text_normalise(text.title).strip(), "body": text_normalise(text.body)}
-        for code, text in sorted(texts.items())
-    }
+    frozen = _texts_frozen(texts)
     content_sha256 = sha256_hex(
         canonical_json({"prevailing_language": document.prevailing_language, "texts": frozen})
     )
@@ -304,7 +261,7 @@ def policy_version_publish(
         published_from_ip=ip or None,
     )
     audit_record(
-        site=site,
+        site=document.site,
         actor=by,
         actor_ip=ip,
         action="policy_version.publish",
@@ -321,3 +278,96 @@ def policy_version_publish(
         },
     )
     return version
+
+
+def _document_locked_for_publisher(document: PolicyDocument, by: AbstractUser) -> PolicyDocument:
+    """The document, locked until the transaction ends, once `by` is known to be its site's DPO."""
+    # Two DPOs publishing at once must not take the same number.
+    document = PolicyDocument.objects.select_for_update().select_related("site").get(pk=document.pk)
+    site_role_require(
+        site=document.site,
+        user=by,
+        roles=PUBLISHER_ROLES,
+        refusal="Only the site's data protection officer can publish its documents.",
+    )
+    return document
+
+
+def _publish_refusals(
+    document: PolicyDocument,
+    texts: dict[str, PolicyText],
+    change_kinds: list[str],
+    affected_purposes: list[str],
+    is_material: bool,
+    effective_at: datetime,
+    now: datetime,
+) -> dict[str, list[str]]:
+    """Every reason this edition may not be published, by field; empty when it may."""
+    errors = {
+        "change_kinds": _unknown_change_kinds(change_kinds),
+        "affected_purposes": _unknown_affected_purposes(document.site, affected_purposes),
+        "languages": _missing_or_empty_languages(document, texts),
+        "body": _consent_wording_in_a_policy_for_russia(document, texts),
+        "effective_at": _notice_period_not_given(document.site, effective_at, now) if is_material else [],
+    }
+    return {field: messages for field, messages in errors.items() if messages}
+
+
+def _unknown_change_kinds(change_kinds: list[str]) -> list[str]:
+    """A change kind must be one the jurisdictions' re-consent rules can name."""
+    unknown = [kind for kind in change_kinds if kind not in ChangeKind.values]
+    return [f"Unknown change kinds: {', '.join(unknown)}."] if unknown else []
+
+
+def _unknown_affected_purposes(site: Site, affected_purposes: list[str]) -> list[str]:
+    """A change can touch only the site's own optional purposes (the necessary one needs no consent)."""
+    site_purposes = set(Purpose.objects.filter(site=site, is_necessary=False).values_list("key", flat=True))
+    unknown = [key for key in affected_purposes if key not in site_purposes]
+    return [f"Not purposes of this site: {', '.join(unknown)}."] if unknown else []
+
+
+def _missing_or_empty_languages(document: PolicyDocument, texts: dict[str, PolicyText]) -> list[str]:
+    """Every required language must have a text, and no text may be empty."""
+    problems = []
+    missing = [code for code in policy_required_languages(document=document) if code not in texts]
+    if missing:
+        problems.append(f"The text is missing in: {', '.join(missing)}. Every required language is needed.")
+    empty = sorted(code for code, text in texts.items() if not text_normalise(text.body).strip())
+    if empty:
+        problems.append(f"The text is empty in: {', '.join(empty)}.")
+    return problems
+
+
+def _consent_wording_in_a_policy_for_russia(
+    document: PolicyDocument, texts: dict[str, PolicyText]
+) -> list[str]:
+    """Since 2025-09-01 a Russian consent is a document of its own (RU-4): a policy may not give it."""
+    if "RU" not in document.jurisdictions or document.kind == DocumentKind.PD_CONSENT:
+        return []
+    offending = sorted(code for code, text in texts.items() if CONSENT_GIVING_PHRASES.search(text.body))
+    if not offending:
+        return []
+    return [
+        "A document for Russia cannot contain consent wording (e.g. 'даю согласие'): since "
+        "1 September 2025 consent is a separate document. Move it to a 152-FZ consent document. "
+        f"Found in: {', '.join(offending)}."
+    ]
+
+
+def _notice_period_not_given(site: Site, effective_at: datetime, now: datetime) -> list[str]:
+    """A material change takes effect no sooner than the site's notice period after publishing."""
+    earliest = now + timedelta(days=site.notice_period_days)
+    if effective_at >= earliest.replace(microsecond=0):
+        return []
+    return [
+        f"A material change needs {site.notice_period_days} days' notice: it can take effect on "
+        f"{earliest:%Y-%m-%d %H:%M} UTC at the earliest."
+    ]
+
+
+def _texts_frozen(texts: dict[str, PolicyText]) -> dict[str, dict[str, str]]:
+    """The texts as published: normalised, by language in order, so equal texts hash equal."""
+    return {
+        code: {"title": text_normalise(text.title).strip(), "body": text_normalise(text.body)}
+        for code, text in sorted(texts.items())
+    }

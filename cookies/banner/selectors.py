@@ -6,12 +6,13 @@ from typing import Any
 from django.utils import timezone
 
 from consent.languages import RIGHT_TO_LEFT
-from consent.models import DocumentKind, PolicyDocument, PolicyVersion, Purpose, Site
+from consent.ledger.selectors import policy_version_asks_consent_again
+from consent.models import DocumentKind, PolicyDocument, PolicyVersion, Purpose, PurposeTranslation, Site
 from consent.policies.selectors import policy_version_in_force
 from consent.rules.jurisdictions import RuleSet
 from cookies.banner.ui_strings import ui_strings
-from cookies.catalogue.selectors import cookie_vendors_by_purpose
-from cookies.models import BannerVersion, consent_mode_guess
+from cookies.catalogue.selectors import VendorCookies, cookie_vendors_by_purpose
+from cookies.models import BannerSettings, BannerVersion, consent_mode_guess
 from subprocessors.lists.selectors import subprocessor_list_in_force
 from subprocessors.models import SubprocessorListVersion
 
@@ -33,10 +34,7 @@ def consent_epoch(*, site: Site, ruleset: RuleSet, at: datetime) -> datetime | N
     for version in PolicyVersion.objects.filter(document__site=site, effective_at__lte=at).select_related(
         "document"
     ):
-        serves = not version.document.jurisdictions or ruleset.code in version.document.jurisdictions
-        if serves and (
-            version.is_material or set(version.change_kinds) & set(ruleset.reconsent_change_kinds)
-        ):
+        if policy_version_asks_consent_again(version=version, ruleset=ruleset):
             moments.append(version.effective_at)
     previous_keys: set[str] | None = None
     for version in SubprocessorListVersion.objects.filter(site=site, effective_at__lte=at).order_by("number"):
@@ -83,71 +81,13 @@ def banner_config(
     if content is None:
         content = version.content if version else banner_content_default(site=site)
     texts = dict(ui_strings(language))
-    site_texts = content["texts"].get(language) or {}
-    texts.update({key: value for key, value in site_texts.items() if value})
-
-    purposes = {
-        purpose.key: purpose
-        for purpose in Purpose.objects.filter(site=site)
-        .prefetch_related("translations")
-        .order_by("position", "key")
-    }
-    by_purpose = cookie_vendors_by_purpose(site=site)
-    purpose_items = []
-    for key in content["purposes"]:
-        purpose = purposes.get(key)
-        if purpose is None:
-            continue
-        translations = {text.language: text for text in purpose.translations.all()}
-        text = (
-            translations.get(language)
-            or translations.get(site.default_language)
-            or next(iter(translations.values()), None)
-        )
-        groups = by_purpose.get(key, [])
-        purpose_items.append(
-            {
-                "key": key,
-                "name": text.name if text else key,
-                "description": text.description if text else "",
-                "locked": purpose.is_necessary,
-                "sale": purpose.is_sale_or_share,
-                "cookies": [
-                    {
-                        "name": cookie.name,
-                        "provider": group.vendor.name if group.vendor else "",
-                        "days": cookie.duration_days,
-                        "description": cookie.description,
-                    }
-                    for group in groups
-                    for cookie in group.cookies
-                ],
-                "vendors": [group.vendor.name for group in groups if group.vendor is not None],
-            }
-        )
-
-    documents = list(PolicyDocument.objects.filter(site=site))
-    in_force_numbers: dict[str, int] = {}
-    links: dict[str, str] = {}
-    wanted = ["privacy_policy", "cookie_policy", *ruleset.required_links]
-    for link in dict.fromkeys(wanted):
-        kind = LINK_DOCUMENTS.get(link)
-        if kind is not None:
-            document = _document_for(documents, kind, ruleset.code)
-            if document is None:
-                continue
-            in_force = policy_version_in_force(document=document, at=now)
-            if in_force is None:
-                continue
-            in_force_numbers[document.slug] = in_force.number
-            name = "privacy_policy" if link == "pd_processing_policy" else link
-            links[name] = f"{base_url}/s/{site.key}/policies/{document.slug}/?lang={language}"
-        elif link == "vendor_list":
-            links["vendor_list"] = f"{base_url}/s/{site.key}/subprocessors/"
-    subprocessors = subprocessor_list_in_force(site=site, at=now)
-    versions: dict[str, Any] = {"policies": dict(sorted(in_force_numbers.items()))}
+    texts.update({key: value for key, value in (content["texts"].get(language) or {}).items() if value})
+    purpose_items = _purpose_items(site=site, keys=content["purposes"], language=language)
+    links, policy_numbers = _links(site=site, ruleset=ruleset, language=language, base_url=base_url, at=now)
+    versions: dict[str, Any] = {"policies": policy_numbers}
     if version is not None:
         versions["banner"] = version.number
+    subprocessors = subprocessor_list_in_force(site=site, at=now)
     if subprocessors is not None:
         versions["subprocessors"] = subprocessors.number
     epoch = consent_epoch(site=site, ruleset=ruleset, at=now)
@@ -158,16 +98,7 @@ def banner_config(
         "lang": language,
         "dir": "rtl" if language in RIGHT_TO_LEFT else "ltr",
         "languages": site.enabled_languages,
-        "jurisdiction": {
-            "code": ruleset.code,
-            "model": ruleset.consent_model,
-            "reject_first_layer": ruleset.reject_on_first_layer,
-            "gpc": ruleset.gpc_effect,
-            "gpc_status": ruleset.gpc_status_shown,
-            "reask_consent_days": ruleset.reask_after_consent_days,
-            "reask_refusal_days": ruleset.reask_after_refusal_days,
-            "cookie_days": ruleset.max_consent_cookie_days,
-        },
+        "jurisdiction": _jurisdiction_rules(ruleset),
         "gpc_header": gpc_header,
         "epoch": epoch.isoformat().replace("+00:00", "Z") if epoch else None,
         "versions": versions,
@@ -180,26 +111,104 @@ def banner_config(
     }
 
 
+def _jurisdiction_rules(ruleset: RuleSet) -> dict[str, Any]:
+    """The rules the banner applies itself: how it asks, what GPC does, when it asks again."""
+    return {
+        "code": ruleset.code,
+        "model": ruleset.consent_model,
+        "reject_first_layer": ruleset.reject_on_first_layer,
+        "gpc": ruleset.gpc_effect,
+        "gpc_status": ruleset.gpc_status_shown,
+        "reask_consent_days": ruleset.reask_after_consent_days,
+        "reask_refusal_days": ruleset.reask_after_refusal_days,
+        "cookie_days": ruleset.max_consent_cookie_days,
+    }
+
+
+def _purpose_items(*, site: Site, keys: list[str], language: str) -> list[dict[str, Any]]:
+    """The banner's purposes in its order, each in the visitor's language (else the site's, else
+    any), with its cookies and vendors; a key the site no longer has is left out."""
+    purposes = {
+        purpose.key: purpose
+        for purpose in Purpose.objects.filter(site=site)
+        .prefetch_related("translations")
+        .order_by("position", "key")
+    }
+    by_purpose = cookie_vendors_by_purpose(site=site)
+    items = []
+    for key in keys:
+        purpose = purposes.get(key)
+        if purpose is None:
+            continue
+        translations = {text.language: text for text in purpose.translations.all()}
+        text = (
+            translations.get(language)
+            or translations.get(site.default_language)
+            or next(iter(translations.values()), None)
+        )
+        items.append(_purpose_item(purpose, text, by_purpose.get(key, [])))
+    return items
+
+
+def _purpose_item(
+    purpose: Purpose, text: PurposeTranslation | None, groups: list[VendorCookies]
+) -> dict[str, Any]:
+    """One purpose as the banner lists it: its name, whether it can be refused, its cookies and vendors."""
+    return {
+        "key": purpose.key,
+        "name": text.name if text else purpose.key,
+        "description": text.description if text else "",
+        "locked": purpose.is_necessary,
+        "sale": purpose.is_sale_or_share,
+        "cookies": [
+            {
+                "name": cookie.name,
+                "provider": group.vendor.name if group.vendor else "",
+                "days": cookie.duration_days,
+                "description": cookie.description,
+            }
+            for group in groups
+            for cookie in group.cookies
+        ],
+        "vendors": [group.vendor.name for group in groups if group.vendor is not None],
+    }
+
+
+def _links(
+    *, site: Site, ruleset: RuleSet, language: str, base_url: str, at: datetime
+) -> tuple[dict[str, str], dict[str, int]]:
+    """The links the jurisdiction requires (privacy and cookie policies always), and the number
+    of each policy version in force that they lead to (what a consent pins), by slug.
+
+    A link whose document has no version in force yet is left out.
+    """
+    documents = list(PolicyDocument.objects.filter(site=site))
+    in_force_numbers: dict[str, int] = {}
+    links: dict[str, str] = {}
+    for link in dict.fromkeys(["privacy_policy", "cookie_policy", *ruleset.required_links]):
+        kind = LINK_DOCUMENTS.get(link)
+        if kind is not None:
+            document = _document_for(documents, kind, ruleset.code)
+            in_force = policy_version_in_force(document=document, at=at) if document else None
+            if document is None or in_force is None:
+                continue
+            in_force_numbers[document.slug] = in_force.number
+            name = "privacy_policy" if link == "pd_processing_policy" else link
+            links[name] = f"{base_url}/s/{site.key}/policies/{document.slug}/?lang={language}"
+        elif link == "vendor_list":
+            links["vendor_list"] = f"{base_url}/s/{site.key}/subprocessors/"
+    return links, dict(sorted(in_force_numbers.items()))
+
+
 CONSENT_COOKIE_NAME = "consentry"
 
 
 def banner_content_default(*, site: Site) -> dict[str, Any]:
     """What a site that never published a banner shows: the built-in look, every purpose."""
     keys = list(Purpose.objects.filter(site=site).order_by("position", "key").values_list("key", flat=True))
-    mapping = consent_mode_guess(keys)
     return {
-        "theme": {
-            "position": "bottom",
-            "layout": "bar",
-            "colors": {
-                "background": "#ffffff",
-                "text": "#1b1f24",
-                "accent": "#0b57d0",
-                "accent_text": "#ffffff",
-            },
-            "radius": 8,
-        },
-        "consent_mode": mapping,
+        "theme": BannerSettings(site=site).theme,
+        "consent_mode": consent_mode_guess(keys),
         "purposes": keys,
         "texts": {},
     }

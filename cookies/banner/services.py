@@ -174,17 +174,7 @@ def banner_content(*, site: Site) -> dict[str, Any]:
         Purpose.objects.filter(site=site).order_by("position", "key").values_list("key", "is_sale_or_share")
     )
     return {
-        "theme": {
-            "position": settings_row.position,
-            "layout": settings_row.layout,
-            "colors": {
-                "background": settings_row.color_background.lower(),
-                "text": settings_row.color_text.lower(),
-                "accent": settings_row.color_accent.lower(),
-                "accent_text": settings_row.color_accent_text.lower(),
-            },
-            "radius": settings_row.radius,
-        },
+        "theme": settings_row.theme,
         "consent_mode": {key: sorted(value) for key, value in sorted(settings_row.consent_mode.items())},
         "purposes": [key for key, _ in purposes],
         "texts": {

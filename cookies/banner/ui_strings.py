@@ -1379,9 +1379,6 @@ UI_STRINGS: Final[dict[str, dict[str, str]]] = {
 }
 
 
-RIGHT_TO_LEFT: Final[frozenset[str]] = frozenset({"ar", "he"})
-
-
 def ui_strings(language: str) -> dict[str, str]:
     """The strings for `language`, English for a language we do not ship.
 

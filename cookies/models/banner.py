@@ -1,6 +1,7 @@
 """The banner's tables: its settings and texts per site, and its immutable published versions."""
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -35,7 +36,7 @@ DEFAULT_CONSENT_MODE = {
 
 
 def consent_mode_guess(purpose_keys: Iterable[str]) -> dict[str, list[str]]:
-    """A Consent Mode mapping (type -> purpose keys) guessed from the purposes' keys."""
+    """Consent Mode type -> purpose keys as DEFAULT_CONSENT_MODE guesses them, keys in the order given."""
     mapping: dict[str, list[str]] = {}
     for key in purpose_keys:
         for mode_type in DEFAULT_CONSENT_MODE.get(key, ()):
@@ -83,6 +84,21 @@ class BannerSettings(models.Model):
 
     def __str__(self) -> str:
         return f"Banner of {self.site}"
+
+    @property
+    def theme(self) -> dict[str, Any]:
+        """The look as a banner version freezes it (colours in lowercase, so equal looks hash equal)."""
+        return {
+            "position": self.position,
+            "layout": self.layout,
+            "colors": {
+                "background": self.color_background.lower(),
+                "text": self.color_text.lower(),
+                "accent": self.color_accent.lower(),
+                "accent_text": self.color_accent_text.lower(),
+            },
+            "radius": self.radius,
+        }
 
     def clean(self) -> None:
         errors: dict[str, str] = {}

@@ -14,7 +14,8 @@ from rest_framework.response import Response
 from consent.models import Site
 from consent.sites.selectors import site_get_by_key
 from edge.api import PublicApiView
-from subprocessors.lists.http import cacheable, list_etag, not_modified
+from edge.http import cache_public, not_modified_or_none
+from subprocessors.lists.http import LIST_MAX_AGE, list_etag
 from subprocessors.lists.selectors import (
     ListDiff,
     subprocessor_history,
@@ -77,10 +78,10 @@ class _CachedListApi(PublicApiView):
 
     def respond(self, request: Request, site: Site, build: Any) -> Response:
         etag = list_etag(site=site, variant=self.variant)
-        cached = not_modified(request, etag)
+        cached = not_modified_or_none(request._request, etag, max_age=LIST_MAX_AGE)
         if cached is not None:
             return cached  # type: ignore[return-value]
-        return cacheable(Response(build()), etag, cors=True)  # type: ignore[return-value]
+        return cache_public(Response(build()), etag=etag, max_age=LIST_MAX_AGE, cors_any=True)  # type: ignore[return-value]
 
 
 class SubprocessorListApi(_CachedListApi):

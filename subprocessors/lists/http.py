@@ -1,17 +1,13 @@
-"""HTTP helpers for the public sub-processor pages and API: the list's ETag and cache headers."""
+"""The ETag of the public sub-processor pages and API (their caching is edge.http's)."""
 
-from collections.abc import Iterable
-
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
-from django.http.response import HttpResponseBase
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 
 from consent.editions import canonical_json, sha256_hex
 from consent.models import Site
 from subprocessors.models import SubprocessorListVersion
 
-PUBLIC_CACHE_CONTROL = "public, max-age=300"
+# How long a cache may keep a page or an answer before revalidating it by its ETag.
+LIST_MAX_AGE = 300
 
 
 def list_etag(*, site: Site, variant: str = "") -> str:
@@ -26,32 +22,3 @@ def list_etag(*, site: Site, variant: str = "") -> str:
     )
     state = [site.key, site.name, variant, [(n, sha, effective <= now) for n, sha, effective in rows]]
     return '"' + sha256_hex(canonical_json(state))[:32] + '"'
-
-
-def _etag_matches(request: HttpRequest, etag: str) -> bool:
-    header = request.headers.get("If-None-Match", "")
-    candidates: Iterable[str] = (part.strip().removeprefix("W/") for part in header.split(","))
-    return header.strip() == "*" or etag in candidates
-
-
-def not_modified(request: HttpRequest, etag: str) -> HttpResponseBase | None:
-    if request.method in ("GET", "HEAD") and _etag_matches(request, etag):
-        response = HttpResponseNotModified()
-        cacheable(response, etag)
-        return response
-    return None
-
-
-def cacheable(response: HttpResponseBase, etag: str, *, cors: bool = False) -> HttpResponseBase:
-    response["ETag"] = etag
-    response["Cache-Control"] = PUBLIC_CACHE_CONTROL
-    if cors:
-        # Public, read-only, no credentials: any page may read it.
-        response["Access-Control-Allow-Origin"] = "*"
-    return response
-
-
-def no_store(response: HttpResponse) -> HttpResponse:
-    response["Cache-Control"] = "no-store"
-    patch_vary_headers(response, ["Cookie"])
-    return response

@@ -7,7 +7,7 @@ from django.shortcuts import render
 
 from consent.models import Site
 from consent.sites.selectors import site_get_by_key
-from subprocessors.lists.http import no_store
+from edge.http import no_store
 
 
 def site_or_404(site_key: str) -> Site:

@@ -16,7 +16,12 @@ from consent.jobs import job_enqueue_on_commit
 from consent.models import Site
 from consent.sites.selectors import EDITOR_ROLES
 from consent.sites.services import site_actor_require
-from subprocessors.lists.selectors import subprocessor_list_diff, subprocessor_list_latest, vendor_list
+from subprocessors.lists.selectors import (
+    ListDiff,
+    subprocessor_list_diff,
+    subprocessor_list_latest,
+    vendor_list,
+)
 from subprocessors.models import (
     SubprocessorListVersion,
     Vendor,
@@ -191,16 +196,7 @@ def subprocessor_list_publish(
     # Lock the site row: two DPOs publishing at once must not take the same number.
     site = Site.objects.select_for_update().get(pk=site.pk)
 
-    errors = []
-    for vendor in vendor_list(site=site).filter(is_listed=True):
-        try:
-            vendor.full_clean()
-        except ValidationError as error:
-            problems = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
-            errors.append(f"{vendor.name} ({vendor.key}) is incomplete: {problems}")
-    if errors:
-        raise ValidationError(errors)
-    entries = [vendor.as_entry() for vendor in vendor_list(site=site).filter(is_listed=True)]
+    entries = _listed_entries(site)
 
     latest = subprocessor_list_latest(site=site)
     if latest is None and not entries:
@@ -208,17 +204,7 @@ def subprocessor_list_publish(
     diff = subprocessor_list_diff(old_entries=latest.entries if latest else [], new_entries=entries)
     content_sha256 = sha256_hex(canonical_json(entries))
     if latest is not None and diff.needs_notice:
-        earliest = subprocessor_list_earliest_effective_at(site=site, published_at=published_at)
-        if effective_at < earliest:
-            raise ValidationError(
-                {
-                    "effective_at": (
-                        f"This version {', '.join(diff.notice_reasons)}: "
-                        f"with {site.notice_period_days} days' "
-                        f"notice it can take effect on {earliest:%Y-%m-%d %H:%M} UTC at the earliest."
-                    )
-                }
-            )
+        _notice_period_require(site, diff, published_at=published_at, effective_at=effective_at)
     version = edition_publish(
         editions=SubprocessorListVersion.objects.filter(site=site),
         content_sha256=content_sha256,
@@ -245,3 +231,34 @@ def subprocessor_list_publish(
     # After commit: a worker must never pick up a version that was rolled back.
     job_enqueue_on_commit("subprocessors.version_notify", version.pk)
     return version
+
+
+def _listed_entries(site: Site) -> list[dict[str, Any]]:
+    """The listed vendors as published entries; refused (naming each) if any is incomplete."""
+    errors = []
+    for vendor in vendor_list(site=site).filter(is_listed=True):
+        try:
+            vendor.full_clean()
+        except ValidationError as error:
+            problems = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
+            errors.append(f"{vendor.name} ({vendor.key}) is incomplete: {problems}")
+    if errors:
+        raise ValidationError(errors)
+    return [vendor.as_entry() for vendor in vendor_list(site=site).filter(is_listed=True)]
+
+
+def _notice_period_require(
+    site: Site, diff: ListDiff, *, published_at: datetime, effective_at: datetime
+) -> None:
+    """A version that needs notice takes effect no sooner than the site's notice period after publishing."""
+    earliest = subprocessor_list_earliest_effective_at(site=site, published_at=published_at)
+    if effective_at < earliest:
+        raise ValidationError(
+            {
+                "effective_at": (
+                    f"This version {', '.join(diff.notice_reasons)}: "
+                    f"with {site.notice_period_days} days' "
+                    f"notice it can take effect on {earliest:%Y-%m-%d %H:%M} UTC at the earliest."
+                )
+            }
+        )

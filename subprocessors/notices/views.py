@@ -1,5 +1,7 @@
 """The links in our emails: confirming and ending a subscription (CSRF-exempt: signed tokens decide)."""
 
+from collections.abc import Callable
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -34,6 +36,25 @@ def _token_view(
     return site, None
 
 
+def _button_page(
+    request: HttpRequest,
+    site: Site,
+    token: str,
+    *,
+    read: Callable[[str], object],
+    title: str,
+    text: str,
+    button: str,
+) -> HttpResponse:
+    """A GET of an emailed link only shows a button that POSTs back, once the token reads:
+    mail scanners follow links, and must not act for the reader."""
+    try:
+        read(token)
+    except TokenError as error:
+        return message_page(request, site, 400, "Link not valid", error.message)
+    return message_page(request, site, 200, title, text, action=request.path, button=button)
+
+
 @csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
 def subscribe_confirm(request: HttpRequest, site_key: str, token: str) -> HttpResponse:
@@ -43,17 +64,13 @@ def subscribe_confirm(request: HttpRequest, site_key: str, token: str) -> HttpRe
         return refusal
     assert site is not None
     if request.method != "POST":
-        try:
-            confirm_token_read(token)
-        except TokenError as error:
-            return message_page(request, site, 400, "Link not valid", error.message)
-        return message_page(
+        return _button_page(
             request,
             site,
-            200,
-            "Confirm your subscription",
-            "Press the button to start receiving notices.",
-            action=request.path,
+            token,
+            read=confirm_token_read,
+            title="Confirm your subscription",
+            text="Press the button to start receiving notices.",
             button="Confirm subscription",
         )
     try:
@@ -77,17 +94,13 @@ def unsubscribe(request: HttpRequest, site_key: str, token: str) -> HttpResponse
         return refusal
     assert site is not None
     if request.method != "POST":
-        try:
-            unsubscribe_token_read(token)
-        except TokenError as error:
-            return message_page(request, site, 400, "Link not valid", error.message)
-        return message_page(
+        return _button_page(
             request,
             site,
-            200,
-            "Unsubscribe",
-            f"Stop receiving notices about {site.name}'s sub-processors?",
-            action=request.path,
+            token,
+            read=unsubscribe_token_read,
+            title="Unsubscribe",
+            text=f"Stop receiving notices about {site.name}'s sub-processors?",
             button="Unsubscribe",
         )
     try:

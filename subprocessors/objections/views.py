@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from subprocessors.lists.http import no_store
+from edge.http import no_store
 from subprocessors.lists.pages import message_page
 from subprocessors.notices.tokens import TokenError
 from subprocessors.notices.views import _token_view

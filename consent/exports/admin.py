@@ -13,8 +13,8 @@ from django.utils.html import format_html
 
 from consent.exports.services import EXPORT_DIRECTORY, consent_export_request
 from consent.models import ConsentExport, ExportStatus
-from consent.sites.selectors import EDITOR_ROLES
-from consent.sites.tenancy import SiteScopedModelAdmin
+from consent.tenancy.scoping import SiteScopedModelAdmin
+from consent.tenancy.selectors import EDITOR_ROLES
 from edge.client import client_ip
 
 

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from consent.audit.services import audit_record
 from consent.exports.selectors import consent_export_lines, consent_export_queryset
 from consent.models import ExportFormat
-from consent.sites.selectors import EDITOR_ROLES, site_list_for_user, site_role_for_user
+from consent.tenancy.selectors import EDITOR_ROLES, site_list_for_user, site_role_for_user
 from edge.client import client_ip
 
 

@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from consent.models import Checkpoint, ConsentRecord
-from consent.sites.tenancy import ReadOnlyAdminMixin, SiteScopedModelAdmin
+from consent.tenancy.scoping import ReadOnlyAdminMixin, SiteScopedModelAdmin
 
 
 @admin.register(ConsentRecord)

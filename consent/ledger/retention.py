@@ -15,7 +15,7 @@ from consent.models import ConsentRecord, IdempotencyClaim, Site
 
 
 def consent_visitor_redact(
-    *, site: Site, visitor_id: str, by: AbstractUser | None = None, ip: str | None = None, reason: str = ""
+    *, site: Site, visitor_id: str, by: AbstractUser | None, ip: str | None = None, reason: str = ""
 ) -> int:
     """Erase one visitor's personal data from the site's ledger; return how many records changed.
 

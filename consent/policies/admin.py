@@ -37,14 +37,14 @@ from consent.policies.services import (
     policy_version_publish,
 )
 from consent.policies.text import markdown_render
-from consent.sites.selectors import EDITOR_ROLES
-from consent.sites.tenancy import (
+from consent.tenancy.scoping import (
     ReadOnlyAdminMixin,
     SiteScopedAdminMixin,
     SiteScopedModelAdmin,
     form_changes,
     instance_adopt,
 )
+from consent.tenancy.selectors import EDITOR_ROLES
 from edge.client import client_ip
 
 

@@ -25,8 +25,8 @@ from consent.models import (
 )
 from consent.policies.text import markdown_render
 from consent.rules.jurisdictions import RULESETS
-from consent.sites.selectors import EDITOR_ROLES
-from consent.sites.services import site_actor_require, site_role_require
+from consent.tenancy.selectors import EDITOR_ROLES
+from consent.tenancy.services import site_actor_require, site_role_require
 
 # Wording that gives consent. Since 2025-09-01 a Russian consent must be a document of its
 # own, never part of a policy (RU-4), so policies for Russia may not contain it.
@@ -63,7 +63,7 @@ def policy_document_create(
     jurisdictions: Iterable[str] = (),
     prevailing_language: str | None = None,
     languages: Iterable[str] | None = None,
-    by: AbstractUser | None = None,
+    by: AbstractUser | None,
     ip: str | None = None,
 ) -> PolicyDocument:
     """Create a document; Russian documents prevail in Russian, others in the site's default language."""
@@ -100,7 +100,7 @@ def policy_document_create(
 
 @transaction.atomic
 def policy_document_update(
-    *, document: PolicyDocument, by: AbstractUser | None = None, ip: str | None = None, **fields: Any
+    *, document: PolicyDocument, by: AbstractUser | None, ip: str | None = None, **fields: Any
 ) -> PolicyDocument:
     """Change which jurisdictions and languages a document serves (owners and DPOs)."""
     document = PolicyDocument.objects.select_for_update().select_related("site").get(pk=document.pk)
@@ -134,7 +134,7 @@ def policy_text_set(
     language: str,
     title: str,
     body: str,
-    by: AbstractUser | None = None,
+    by: AbstractUser | None,
     ip: str | None = None,
 ) -> PolicyText:
     """Write the working copy of a document in one language (drafts are freely editable)."""
@@ -158,7 +158,7 @@ def policy_text_set(
 
 @transaction.atomic
 def policy_text_update(
-    *, text: PolicyText, by: AbstractUser | None = None, ip: str | None = None, **fields: Any
+    *, text: PolicyText, by: AbstractUser | None, ip: str | None = None, **fields: Any
 ) -> PolicyText:
     """Change a draft text (owners and DPOs); published versions are untouched."""
     text = PolicyText.objects.select_for_update().select_related("document__site").get(pk=text.pk)
@@ -181,7 +181,7 @@ def policy_text_update(
 
 
 @transaction.atomic
-def policy_text_delete(*, text: PolicyText, by: AbstractUser | None = None, ip: str | None = None) -> None:
+def policy_text_delete(*, text: PolicyText, by: AbstractUser | None, ip: str | None = None) -> None:
     """Drop a draft text in one language (owners and DPOs)."""
     _editor_require(text.document.site, by)
     audit_record(

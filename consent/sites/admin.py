@@ -13,7 +13,6 @@ from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from consent.languages import LANGUAGE_CHOICES
 from consent.models import Purpose, PurposeTranslation, Role, Site, SiteMembership, SiteOrigin
-from consent.sites.selectors import EDITOR_ROLES, site_ids_for_user, site_role_for_user
 from consent.sites.services import (
     SITE_SETTINGS_FIELDS,
     purpose_create,
@@ -23,15 +22,14 @@ from consent.sites.services import (
     purpose_translation_update,
     purpose_update,
     site_create,
-    site_member_set,
-    site_membership_remove,
-    site_membership_role_change,
     site_origin_add,
     site_origin_change,
     site_origin_remove,
     site_settings_update,
 )
-from consent.sites.tenancy import SiteScopedAdminMixin, SiteScopedModelAdmin, form_changes, instance_adopt
+from consent.tenancy.scoping import SiteScopedAdminMixin, SiteScopedModelAdmin, form_changes, instance_adopt
+from consent.tenancy.selectors import EDITOR_ROLES, site_ids_for_user, site_role_for_user
+from consent.tenancy.services import site_member_set, site_membership_remove, site_membership_role_change
 
 OWNER_ONLY = frozenset({Role.OWNER})
 

@@ -13,7 +13,8 @@ from consent.models import Site
 from consent.rules.geo import jurisdiction_resolve
 from consent.rules.jurisdictions import RULES_VERSION, ruleset_as_dict
 from consent.sites.cors import cors_allow_site_origin
-from consent.sites.selectors import purpose_list, site_get_by_key, site_list_for_user, site_role_for_user
+from consent.sites.selectors import purpose_list, site_get_by_key
+from consent.tenancy.selectors import site_list_for_user, site_role_for_user
 from edge.api import PublicApiView
 
 

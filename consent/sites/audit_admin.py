@@ -8,7 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy
 
 from consent.models import AuditEntry
-from consent.sites.tenancy import ReadOnlyAdminMixin, SiteScopedModelAdmin
+from consent.tenancy.scoping import ReadOnlyAdminMixin, SiteScopedModelAdmin
 
 
 def _shown(value: Any) -> str:

@@ -1,42 +1,13 @@
-"""Reads for sites: which a user may see and in which role, and the cached snapshot public paths use."""
+"""Reads for sites: by public key, their purposes, and the cached snapshot public paths use."""
 
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
-from consent.models import PolicyVersion, Purpose, Role, Site, SiteMembership
+from consent.models import PolicyVersion, Purpose, Site
 from consent.pins import pin_kinds
-
-# Roles that may change a site's configuration (purposes, texts, origins).
-EDITOR_ROLES: frozenset[str] = frozenset({Role.OWNER, Role.DPO})
-
-
-def site_list_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Site]:
-    """The sites a user may see: all for superusers, their memberships otherwise."""
-    if not user.is_authenticated or not user.is_active:
-        return Site.objects.none()
-    if user.is_superuser:
-        return Site.objects.all()
-    return Site.objects.filter(memberships__user=user).distinct()
-
-
-def site_ids_for_user(
-    *, user: AbstractBaseUser | AnonymousUser, roles: frozenset[str] | None = None
-) -> set[int]:
-    """Ids of the sites on which the user holds one of `roles` (any role when None); not for superusers."""
-    memberships = SiteMembership.objects.filter(user=user, user__is_active=True)
-    if roles is not None:
-        memberships = memberships.filter(role__in=roles)
-    return set(memberships.values_list("site_id", flat=True))
-
-
-def site_role_for_user(*, site: Site, user: AbstractBaseUser | AnonymousUser) -> str | None:
-    if not user.is_authenticated:
-        return None
-    return SiteMembership.objects.filter(site=site, user=user).values_list("role", flat=True).first()
 
 
 def site_get_by_key(*, key: str) -> Site | None:

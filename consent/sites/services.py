@@ -1,14 +1,8 @@
-"""Writes for sites: creating one, its settings, origins, members and roles, and its purposes.
-
-Every function that changes state writes its audit row in its own transaction. `by` is the
-person acting; None means trusted code (demo and management commands, tasks) and skips the
-role rules, never the data rules.
-"""
+"""Writes for sites: creating one, its settings, its origins, and its purposes with their texts."""
 
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -25,7 +19,8 @@ from consent.models import (
     SiteMembership,
     SiteOrigin,
 )
-from consent.sites.selectors import EDITOR_ROLES, site_role_for_user
+from consent.tenancy.selectors import EDITOR_ROLES, OWNER_ROLES
+from consent.tenancy.services import site_actor_require, site_first_owner_add
 
 # Shipped wording for the one purpose every site has; site owners may edit it afterwards.
 NECESSARY_TEXTS: Mapping[str, tuple[str, str]] = {
@@ -39,7 +34,6 @@ NECESSARY_TEXTS: Mapping[str, tuple[str, str]] = {
     ),
 }
 
-OWNER_ROLES: frozenset[str] = frozenset({Role.OWNER})
 
 # What a site's settings form may change; the key is printed in customers' script tags and never changes.
 SITE_SETTINGS_FIELDS: tuple[str, ...] = (
@@ -55,23 +49,13 @@ SITE_SETTINGS_FIELDS: tuple[str, ...] = (
     "store_user_agent",
     "notice_period_days",
 )
+
+
 # A purpose's key is copied into consent records by value, so only these change.
 PURPOSE_FIELDS: tuple[str, ...] = ("is_sale_or_share", "position")
+
+
 PURPOSE_TRANSLATION_FIELDS: tuple[str, ...] = ("language", "name", "description")
-
-
-def site_role_require(*, site: Site, user: AbstractUser, roles: Iterable[str], refusal: str) -> None:
-    """Raise PermissionDenied(refusal) unless `user` is a superuser or holds one of `roles` on `site`."""
-    if user.is_superuser:
-        return
-    if not SiteMembership.objects.filter(site=site, user=user, role__in=list(roles)).exists():
-        raise PermissionDenied(refusal)
-
-
-def site_actor_require(*, site: Site, by: AbstractUser | None, roles: Iterable[str], refusal: str) -> None:
-    """`site_role_require` for a person; trusted code (`by` None) passes."""
-    if by is not None:
-        site_role_require(site=site, user=by, roles=roles, refusal=refusal)
 
 
 def _owner_require(site: Site, by: AbstractUser | None) -> None:
@@ -89,9 +73,6 @@ def _editor_require(site: Site, by: AbstractUser | None) -> None:
     )
 
 
-# Sites
-
-
 @transaction.atomic
 def site_create(
     *,
@@ -102,7 +83,7 @@ def site_create(
     origins: Iterable[str] = (),
     owner: AbstractUser | None = None,
     key: str | None = None,
-    by: AbstractUser | None = None,
+    by: AbstractUser | None,
     ip: str | None = None,
     **settings: Any,
 ) -> Site:
@@ -139,8 +120,7 @@ def site_create(
     )
     necessary_purpose_ensure(site=site)
     if owner is not None:
-        membership = SiteMembership.objects.create(site=site, user=owner, role=Role.OWNER)
-        _membership_audit(membership, "site_membership.add", by, ip, {"role": Role.OWNER})
+        site_first_owner_add(site=site, owner=owner, by=by, ip=ip)
     for origin in origins:
         _site_origin_add(site, origin, by, ip)
     return site
@@ -148,7 +128,7 @@ def site_create(
 
 @transaction.atomic
 def site_settings_update(
-    *, site: Site, by: AbstractUser | None = None, ip: str | None = None, **fields: Any
+    *, site: Site, by: AbstractUser | None, ip: str | None = None, **fields: Any
 ) -> Site:
     """Change a site's settings (owners); the audit row holds each changed field before and after."""
     _owner_require(site, by)
@@ -187,13 +167,8 @@ def necessary_purpose_ensure(*, site: Site) -> Purpose:
     return purpose
 
 
-# Origins
-
-
 @transaction.atomic
-def site_origin_add(
-    *, site: Site, origin: str, by: AbstractUser | None = None, ip: str | None = None
-) -> SiteOrigin:
+def site_origin_add(*, site: Site, origin: str, by: AbstractUser | None, ip: str | None = None) -> SiteOrigin:
     """Let the banner run on one more origin (owners)."""
     _owner_require(site, by)
     return _site_origin_add(site, origin, by, ip)
@@ -211,7 +186,7 @@ def _site_origin_add(site: Site, origin: str, by: AbstractUser | None, ip: str |
 
 @transaction.atomic
 def site_origin_change(
-    *, site_origin: SiteOrigin, origin: str, by: AbstractUser | None = None, ip: str | None = None
+    *, site_origin: SiteOrigin, origin: str, by: AbstractUser | None, ip: str | None = None
 ) -> SiteOrigin:
     """Correct an origin (owners)."""
     _owner_require(site_origin.site, by)
@@ -234,9 +209,7 @@ def site_origin_change(
 
 
 @transaction.atomic
-def site_origin_remove(
-    *, site_origin: SiteOrigin, by: AbstractUser | None = None, ip: str | None = None
-) -> None:
+def site_origin_remove(*, site_origin: SiteOrigin, by: AbstractUser | None, ip: str | None = None) -> None:
     """Stop answering CORS for an origin (owners)."""
     site_origin = SiteOrigin.objects.select_related("site").get(pk=site_origin.pk)
     _owner_require(site_origin.site, by)
@@ -244,150 +217,6 @@ def site_origin_remove(
         site=site_origin.site, actor=by, actor_ip=ip, action="site_origin.remove", target=site_origin.origin
     )
     site_origin.delete()
-
-
-# Members and roles
-
-
-def _member_name(user: AbstractUser) -> str:
-    return user.email or user.get_username()
-
-
-def _membership_audit(
-    membership: SiteMembership, action: str, by: AbstractUser | None, ip: str | None, data: Mapping[str, Any]
-) -> None:
-    audit_record(
-        site=membership.site,
-        actor=by,
-        actor_ip=ip,
-        action=action,
-        target=_member_name(membership.user),
-        data={"user": _member_name(membership.user), **data},
-    )
-
-
-def site_membership_change_check(
-    *,
-    site: Site,
-    by: AbstractUser | None,
-    user: AbstractUser | None,
-    old_role: str | None,
-    new_role: str | None,
-) -> None:
-    """Refuse (PermissionDenied) unless `by` may move `user` from `old_role` to `new_role` on `site`.
-
-    None as a role means "not a member". Nobody changes their own role (not even a
-    superuser: a second person must agree); granting or removing the DPO role needs a DPO of
-    the site or a superuser, so an owner cannot make themselves or a friend the person who
-    signs off policies; every other change needs an owner.
-    """
-    if by is None:
-        return
-    if user is not None and user.pk == by.pk:
-        raise PermissionDenied(
-            gettext("Nobody can change their own role on a site: ask another owner, a DPO or a superuser.")
-        )
-    if by.is_superuser:
-        return
-    by_role = site_role_for_user(site=site, user=by)
-    if Role.DPO in (old_role, new_role):
-        if by_role != Role.DPO:
-            raise PermissionDenied(
-                gettext("Only a DPO of this site or a superuser can grant or remove the DPO role.")
-            )
-    elif by_role != Role.OWNER:
-        raise PermissionDenied(gettext("Only the site's owners can manage its members."))
-
-
-def _role_validate(role: str) -> None:
-    if role not in Role.values:
-        raise ValidationError(
-            {"role": gettext("Choose one of: %(roles)s.") % {"roles": ", ".join(Role.values)}}
-        )
-
-
-@transaction.atomic
-def site_member_set(
-    *, site: Site, email: str, role: Role | str, by: AbstractUser | None = None, ip: str | None = None
-) -> SiteMembership:
-    """Give the user with this email `role` on the site, creating a staff account if none exists.
-
-    A new account has no usable password: its owner sets one through "Forgotten your
-    password?" on the admin login page, so nobody ever handles another person's password.
-    """
-    email = email.strip().lower()
-    if not email or "@" not in email:
-        raise ValidationError({"email": gettext("Enter the member's email address.")})
-    _role_validate(role)
-    User = get_user_model()
-    user = User.objects.filter(email__iexact=email).order_by("pk").first()
-    membership = (
-        SiteMembership.objects.select_for_update().filter(site=site, user=user).first() if user else None
-    )
-    old_role = membership.role if membership else None
-    site_membership_change_check(site=site, by=by, user=user, old_role=old_role, new_role=role)
-    if membership is not None:
-        return _membership_role_set(membership, role, by, ip)
-    account_created = user is None
-    if user is None:
-        user = User(username=email, email=email, is_staff=True)
-        user.set_unusable_password()
-        user.save()
-    elif not user.is_staff:
-        user.is_staff = True
-        user.save(update_fields=["is_staff"])
-    membership = SiteMembership.objects.create(site=site, user=user, role=role)
-    _membership_audit(
-        membership, "site_membership.add", by, ip, {"role": str(role), "account_created": account_created}
-    )
-    return membership
-
-
-@transaction.atomic
-def site_membership_role_change(
-    *, membership: SiteMembership, role: Role | str, by: AbstractUser | None = None, ip: str | None = None
-) -> SiteMembership:
-    """Give a member another role, under the rules of `site_membership_change_check`."""
-    _role_validate(role)
-    membership = (
-        SiteMembership.objects.select_for_update().select_related("site", "user").get(pk=membership.pk)
-    )
-    site_membership_change_check(
-        site=membership.site, by=by, user=membership.user, old_role=membership.role, new_role=role
-    )
-    return _membership_role_set(membership, role, by, ip)
-
-
-def _membership_role_set(
-    membership: SiteMembership, role: str, by: AbstractUser | None, ip: str | None
-) -> SiteMembership:
-    if membership.role == role:
-        return membership
-    before = membership.role
-    membership.role = role
-    membership.save(update_fields=["role"])
-    _membership_audit(
-        membership, "site_membership.role_change", by, ip, {"changes": {"role": [before, str(role)]}}
-    )
-    return membership
-
-
-@transaction.atomic
-def site_membership_remove(
-    *, membership: SiteMembership, by: AbstractUser | None = None, ip: str | None = None
-) -> None:
-    """Take a member off the site, under the rules of `site_membership_change_check`."""
-    membership = (
-        SiteMembership.objects.select_for_update().select_related("site", "user").get(pk=membership.pk)
-    )
-    site_membership_change_check(
-        site=membership.site, by=by, user=membership.user, old_role=membership.role, new_role=None
-    )
-    _membership_audit(membership, "site_membership.remove", by, ip, {"role": membership.role})
-    membership.delete()
-
-
-# Purposes
 
 
 def _purpose_target(purpose: Purpose) -> str:
@@ -402,7 +231,7 @@ def purpose_create(
     texts: Mapping[str, tuple[str, str]],
     is_sale_or_share: bool = False,
     position: int = 100,
-    by: AbstractUser | None = None,
+    by: AbstractUser | None,
     ip: str | None = None,
 ) -> Purpose:
     """Create a purpose with its name and description in each given language (code -> (name, description))."""
@@ -436,7 +265,7 @@ def purpose_create(
 
 @transaction.atomic
 def purpose_update(
-    *, purpose: Purpose, by: AbstractUser | None = None, ip: str | None = None, **fields: Any
+    *, purpose: Purpose, by: AbstractUser | None, ip: str | None = None, **fields: Any
 ) -> Purpose:
     """Change whether a purpose is sold or shared, or its place in the banner (owners and DPOs)."""
     _editor_require(purpose.site, by)
@@ -459,7 +288,7 @@ def purpose_update(
 
 
 @transaction.atomic
-def purpose_delete(*, purpose: Purpose, by: AbstractUser | None = None, ip: str | None = None) -> None:
+def purpose_delete(*, purpose: Purpose, by: AbstractUser | None, ip: str | None = None) -> None:
     """Delete a purpose no cookie uses; `necessary` stays on every site."""
     _editor_require(purpose.site, by)
     if purpose.is_necessary:
@@ -493,7 +322,7 @@ def purpose_translation_set(
     language: str,
     name: str,
     description: str,
-    by: AbstractUser | None = None,
+    by: AbstractUser | None,
     ip: str | None = None,
 ) -> PurposeTranslation:
     """Write a purpose's name and description in one language (owners and DPOs)."""
@@ -519,7 +348,7 @@ def purpose_translation_set(
 
 @transaction.atomic
 def purpose_translation_update(
-    *, translation: PurposeTranslation, by: AbstractUser | None = None, ip: str | None = None, **fields: Any
+    *, translation: PurposeTranslation, by: AbstractUser | None, ip: str | None = None, **fields: Any
 ) -> PurposeTranslation:
     """Change a purpose's wording in one language (owners and DPOs)."""
     translation = (
@@ -547,7 +376,7 @@ def purpose_translation_update(
 
 @transaction.atomic
 def purpose_translation_delete(
-    *, translation: PurposeTranslation, by: AbstractUser | None = None, ip: str | None = None
+    *, translation: PurposeTranslation, by: AbstractUser | None, ip: str | None = None
 ) -> None:
     """Delete a purpose's wording in one language (owners and DPOs)."""
     site = translation.purpose.site

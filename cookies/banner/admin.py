@@ -12,7 +12,7 @@ from django.urls import path
 from django.utils.html import format_html
 
 from consent.rules.jurisdictions import RULESETS
-from consent.sites.tenancy import ReadOnlyAdminMixin, SiteScopedModelAdmin, form_changes, instance_adopt
+from consent.tenancy.scoping import ReadOnlyAdminMixin, SiteScopedModelAdmin, form_changes, instance_adopt
 from cookies.banner.selectors import banner_version_latest
 from cookies.banner.services import (
     BANNER_SETTINGS_FIELDS,

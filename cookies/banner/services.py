@@ -11,8 +11,8 @@ from django.utils.translation import gettext
 from consent.audit.services import audit_changes, audit_record, audit_snapshot, fields_assign
 from consent.editions import canonical_json, edition_publish, sha256_hex
 from consent.models import Purpose, Site
-from consent.sites.selectors import EDITOR_ROLES
-from consent.sites.services import site_actor_require, site_role_require
+from consent.tenancy.selectors import EDITOR_ROLES
+from consent.tenancy.services import site_actor_require, site_role_require
 from cookies.models import BannerSettings, BannerText, BannerVersion, consent_mode_guess
 
 
@@ -49,7 +49,7 @@ def _editor_require(site: Site, by: AbstractUser | None) -> None:
 
 @transaction.atomic
 def banner_settings_create(
-    *, site: Site, by: AbstractUser | None = None, ip: str | None = None, **fields: Any
+    *, site: Site, by: AbstractUser | None, ip: str | None = None, **fields: Any
 ) -> BannerSettings:
     """Start a site's banner working copy with the given look (owners and DPOs)."""
     _editor_require(site, by)
@@ -70,7 +70,7 @@ def banner_settings_create(
 
 @transaction.atomic
 def banner_settings_update(
-    *, settings_row: BannerSettings, by: AbstractUser | None = None, ip: str | None = None, **fields: Any
+    *, settings_row: BannerSettings, by: AbstractUser | None, ip: str | None = None, **fields: Any
 ) -> BannerSettings:
     """Change the banner working copy (owners and DPOs); visitors see it once it is published."""
     settings_row = BannerSettings.objects.select_for_update().select_related("site").get(pk=settings_row.pk)
@@ -105,7 +105,7 @@ def banner_text_set(
     language: str,
     title: str = "",
     body: str = "",
-    by: AbstractUser | None = None,
+    by: AbstractUser | None,
     ip: str | None = None,
 ) -> BannerText:
     """Write the site's own banner title and body in one language (owners and DPOs)."""
@@ -129,7 +129,7 @@ def banner_text_set(
 
 @transaction.atomic
 def banner_text_update(
-    *, text: BannerText, by: AbstractUser | None = None, ip: str | None = None, **fields: Any
+    *, text: BannerText, by: AbstractUser | None, ip: str | None = None, **fields: Any
 ) -> BannerText:
     """Change a banner text (owners and DPOs); the audit row has each change before and after."""
     text = BannerText.objects.select_for_update().select_related("site").get(pk=text.pk)
@@ -153,7 +153,7 @@ def banner_text_update(
 
 
 @transaction.atomic
-def banner_text_delete(*, text: BannerText, by: AbstractUser | None = None, ip: str | None = None) -> None:
+def banner_text_delete(*, text: BannerText, by: AbstractUser | None, ip: str | None = None) -> None:
     """Drop a banner text: the built-in wording shows in that language (owners and DPOs)."""
     _editor_require(text.site, by)
     audit_record(

@@ -8,8 +8,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from consent.models import Purpose
-from consent.sites.selectors import site_ids_for_user
-from consent.sites.tenancy import SiteScopedModelAdmin, form_changes, instance_adopt
+from consent.tenancy.scoping import SiteScopedModelAdmin, form_changes, instance_adopt
+from consent.tenancy.selectors import site_ids_for_user
 from cookies.catalogue.services import COOKIE_FIELDS, cookie_create, cookie_delete, cookie_update
 from cookies.models import Cookie
 from subprocessors.models import Vendor

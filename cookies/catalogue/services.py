@@ -8,8 +8,8 @@ from django.utils.translation import gettext
 
 from consent.audit.services import audit_changes, audit_record, audit_snapshot, fields_assign
 from consent.models import Purpose, Site
-from consent.sites.selectors import EDITOR_ROLES
-from consent.sites.services import site_actor_require
+from consent.tenancy.selectors import EDITOR_ROLES
+from consent.tenancy.services import site_actor_require
 from cookies.models import Cookie
 from subprocessors.models import Vendor
 
@@ -49,7 +49,7 @@ def cookie_create(
     domain: str = "",
     duration_days: int | None = None,
     justification: str = "",
-    by: AbstractUser | None = None,
+    by: AbstractUser | None,
     ip: str | None = None,
 ) -> Cookie:
     """Catalogue a cookie; purpose and vendor must belong to the same site."""
@@ -78,9 +78,7 @@ def cookie_create(
 
 
 @transaction.atomic
-def cookie_update(
-    *, cookie: Cookie, by: AbstractUser | None = None, ip: str | None = None, **fields: Any
-) -> Cookie:
+def cookie_update(*, cookie: Cookie, by: AbstractUser | None, ip: str | None = None, **fields: Any) -> Cookie:
     """Change a catalogued cookie (owners and DPOs); the audit row has each change before and after."""
     cookie = Cookie.objects.select_for_update().select_related("site").get(pk=cookie.pk)
     _editor_require(cookie.site, by)
@@ -102,7 +100,7 @@ def cookie_update(
 
 
 @transaction.atomic
-def cookie_delete(*, cookie: Cookie, by: AbstractUser | None = None, ip: str | None = None) -> None:
+def cookie_delete(*, cookie: Cookie, by: AbstractUser | None, ip: str | None = None) -> None:
     """Take a cookie out of the catalogue (owners and DPOs)."""
     _editor_require(cookie.site, by)
     audit_record(

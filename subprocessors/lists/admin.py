@@ -14,8 +14,8 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
 from consent.models import Site
-from consent.sites.selectors import EDITOR_ROLES, site_ids_for_user
-from consent.sites.tenancy import ReadOnlyAdminMixin, SiteScopedModelAdmin, form_changes, instance_adopt
+from consent.tenancy.scoping import ReadOnlyAdminMixin, SiteScopedModelAdmin, form_changes, instance_adopt
+from consent.tenancy.selectors import EDITOR_ROLES, site_ids_for_user
 from edge.client import client_ip
 from subprocessors.lists.selectors import (
     subprocessor_list_diff,

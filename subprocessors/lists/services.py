@@ -14,8 +14,8 @@ from consent.audit.services import audit_changes, audit_record, audit_snapshot, 
 from consent.editions import canonical_json, edition_publish, sha256_hex
 from consent.jobs import job_enqueue_on_commit
 from consent.models import Site
-from consent.sites.selectors import EDITOR_ROLES
-from consent.sites.services import site_actor_require
+from consent.tenancy.selectors import EDITOR_ROLES
+from consent.tenancy.services import site_actor_require
 from subprocessors.lists.selectors import (
     ListDiff,
     subprocessor_list_diff,
@@ -82,7 +82,7 @@ def vendor_create(
     privacy_policy_url: str = "",
     dpa_url: str = "",
     is_listed: bool = True,
-    by: AbstractUser | None = None,
+    by: AbstractUser | None,
     ip: str | None = None,
 ) -> Vendor:
     """Add a vendor to the site's working list; refused without the identity fields Art. 28 needs."""
@@ -121,9 +121,7 @@ def vendor_create(
 
 
 @transaction.atomic
-def vendor_update(
-    *, vendor: Vendor, by: AbstractUser | None = None, ip: str | None = None, **fields: Any
-) -> Vendor:
+def vendor_update(*, vendor: Vendor, by: AbstractUser | None, ip: str | None = None, **fields: Any) -> Vendor:
     """Change a vendor on the working list (published with the next version); owners and DPOs."""
     for name in fields:
         if name in ("site", "site_id", "key", "pk", "id"):
@@ -148,7 +146,7 @@ def vendor_update(
 
 
 @transaction.atomic
-def vendor_delete(*, vendor: Vendor, by: AbstractUser | None = None, ip: str | None = None) -> None:
+def vendor_delete(*, vendor: Vendor, by: AbstractUser | None, ip: str | None = None) -> None:
     """Delete a vendor no cookie names; published lists keep it by value (owners and DPOs)."""
     _editor_require(vendor.site, by)
     audit_record(

@@ -9,7 +9,7 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from consent.sites.tenancy import ReadOnlyAdminMixin, SiteScopedModelAdmin, form_changes, instance_adopt
+from consent.tenancy.scoping import ReadOnlyAdminMixin, SiteScopedModelAdmin, form_changes, instance_adopt
 from subprocessors.lists.admin import _https_urls
 from subprocessors.models import (
     NotificationLog,

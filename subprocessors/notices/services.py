@@ -20,8 +20,8 @@ from consent.audit.services import audit_changes, audit_record, audit_snapshot, 
 from consent.editions import sha256_hex
 from consent.jobs import job_enqueue, job_enqueue_on_commit
 from consent.models import Site
-from consent.sites.selectors import EDITOR_ROLES
-from consent.sites.services import OWNER_ROLES, site_actor_require
+from consent.tenancy.selectors import EDITOR_ROLES, OWNER_ROLES
+from consent.tenancy.services import site_actor_require
 from subprocessors.lists.selectors import subprocessor_version_diff
 from subprocessors.models import (
     NotificationChannel,
@@ -245,7 +245,7 @@ def webhook_endpoint_create(
     url: str,
     description: str = "",
     is_active: bool = True,
-    by: AbstractUser | None = None,
+    by: AbstractUser | None,
     ip: str | None = None,
 ) -> tuple[WebhookEndpoint, str]:
     """Register a webhook. Returns the endpoint and its signing secret, which is shown only now."""
@@ -282,7 +282,7 @@ def _editor_require(site: Site, by: AbstractUser | None) -> None:
 
 @transaction.atomic
 def webhook_endpoint_update(
-    *, endpoint: WebhookEndpoint, by: AbstractUser | None = None, ip: str | None = None, **fields: object
+    *, endpoint: WebhookEndpoint, by: AbstractUser | None, ip: str | None = None, **fields: object
 ) -> WebhookEndpoint:
     """Change a webhook's URL, description or whether it is active (owners and DPOs)."""
     endpoint = WebhookEndpoint.objects.select_for_update().select_related("site").get(pk=endpoint.pk)
@@ -308,7 +308,7 @@ def webhook_endpoint_update(
 
 @transaction.atomic
 def webhook_endpoint_delete(
-    *, endpoint: WebhookEndpoint, by: AbstractUser | None = None, ip: str | None = None
+    *, endpoint: WebhookEndpoint, by: AbstractUser | None, ip: str | None = None
 ) -> None:
     """Stop sending to a webhook; its delivery log stays (owners and DPOs)."""
     _editor_require(endpoint.site, by)
@@ -324,9 +324,7 @@ def webhook_endpoint_delete(
 
 
 @transaction.atomic
-def subscriber_delete(
-    *, subscriber: Subscriber, by: AbstractUser | None = None, ip: str | None = None
-) -> None:
+def subscriber_delete(*, subscriber: Subscriber, by: AbstractUser | None, ip: str | None = None) -> None:
     """Erase a subscriber (owners); the notification log keeps its rows without the link to them.
 
     A subscriber who objected stays: the objection is evidence that names them.

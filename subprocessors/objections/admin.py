@@ -9,8 +9,8 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
-from consent.sites.selectors import EDITOR_ROLES, site_ids_for_user
-from consent.sites.tenancy import ReadOnlyAdminMixin, SiteScopedModelAdmin
+from consent.tenancy.scoping import ReadOnlyAdminMixin, SiteScopedModelAdmin
+from consent.tenancy.selectors import EDITOR_ROLES, site_ids_for_user
 from edge.client import client_ip
 from subprocessors.models import (
     Objection,

@@ -72,8 +72,8 @@ def test_public_api_rate_limit_answers_429_in_the_same_shape(client, settings):
 @pytest.mark.django_db
 def test_management_api_hides_other_tenants_sites(client):
     alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
-    own = site_create(name="Alice Shop", owner=alice, origins=["https://alice.example"])
-    other = site_create(name="Bob Bakery", owner=bob)
+    own = site_create(name="Alice Shop", owner=alice, origins=["https://alice.example"], by=None)
+    other = site_create(name="Bob Bakery", owner=bob, by=None)
     client.force_login(alice)
     listed = client.get("/api/v1/sites").json()["sites"]
     assert [site["key"] for site in listed] == [own.key]

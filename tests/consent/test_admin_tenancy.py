@@ -17,16 +17,16 @@ def alice():
 
 @pytest.fixture
 def site_a(alice):
-    site = site_create(name="Alice Shop", origins=["https://alice.example"], owner=alice)
-    purpose_create(site=site, key="analytics", texts={"en": ("Analytics", "Counts visits.")})
+    site = site_create(name="Alice Shop", origins=["https://alice.example"], owner=alice, by=None)
+    purpose_create(site=site, key="analytics", texts={"en": ("Analytics", "Counts visits.")}, by=None)
     return site
 
 
 @pytest.fixture
 def site_b():
     bob = UserFactory(username="bob")
-    site = site_create(name="Bob Secret Bakery", origins=["https://bob.example"], owner=bob)
-    purpose_create(site=site, key="marketing", texts={"en": ("Marketing", "Ads.")})
+    site = site_create(name="Bob Secret Bakery", origins=["https://bob.example"], owner=bob, by=None)
+    purpose_create(site=site, key="marketing", texts={"en": ("Marketing", "Ads.")}, by=None)
     return site
 
 
@@ -116,7 +116,7 @@ def test_a_purpose_can_be_added_to_ones_own_site(alice_client, site_a):
 
 
 def test_site_filter_on_purposes_lists_only_own_sites(client, site_a, site_b, alice):
-    second = site_create(name="Alice Second Shop", owner=alice)
+    second = site_create(name="Alice Second Shop", owner=alice, by=None)
     client.force_login(alice)
     response = client.get(reverse("admin:consent_purpose_changelist"))
     assert second.name.encode() in response.content

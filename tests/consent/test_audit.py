@@ -8,13 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from consent.models import AuditEntry, Purpose, Role, Site, SiteMembership, SiteOrigin
-from consent.sites.services import (
-    purpose_create,
-    site_create,
-    site_member_set,
-    site_membership_role_change,
-    site_settings_update,
-)
+from consent.sites.services import purpose_create, site_create, site_settings_update
+from consent.tenancy.services import site_member_set, site_membership_role_change
 from cookies.banner.services import banner_settings_ensure
 from cookies.catalogue.services import cookie_create, cookie_update
 from cookies.models import BannerText, Cookie
@@ -40,17 +35,17 @@ def victor():
 
 @pytest.fixture
 def site(olga, dora, victor):
-    site = site_create(name="Olga Shop", origins=["https://olga.example"], owner=olga)
-    site_member_set(site=site, email=dora.email, role=Role.DPO)
-    site_member_set(site=site, email=victor.email, role=Role.VIEWER)
-    purpose_create(site=site, key="analytics", texts={"en": ("Analytics", "Counts visits.")})
+    site = site_create(name="Olga Shop", origins=["https://olga.example"], owner=olga, by=None)
+    site_member_set(site=site, email=dora.email, role=Role.DPO, by=None)
+    site_member_set(site=site, email=victor.email, role=Role.VIEWER, by=None)
+    purpose_create(site=site, key="analytics", texts={"en": ("Analytics", "Counts visits.")}, by=None)
     return site
 
 
 @pytest.fixture
 def bob_site():
     bob = UserFactory(username="bob")
-    return site_create(name="Bob Secret Bakery", origins=["https://bob.example"], owner=bob)
+    return site_create(name="Bob Secret Bakery", origins=["https://bob.example"], owner=bob, by=None)
 
 
 def site_post(site: Site) -> dict:
@@ -390,7 +385,7 @@ def test_banner_texts_and_cookies_edited_in_the_admin_are_recorded_and_a_viewer_
         {"language": "en", "title": "Your choice", "body": "We ask first."},
     )
     purpose = Purpose.objects.get(site=site, key="analytics")
-    cookie = cookie_create(site=site, purpose=purpose, name="_ga", description="Counts visits.")
+    cookie = cookie_create(site=site, purpose=purpose, name="_ga", description="Counts visits.", by=None)
     client.post(
         reverse("admin:cookies_cookie_change", args=[cookie.pk]),
         {

@@ -17,8 +17,8 @@ ORIGIN = "https://shop.example"
 
 @pytest.fixture
 def site():
-    site = site_create(key="shop", name="Shop", origins=[ORIGIN])
-    purpose_create(site=site, key="analytics", texts={"en": ("Analytics", "Counts visits.")})
+    site = site_create(key="shop", name="Shop", origins=[ORIGIN], by=None)
+    purpose_create(site=site, key="analytics", texts={"en": ("Analytics", "Counts visits.")}, by=None)
     return site
 
 
@@ -81,7 +81,7 @@ def test_the_export_api_refuses_bad_ranges_viewers_and_other_tenants(client, sit
     client.force_login(viewer)
     assert client.get("/api/v1/sites/shop/consents/export?from=2000-01-01&to=2100-01-01").status_code == 403
     stranger = UserFactory(username="eve")
-    site_create(name="Eve's", owner=stranger)
+    site_create(name="Eve's", owner=stranger, by=None)
     client.force_login(stranger)
     assert client.get("/api/v1/sites/shop/consents/export?from=2000-01-01&to=2100-01-01").status_code == 404
     client.logout()

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def entry():
-    site = site_create(name="Shop")
+    site = site_create(name="Shop", by=None)
     return audit_record(site=site, action="test.event", target="something", data={"n": 1})
 
 

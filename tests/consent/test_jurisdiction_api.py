@@ -14,6 +14,7 @@ def site():
         name="Shop",
         default_jurisdiction="RU",
         origins=["https://shop.example"],
+        by=None,
     )
 
 

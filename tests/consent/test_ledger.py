@@ -47,14 +47,16 @@ VISITOR = "v-7f3a9c2e4b1d8a6f0c5e"
 @pytest.fixture
 def site():
     site = site_create(
-        key="shop", name="Shop", languages=["en", "ru"], origins=[ORIGIN], default_jurisdiction="EU"
+        key="shop", name="Shop", languages=["en", "ru"], origins=[ORIGIN], default_jurisdiction="EU", by=None
     )
-    purpose_create(site=site, key="analytics", texts={"en": ("Analytics", "Counts visits.")})
-    purpose_create(site=site, key="marketing", texts={"en": ("Marketing", "Ads.")}, is_sale_or_share=True)
+    purpose_create(site=site, key="analytics", texts={"en": ("Analytics", "Counts visits.")}, by=None)
+    purpose_create(
+        site=site, key="marketing", texts={"en": ("Marketing", "Ads.")}, is_sale_or_share=True, by=None
+    )
     dpo = UserFactory(username="dora")
     SiteMembership.objects.create(site=site, user=dpo, role=Role.DPO)
-    document = policy_document_create(site=site, kind="privacy_policy", languages=["en"])
-    policy_text_set(document=document, language="en", title="Privacy", body="We are careful.")
+    document = policy_document_create(site=site, kind="privacy_policy", languages=["en"], by=None)
+    policy_text_set(document=document, language="en", title="Privacy", body="We are careful.", by=None)
     policy_version_publish(document=document, effective_at=timezone.now(), by=dpo)
     return site
 
@@ -219,11 +221,11 @@ def test_bad_input_is_refused_and_nothing_is_written(client, site, change, statu
 
 
 def test_a_version_of_another_site_is_refused(client, site):
-    other = site_create(key="other", name="Other", origins=[ORIGIN])
+    other = site_create(key="other", name="Other", origins=[ORIGIN], by=None)
     dpo = UserFactory(username="olga")
     SiteMembership.objects.create(site=other, user=dpo, role=Role.DPO)
-    document = policy_document_create(site=other, kind="terms", languages=["en"])
-    policy_text_set(document=document, language="en", title="Terms", body="Be nice.")
+    document = policy_document_create(site=other, kind="terms", languages=["en"], by=None)
+    policy_text_set(document=document, language="en", title="Terms", body="Be nice.", by=None)
     policy_version_publish(document=document, effective_at=timezone.now(), by=dpo)
     response = post(client, body(versions={"policies": {"terms": 1}}))
     assert response.status_code == 400
@@ -283,7 +285,7 @@ def test_the_database_itself_refuses_a_replayed_key_in_the_same_insert(client, s
     assert ConsentRecord.objects.count() == 1 and IdempotencyClaim.objects.count() == 1
     # The same key on another site is that site's own.
     other = site_create(
-        key="blog", name="Blog", languages=["en"], origins=[ORIGIN], default_jurisdiction="EU"
+        key="blog", name="Blog", languages=["en"], origins=[ORIGIN], default_jurisdiction="EU", by=None
     )
     elsewhere = body(idempotency_key="choice-0002", action="reject_all", granted=[], denied=[], versions={})
     assert post(client, elsewhere, site_key=other.key).status_code == 201
@@ -703,7 +705,12 @@ def test_the_periodic_sealer_takes_new_sites_outlives_a_database_fault_and_queue
         if len(rounds) == 1:  # the database is back, and a new site records a consent
             monkeypatch.setattr(job, "consent_retention_task", consent_retention_task)
             blog = site_create(
-                key="blog", name="Blog", languages=["en"], origins=[ORIGIN], default_jurisdiction="EU"
+                key="blog",
+                name="Blog",
+                languages=["en"],
+                origins=[ORIGIN],
+                default_jurisdiction="EU",
+                by=None,
             )
             reject = body(action="reject_all", granted=[], denied=[], versions={})
             assert post(client, reject, site_key=blog.key).status_code == 201
@@ -919,6 +926,7 @@ def test_a_record_pins_the_sub_processor_list_version_shown(client, site):
         transfer_mechanisms=["sccs"],
         transfer_assessment_ref="TIA-1",
         category="analytics",
+        by=None,
     )
     dpo = SiteMembership.objects.get(site=site, role=Role.DPO).user
     version = subprocessor_list_publish(

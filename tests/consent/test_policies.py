@@ -27,18 +27,20 @@ def dpo():
 
 @pytest.fixture
 def site(dpo):
-    site = site_create(name="Shop", languages=["en", "ru"])
+    site = site_create(name="Shop", languages=["en", "ru"], by=None)
     SiteMembership.objects.create(site=site, user=dpo, role=Role.DPO)
-    purpose_create(site=site, key="analytics", texts={"en": ("Analytics", "Counts visits.")})
-    purpose_create(site=site, key="marketing", texts={"en": ("Marketing", "Ads.")})
+    purpose_create(site=site, key="analytics", texts={"en": ("Analytics", "Counts visits.")}, by=None)
+    purpose_create(site=site, key="marketing", texts={"en": ("Marketing", "Ads.")}, by=None)
     return site
 
 
 @pytest.fixture
 def document(site):
-    document = policy_document_create(site=site, kind="privacy_policy")
-    policy_text_set(document=document, language="en", title="Privacy policy", body="We collect little.\n")
-    policy_text_set(document=document, language="ru", title="Политика", body="Мы собираем мало.\n")
+    document = policy_document_create(site=site, kind="privacy_policy", by=None)
+    policy_text_set(
+        document=document, language="en", title="Privacy policy", body="We collect little.\n", by=None
+    )
+    policy_text_set(document=document, language="ru", title="Политика", body="Мы собираем мало.\n", by=None)
     return document
 
 
@@ -50,7 +52,9 @@ def publish(document, dpo, *, at=T0, effective_at=None, **kwargs):
 
 def test_publishing_freezes_the_working_copy_as_numbered_hashed_editions(document, dpo):
     first = publish(document, dpo, summary="First")
-    policy_text_set(document=document, language="en", title="Privacy policy", body="We collect less.\n")
+    policy_text_set(
+        document=document, language="en", title="Privacy policy", body="We collect less.\n", by=None
+    )
     second = publish(document, dpo, at=T0 + timedelta(days=1))
     assert (first.number, second.number) == (1, 2)
     assert len(first.content_sha256) == 64 and first.content_sha256 != second.content_sha256
@@ -65,7 +69,11 @@ def test_publishing_freezes_the_working_copy_as_numbered_hashed_editions(documen
 def test_an_unchanged_text_is_refused_even_with_invisible_differences(document, dpo):
     publish(document, dpo)
     policy_text_set(
-        document=document, language="en", title="Privacy policy ", body="We collect little.  \r\n\r\n"
+        document=document,
+        language="en",
+        title="Privacy policy ",
+        body="We collect little.  \r\n\r\n",
+        by=None,
     )
     with pytest.raises(ValidationError, match="Nothing changed since edition 1"):
         publish(document, dpo, at=T0 + timedelta(days=1))
@@ -73,9 +81,11 @@ def test_an_unchanged_text_is_refused_even_with_invisible_differences(document, 
 
 
 def test_a_missing_required_language_is_refused(site, dpo):
-    document = policy_document_create(site=site, kind="cookie_policy", jurisdictions=["RU"], languages=["en"])
+    document = policy_document_create(
+        site=site, kind="cookie_policy", jurisdictions=["RU"], languages=["en"], by=None
+    )
     assert document.prevailing_language == "ru"
-    policy_text_set(document=document, language="en", title="Cookies", body="About cookies.")
+    policy_text_set(document=document, language="en", title="Cookies", body="About cookies.", by=None)
     with pytest.raises(ValidationError) as error:
         publish(document, dpo)
     assert "missing in: ru" in str(error.value)
@@ -85,7 +95,7 @@ def test_a_missing_required_language_is_refused(site, dpo):
 def test_a_material_change_needs_the_notice_period_and_says_when_it_can_start(document, dpo):
     publish(document, dpo)
     policy_text_set(
-        document=document, language="en", title="Privacy policy", body="We now share with partners."
+        document=document, language="en", title="Privacy policy", body="We now share with partners.", by=None
     )
     too_soon = T0 + timedelta(days=29)
     with pytest.raises(ValidationError) as error:
@@ -98,7 +108,9 @@ def test_a_material_change_needs_the_notice_period_and_says_when_it_can_start(do
 
 def test_a_change_kind_that_needs_fresh_consent_is_material_whatever_the_flag(document, dpo):
     publish(document, dpo)
-    policy_text_set(document=document, language="en", title="Privacy policy", body="A new purpose: surveys.")
+    policy_text_set(
+        document=document, language="en", title="Privacy policy", body="A new purpose: surveys.", by=None
+    )
     with pytest.raises(ValidationError, match="notice"):
         publish(document, dpo, change_kinds=["new_purpose"], is_material=False)
     version = publish(document, dpo, effective_at=T0 + timedelta(days=31), change_kinds=["new_purpose"])
@@ -107,7 +119,9 @@ def test_a_change_kind_that_needs_fresh_consent_is_material_whatever_the_flag(do
 
 def test_an_editorial_change_takes_effect_at_once(document, dpo):
     publish(document, dpo)
-    policy_text_set(document=document, language="en", title="Privacy policy", body="We collect very little.")
+    policy_text_set(
+        document=document, language="en", title="Privacy policy", body="We collect very little.", by=None
+    )
     assert not publish(document, dpo, change_kinds=["editorial"]).is_material
 
 
@@ -130,36 +144,40 @@ def test_only_the_sites_dpo_can_publish(document, site):
 
 def test_russian_policies_cannot_carry_consent_wording(site, dpo):
     document = policy_document_create(
-        site=site, kind="privacy_policy", slug="privacy-ru", jurisdictions=["RU"]
+        site=site, kind="privacy_policy", slug="privacy-ru", jurisdictions=["RU"], by=None
     )
     policy_text_set(
-        document=document, language="ru", title="Политика", body="Пользователь даю согласие на всё."
+        document=document, language="ru", title="Политика", body="Пользователь даю согласие на всё.", by=None
     )
-    policy_text_set(document=document, language="en", title="Policy", body="Processing rules.")
+    policy_text_set(document=document, language="en", title="Policy", body="Processing rules.", by=None)
     with pytest.raises(ValidationError, match="separate document"):
         publish(document, dpo)
-    consent_document = policy_document_create(site=site, kind="pd_consent", jurisdictions=["RU"])
+    consent_document = policy_document_create(site=site, kind="pd_consent", jurisdictions=["RU"], by=None)
     policy_text_set(
-        document=consent_document, language="ru", title="Согласие", body="Я даю согласие на обработку."
+        document=consent_document,
+        language="ru",
+        title="Согласие",
+        body="Я даю согласие на обработку.",
+        by=None,
     )
     policy_text_set(
-        document=consent_document, language="en", title="Consent", body="I consent to processing."
+        document=consent_document, language="en", title="Consent", body="I consent to processing.", by=None
     )
     assert publish(consent_document, dpo).number == 1
 
 
 def test_effective_dates_never_go_backwards(document, dpo):
     publish(document, dpo)
-    policy_text_set(document=document, language="en", title="Privacy policy", body="Version two.")
+    policy_text_set(document=document, language="en", title="Privacy policy", body="Version two.", by=None)
     publish(document, dpo, at=T0 + timedelta(days=1), effective_at=T0 + timedelta(days=40), is_material=True)
-    policy_text_set(document=document, language="en", title="Privacy policy", body="Version three.")
+    policy_text_set(document=document, language="en", title="Privacy policy", body="Version three.", by=None)
     with pytest.raises(ValidationError, match="cannot take effect before it"):
         publish(document, dpo, at=T0 + timedelta(days=2))
 
 
 def test_the_version_in_force_is_the_newest_effective_one(document, dpo):
     first = publish(document, dpo)
-    policy_text_set(document=document, language="en", title="Privacy policy", body="Version two.")
+    policy_text_set(document=document, language="en", title="Privacy policy", body="Version two.", by=None)
     second = publish(
         document, dpo, at=T0 + timedelta(days=5), effective_at=T0 + timedelta(days=40), is_material=True
     )
@@ -198,6 +216,7 @@ def test_markdown_is_rendered_and_sanitised(document, dpo):
         body="# Who we are\n\n<script>alert(1)</script>\n\n"
         "[contact](javascript:alert(1)) and [mail](mailto:dpo@example.com)"
         "\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n<img src=x onerror=alert(1)>",
+        by=None,
     )
     html = publish(document, dpo).texts["en"]["html"]
     assert "<h1>Who we are</h1>" in html
@@ -216,7 +235,11 @@ def test_a_material_version_makes_consents_for_affected_purposes_stale_from_its_
 ):
     publish(document, dpo)
     policy_text_set(
-        document=document, language="en", title="Privacy policy", body="Marketing now includes partners."
+        document=document,
+        language="en",
+        title="Privacy policy",
+        body="Marketing now includes partners.",
+        by=None,
     )
     effective = T0 + timedelta(days=30)
     publish(document, dpo, effective_at=effective, is_material=True, affected_purposes=["marketing"])
@@ -252,7 +275,9 @@ def test_a_material_version_makes_consents_for_affected_purposes_stale_from_its_
 
 def test_change_kinds_count_only_where_the_jurisdiction_needs_fresh_consent(site, document, dpo):
     publish(document, dpo)
-    policy_text_set(document=document, language="en", title="Privacy policy", body="A new recipient: Acme.")
+    policy_text_set(
+        document=document, language="en", title="Privacy policy", body="A new recipient: Acme.", by=None
+    )
     effective = T0 + timedelta(days=30)
     version = publish(document, dpo, effective_at=effective, change_kinds=["new_recipient"])
     assert version.is_material  # material for EU visitors, and so flagged
@@ -264,10 +289,10 @@ def test_change_kinds_count_only_where_the_jurisdiction_needs_fresh_consent(site
 
 def test_documents_for_other_jurisdictions_do_not_touch_a_visitors_consent(site, dpo):
     russian = policy_document_create(
-        site=site, kind="privacy_policy", slug="privacy-ru", jurisdictions=["RU"]
+        site=site, kind="privacy_policy", slug="privacy-ru", jurisdictions=["RU"], by=None
     )
-    policy_text_set(document=russian, language="ru", title="Политика", body="Редакция 1.")
-    policy_text_set(document=russian, language="en", title="Policy", body="Edition 1.")
+    policy_text_set(document=russian, language="ru", title="Политика", body="Редакция 1.", by=None)
+    policy_text_set(document=russian, language="en", title="Policy", body="Edition 1.", by=None)
     effective = T0 + timedelta(days=30)
     publish(russian, dpo, effective_at=effective, is_material=True)
     decided, at = T0 - timedelta(days=1), effective + timedelta(days=1)

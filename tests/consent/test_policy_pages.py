@@ -21,7 +21,7 @@ def dpo():
 
 @pytest.fixture
 def site(dpo):
-    site = site_create(name="Shop", key="shop", languages=["en", "ru"])
+    site = site_create(name="Shop", key="shop", languages=["en", "ru"], by=None)
     SiteMembership.objects.create(site=site, user=dpo, role=Role.DPO)
     return site
 
@@ -30,21 +30,31 @@ def site(dpo):
 def document(site, dpo):
     """Two published versions (v2 in force) and an upcoming material v3."""
     now = timezone.now()
-    document = policy_document_create(site=site, kind="privacy_policy")
+    document = policy_document_create(site=site, kind="privacy_policy", by=None)
     for number, (en, ru) in enumerate(
         [("We collect little.", "Мы собираем мало."), ("We collect less.", "Мы собираем меньше.")], start=1
     ):
-        policy_text_set(document=document, language="en", title="Privacy policy", body=en)
-        policy_text_set(document=document, language="ru", title="Политика конфиденциальности", body=ru)
+        policy_text_set(document=document, language="en", title="Privacy policy", body=en, by=None)
+        policy_text_set(
+            document=document, language="ru", title="Политика конфиденциальности", body=ru, by=None
+        )
         policy_version_publish(
             document=document, effective_at=now - timedelta(days=30 - number), by=dpo,
             now=now - timedelta(days=30 - number), summary=f"Edition {number}",
         )  # fmt: skip
     policy_text_set(
-        document=document, language="en", title="Privacy policy", body="We collect less. We share with Acme."
+        document=document,
+        language="en",
+        title="Privacy policy",
+        body="We collect less. We share with Acme.",
+        by=None,
     )
     policy_text_set(
-        document=document, language="ru", title="Политика конфиденциальности", body="Мы делимся с Acme."
+        document=document,
+        language="ru",
+        title="Политика конфиденциальности",
+        body="Мы делимся с Acme.",
+        by=None,
     )
     policy_version_publish(
         document=document,
@@ -249,7 +259,7 @@ def test_published_versions_are_read_only_in_the_admin_and_hidden_from_other_ten
     assert version.change_note == "Edition 1"
 
     stranger = UserFactory(username="eve")
-    other = site_create(name="Other")
+    other = site_create(name="Other", by=None)
     SiteMembership.objects.create(site=other, user=stranger, role=Role.DPO)
     client.force_login(stranger)
     assert b"We collect" not in client.get(reverse("admin:consent_policyversion_changelist")).content

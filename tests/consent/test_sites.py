@@ -3,15 +3,16 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from consent.models import Purpose, Site, origin_normalise
-from consent.sites.services import purpose_create, site_create, site_member_set
+from consent.sites.services import purpose_create, site_create
+from consent.tenancy.services import site_member_set
 from tests.factories import SiteFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_new_site_gets_a_long_random_key_and_a_locked_necessary_purpose():
-    first = site_create(name="One", languages=["en", "ru"])
-    second = site_create(name="Two")
+    first = site_create(name="One", languages=["en", "ru"], by=None)
+    second = site_create(name="Two", by=None)
     assert first.key != second.key
     assert len(first.key) >= 20
     assert first.key != str(first.pk)
@@ -80,8 +81,8 @@ def test_retention_cannot_be_shorter_than_the_life_of_a_consent():
 
 
 def test_the_database_refuses_a_second_purpose_with_the_same_key():
-    site = site_create(name="Shop")
-    purpose_create(site=site, key="analytics", texts={"en": ("Analytics", "Counts visits.")})
+    site = site_create(name="Shop", by=None)
+    purpose_create(site=site, key="analytics", texts={"en": ("Analytics", "Counts visits.")}, by=None)
     with pytest.raises(IntegrityError), transaction.atomic():
         Purpose.objects.create(site=site, key="analytics")
 
@@ -95,9 +96,9 @@ def test_the_database_refuses_an_unlocked_necessary_purpose_or_a_fake_one():
 
 
 def test_necessary_cannot_be_created_twice_or_sold():
-    site = site_create(name="Shop")
+    site = site_create(name="Shop", by=None)
     with pytest.raises(ValidationError):
-        purpose_create(site=site, key="necessary", texts={})
+        purpose_create(site=site, key="necessary", texts={}, by=None)
     necessary = Purpose.objects.get(site=site, key="necessary")
     necessary.is_sale_or_share = True
     with pytest.raises(ValidationError):
@@ -105,29 +106,29 @@ def test_necessary_cannot_be_created_twice_or_sold():
 
 
 def test_a_purpose_with_a_bad_key_or_language_leaves_nothing_behind():
-    site = site_create(name="Shop")
+    site = site_create(name="Shop", by=None)
     with pytest.raises(ValidationError):
-        purpose_create(site=site, key="Bad Key", texts={"en": ("x", "y")})
+        purpose_create(site=site, key="Bad Key", texts={"en": ("x", "y")}, by=None)
     with pytest.raises(ValidationError):
-        purpose_create(site=site, key="analytics", texts={"xx": ("x", "y")})
+        purpose_create(site=site, key="analytics", texts={"xx": ("x", "y")}, by=None)
     assert list(Purpose.objects.filter(site=site).values_list("key", flat=True)) == ["necessary"]
 
 
 def test_setting_a_member_twice_changes_the_role_not_the_count():
     site = SiteFactory()
     existing = UserFactory(username="dora", email="dora@example.com", is_staff=False)
-    site_member_set(site=site, email="DORA@example.com", role="viewer")
-    membership = site_member_set(site=site, email="dora@example.com", role="dpo")
+    site_member_set(site=site, email="DORA@example.com", role="viewer", by=None)
+    membership = site_member_set(site=site, email="dora@example.com", role="dpo", by=None)
     assert membership.user == existing
     assert membership.role == "dpo"
     assert site.memberships.count() == 1
     existing.refresh_from_db()
     assert existing.is_staff
     with pytest.raises(ValidationError):
-        site_member_set(site=site, email="dora@example.com", role="emperor")
+        site_member_set(site=site, email="dora@example.com", role="emperor", by=None)
 
 
 def test_site_keys_must_be_url_safe():
     with pytest.raises(ValidationError):
-        site_create(name="Shop", key="has spaces")
+        site_create(name="Shop", key="has spaces", by=None)
     assert not Site.objects.filter(name="Shop").exists()

@@ -45,22 +45,31 @@ def dpo():
 @pytest.fixture
 def site(dpo):
     site = site_create(
-        key="shop", name="Shop", languages=["en", "ru"], origins=[ORIGIN], default_jurisdiction="EU"
+        key="shop", name="Shop", languages=["en", "ru"], origins=[ORIGIN], default_jurisdiction="EU", by=None
     )
     SiteMembership.objects.create(site=site, user=dpo, role=Role.DPO)
     analytics = purpose_create(
         site=site,
         key="analytics",
         texts={"en": ("Analytics", "Counts visits."), "ru": ("Аналитика", "Считает.")},
+        by=None,
     )
-    purpose_create(site=site, key="marketing", texts={"en": ("Marketing", "Ads.")}, is_sale_or_share=True)
-    cookie_create(site=site, purpose=analytics, name="_ga", description="Visit counter.", duration_days=395)
-    cookie_create(site=site, purpose=analytics, name="_ga_*", description="Session state.", duration_days=395)
+    purpose_create(
+        site=site, key="marketing", texts={"en": ("Marketing", "Ads.")}, is_sale_or_share=True, by=None
+    )
+    cookie_create(
+        site=site, purpose=analytics, name="_ga", description="Visit counter.", duration_days=395, by=None
+    )
+    cookie_create(
+        site=site, purpose=analytics, name="_ga_*", description="Session state.", duration_days=395, by=None
+    )
     for kind, jurisdictions in (("privacy_policy", []), ("cookie_policy", []), ("pd_consent", ["RU"]),
                                 ("california_notice", ["US-CA", "US"])):  # fmt: skip
-        document = policy_document_create(site=site, kind=kind, jurisdictions=jurisdictions, languages=["en"])
+        document = policy_document_create(
+            site=site, kind=kind, jurisdictions=jurisdictions, languages=["en"], by=None
+        )
         for language in {"en", document.prevailing_language}:
-            policy_text_set(document=document, language=language, title=kind, body=f"The {kind}.")
+            policy_text_set(document=document, language=language, title=kind, body=f"The {kind}.", by=None)
         policy_version_publish(document=document, effective_at=timezone.now() - timedelta(days=1), by=dpo,
                                now=timezone.now() - timedelta(days=1))  # fmt: skip
     banner_settings_ensure(site=site)
@@ -131,7 +140,7 @@ def test_languages_come_from_the_parameter_then_the_browser_then_the_site(client
 
 
 def test_site_texts_replace_the_built_in_title_and_body_once_published(client, site, dpo):
-    banner_text_set(site=site, language="en", title="Cookies at the shop", body="Short and honest.")
+    banner_text_set(site=site, language="en", title="Cookies at the shop", body="Short and honest.", by=None)
     assert config(client, query="?lang=en").json()["texts"]["title"] != "Cookies at the shop"
     banner_version_publish(site=site, by=dpo)
     config_cache_forget()
@@ -158,7 +167,7 @@ def test_the_config_answers_304_to_a_repeat_and_varies_on_what_it_depends_on(cli
 def test_a_material_policy_change_moves_the_epoch_from_its_effective_date(client, site, dpo):
     assert config(client, HTTP_CF_IPCOUNTRY="DE").json()["epoch"] is None
     document = site.policy_documents.get(slug="privacy-policy")
-    policy_text_set(document=document, language="en", title="privacy", body="Now with partners.")
+    policy_text_set(document=document, language="en", title="privacy", body="Now with partners.", by=None)
     published = timezone.now() - timedelta(days=31)
     effective = published + timedelta(days=30, minutes=1)
     version = policy_version_publish(

@@ -158,7 +158,7 @@ call_command("consent_demo", admin_password_file={password_file!r})
 call_command("subprocessors_demo")
 call_command("cookies_demo")
 site = Site.objects.get(key={site_key!r})
-site_origin_add(site=site, origin={customer_origin!r})
+site_origin_add(site=site, origin={customer_origin!r}, by=None)
 # A right-to-left language beside en and ru, for the RTL test.
 site.languages = [*site.languages, "he"]
 site.full_clean()

@@ -51,7 +51,7 @@ def vendor_make(site, data: dict[str, Any], **changes: Any):
     fields = {**data, **changes}
     if "eu_us_dpf" in fields.get("transfer_mechanisms", []):
         fields.setdefault("dpf_checked_on", timezone.now().date())
-    return vendor_create(site=site, **fields)
+    return vendor_create(site=site, **fields, by=None)
 
 
 def links_in(body: str) -> list[str]:
@@ -65,7 +65,7 @@ def owner():
 
 @pytest.fixture
 def site(owner):
-    return site_create(name="Shop", key="shop", owner=owner)
+    return site_create(name="Shop", key="shop", owner=owner, by=None)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def bob_site():
     bob = UserFactory(username="bob")
-    site = site_create(name="Bob Bakery", key="bob", owner=bob)
+    site = site_create(name="Bob Bakery", key="bob", owner=bob, by=None)
     vendor_make(site, GOOGLE, name="Bob Secret Vendor")
     past = timezone.now() - timedelta(days=60)
     version = subprocessor_list_publish(

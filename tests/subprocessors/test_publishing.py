@@ -90,7 +90,7 @@ def test_publishing_freezes_entries_by_value_with_a_hash_and_an_audit_entry(site
     assert [entry["key"] for entry in published.entries] == ["google", "yandex"]
     assert published.entries[0]["legal_entity"] == "Google Ireland Limited"
     assert len(published.content_sha256) == 64
-    vendor_update(vendor=Vendor.objects.get(key="google"), name="Renamed")
+    vendor_update(vendor=Vendor.objects.get(key="google"), name="Renamed", by=None)
     published.refresh_from_db()
     assert published.entries[0]["name"] == "Google Analytics"
     entry = AuditEntry.objects.get(action="subprocessor_list.publish")
@@ -121,15 +121,15 @@ def test_an_addition_before_the_notice_period_is_refused_with_the_earliest_date(
 
 
 def test_a_new_processing_country_needs_notice_like_a_replacement(site, owner, published):
-    vendor_update(vendor=Vendor.objects.get(key="yandex"), locations=["RU", "KZ"])
+    vendor_update(vendor=Vendor.objects.get(key="yandex"), locations=["RU", "KZ"], by=None)
     with pytest.raises(ValidationError, match="changes locations of Yandex Metrica"):
         subprocessor_list_publish(site=site, effective_at=timezone.now(), change_note="", by=owner, ip=None)
 
 
 def test_a_removal_or_a_cosmetic_edit_takes_effect_at_once(site, owner, published):
     google = Vendor.objects.get(key="google")
-    vendor_update(vendor=google, is_listed=False)
-    vendor_update(vendor=Vendor.objects.get(key="yandex"), purpose="Web analytics (Metrica).")
+    vendor_update(vendor=google, is_listed=False, by=None)
+    vendor_update(vendor=Vendor.objects.get(key="yandex"), purpose="Web analytics (Metrica).", by=None)
     now = timezone.now()
     version = subprocessor_list_publish(
         site=site, effective_at=now, change_note="Dropped GA.", by=owner, ip=None

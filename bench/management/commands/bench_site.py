@@ -18,7 +18,7 @@ class Command(BaseCommand):
     help = "Create a site for the benchmarks; prints {site_key, origin, purposes}."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        site = site_create(name="Benchmark shop", languages=["en"], origins=[ORIGIN])
+        site = site_create(name="Benchmark shop", languages=["en"], origins=[ORIGIN], by=None)
         for position, (key, texts) in enumerate(PURPOSES.items(), start=1):
-            purpose_create(site=site, key=key, texts={"en": texts}, position=position)
+            purpose_create(site=site, key=key, texts={"en": texts}, position=position, by=None)
         self.stdout.write(json.dumps({"site_key": site.key, "origin": ORIGIN, "purposes": list(PURPOSES)}))

@@ -25,5 +25,5 @@ class Command(BaseCommand):
             raise CommandError(f"No site with key {site!r}.")
         if not VISITOR_ID.match(visitor):
             raise CommandError("A visitor id is 16 to 64 letters, digits, '-' or '_'.")
-        count = consent_visitor_redact(site=target, visitor_id=visitor, reason=reason)
+        count = consent_visitor_redact(site=target, visitor_id=visitor, reason=reason, by=None)
         self.stdout.write(f"Redacted {count} record(s).")

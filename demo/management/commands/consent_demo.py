@@ -14,13 +14,8 @@ from django.utils import timezone
 
 from consent.models import DocumentKind, PolicyDocument, Purpose, Role, Site
 from consent.policies.services import policy_document_create, policy_text_set, policy_version_publish
-from consent.sites.services import (
-    necessary_purpose_ensure,
-    purpose_create,
-    site_create,
-    site_member_set,
-    site_origin_add,
-)
+from consent.sites.services import necessary_purpose_ensure, purpose_create, site_create, site_origin_add
+from consent.tenancy.services import site_member_set
 from demo import content as text
 
 DEMO_KEY = "demo"
@@ -85,16 +80,22 @@ class Command(BaseCommand):
                 languages=["en", "ru"],
                 default_jurisdiction="EU",
                 origins=DEMO_ORIGINS,
+                by=None,
             )
             self.stdout.write(f"Created the demo site '{DEMO_KEY}'.")
         necessary_purpose_ensure(site=site)
         for origin in DEMO_ORIGINS:
             if not site.origins.filter(origin=origin).exists():
-                site_origin_add(site=site, origin=origin)
+                site_origin_add(site=site, origin=origin, by=None)
         for key, (position, is_sale_or_share, texts) in DEMO_PURPOSES.items():
             if not Purpose.objects.filter(site=site, key=key).exists():
                 purpose_create(
-                    site=site, key=key, texts=texts, is_sale_or_share=is_sale_or_share, position=position
+                    site=site,
+                    key=key,
+                    texts=texts,
+                    is_sale_or_share=is_sale_or_share,
+                    position=position,
+                    by=None,
                 )
 
         password = self._admin_ensure(admin_username, Path(admin_password_file))
@@ -112,7 +113,7 @@ class Command(BaseCommand):
         )
 
     def _dpo_ensure(self, site: Site, password: str) -> AbstractUser:
-        membership = site_member_set(site=site, email="dpo@demo.example", role=Role.DPO)
+        membership = site_member_set(site=site, email="dpo@demo.example", role=Role.DPO, by=None)
         user = membership.user
         if not user.check_password(password):
             user.set_password(password)
@@ -125,7 +126,7 @@ class Command(BaseCommand):
             return
         now = timezone.now().replace(second=0, microsecond=0)
         privacy = policy_document_create(
-            site=site, kind=DocumentKind.PRIVACY_POLICY, prevailing_language="ru"
+            site=site, kind=DocumentKind.PRIVACY_POLICY, prevailing_language="ru", by=None
         )
         day = timedelta(days=1)
         # (en, ru, published, effective, material, change kinds); the last one is upcoming: a new purpose
@@ -150,8 +151,10 @@ class Command(BaseCommand):
         for (en, ru, published_at, effective_at, is_material, kinds), summary in zip(
             editions, summaries, strict=True
         ):
-            policy_text_set(document=privacy, language="en", title="Privacy policy", body=en)
-            policy_text_set(document=privacy, language="ru", title="Политика конфиденциальности", body=ru)
+            policy_text_set(document=privacy, language="en", title="Privacy policy", body=en, by=None)
+            policy_text_set(
+                document=privacy, language="ru", title="Политика конфиденциальности", body=ru, by=None
+            )
             policy_version_publish(
                 document=privacy,
                 effective_at=effective_at,
@@ -183,9 +186,10 @@ class Command(BaseCommand):
                 jurisdictions=jurisdictions,
                 prevailing_language=prevailing,
                 languages=list(texts),
+                by=None,
             )
             for language, (title, body) in texts.items():
-                policy_text_set(document=document, language=language, title=title, body=body)
+                policy_text_set(document=document, language=language, title=title, body=body, by=None)
             published_at = now - timedelta(days=200)
             policy_version_publish(
                 document=document,

@@ -29,6 +29,7 @@ class Command(BaseCommand):
             title="Cookies at the demo shop",
             body="We would like to use optional cookies to count visits and to show you relevant ads. "
             "They run only if you allow them; the necessary ones keep the shop working.",
+            by=None,
         )
         banner_text_set(
             site=site,
@@ -37,6 +38,7 @@ class Command(BaseCommand):
             body="Мы хотели бы использовать необязательные cookie, чтобы считать посещения и показывать "
             "подходящую рекламу. Они работают, только если вы их разрешите; "
             "необходимые нужны для работы магазина.",
+            by=None,
         )
         dpo = SiteMembership.objects.filter(site=site, role=Role.DPO).select_related("user").first()
         if dpo is None:

@@ -200,6 +200,7 @@ class Command(BaseCommand):
                         dpf_checked_on=now.date() if "eu_us_dpf" in data["transfer_mechanisms"] else None,
                         is_listed=not fresh,
                         **data,
+                        by=None,
                     )
                 vendors[vendor.key] = vendor
             self._cookies(site, vendors)
@@ -229,6 +230,7 @@ class Command(BaseCommand):
                 duration_days=days,
                 description=description,
                 justification=justification,
+                by=None,
             )
 
     def _history(self, site: Site, vendors: dict[str, Vendor], now: Any) -> None:

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from consent.models import Role, Site
-from consent.sites.selectors import EDITOR_ROLES, site_ids_for_user
+from consent.tenancy.selectors import EDITOR_ROLES, site_ids_for_user
 from edge.client import client_ip
 
 

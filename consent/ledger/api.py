@@ -28,7 +28,8 @@ from consent.ledger.services import consent_record_create
 from consent.ledger.validation import VISITOR_ID, ConsentInput, InputError, consent_input_parse
 from consent.models import Checkpoint, ConsentRecord, Site
 from consent.rules.geo import Resolution, jurisdiction_resolve
-from consent.rules.jurisdictions import RULESETS, RuleSet, ruleset_with_overrides
+from consent.rules.jurisdictions import RULESETS, RuleSet
+from consent.rules.overrides import ruleset_with_overrides
 from consent.sites.cors import cors_allow_site_origin
 from consent.sites.selectors import SiteSnapshot, site_get_by_key, site_snapshot
 from edge.api import PublicApiView

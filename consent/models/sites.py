@@ -149,7 +149,8 @@ class Site(models.Model):
         return [self.default_language] + [code for code in self.languages if code != self.default_language]
 
     def clean(self) -> None:
-        from consent.rules.jurisdictions import RULESETS, overrides_validate
+        from consent.rules.jurisdictions import RULESETS
+        from consent.rules.overrides import overrides_validate
 
         errors: dict[str, list[str]] = {}
         if not isinstance(self.languages, list) or not all(isinstance(code, str) for code in self.languages):

@@ -6,11 +6,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from consent.rules.jurisdictions import (
-    rules_table_as_dict,
-    ruleset_as_dict,
-    ruleset_for_location,
-)
+from consent.rules.jurisdictions import rules_table_as_dict, ruleset_as_dict, ruleset_for_location
 from edge.api import PublicApiView
 
 

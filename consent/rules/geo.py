@@ -25,13 +25,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import TextChoices
 from django.http import HttpRequest
 
-from consent.rules.jurisdictions import (
-    RuleSet,
-    overrides_validate,
-    ruleset_for_location,
-    ruleset_get,
-    ruleset_with_overrides,
-)
+from consent.rules.jurisdictions import RuleSet, ruleset_for_location, ruleset_get
+from consent.rules.overrides import overrides_validate, ruleset_with_overrides
 from edge.client import _address, client_ip
 
 if TYPE_CHECKING:

@@ -14,12 +14,11 @@ from consent.rules.jurisdictions import (
     DayType,
     GpcEffect,
     Period,
-    overrides_validate,
     rules_table_as_dict,
     ruleset_for_location,
     ruleset_get,
-    ruleset_with_overrides,
 )
+from consent.rules.overrides import overrides_validate, ruleset_with_overrides
 
 # --- which row applies where -------------------------------------------------------------
 

@@ -20,11 +20,11 @@ def client_ip(request: HttpRequest) -> str:
         candidate = forwarded[-proxy_count] if len(forwarded) >= proxy_count else ""
     else:
         candidate = request.META.get("REMOTE_ADDR", "")
-    address = _address(candidate)
+    address = ip_address_parse(candidate)
     return "" if address is None else str(address)
 
 
-def _address(value: str) -> _IPAddress | None:
+def ip_address_parse(value: str) -> _IPAddress | None:
     """`value` as an IP address (an IPv4-mapped IPv6 address as its IPv4 address), or None."""
     try:
         address = ipaddress.ip_address(value.strip())

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_safe
 
 from consent.ledger.selectors import Receipt, receipt_get
 from consent.policies.selectors import pinned_policy_titles
-from consent.policies.views import _strings
+from consent.policies.views import page_strings
 from edge.http import language_choose
 
 # The receipt page's wording: the page's own, the decision's labels (English: the models'
@@ -198,7 +198,7 @@ def receipt_page(request: HttpRequest, receipt_id: str) -> HttpResponseBase:
             # English reads the models' own labels; other languages carry theirs.
             "action": t.get(record.action) or record.get_action_display(),
             "ui_layer": t.get(record.ui_layer) or record.get_ui_layer_display(),
-            "t": {**_strings(language), **t},
+            "t": {**page_strings(language), **t},
             "script_strings": {key: t[key] for key in RECEIPT_SCRIPT_KEYS},
             "language": language,
         },

@@ -79,7 +79,8 @@ PAGE_STRINGS: dict[str, dict[str, str]] = {
 }
 
 
-def _strings(language: str) -> dict[str, str]:
+def page_strings(language: str) -> dict[str, str]:
+    """The policy and receipt pages' own wording in `language`, English where it has none yet."""
     return PAGE_STRINGS.get(language, PAGE_STRINGS["en"])
 
 
@@ -96,7 +97,7 @@ def _version_context(
 ) -> dict[str, Any]:
     language = language_choose(request, list(version.texts), version.prevailing_language)
     text = version.texts[language]
-    strings = _strings(language)
+    strings = page_strings(language)
     return {
         "timeline": timeline,
         "version_in_force": timeline.in_force is not None and timeline.in_force.pk == version.pk,
@@ -112,14 +113,14 @@ def _version_context(
         ],
         "language": language,
         "dir": "rtl" if language in RIGHT_TO_LEFT else "ltr",
-        "t": _strings(language),
+        "t": page_strings(language),
         "version": version,
         "title": text["title"],
         "html": text["html"],
         "other_languages": [
             (code, VISITOR_LANGUAGES.get(code, code)) for code in version.languages if code != language
         ],
-        "prevails": _strings(language)["prevails"].format(
+        "prevails": page_strings(language)["prevails"].format(
             language=VISITOR_LANGUAGES.get(version.prevailing_language, version.prevailing_language)
         ),
     }
@@ -141,7 +142,7 @@ def policy_index(request: HttpRequest, site_key: str) -> HttpResponseBase:
     response = render(
         request,
         "consent/policy_index.html",
-        {"site": site, "timelines": documents, "language": language, "t": _strings(language)},
+        {"site": site, "timelines": documents, "language": language, "t": page_strings(language)},
     )
     return cache_public(response, etag=etag, max_age=PAGE_MAX_AGE, vary=("Accept-Language",))
 
@@ -159,7 +160,13 @@ def policy_page(request: HttpRequest, site_key: str, slug: str) -> HttpResponseB
         response = render(
             request,
             "consent/policy.html",
-            {"site": site, "document": document, "t": _strings(language), "language": language, "dir": "ltr"},
+            {
+                "site": site,
+                "document": document,
+                "t": page_strings(language),
+                "language": language,
+                "dir": "ltr",
+            },
             status=404,
         )
         return response
@@ -227,8 +234,8 @@ def policy_diff_page(request: HttpRequest, site_key: str, slug: str, a: int, b: 
             "diffs": diffs,
             "language": language,
             "dir": "rtl" if language in RIGHT_TO_LEFT else "ltr",
-            "t": _strings(language),
-            "heading": _strings(language)["changes_from"].format(a=old.number, b=new.number),
+            "t": page_strings(language),
+            "heading": page_strings(language)["changes_from"].format(a=old.number, b=new.number),
         },
     )
     return cache_public(response, etag=etag, max_age=86400, vary=("Accept-Language",))

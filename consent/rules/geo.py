@@ -27,7 +27,7 @@ from django.http import HttpRequest
 
 from consent.rules.jurisdictions import RuleSet, ruleset_for_location, ruleset_get
 from consent.rules.overrides import overrides_validate, ruleset_with_overrides
-from edge.client import _address, client_ip
+from edge.client import client_ip, ip_address_parse
 
 if TYPE_CHECKING:
     from geoip2fast import GeoIP2Fast
@@ -212,7 +212,7 @@ def _location_from_headers(request: HttpRequest) -> tuple[str, str]:
 
 def _public_address(ip: str) -> str:
     """`ip` in canonical form if it can be placed on the map: valid, globally routable, not multicast."""
-    address = _address(ip)
+    address = ip_address_parse(ip)
     if address is None or not address.is_global or address.is_multicast:
         return ""
     return str(address)

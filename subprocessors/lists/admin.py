@@ -38,7 +38,7 @@ from subprocessors.models import (
 )
 
 
-def _https_urls(field: models.Field, **kwargs: Any) -> forms.Field | None:
+def https_url_formfield(field: models.Field, **kwargs: Any) -> forms.Field | None:
     # URLs typed without a scheme are https (Django 6's default, chosen now).
     if isinstance(field, models.URLField):
         kwargs.setdefault("assume_scheme", "https")
@@ -77,7 +77,7 @@ class VendorForm(forms.ModelForm):
 
     class Meta:
         model = Vendor
-        formfield_callback = staticmethod(_https_urls)
+        formfield_callback = staticmethod(https_url_formfield)
         fields = [
             "site",
             "key",

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from consent.tenancy.scoping import ReadOnlyAdminMixin, SiteScopedModelAdmin, form_changes, instance_adopt
-from subprocessors.lists.admin import _https_urls
+from subprocessors.lists.admin import https_url_formfield
 from subprocessors.models import (
     NotificationLog,
     Subscriber,
@@ -46,7 +46,7 @@ class SubscriberAdmin(SiteScopedModelAdmin):
 class WebhookEndpointForm(forms.ModelForm):
     class Meta:
         model = WebhookEndpoint
-        formfield_callback = staticmethod(_https_urls)
+        formfield_callback = staticmethod(https_url_formfield)
         fields = ["site", "url", "description", "is_active"]
 
     def clean_url(self) -> str:

@@ -16,7 +16,7 @@ from subprocessors.notices.tokens import TokenError, confirm_token_read, unsubsc
 TOKEN_FORM_RATE = "60/hour"
 
 
-def _token_view(
+def token_link_view(
     request: HttpRequest, site_key: str, token: str, scope: str
 ) -> tuple[Site | None, HttpResponse | None]:
     try:
@@ -59,7 +59,7 @@ def _button_page(
 @require_http_methods(["GET", "HEAD", "POST"])
 def subscribe_confirm(request: HttpRequest, site_key: str, token: str) -> HttpResponse:
     """GET shows a button (mail scanners follow links; they must not confirm); POST confirms."""
-    site, refusal = _token_view(request, site_key, token, "subproc-confirm")
+    site, refusal = token_link_view(request, site_key, token, "subproc-confirm")
     if refusal is not None:
         return refusal
     assert site is not None
@@ -89,7 +89,7 @@ def subscribe_confirm(request: HttpRequest, site_key: str, token: str) -> HttpRe
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, site_key: str, token: str) -> HttpResponse:
     """RFC 8058 one-click: mail clients POST `List-Unsubscribe=One-Click` here; GET shows a button."""
-    site, refusal = _token_view(request, site_key, token, "subproc-unsubscribe")
+    site, refusal = token_link_view(request, site_key, token, "subproc-unsubscribe")
     if refusal is not None:
         return refusal
     assert site is not None

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 from edge.http import no_store
 from subprocessors.lists.pages import message_page
 from subprocessors.notices.tokens import TokenError
-from subprocessors.notices.views import _token_view
+from subprocessors.notices.views import token_link_view
 from subprocessors.objections.services import AlreadyRecorded, objection_record, objection_target
 
 
@@ -18,7 +18,7 @@ from subprocessors.objections.services import AlreadyRecorded, objection_record,
 @require_http_methods(["GET", "HEAD", "POST"])
 def objection(request: HttpRequest, site_key: str, token: str) -> HttpResponse:
     """Object to an upcoming addition before it takes effect (the link comes in the notice email)."""
-    site, refusal = _token_view(request, site_key, token, "subproc-object")
+    site, refusal = token_link_view(request, site_key, token, "subproc-object")
     if refusal is not None:
         return refusal
     assert site is not None

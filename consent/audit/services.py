@@ -1,9 +1,9 @@
 """The audit log's one writer: every state change a person makes records who, when, from where and what."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -75,3 +75,44 @@ def fields_assign(*, obj: Model, fields: Mapping[str, Any], allowed: Iterable[st
         )
     for name, value in fields.items():
         setattr(obj, name, value)
+
+
+M = TypeVar("M", bound=Model)
+
+
+def audited_change(
+    *,
+    obj: M,
+    fields: Mapping[str, Any],
+    allowed: Sequence[str],
+    site: Site,
+    by: AbstractUser | None,
+    ip: str | None,
+    action: str,
+    target: Callable[[M], str],
+    snapshot: Callable[[M], dict[str, Any]] | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> dict[str, list[Any]]:
+    """Set `fields` on `obj`, validate it, and save it with one audit entry of what changed.
+
+    The entry holds `{"changes": {field: [before, after]}}` (plus `data`) and is written only
+    when something changed; an unchanged save writes nothing. `snapshot` says how the row is
+    recorded (default: the `allowed` fields; a policy text records its body as a hash).
+    Returns the changes. Call it inside the service's transaction, the row locked.
+    """
+    record = snapshot or (lambda row: audit_snapshot(obj=row, fields=allowed))
+    before = record(obj)
+    fields_assign(obj=obj, fields=fields, allowed=allowed)
+    obj.full_clean()
+    changes = audit_changes(before=before, after=record(obj))
+    if changes:
+        obj.save()
+        audit_record(
+            site=site,
+            actor=by,
+            actor_ip=ip,
+            action=action,
+            target=target(obj),
+            data={**(data or {}), "changes": changes},
+        )
+    return changes

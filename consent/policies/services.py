@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from consent.audit.services import audit_changes, audit_record, audit_snapshot, fields_assign
+from consent.audit.services import audit_record, audit_snapshot, audited_change
 from consent.editions import canonical_json, edition_publish, sha256_hex, text_normalise
 from consent.models import (
     ChangeKind,
@@ -105,20 +105,16 @@ def policy_document_update(
     """Change which jurisdictions and languages a document serves (owners and DPOs)."""
     document = PolicyDocument.objects.select_for_update().select_related("site").get(pk=document.pk)
     _editor_require(document.site, by)
-    before = audit_snapshot(obj=document, fields=POLICY_DOCUMENT_FIELDS)
-    fields_assign(obj=document, fields=fields, allowed=POLICY_DOCUMENT_FIELDS)
-    document.full_clean()
-    changes = audit_changes(before=before, after=audit_snapshot(obj=document, fields=POLICY_DOCUMENT_FIELDS))
-    if changes:
-        document.save()
-        audit_record(
-            site=document.site,
-            actor=by,
-            actor_ip=ip,
-            action="policy_document.change",
-            target=str(document),
-            data={"changes": changes},
-        )
+    audited_change(
+        obj=document,
+        fields=fields,
+        allowed=POLICY_DOCUMENT_FIELDS,
+        site=document.site,
+        by=by,
+        ip=ip,
+        action="policy_document.change",
+        target=str,
+    )
     return document
 
 
@@ -163,20 +159,17 @@ def policy_text_update(
     """Change a draft text (owners and DPOs); published versions are untouched."""
     text = PolicyText.objects.select_for_update().select_related("document__site").get(pk=text.pk)
     _editor_require(text.document.site, by)
-    before = _text_audit(text)
-    fields_assign(obj=text, fields=fields, allowed=("language", "title", "body"))
-    text.full_clean()
-    changes = audit_changes(before=before, after=_text_audit(text))
-    if changes:
-        text.save()
-        audit_record(
-            site=text.document.site,
-            actor=by,
-            actor_ip=ip,
-            action="policy_text.change",
-            target=f"{text.document} [{text.language}]",
-            data={"changes": changes},
-        )
+    audited_change(
+        obj=text,
+        fields=fields,
+        allowed=("language", "title", "body"),
+        site=text.document.site,
+        by=by,
+        ip=ip,
+        action="policy_text.change",
+        target=lambda row: f"{row.document} [{row.language}]",
+        snapshot=_text_audit,
+    )
     return text
 
 

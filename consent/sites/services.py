@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext
 
-from consent.audit.services import audit_changes, audit_record, audit_snapshot, fields_assign
+from consent.audit.services import audit_record, audit_snapshot, audited_change, fields_assign
 from consent.models import (
     NECESSARY_PURPOSE_KEY,
     Purpose,
@@ -134,23 +134,18 @@ def site_settings_update(
     _owner_require(site, by)
     # Locked so two owners saving at once each see, and record, the other's change as "before".
     site = Site.objects.select_for_update().get(pk=site.pk)
-    before = audit_snapshot(obj=site, fields=SITE_SETTINGS_FIELDS)
-    fields_assign(obj=site, fields=fields, allowed=SITE_SETTINGS_FIELDS)
-    site.full_clean()
-    changes = audit_changes(before=before, after=audit_snapshot(obj=site, fields=SITE_SETTINGS_FIELDS))
-    if not changes:
-        return site
-    site.save()
+    changes = audited_change(
+        obj=site,
+        fields=fields,
+        allowed=SITE_SETTINGS_FIELDS,
+        site=site,
+        by=by,
+        ip=ip,
+        action="site.settings_change",
+        target=str,
+    )
     if {"languages", "default_language"} & set(changes):
         necessary_purpose_ensure(site=site)
-    audit_record(
-        site=site,
-        actor=by,
-        actor_ip=ip,
-        action="site.settings_change",
-        target=str(site),
-        data={"changes": changes},
-    )
     return site
 
 
@@ -270,20 +265,16 @@ def purpose_update(
     """Change whether a purpose is sold or shared, or its place in the banner (owners and DPOs)."""
     _editor_require(purpose.site, by)
     purpose = Purpose.objects.select_for_update().select_related("site").get(pk=purpose.pk)
-    before = audit_snapshot(obj=purpose, fields=PURPOSE_FIELDS)
-    fields_assign(obj=purpose, fields=fields, allowed=PURPOSE_FIELDS)
-    purpose.full_clean()
-    changes = audit_changes(before=before, after=audit_snapshot(obj=purpose, fields=PURPOSE_FIELDS))
-    if changes:
-        purpose.save()
-        audit_record(
-            site=purpose.site,
-            actor=by,
-            actor_ip=ip,
-            action="purpose.change",
-            target=_purpose_target(purpose),
-            data={"changes": changes},
-        )
+    audited_change(
+        obj=purpose,
+        fields=fields,
+        allowed=PURPOSE_FIELDS,
+        site=purpose.site,
+        by=by,
+        ip=ip,
+        action="purpose.change",
+        target=_purpose_target,
+    )
     return purpose
 
 
@@ -355,22 +346,16 @@ def purpose_translation_update(
         PurposeTranslation.objects.select_for_update().select_related("purpose__site").get(pk=translation.pk)
     )
     _editor_require(translation.purpose.site, by)
-    before = audit_snapshot(obj=translation, fields=PURPOSE_TRANSLATION_FIELDS)
-    fields_assign(obj=translation, fields=fields, allowed=PURPOSE_TRANSLATION_FIELDS)
-    translation.full_clean()
-    changes = audit_changes(
-        before=before, after=audit_snapshot(obj=translation, fields=PURPOSE_TRANSLATION_FIELDS)
+    audited_change(
+        obj=translation,
+        fields=fields,
+        allowed=PURPOSE_TRANSLATION_FIELDS,
+        site=translation.purpose.site,
+        by=by,
+        ip=ip,
+        action="purpose_translation.change",
+        target=_translation_target,
     )
-    if changes:
-        translation.save()
-        audit_record(
-            site=translation.purpose.site,
-            actor=by,
-            actor_ip=ip,
-            action="purpose_translation.change",
-            target=_translation_target(translation),
-            data={"changes": changes},
-        )
     return translation
 
 

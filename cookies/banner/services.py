@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from consent.audit.services import audit_changes, audit_record, audit_snapshot, fields_assign
+from consent.audit.services import audit_record, audit_snapshot, audited_change, fields_assign
 from consent.editions import canonical_json, edition_publish, sha256_hex
 from consent.models import Purpose, Site
 from consent.tenancy.selectors import EDITOR_ROLES
@@ -75,22 +75,16 @@ def banner_settings_update(
     """Change the banner working copy (owners and DPOs); visitors see it once it is published."""
     settings_row = BannerSettings.objects.select_for_update().select_related("site").get(pk=settings_row.pk)
     _editor_require(settings_row.site, by)
-    before = audit_snapshot(obj=settings_row, fields=BANNER_SETTINGS_FIELDS)
-    fields_assign(obj=settings_row, fields=fields, allowed=BANNER_SETTINGS_FIELDS)
-    settings_row.full_clean()
-    changes = audit_changes(
-        before=before, after=audit_snapshot(obj=settings_row, fields=BANNER_SETTINGS_FIELDS)
+    audited_change(
+        obj=settings_row,
+        fields=fields,
+        allowed=BANNER_SETTINGS_FIELDS,
+        site=settings_row.site,
+        by=by,
+        ip=ip,
+        action="banner_settings.change",
+        target=lambda row: gettext("banner settings"),
     )
-    if changes:
-        settings_row.save()
-        audit_record(
-            site=settings_row.site,
-            actor=by,
-            actor_ip=ip,
-            action="banner_settings.change",
-            target=gettext("banner settings"),
-            data={"changes": changes},
-        )
     return settings_row
 
 
@@ -134,21 +128,17 @@ def banner_text_update(
     """Change a banner text (owners and DPOs); the audit row has each change before and after."""
     text = BannerText.objects.select_for_update().select_related("site").get(pk=text.pk)
     _editor_require(text.site, by)
-    before = audit_snapshot(obj=text, fields=BANNER_TEXT_FIELDS)
     fields = {name: value.strip() if name in ("title", "body") else value for name, value in fields.items()}
-    fields_assign(obj=text, fields=fields, allowed=BANNER_TEXT_FIELDS)
-    text.full_clean()
-    changes = audit_changes(before=before, after=audit_snapshot(obj=text, fields=BANNER_TEXT_FIELDS))
-    if changes:
-        text.save()
-        audit_record(
-            site=text.site,
-            actor=by,
-            actor_ip=ip,
-            action="banner_text.change",
-            target=_text_target(text),
-            data={"changes": changes},
-        )
+    audited_change(
+        obj=text,
+        fields=fields,
+        allowed=BANNER_TEXT_FIELDS,
+        site=text.site,
+        by=by,
+        ip=ip,
+        action="banner_text.change",
+        target=_text_target,
+    )
     return text
 
 

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 from django.utils.translation import gettext
 
-from consent.audit.services import audit_changes, audit_record, audit_snapshot, fields_assign
+from consent.audit.services import audit_record, audit_snapshot, audited_change
 from consent.models import Purpose, Site
 from consent.tenancy.selectors import EDITOR_ROLES
 from consent.tenancy.services import site_actor_require
@@ -82,20 +82,16 @@ def cookie_update(*, cookie: Cookie, by: AbstractUser | None, ip: str | None = N
     """Change a catalogued cookie (owners and DPOs); the audit row has each change before and after."""
     cookie = Cookie.objects.select_for_update().select_related("site").get(pk=cookie.pk)
     _editor_require(cookie.site, by)
-    before = audit_snapshot(obj=cookie, fields=COOKIE_FIELDS)
-    fields_assign(obj=cookie, fields=fields, allowed=COOKIE_FIELDS)
-    cookie.full_clean()
-    changes = audit_changes(before=before, after=audit_snapshot(obj=cookie, fields=COOKIE_FIELDS))
-    if changes:
-        cookie.save()
-        audit_record(
-            site=cookie.site,
-            actor=by,
-            actor_ip=ip,
-            action="cookie.change",
-            target=_target(cookie),
-            data={"changes": changes},
-        )
+    audited_change(
+        obj=cookie,
+        fields=fields,
+        allowed=COOKIE_FIELDS,
+        site=cookie.site,
+        by=by,
+        ip=ip,
+        action="cookie.change",
+        target=_target,
+    )
     return cookie
 
 

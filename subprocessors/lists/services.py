@@ -10,7 +10,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from consent.audit.services import audit_changes, audit_record, audit_snapshot, fields_assign
+from consent.audit.services import audit_record, audit_snapshot, audited_change
 from consent.editions import canonical_json, edition_publish, sha256_hex
 from consent.jobs import job_enqueue_on_commit
 from consent.models import Site
@@ -128,20 +128,16 @@ def vendor_update(*, vendor: Vendor, by: AbstractUser | None, ip: str | None = N
             raise ValidationError({name: gettext("The site and key of a vendor never change.")})
     vendor = Vendor.objects.select_for_update().select_related("site").get(pk=vendor.pk)
     _editor_require(vendor.site, by)
-    before = audit_snapshot(obj=vendor, fields=VENDOR_FIELDS)
-    fields_assign(obj=vendor, fields=fields, allowed=VENDOR_FIELDS)
-    vendor.full_clean()
-    changes = audit_changes(before=before, after=audit_snapshot(obj=vendor, fields=VENDOR_FIELDS))
-    if changes:
-        vendor.save()
-        audit_record(
-            site=vendor.site,
-            actor=by,
-            actor_ip=ip,
-            action="vendor.change",
-            target=_vendor_target(vendor),
-            data={"changes": changes},
-        )
+    audited_change(
+        obj=vendor,
+        fields=fields,
+        allowed=VENDOR_FIELDS,
+        site=vendor.site,
+        by=by,
+        ip=ip,
+        action="vendor.change",
+        target=_vendor_target,
+    )
     return vendor
 
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from consent.audit.services import audit_changes, audit_record, audit_snapshot, fields_assign
+from consent.audit.services import audit_record, audited_change
 from consent.editions import sha256_hex
 from consent.jobs import job_enqueue, job_enqueue_on_commit
 from consent.models import Site
@@ -289,20 +289,17 @@ def webhook_endpoint_update(
     _editor_require(endpoint.site, by)
     if "url" in fields:
         fields = {**fields, "url": webhook_url_validate(str(fields["url"]))}
-    before = audit_snapshot(obj=endpoint, fields=WEBHOOK_FIELDS)
-    fields_assign(obj=endpoint, fields=fields, allowed=WEBHOOK_FIELDS)
-    endpoint.full_clean()
-    changes = audit_changes(before=before, after=audit_snapshot(obj=endpoint, fields=WEBHOOK_FIELDS))
-    if changes:
-        endpoint.save()
-        audit_record(
-            action="subprocessor_webhook.change",
-            target=endpoint.url,
-            site=endpoint.site,
-            actor=by,
-            actor_ip=ip,
-            data={"key": endpoint.key, "changes": changes},
-        )
+    audited_change(
+        obj=endpoint,
+        fields=fields,
+        allowed=WEBHOOK_FIELDS,
+        site=endpoint.site,
+        by=by,
+        ip=ip,
+        action="subprocessor_webhook.change",
+        target=lambda row: row.url,
+        data={"key": endpoint.key},
+    )
     return endpoint
 
 

@@ -11,6 +11,7 @@ import time
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -36,6 +37,7 @@ from consent.models import (
 )
 from consent.policies.services import policy_document_create, policy_text_set, policy_version_publish
 from consent.sites.services import purpose_create, site_create
+from edge import ratelimit
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -392,17 +394,22 @@ def test_with_redis_every_server_counts_against_one_shared_budget(client, site, 
     assert ConsentRecord.objects.count() == 3
 
 
-def test_with_redis_a_process_sends_its_hits_once_per_interval(client, site, settings, shared_rate_limits):
+def test_with_redis_a_process_sends_its_hits_once_per_interval(
+    client, site, settings, shared_rate_limits, monkeypatch
+):
     # The write path must not pay a Redis round trip per consent: hits gather in the process and
     # go to Redis together, at most once per RATE_LIMIT_SYNC_SECONDS.
     server, prefix = shared_rate_limits
     settings.RATE_LIMIT_SYNC_SECONDS = 2
     # Day-long windows: a minute's could end mid-test, and the ended one's counters expire.
     settings.CONSENT_RATE_PER_IP, settings.CONSENT_RATE_PER_SITE = "1000/day", "100000/day"
-    for _ in range(5):  # well within 2 s: the first syncs at once, the other four wait
+    # The limiter's own clock, held still: a loaded machine must not let the interval pass early.
+    clock = [time.time()]
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: clock[0]))
+    for _ in range(5):  # within one interval: the first syncs at once, the other four wait
         assert post(client, body()).status_code == 201
     assert sorted(_shared_counters(server, prefix).values()) == [1, 1]
-    time.sleep(2.1)
+    clock[0] += 2.1
     assert post(client, body()).status_code == 201  # due: carries all five since the first
     assert sorted(_shared_counters(server, prefix).values()) == [6, 6]
 
@@ -680,7 +687,6 @@ def test_the_periodic_sealer_takes_new_sites_outlives_a_database_fault_and_queue
     # `consent_seal --every` is the ledger's long-running job: a database outage must not end
     # it, the retention it could not queue is queued in the next round, and a site registered
     # while it runs is sealed too.
-    from types import SimpleNamespace
 
     from django.db import OperationalError
 
@@ -735,7 +741,6 @@ def test_the_periodic_sealer_takes_new_sites_outlives_a_database_fault_and_queue
 def test_the_periodic_sealer_looks_back_briefly_each_round_and_fully_once_an_hour(client, site, monkeypatch):
     # A busy site's last hour is not rescanned every 30 s: a record that committed minutes
     # late waits for the hourly deep round, and is sealed there.
-    from types import SimpleNamespace
 
     from consent.management.commands import consent_seal as job
 

@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "edge.middleware.PublicAuthenticationMiddleware",
     "edge.middleware.PublicMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost: a fault on the APIs or the loader becomes a JSON 500 with an error id.
+    "edge.middleware.ApiFaultMiddleware",
 ]
 
 # Anonymous, cookie-less, cross-origin endpoints: no session, CSRF, auth or locale there.

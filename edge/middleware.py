@@ -6,6 +6,9 @@ or negotiate the admin's language. Skipping these middleware there is both the p
 promise (no cookie of ours on a customer's visitors) and a measurable speed-up.
 """
 
+import logging
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +18,13 @@ from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.middleware.locale import LocaleMiddleware
+
+from edge.errors import json_error
+
+logger = logging.getLogger(__name__)
+
+# Where a fault must answer as JSON: the APIs and the loader script (a banner reads both).
+JSON_FAULT_PREFIXES = ("/api/", "/c/")
 
 
 def is_public_path(request: HttpRequest) -> bool:
@@ -55,3 +65,34 @@ class PublicCsrfViewMiddleware(SkipOnPublicPaths, CsrfViewMiddleware):
 
 class PublicLocaleMiddleware(SkipOnPublicPaths, LocaleMiddleware):
     pass
+
+
+class ApiFaultMiddleware:
+    """A fault under /api/ or /c/ answers in the JSON error shape, never Django's HTML page.
+
+    The answer names an error id, and the log line with the traceback carries the same id, so
+    a customer who reports it can be matched to the cause; nothing else of the fault is shown.
+    Innermost in MIDDLEWARE, so the middleware around it (CORS among them) still decorates it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not request.path_info.startswith(JSON_FAULT_PREFIXES):
+            return None  # the admin and the pages: Django's own 500 handling
+        error_id = uuid.uuid4().hex[:16]
+        logger.error(
+            "Fault on %s %s (error id %s)", request.method, request.path, error_id, exc_info=exception
+        )
+        response = json_error(
+            500,
+            "server_error",
+            f"Something went wrong on our side; nothing was saved. Error id: {error_id}.",
+        )
+        response["X-Error-Id"] = error_id
+        response["Cache-Control"] = "no-store"
+        return response

@@ -6,6 +6,7 @@ given. Configuration invariants that can be checked at start-up are Django syste
 (see consent/checks.py), so `manage.py check --deploy` tells an operator what is wrong.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -205,11 +206,15 @@ if _proxy_header:
 
 # --- Jurisdiction resolution ------------------------------------------------------------
 # Country and region come from a trusted edge header first (e.g. Cloudflare's), then the
-# GeoIP database, then the site's default. Set the header names to "" when no trusted edge
-# sits in front: otherwise a visitor could pick their own jurisdiction by sending them.
+# GeoIP database, then the site's default. The headers are trusted only when configured:
+# GEO_COUNTRY_HEADER set in the environment (to its default name too), or
+# GEO_TRUSTED_PROXY_COUNT > 0. Otherwise they are ignored (a visitor could pick their own
+# jurisdiction by sending one) and `check --deploy` says so (consentry.E013). The tests
+# count as configured; `make run` and the browser suite set GEO_COUNTRY_HEADER.
 GEO_COUNTRY_HEADER = env.str("GEO_COUNTRY_HEADER", default="CF-IPCountry")
 GEO_REGION_HEADER = env.str("GEO_REGION_HEADER", default="CF-Region-Code")
 GEO_TRUSTED_PROXY_COUNT = env.int("GEO_TRUSTED_PROXY_COUNT", default=0)
+GEO_COUNTRY_HEADER_EXPLICIT = "GEO_COUNTRY_HEADER" in os.environ or TESTING
 GEOIP_DATABASE_PATH = env.str("GEOIP_DATABASE_PATH", default="")
 
 # --- Consent ledger -------------------------------------------------------------------------

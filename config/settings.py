@@ -11,6 +11,9 @@ import sys
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE as CSP_NONCE
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -52,6 +55,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_tasks",
     "django_tasks_db",
+    "csp",
     "consent",
     "subprocessors",
     "cookies",
@@ -70,6 +74,8 @@ MIDDLEWARE = [
     "edge.middleware.PublicCsrfViewMiddleware",
     "edge.middleware.PublicAuthenticationMiddleware",
     "edge.middleware.PublicMessageMiddleware",
+    # The CSP of HTML pages; before XFrameOptionsMiddleware, whose header sets frame-ancestors.
+    "edge.csp.HtmlContentSecurityPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -200,6 +206,24 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every HTML page (django-csp 4 settings format; edge/csp.py): scripts,
+# styles, fetches and frames from our own origin only, no inline script or style (a response that
+# needs one uses request.csp_nonce), nothing may frame a page unless its view allows SAMEORIGIN.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF, CSP_NONCE],
+        "style-src": [CSP_SELF, CSP_NONCE],
+        "img-src": [CSP_SELF, "data:"],
+        "font-src": [CSP_SELF],
+        "connect-src": [CSP_SELF],
+        "frame-src": [CSP_SELF],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_NONE],
+        "form-action": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+    },
+}
 _proxy_header = env.str("SECURE_PROXY_SSL_HEADER", default="")
 if _proxy_header:
     SECURE_PROXY_SSL_HEADER = (_proxy_header, "https")

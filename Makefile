@@ -7,8 +7,9 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Local development only: DEBUG on and a per-checkout secret kept in var/.
-DEV_ENV = DEBUG=true SECRET_KEY="$$(cat var/dev-secret-key)" LEDGER_SIGNING_KEY="$$(cat var/ledger-signing-key)"
+# Local development only: DEBUG on, a per-checkout secret kept in var/, and the edge country header
+# trusted (the demo shop can be tried "from another country" with CF-IPCountry).
+DEV_ENV = DEBUG=true GEO_COUNTRY_HEADER=CF-IPCountry SECRET_KEY="$$(cat var/dev-secret-key)" LEDGER_SIGNING_KEY="$$(cat var/ledger-signing-key)"
 
 .PHONY: run test check ci install migrate demo clean banner need-node
 

@@ -6,10 +6,14 @@ given. Configuration invariants that can be checked at start-up are Django syste
 (see consent/checks.py), so `manage.py check --deploy` tells an operator what is wrong.
 """
 
+import os
 import sys
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE as CSP_NONCE
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -51,6 +55,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_tasks",
     "django_tasks_db",
+    "csp",
     "consent",
     "subprocessors",
     "cookies",
@@ -69,6 +74,8 @@ MIDDLEWARE = [
     "edge.middleware.PublicCsrfViewMiddleware",
     "edge.middleware.PublicAuthenticationMiddleware",
     "edge.middleware.PublicMessageMiddleware",
+    # The CSP of HTML pages; before XFrameOptionsMiddleware, whose header sets frame-ancestors.
+    "edge.csp.HtmlContentSecurityPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Innermost: a fault on the APIs or the loader becomes a JSON 500 with an error id.
     "edge.middleware.ApiFaultMiddleware",
@@ -201,17 +208,39 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every HTML page (django-csp 4 settings format; edge/csp.py): scripts,
+# styles, fetches and frames from our own origin only, no inline script or style (a response that
+# needs one uses request.csp_nonce), nothing may frame a page unless its view allows SAMEORIGIN.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF, CSP_NONCE],
+        "style-src": [CSP_SELF, CSP_NONCE],
+        "img-src": [CSP_SELF, "data:"],
+        "font-src": [CSP_SELF],
+        "connect-src": [CSP_SELF],
+        "frame-src": [CSP_SELF],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_NONE],
+        "form-action": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+    },
+}
 _proxy_header = env.str("SECURE_PROXY_SSL_HEADER", default="")
 if _proxy_header:
     SECURE_PROXY_SSL_HEADER = (_proxy_header, "https")
 
 # --- Jurisdiction resolution ------------------------------------------------------------
 # Country and region come from a trusted edge header first (e.g. Cloudflare's), then the
-# GeoIP database, then the site's default. Set the header names to "" when no trusted edge
-# sits in front: otherwise a visitor could pick their own jurisdiction by sending them.
+# GeoIP database, then the site's default. The headers are trusted only when configured:
+# GEO_COUNTRY_HEADER set in the environment (to its default name too), or
+# GEO_TRUSTED_PROXY_COUNT > 0. Otherwise they are ignored (a visitor could pick their own
+# jurisdiction by sending one) and `check --deploy` says so (consentry.E013). The tests
+# count as configured; `make run` and the browser suite set GEO_COUNTRY_HEADER.
 GEO_COUNTRY_HEADER = env.str("GEO_COUNTRY_HEADER", default="CF-IPCountry")
 GEO_REGION_HEADER = env.str("GEO_REGION_HEADER", default="CF-Region-Code")
 GEO_TRUSTED_PROXY_COUNT = env.int("GEO_TRUSTED_PROXY_COUNT", default=0)
+GEO_COUNTRY_HEADER_EXPLICIT = "GEO_COUNTRY_HEADER" in os.environ or TESTING
 GEOIP_DATABASE_PATH = env.str("GEOIP_DATABASE_PATH", default="")
 
 # --- Consent ledger -------------------------------------------------------------------------

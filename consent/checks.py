@@ -69,14 +69,21 @@ def production_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Er
                 id="consentry.W012",
             )
         )
-    if settings.GEO_COUNTRY_HEADER and settings.GEO_TRUSTED_PROXY_COUNT == 0:
+    if (
+        not settings.DEBUG
+        and settings.GEO_COUNTRY_HEADER
+        and not settings.GEO_COUNTRY_HEADER_EXPLICIT
+        and settings.GEO_TRUSTED_PROXY_COUNT == 0
+    ):
         problems.append(
-            Warning(
-                f"The country is read from the {settings.GEO_COUNTRY_HEADER} header, but no trusted proxy "
-                "is configured: a visitor could choose their own jurisdiction by sending it.",
-                hint="Set GEO_TRUSTED_PROXY_COUNT when an edge such as Cloudflare sets the header, "
-                "or set GEO_COUNTRY_HEADER= (empty) to rely on GeoIP.",
-                id="consentry.W013",
+            Error(
+                f"The {settings.GEO_COUNTRY_HEADER} header would decide a visitor's jurisdiction, but it was "
+                "not configured: GEO_COUNTRY_HEADER is not set and no trusted proxy is, so anyone could "
+                "choose their own law by sending it. It is ignored until you decide.",
+                hint="Behind a proxy or edge that sets it, set GEO_TRUSTED_PROXY_COUNT (e.g. 1 behind the "
+                "nginx of deploy/) or GEO_COUNTRY_HEADER=CF-IPCountry explicitly; to rely on GeoIP alone, "
+                "set GEO_COUNTRY_HEADER= (empty).",
+                id="consentry.E013",
             )
         )
     return problems

@@ -5,7 +5,9 @@ are read with defaults so this works before they are declared:
 
 - GEO_TRUSTED_PROXY_COUNT (0): how many proxies in front of Django append to X-Forwarded-For.
 - GEO_COUNTRY_HEADER ("CF-IPCountry") and GEO_REGION_HEADER ("CF-Region-Code"): location headers set
-  by a trusted edge; an empty name disables the header.
+  by a trusted edge; an empty name disables the header. They are read only when trusted
+  (`geo_headers_trusted`): GEO_COUNTRY_HEADER_EXPLICIT (the name was set in the environment) or
+  GEO_TRUSTED_PROXY_COUNT > 0.
 - GEOIP_DATABASE_PATH (""): a MaxMind DB file to use instead of the database embedded in geoip2fast.
 """
 
@@ -198,10 +200,20 @@ def _resolution(
     return Resolution(ruleset=ruleset, country=country, region=region, method=method)
 
 
+def geo_headers_trusted() -> bool:
+    """Whether the edge's location headers are read: only when configured, never by default, since
+    without a trusted edge in front anyone can send them and choose the law that applies to them."""
+    if not getattr(settings, "GEO_COUNTRY_HEADER", "CF-IPCountry"):
+        return False
+    return bool(getattr(settings, "GEO_COUNTRY_HEADER_EXPLICIT", False)) or (
+        getattr(settings, "GEO_TRUSTED_PROXY_COUNT", 0) > 0
+    )
+
+
 def _location_from_headers(request: HttpRequest) -> tuple[str, str]:
-    country_header: str = getattr(settings, "GEO_COUNTRY_HEADER", "CF-IPCountry")
-    if not country_header:
+    if not geo_headers_trusted():
         return "", ""
+    country_header: str = getattr(settings, "GEO_COUNTRY_HEADER", "CF-IPCountry")
     country = _country_code(request.headers.get(country_header))
     if not country:
         return "", ""

@@ -8,10 +8,10 @@ time and reject timestamps older than a few minutes (replays).
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import socket
-import urllib.error
-import urllib.request
+import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -21,10 +21,14 @@ from django.core.exceptions import ValidationError
 SIGNATURE_HEADER = "Consentry-Signature"
 
 
-TIMEOUT_SECONDS = 10
+# One attempt: connecting, the TLS handshake, sending and the status line each get at most this long.
+TIMEOUT_SECONDS = 5
 
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+_IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def _local_targets_allowed() -> bool:
@@ -32,15 +36,13 @@ def _local_targets_allowed() -> bool:
     return bool(settings.DEBUG or getattr(settings, "TESTING", False))
 
 
-def _address_is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    return not (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-    )
+def _address_is_public(address: _IPAddress) -> bool:
+    """Globally routable unicast only: is_global also refuses 100.64.0.0/10 (shared address space, where
+    cloud metadata services live), 192.0.0.0/24, benchmarking and documentation ranges, which is_private
+    misses."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
 
 
 def webhook_url_validate(url: str) -> str:
@@ -69,19 +71,65 @@ def webhook_url_validate(url: str) -> str:
     return url.strip()
 
 
-def webhook_target_check(url: str) -> None:
-    """At delivery time: every address the host resolves to must be public (DNS may have changed)."""
-    host = urlsplit(url).hostname or ""
-    if host.lower() in LOOPBACK_NAMES and _local_targets_allowed():
-        return
+def host_resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to, in the resolver's order (tests replace this function)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+class TargetRefused(Exception):
+    """The webhook's host is not called; the message is the category stored in the delivery log."""
+
+
+def webhook_target_resolve(url: str) -> str:
+    """At delivery time, the one address to connect to: the host is resolved once, here, and every
+    address it resolves to must be public (DNS may have changed since the URL was registered). The
+    connection then goes to this address, never to a second resolution (DNS rebinding)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    local = host in LOOPBACK_NAMES and _local_targets_allowed()
     try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError as error:
-        raise ValueError(f"cannot resolve {host}: {error}") from error
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not _address_is_public(address):
-            raise ValueError(f"{host} resolves to a non-public address ({address}); not called")
+        addresses = host_resolve(host, port)
+    except (OSError, UnicodeError) as error:
+        raise TargetRefused("DNS lookup failed") from error
+    if not addresses:
+        raise TargetRefused("DNS lookup failed")
+    for text in addresses:
+        try:
+            address = ipaddress.ip_address(text.split("%", 1)[0])
+        except ValueError as error:
+            raise TargetRefused("address not allowed") from error
+        if not (_address_is_public(address) or (local and address.is_loopback)):
+            raise TargetRefused("address not allowed")
+    return addresses[0]
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """HTTP to a fixed address; the Host header still names the URL's host."""
+
+    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to a fixed address; SNI, the certificate check and the Host header use the URL's host."""
+
+    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        try:
+            self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise
 
 
 def signature_header(*, secret: str, timestamp: int, body: bytes) -> str:
@@ -106,27 +154,45 @@ class Attempt:
     error: str
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # A redirect could lead a vetted URL to an internal address: treat it as a failure.
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
+def _failure_category(error: BaseException) -> str:
+    """What went wrong, as a category only: the text of the error (addresses, ports, the peer's words)
+    would let an owner map a network through the delivery log."""
+    if isinstance(error, TimeoutError | socket.timeout):
+        return "timeout"
+    if isinstance(error, ssl.SSLError | ssl.CertificateError):
+        return "TLS error"
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(error, ConnectionResetError | BrokenPipeError | http.client.RemoteDisconnected):
+        return "connection reset"
+    if isinstance(error, http.client.HTTPException):
+        return "invalid HTTP response"
+    return "connection failed"
 
 
 def webhook_post(*, url: str, body: bytes, headers: dict[str, str]) -> Attempt:
-    """POST once; any 2xx is success, anything else (or no answer) a failure to retry."""
+    """POST once; any 2xx is success, anything else (a redirect too: never followed) or no answer is a
+    failure to retry. The error stored is a category ("timeout", "HTTP 500", ...), never a message."""
     try:
-        webhook_target_check(url)
-    except ValueError as error:
-        return Attempt(ok=False, http_status=None, error=str(error))
-    request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310
+        address = webhook_target_resolve(url)
+    except TargetRefused as refused:
+        return Attempt(ok=False, http_status=None, error=str(refused))
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
+    connection = connection_class(
+        host,
+        parts.port or (443 if parts.scheme == "https" else 80),
+        address=address,
+        timeout=TIMEOUT_SECONDS,
+    )
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-            status = response.status
-    except urllib.error.HTTPError as error:
-        return Attempt(ok=False, http_status=error.code, error=f"HTTP {error.code}")
-    except (urllib.error.URLError, OSError) as error:
-        return Attempt(ok=False, http_status=None, error=str(getattr(error, "reason", error))[:500])
-    return Attempt(ok=200 <= status < 300, http_status=status, error="" if status < 300 else f"HTTP {status}")
+        connection.request("POST", target, body=body, headers=headers)
+        status = connection.getresponse().status
+    except (OSError, http.client.HTTPException) as error:
+        return Attempt(ok=False, http_status=None, error=_failure_category(error))
+    finally:
+        connection.close()
+    ok = 200 <= status < 300
+    return Attempt(ok=ok, http_status=status, error="" if ok else f"HTTP {status}")

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import geoip2fast
 import pytest
+from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
 from consent.rules.geo import (
@@ -374,3 +375,81 @@ def _mmdb_write(path: Path, records: dict[str, bytes]) -> None:
         }
     )
     path.write_bytes(tree + bytes(16) + data + b"\xab\xcd\xefMaxMind.com" + metadata)
+
+
+# --- the edge header is trusted only when configured ---------------------------------------
+
+
+def test_the_edge_header_is_ignored_unless_configured_explicitly_or_behind_a_proxy(rf, settings):
+    settings.GEO_COUNTRY_HEADER_EXPLICIT = False
+    request = rf.get("/", REMOTE_ADDR="77.88.55.88", HTTP_CF_IPCOUNTRY="US", HTTP_CF_REGION_CODE="CA")
+
+    ignored = jurisdiction_resolve(request=request, default_code="EU")
+    assert (ignored.method, ignored.country) == (ResolutionMethod.GEOIP, "RU")
+
+    settings.GEO_TRUSTED_PROXY_COUNT = 1
+    behind_proxy = jurisdiction_resolve(
+        request=rf.get(
+            "/", HTTP_X_FORWARDED_FOR="77.88.55.88", HTTP_CF_IPCOUNTRY="US", HTTP_CF_REGION_CODE="CA"
+        ),
+        default_code="EU",
+    )
+    assert (behind_proxy.method, behind_proxy.country, behind_proxy.region) == ("header", "US", "CA")
+
+    settings.GEO_TRUSTED_PROXY_COUNT = 0
+    settings.GEO_COUNTRY_HEADER_EXPLICIT = True
+    explicit = jurisdiction_resolve(request=request, default_code="EU")
+    assert (explicit.method, explicit.country) == (ResolutionMethod.HEADER, "US")
+
+
+def _geo_deploy_errors():
+    return [m for m in checks.run_checks(include_deployment_checks=True) if m.id == "consentry.E013"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error"),
+    [
+        ({}, True),
+        ({"DEBUG": True}, False),
+        ({"GEO_COUNTRY_HEADER_EXPLICIT": True}, False),
+        ({"GEO_TRUSTED_PROXY_COUNT": 1}, False),
+        ({"GEO_COUNTRY_HEADER": ""}, False),
+    ],
+)
+def test_check_deploy_is_an_error_while_the_header_is_neither_configured_nor_behind_a_proxy(
+    settings, overrides, error
+):
+    settings.DEBUG = False
+    settings.GEO_COUNTRY_HEADER_EXPLICIT = False
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+    found = _geo_deploy_errors()
+    assert bool(found) is error
+    if error:
+        assert found[0].is_serious()
+
+
+@pytest.mark.parametrize(
+    ("extra_env", "error"),
+    [({}, True), ({"GEO_COUNTRY_HEADER": "CF-IPCountry"}, False), ({"GEO_TRUSTED_PROXY_COUNT": "1"}, False)],
+)
+def test_setting_the_header_in_the_environment_is_what_makes_it_explicit(extra_env, error):
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("GEO_", "DJANGO_")) and name not in {"DEBUG", "PYTEST_CURRENT_TEST"}
+    }
+    env.update(SECRET_KEY="geo-check", **extra_env)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ("consentry.E013" in done.stderr + done.stdout) is error, done.stderr

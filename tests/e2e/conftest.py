@@ -185,6 +185,8 @@ def app_server(ports: dict[str, int], tmp_path_factory: pytest.TempPathFactory) 
     env.update(
         DATABASE_URL=f"sqlite:///{database}",
         DEBUG="true",
+        # The banner tests place visitors with the edge header, which is trusted only when set.
+        GEO_COUNTRY_HEADER="CF-IPCountry",
         SECRET_KEY="e2e",
         LEDGER_SIGNING_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         ALLOWED_HOSTS="127.0.0.1,localhost",

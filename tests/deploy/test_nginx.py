@@ -1,0 +1,393 @@
+"""The reference deployment (deploy/nginx-consentry.conf) under a slow-body attack.
+
+Debian's nginx, with a config rendered from the reference one (its TLS server on 127.0.0.1, a
+self-signed certificate made here with `cryptography`), in front of gunicorn started with the
+shipped config/gunicorn.py. 50 sockets send headers with `Content-Length: 100` and one byte and
+hold the connection open; /healthz and the consent POST must still answer promptly through nginx.
+The contrast, the same attack straight at gunicorn, is measured and reported, never asserted (it
+depends on the machine's thread count and timing).
+
+Skips when nginx is not installed, except in CI (CI=true), where .ci/run installs it: there a
+skip would pass as green.
+"""
+
+import base64
+import datetime
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+REFERENCE = REPO / "deploy" / "nginx-consentry.conf"
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+SLOW_SOCKETS = 50
+ORIGIN = "https://shop.example"
+# A request answered within this many seconds counts as prompt.
+PROMPT_SECONDS = 3.0
+
+SETUP = """
+from django.core.management import call_command
+from consent.models import Site
+from consent.sites.services import site_origin_add
+
+call_command("consent_demo", admin_password_file={password_file!r})
+site_origin_add(site=Site.objects.get(key="demo"), origin={origin!r}, by=None)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float, context: ssl.SSLContext | None = None) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2, context=context) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except (OSError, urllib.error.URLError):
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{url} did not answer in {seconds} s")
+        time.sleep(0.2)
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+def render(
+    reference: str, *, http_port: int, https_port: int, app_port: int, static: Path, cert: Path, key: Path
+) -> str:
+    """The reference config with only the machine-specific parts replaced; every directive kept."""
+    replacements = [
+        ("server 127.0.0.1:8000;", f"server 127.0.0.1:{app_port};"),
+        ("listen 80;", f"listen 127.0.0.1:{http_port};"),
+        ("listen [::]:80;", ""),
+        ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"),
+        ("listen [::]:443 ssl http2;", ""),
+        ("/etc/ssl/consentry/fullchain.pem", str(cert)),
+        ("/etc/ssl/consentry/privkey.pem", str(key)),
+        ("/srv/consentry/staticfiles/", f"{static}/"),
+        ("server_name consent.example.com;", "server_name localhost;"),
+    ]
+    for old, new in replacements:
+        assert old in reference, f"the reference config no longer has {old!r}: update the test's renderer"
+        reference = reference.replace(old, new)
+    return reference
+
+
+def main_config(workdir: Path, site_config: Path) -> str:
+    temp = workdir / "temp"
+    temp.mkdir(mode=0o777, exist_ok=True)
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    return f"""{user}worker_processes 1;
+pid {workdir}/nginx.pid;
+error_log {workdir}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log {workdir}/access.log;
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+    include {site_config};
+}}
+"""
+
+
+class Stack:
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.app_port = free_port()
+        self.http_port = free_port()
+        self.https_port = free_port()
+        self.processes: list[subprocess.Popen] = []
+        self.tls = ssl.create_default_context()
+        self.tls.check_hostname = False
+        self.tls.verify_mode = ssl.CERT_NONE
+
+    @property
+    def nginx_origin(self) -> str:
+        return f"https://localhost:{self.https_port}"
+
+    @property
+    def app_origin(self) -> str:
+        return f"http://127.0.0.1:{self.app_port}"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if NGINX is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(
+                "nginx is missing; CI=true: .ci/run installs it (apt-get install nginx).", pytrace=False
+            )
+        pytest.skip("nginx is not installed (Debian: apt-get install nginx)")
+    workdir = tmp_path_factory.mktemp("deploy")
+    stack = Stack(workdir)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN_", "GEO_", "DJANGO_"))}
+    env.pop("REDIS_URL", None)
+    env.pop("CACHE_KEY_PREFIX", None)
+    env.update(
+        DATABASE_URL=f"sqlite:///{workdir / 'app.sqlite3'}",
+        DEBUG="false",
+        DEMO="false",
+        SECRET_KEY=secrets.token_urlsafe(32),
+        LEDGER_SIGNING_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
+        ALLOWED_HOSTS="localhost,127.0.0.1",
+        # As deploy/consentry.env.example: nginx is the one trusted proxy and says https.
+        GEO_TRUSTED_PROXY_COUNT="1",
+        SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO",
+        GEO_COUNTRY_HEADER="",
+        CONSENT_RATE_PER_IP="100000/min",
+        PUBLIC_API_RATE="100000/min",
+        GUNICORN_BIND=f"127.0.0.1:{stack.app_port}",
+        # The shipped config, sized small so the machine's core count does not decide the contrast.
+        GUNICORN_WORKERS="2",
+        PYTHONUNBUFFERED="1",
+    )
+    python = sys.executable
+    for script in (
+        ["manage.py", "migrate", "--no-input"],
+        ["manage.py", "shell", "-c", SETUP.format(password_file=str(workdir / "pw"), origin=ORIGIN)],
+    ):
+        done = subprocess.run(
+            # The demo data is loaded in development mode (consent_demo refuses otherwise); the server is not.
+            [python, *script],
+            cwd=REPO,
+            env={**env, "DEBUG": "true"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+    static = workdir / "static"
+    (static / "consent").mkdir(parents=True)
+    (static / "consent" / "pages.0123456789ab.css").write_text("body{}")
+    (static / "consent" / "pages.css").write_text("body{}")
+    cert, key = self_signed(workdir)
+    site = workdir / "consentry.conf"
+    site.write_text(
+        render(
+            REFERENCE.read_text(),
+            http_port=stack.http_port,
+            https_port=stack.https_port,
+            app_port=stack.app_port,
+            static=static,
+            cert=cert,
+            key=key,
+        )
+    )
+    main = workdir / "nginx.conf"
+    main.write_text(main_config(workdir, site))
+    gunicorn = subprocess.Popen(
+        [python, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"],
+        cwd=REPO,
+        env=env,
+        stdout=(workdir / "gunicorn.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    stack.processes.append(gunicorn)
+    try:
+        checked = subprocess.run([NGINX, "-t", "-c", str(main)], capture_output=True, text=True, timeout=30)
+        assert checked.returncode == 0, checked.stderr
+        nginx = subprocess.Popen([NGINX, "-c", str(main), "-g", "daemon off;"], stderr=subprocess.PIPE)
+        stack.processes.append(nginx)
+        wait_for(stack.app_origin + "/healthz", 60)
+        wait_for(stack.nginx_origin + "/healthz", 30, stack.tls)
+        yield stack
+    finally:
+        for process in reversed(stack.processes):
+            process.terminate()
+        for process in stack.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def open_slow_bodies(
+    host_port: tuple[str, int], *, tls: ssl.SSLContext | None, count: int
+) -> list[socket.socket]:
+    """`count` connections that send a consent POST's headers, Content-Length 100 and one byte."""
+    held = []
+    request = (
+        "POST /api/public/v1/sites/demo/consents HTTP/1.1\r\nHost: localhost\r\n"
+        # X-Forwarded-Proto as nginx sends it, so straight at gunicorn the view reads the body rather
+        # than redirecting to https first (nginx replaces a client's own).
+        f"Origin: {ORIGIN}\r\nX-Forwarded-Proto: https\r\nContent-Type: application/json\r\n"
+        "Content-Length: 100\r\n\r\n{"
+    ).encode()
+    for _ in range(count):
+        sock = socket.create_connection(host_port, timeout=5)
+        if tls is not None:
+            sock = tls.wrap_socket(sock, server_hostname="localhost")
+        sock.sendall(request)
+        held.append(sock)
+    return held
+
+
+def timed(call) -> tuple[float, object]:
+    started = time.monotonic()
+    try:
+        result = call()
+    except (OSError, urllib.error.URLError) as error:
+        result = error
+    return time.monotonic() - started, result
+
+
+def get_status(url: str, context: ssl.SSLContext | None, timeout: float) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout, context=context) as response:  # noqa: S310
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def consent_post(origin: str, context: ssl.SSLContext | None, timeout: float) -> int:
+    body = {
+        "visitor_id": f"v{secrets.token_hex(8)}",
+        "action": "custom",
+        "granted": ["necessary", "analytics"],
+        "denied": ["marketing", "preferences"],
+        "versions": {},
+        "language": "en",
+        "ui_layer": "second_layer",
+        "gpc": False,
+        "dnt": False,
+        "page_url": f"{ORIGIN}/",
+    }
+    request = urllib.request.Request(  # noqa: S310
+        f"{origin}/api/public/v1/sites/demo/consents",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Origin": ORIGIN,
+            "Idempotency-Key": secrets.token_hex(16),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:  # noqa: S310
+            return response.status
+    except urllib.error.HTTPError as error:
+        if error.code != 201:
+            print("consent POST:", error.code, error.read()[:500])  # noqa: T201
+        return error.code
+
+
+def report(capsys: pytest.CaptureFixture, line: str) -> None:
+    with capsys.disabled():
+        print(f"\n[slow-body] {line}")  # noqa: T201
+
+
+def test_the_reference_config_serves_hashed_static_files_as_immutable(stack):
+    with urllib.request.urlopen(  # noqa: S310
+        stack.nginx_origin + "/static/consent/pages.0123456789ab.css", context=stack.tls, timeout=5
+    ) as response:
+        assert "immutable" in response.headers["Cache-Control"]
+    with urllib.request.urlopen(  # noqa: S310
+        stack.nginx_origin + "/static/consent/pages.css", context=stack.tls, timeout=5
+    ) as response:
+        assert response.headers["Cache-Control"] == "public, max-age=3600"
+
+
+def test_through_nginx_the_app_sees_https_and_the_client_address(stack):
+    # X-Forwarded-Proto: the consent POST through TLS is not redirected (SECURE_SSL_REDIRECT is on).
+    assert consent_post(stack.nginx_origin, stack.tls, 10) == 201
+    # Plain HTTP at nginx: /healthz for probes, everything else to https.
+    assert get_status(f"http://127.0.0.1:{stack.http_port}/healthz", None, 5) == 200
+    request = urllib.request.Request(f"http://127.0.0.1:{stack.http_port}/r/")  # noqa: S310
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    with pytest.raises(urllib.error.HTTPError) as redirected:
+        urllib.request.build_opener(NoRedirect).open(request, timeout=5)
+    assert redirected.value.code == 301
+    assert re.match(r"https://", redirected.value.headers["Location"])
+
+
+def test_fifty_slow_bodies_leave_healthz_and_the_consent_post_answering_through_nginx(stack, capsys):
+    held = open_slow_bodies(("127.0.0.1", stack.https_port), tls=stack.tls, count=SLOW_SOCKETS)
+    try:
+        time.sleep(1)
+        health_seconds, health = timed(lambda: get_status(stack.nginx_origin + "/healthz", stack.tls, 10))
+        post_seconds, posted = timed(lambda: consent_post(stack.nginx_origin, stack.tls, 10))
+    finally:
+        for sock in held:
+            sock.close()
+    report(
+        capsys,
+        f"through nginx, {SLOW_SOCKETS} slow bodies held: /healthz {health} in {health_seconds:.3f} s, "
+        f"consent POST {posted} in {post_seconds:.3f} s",
+    )
+    assert health == 200 and health_seconds < PROMPT_SECONDS
+    assert posted == 201 and post_seconds < PROMPT_SECONDS
+
+
+def test_contrast_the_same_attack_straight_at_gunicorn_is_reported(stack, capsys):
+    """Reported only: how gunicorn alone fares is the reason for nginx, not a property to assert."""
+    held = open_slow_bodies(("127.0.0.1", stack.app_port), tls=None, count=SLOW_SOCKETS)
+    try:
+        time.sleep(1)
+        health_seconds, health = timed(lambda: get_status(stack.app_origin + "/healthz", None, 5))
+    finally:
+        for sock in held:
+            sock.close()
+    outcome = health if isinstance(health, int) else f"no answer ({type(health).__name__})"
+    report(
+        capsys,
+        f"straight at gunicorn ({SLOW_SOCKETS} slow bodies, GUNICORN_WORKERS=2 x 4 threads): "
+        f"/healthz {outcome} after {health_seconds:.3f} s",
+    )
+    # Once the sockets are gone gunicorn recovers.
+    wait_for(stack.app_origin + "/healthz", 30)

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers as default_cors_headers
 from csp.constants import NONCE as CSP_NONCE
 from csp.constants import NONE as CSP_NONE
 from csp.constants import SELF as CSP_SELF
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "corsheaders",
     "django_tasks",
     "django_tasks_db",
     "csp",
@@ -62,9 +64,10 @@ INSTALLED_APPS = [
     "demo",
 ]
 
-# No CORS middleware: which origins may call is decided per site (its registered origins) by
-# the public views, which answer their own preflights; never with credentials.
 MIDDLEWARE = [
+    # CORS first (django-cors-headers: above anything that can answer, WhiteNoise and
+    # CommonMiddleware included), so preflights, errors and 500s on the public paths carry it too.
+    "edge.cors.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Session, locale, CSRF, auth and messages stay out of PUBLIC_PATH_PREFIXES (edge/middleware.py).
@@ -83,6 +86,24 @@ MIDDLEWARE = [
 
 # Anonymous, cookie-less, cross-origin endpoints: no session, CSRF, auth or locale there.
 PUBLIC_PATH_PREFIXES = ("/api/public/", "/c/")
+
+# --- CORS (django-cors-headers) -------------------------------------------------------
+# Only the public paths answer CORS: the public API, the loader, and the sub-processor feed.
+# No origin is allowed by configuration: consent.sites.cors (a check_request_enabled receiver)
+# allows a site's registered origins on the paths that name that site, and any origin on the
+# read-only public documents (CORS_ANY_ORIGIN_URLS_REGEX), answered as `*` (edge/cors.py).
+CORS_URLS_REGEX = r"^/(api/public/|c/|s/[^/]+/subprocessors/feed\.atom$)"
+CORS_ANY_ORIGIN_URLS_REGEX = (
+    r"^/api/public/v1/(receipts/|jurisdictions(/|$)|sites/[^/]+/(checkpoints|policies|subprocessors)(/|$))"
+    r"|^/s/[^/]+/subprocessors/feed\.atom$"
+)
+CORS_ALLOWED_ORIGINS: list[str] = []
+CORS_ALLOW_CREDENTIALS = False  # never: the public paths are cookie-less by design
+CORS_ALLOW_METHODS = ("GET", "OPTIONS", "POST")
+CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key")
+# Readable by the banner: Retry-After on 429 and 503, the ETag it revalidates the config with.
+CORS_EXPOSE_HEADERS = ("Retry-After", "ETag")
+CORS_PREFLIGHT_MAX_AGE = 600
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -36,18 +36,15 @@ def cache_public(
     etag: str,
     max_age: int,
     vary: tuple[str, ...] = (),
-    cors_any: bool = False,
 ) -> HttpResponseBase:
     """Let any cache keep `response` for `max_age` seconds and revalidate it by `etag`.
 
-    `cors_any`: any page may read it too (public, read-only, sent without credentials).
+    Who may read it cross-origin is the CORS middleware's business (edge/cors.py).
     """
     response["ETag"] = etag
     response["Cache-Control"] = f"public, max-age={max_age}"
     if vary:
         patch_vary_headers(response, vary)
-    if cors_any:
-        response["Access-Control-Allow-Origin"] = "*"
     return response
 
 

@@ -147,7 +147,7 @@ def feed(request: HttpRequest, site_key: str) -> HttpResponseBase:
         root, encoding="utf-8", xml_declaration=False
     )
     response = HttpResponse(body, content_type="application/atom+xml; charset=utf-8")
-    return cache_public(response, etag=etag, max_age=LIST_MAX_AGE, cors_any=True)
+    return cache_public(response, etag=etag, max_age=LIST_MAX_AGE)
 
 
 def _subscribe(request: HttpRequest, site: Site) -> HttpResponse:

@@ -30,7 +30,6 @@ from consent.models import Checkpoint, ConsentRecord, Site
 from consent.rules.geo import Resolution, jurisdiction_resolve
 from consent.rules.jurisdictions import RULESETS, RuleSet
 from consent.rules.overrides import ruleset_with_overrides
-from consent.sites.cors import cors_allow_site_origin
 from consent.sites.selectors import SiteSnapshot, site_get_by_key, site_snapshot
 from edge.api import PublicApiView
 from edge.client import client_ip
@@ -40,7 +39,12 @@ from edge.ratelimit import rate_limits_exceeded
 logger = logging.getLogger(__name__)
 
 
-def _preflight_or_origin_error(request: HttpRequest, snapshot: SiteSnapshot) -> HttpResponse | None:
+def _origin_refusal(request: HttpRequest, snapshot: SiteSnapshot) -> HttpResponse | None:
+    """A 403 unless the request comes from one of the site's registered origins.
+
+    CORS headers are the middleware's (edge/cors.py); this check keeps a consent from being
+    written from anywhere else, whatever a non-browser client sends.
+    """
     origin = request.headers.get("Origin", "")
     if not origin:
         return json_error(
@@ -51,17 +55,12 @@ def _preflight_or_origin_error(request: HttpRequest, snapshot: SiteSnapshot) -> 
     return None
 
 
-def _cors(response: HttpResponse, origin: str) -> HttpResponse:
-    response["Access-Control-Allow-Origin"] = origin
-    response["Vary"] = "Origin"
-    return response
-
-
 @csrf_exempt
 def consent_create(request: HttpRequest, site_key: str) -> HttpResponse:
     """POST a decision: 201 with a receipt, or a 4xx saying what was wrong; never a half-written row.
 
     A database fault answers 503 with Retry-After: the banner keeps the choice and retries.
+    The preflight and every CORS header are django-cors-headers' (edge/cors.py).
     """
     try:
         snapshot = site_snapshot(key=site_key)
@@ -70,16 +69,13 @@ def consent_create(request: HttpRequest, site_key: str) -> HttpResponse:
         return _unavailable()
     if snapshot is None:
         return json_error(404, "not_found", "No site with this key.")
-    refused = _preflight_or_origin_error(request, snapshot)
+    refused = _origin_refusal(request, snapshot)
     if refused is not None:
         return refused
-    origin = request.headers["Origin"]
-    if request.method == "OPTIONS":
-        return _cors(_preflight_answer(), origin)
     ip = client_ip(request)
     data = _request_refusal(request, snapshot, ip) or _consent_input(request, snapshot)
     if isinstance(data, HttpResponse):
-        return _cors(data, origin)
+        return data
     resolution = jurisdiction_resolve(
         request=request,
         default_code=snapshot.site.default_jurisdiction,
@@ -87,17 +83,8 @@ def consent_create(request: HttpRequest, site_key: str) -> HttpResponse:
     )
     record = _record_write(request, snapshot, data, resolution, ip)
     if isinstance(record, HttpResponse):
-        return _cors(record, origin)
-    return _cors(JsonResponse(_receipt_body(record, resolution.ruleset), status=201), origin)
-
-
-def _preflight_answer() -> HttpResponse:
-    """The CORS preflight's answer: POST with a JSON body and an Idempotency-Key, cached 10 minutes."""
-    response = HttpResponse(status=204)
-    response["Access-Control-Allow-Methods"] = "POST"
-    response["Access-Control-Allow-Headers"] = "Content-Type, Idempotency-Key"
-    response["Access-Control-Max-Age"] = "600"
-    return response
+        return record
+    return JsonResponse(_receipt_body(record, resolution.ruleset), status=201)
 
 
 def _request_refusal(request: HttpRequest, snapshot: SiteSnapshot, ip: str) -> HttpResponse | None:
@@ -241,7 +228,6 @@ class ReceiptApi(PublicApiView):
         }
         response = Response(data)
         response["Cache-Control"] = "no-store"
-        response["Access-Control-Allow-Origin"] = "*"
         return response
 
 
@@ -307,7 +293,6 @@ class CheckpointListApi(PublicApiView):
                 "checkpoints": items,
             }
         )
-        response["Access-Control-Allow-Origin"] = "*"
         response["Cache-Control"] = "public, max-age=60"
         return response
 
@@ -353,4 +338,4 @@ class ConsentCurrentApi(PublicApiView):
             }
         )
         response["Cache-Control"] = "private, no-store"
-        return cors_allow_site_origin(request=request, response=response, site=site)  # type: ignore[return-value]
+        return response

@@ -62,7 +62,7 @@ def _public_document(site_key: str, slug: str) -> PolicyDocument:
 def _cached_json(request: Request, data: Any, etag: str, max_age: int = 300) -> Response:
     if cached := not_modified_or_none(request._request, etag):
         return cached  # type: ignore[return-value]
-    return cache_public(Response(data), etag=etag, max_age=max_age, cors_any=True)  # type: ignore[return-value]
+    return cache_public(Response(data), etag=etag, max_age=max_age)  # type: ignore[return-value]
 
 
 class PolicyDocumentListApi(PublicApiView):

@@ -16,7 +16,6 @@ class JurisdictionTableApi(PublicApiView):
     def get(self, request: Request) -> Response:
         response = Response(rules_table_as_dict())
         response["Cache-Control"] = "public, max-age=3600"
-        response["Access-Control-Allow-Origin"] = "*"
         return response
 
 
@@ -51,5 +50,4 @@ class JurisdictionLookupApi(PublicApiView):
                 "rules": ruleset_as_dict(ruleset),
             }
         )
-        response["Access-Control-Allow-Origin"] = "*"
         return response

@@ -12,7 +12,6 @@ from rest_framework.views import APIView
 from consent.models import Site
 from consent.rules.geo import jurisdiction_resolve
 from consent.rules.jurisdictions import RULES_VERSION, ruleset_as_dict
-from consent.sites.cors import cors_allow_site_origin
 from consent.sites.selectors import purpose_list, site_get_by_key
 from consent.tenancy.selectors import site_list_for_user, site_role_for_user
 from edge.api import PublicApiView
@@ -95,4 +94,4 @@ class SiteJurisdictionApi(PublicApiView):
             }
         )
         response["Cache-Control"] = "private, no-store"
-        return cors_allow_site_origin(request=request, response=response, site=site)
+        return response

@@ -79,9 +79,6 @@ def banner_config_view(request: HttpRequest, site_key: str) -> HttpResponse:
     scope = "public" if resolution.method in ("header", "site_default") else "private"
     response["Cache-Control"] = f"{scope}, max-age={CONFIG_MAX_AGE}"
     geo_headers = [name for name in (settings.GEO_COUNTRY_HEADER, settings.GEO_REGION_HEADER) if name]
-    response["Vary"] = ", ".join(["Origin", "Accept-Language", "Sec-GPC", *geo_headers])
-    origin = request.headers.get("Origin", "")
-    if origin and origin.lower() in snapshot.origins:
-        response["Access-Control-Allow-Origin"] = origin
-        response["Access-Control-Expose-Headers"] = "ETag"
+    # The CORS headers (and Vary: Origin) are the middleware's: edge/cors.py.
+    response["Vary"] = ", ".join(["Accept-Language", "Sec-GPC", *geo_headers])
     return response

@@ -1,6 +1,6 @@
 """Public JSON for sub-processor lists: in force + upcoming, all versions, one version.
 
-Read-only, no credentials, cacheable: any origin may read it (`Access-Control-Allow-Origin: *`).
+Read-only, no credentials, cacheable: any origin may read it (`*`, from the CORS middleware: edge/cors.py).
 """
 
 from typing import Any
@@ -81,7 +81,7 @@ class _CachedListApi(PublicApiView):
         cached = not_modified_or_none(request._request, etag, max_age=LIST_MAX_AGE)
         if cached is not None:
             return cached  # type: ignore[return-value]
-        return cache_public(Response(build()), etag=etag, max_age=LIST_MAX_AGE, cors_any=True)  # type: ignore[return-value]
+        return cache_public(Response(build()), etag=etag, max_age=LIST_MAX_AGE)  # type: ignore[return-value]
 
 
 class SubprocessorListApi(_CachedListApi):

@@ -15,6 +15,7 @@ a running loop, so the browser must be gone before the next package's database t
 """
 
 import base64
+import contextlib
 import http.server
 import json
 import os
@@ -173,9 +174,21 @@ def ports() -> dict[str, int]:
 
 @pytest.fixture(scope="package")
 def app_server(ports: dict[str, int], tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    workdir = tmp_path_factory.mktemp("e2e-app")
+    with app_server_running(
+        port=ports["app"],
+        workdir=tmp_path_factory.mktemp("e2e-app"),
+        customer_origin=f"http://localhost:{ports['customer']}",
+    ) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def app_server_running(
+    *, port: int, workdir: Path, customer_origin: str, **settings: str
+) -> Iterator[AppServer]:
+    """The app with the demo data on its own SQLite file, `customer_origin` registered for the
+    demo site, until the block ends. `settings`: environment variables to override (rates)."""
     database = workdir / "e2e.sqlite3"
-    customer_origin = f"http://localhost:{ports['customer']}"
     env = {
         name: value
         for name, value in os.environ.items()
@@ -192,10 +205,11 @@ def app_server(ports: dict[str, int], tmp_path_factory: pytest.TempPathFactory) 
         ALLOWED_HOSTS="127.0.0.1,localhost",
         CONSENT_RATE_PER_IP="100000/min",
         PUBLIC_API_RATE="100000/min",
-        PUBLIC_BASE_URL=f"http://127.0.0.1:{ports['app']}",
+        PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
         PYTHONUNBUFFERED="1",
     )
-    server = AppServer(port=ports["app"], database=database, log=workdir / "server.log", env=env)
+    env.update(settings)
+    server = AppServer(port=port, database=database, log=workdir / "server.log", env=env)
     server.manage("migrate", "--no-input")
     server.manage(
         "shell",

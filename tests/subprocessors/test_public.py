@@ -49,7 +49,9 @@ def test_a_repeat_request_with_the_etag_gets_304_and_a_new_version_changes_it(cl
 
 
 def test_the_json_shows_in_force_and_upcoming_with_the_diff(client, site, published, upcoming):
-    response = client.get(reverse("subprocessors:api-list", args=[site.key]))
+    response = client.get(
+        reverse("subprocessors:api-list", args=[site.key]), HTTP_ORIGIN="https://any.example"
+    )
     assert response.status_code == 200
     assert response["Access-Control-Allow-Origin"] == "*"
     data = response.json()

@@ -136,6 +136,8 @@ def _consent_input(request: HttpRequest, snapshot: SiteSnapshot) -> ConsentInput
         )
     except ValueError:
         return json_error(400, "parse_error", "The body is not valid JSON.")
+    except RecursionError:  # nested deeper than the decoder goes: never a consent
+        return json_error(400, "invalid", "The body is nested too deeply. Nothing was recorded.")
     except InputError as error:
         return json_error(error.status, error.code, error.message, error.fields)
 
@@ -356,7 +358,8 @@ class CheckpointListApi(PublicApiView):
             site=site, limit=query.validated_data["limit"] + 1, before_size=query.validated_data.get("before")
         )
         items = []
-        for newer, older in zip(checkpoints, [*checkpoints[1:], None], strict=True):
+        # Each checkpoint with the one before it (None for the oldest); an empty page is an empty list.
+        for newer, older in zip(checkpoints, [*checkpoints[1:], None][: len(checkpoints)], strict=True):
             if len(items) == query.validated_data["limit"]:
                 break
             item = _checkpoint_data(newer, site.key)

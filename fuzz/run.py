@@ -27,7 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
-MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "60"))
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "20"))
 SEED = int(os.environ.get("FUZZ_SEED", "20261111"))
 TIMEOUT = float(os.environ.get("FUZZ_TIMEOUT", "420"))
 DEMO_ORIGIN = "http://127.0.0.1:8000"  # one of the demo site's registered origins (consent_demo)
@@ -89,7 +89,9 @@ def main() -> int:
     origin = f"http://127.0.0.1:{port}"
     given = os.environ.get("DATABASE_URL", "")
     postgres = given.startswith(("postgres://", "postgresql://"))
-    database_url, pg_name = postgres_fresh(given) if postgres else (f"sqlite:///{workdir / 'fuzz.sqlite3'}", "")
+    database_url, pg_name = (
+        postgres_fresh(given) if postgres else (f"sqlite:///{workdir / 'fuzz.sqlite3'}", "")
+    )
     env = {
         name: value
         for name, value in os.environ.items()
@@ -153,8 +155,11 @@ def main() -> int:
             print(f"== fuzz: not finished after {TIMEOUT:.0f} s: failing", flush=True)
             return 1
         errors = [line for line in log.read_text(errors="replace").splitlines() if "Traceback" in line]
-        print(f"== fuzz: schemathesis exit {fuzz.returncode}, {len(errors)} tracebacks in the server log, "
-              f"{time.monotonic() - started:.0f} s in all", flush=True)
+        print(
+            f"== fuzz: schemathesis exit {fuzz.returncode}, {len(errors)} tracebacks in the server log, "
+            f"{time.monotonic() - started:.0f} s in all",
+            flush=True,
+        )
         if errors:
             print(log.read_text(errors="replace")[-6000:])
         return fuzz.returncode or (1 if errors else 0)

@@ -11,7 +11,7 @@ PORT ?= 8000
 # trusted (the demo shop can be tried "from another country" with CF-IPCountry).
 DEV_ENV = DEBUG=true GEO_COUNTRY_HEADER=CF-IPCountry SECRET_KEY="$$(cat var/dev-secret-key)" LEDGER_SIGNING_KEY="$$(cat var/ledger-signing-key)"
 
-.PHONY: run test check ci install migrate demo clean banner need-node
+.PHONY: run test check ci install migrate demo clean banner need-node openapi openapi-check fuzz
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Consentry needs Python >= 3.11") if sys.version_info < (3, 11) else None'
@@ -80,6 +80,25 @@ check: $(INSTALLED) need-node node_modules/.package-lock.json
 	node frontend/build.mjs --check
 	SECRET_KEY=static-checks-only $(BIN)/python manage.py makemigrations --check --dry-run
 	SECRET_KEY=static-checks-only $(BIN)/python manage.py check --fail-level ERROR
+	$(MAKE) --no-print-directory openapi-check
+
+# The OpenAPI contract: docs/openapi.yaml is generated from the code (drf-spectacular) and
+# committed; `make openapi` regenerates it, `make openapi-check` (in `make check`) fails when the
+# committed file differs from what the code would generate, or the schema has a warning.
+OPENAPI_ENV = SECRET_KEY=static-checks-only DEBUG=false
+openapi: $(INSTALLED)
+	$(OPENAPI_ENV) $(BIN)/python manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
+
+openapi-check: $(INSTALLED)
+	@mkdir -p var
+	$(OPENAPI_ENV) $(BIN)/python manage.py spectacular --validate --fail-on-warn --file var/openapi.generated.yaml
+	@diff -u docs/openapi.yaml var/openapi.generated.yaml || \
+	{ echo "docs/openapi.yaml is out of date with the code: run make openapi and commit it"; exit 1; }
+
+# The fuzzer: schemathesis against a live server on a fresh database with the demo data
+# (fuzz/run.py; DATABASE_URL picks PostgreSQL). Fixed seed and examples per operation.
+fuzz: $(INSTALLED)
+	$(BIN)/python fuzz/run.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "corsheaders",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
     "csp",
@@ -298,6 +300,28 @@ REST_FRAMEWORK = {
     "URL_FORMAT_OVERRIDE": None,
     # Rate limits key on the client address, read the same way as for GeoIP.
     "NUM_PROXIES": GEO_TRUSTED_PROXY_COUNT,
+    # The OpenAPI contract (drf-spectacular): the error responses are added per operation.
+    "DEFAULT_SCHEMA_CLASS": "edge.schema.ApiAutoSchema",
+}
+# The contract at /api/schema/ (committed as docs/openapi.yaml, `make openapi`), its docs page
+# at /api/docs/ with Swagger UI served from our static files (the sidecar), never a CDN.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Consentry API",
+    "DESCRIPTION": (
+        "The public API the banner and anyone else may call (no credentials, rate-limited per "
+        "client address) and the management API (HTTP Basic or a session; roles per site). "
+        'Every error is `{"error": {"code", "message", "fields"}}`.'
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/(public/)?v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
+    # The two hot public paths are plain Django views (not DRF): described by schema-only views.
+    "PREPROCESSING_HOOKS": ["config.openapi.plain_view_endpoints"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 # Requests per client address to the public (unauthenticated) endpoints, e.g. "600/min".
 PUBLIC_API_RATE = env.str("PUBLIC_API_RATE", default="600/min")

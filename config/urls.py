@@ -2,8 +2,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from config import views
+from config.openapi import SchemaView
 from consent.urls import management_urlpatterns, page_urlpatterns, public_urlpatterns
 from edge.errors import api_not_found
 
@@ -29,6 +31,9 @@ urlpatterns = [
     path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((management_urlpatterns, "consent"), namespace="v1")),
+    # The OpenAPI contract (docs/openapi.yaml) and its documentation page (assets served locally).
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include(page_urlpatterns)),
     path("", views.home, name="home"),
     path("", include("cookies.urls")),

@@ -4,6 +4,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -29,6 +31,19 @@ class ConsentExportApi(APIView):
                 raise serializers.ValidationError({"to": ["The end date is before the start date."]})
             return attrs
 
+    @extend_schema(
+        operation_id="consent_export",
+        tags=["management"],
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, required=True, description="First day (UTC)."),
+            OpenApiParameter("to", OpenApiTypes.DATE, required=True, description="Last day (UTC)."),
+            OpenApiParameter("format", str, enum=ExportFormat.values, default=ExportFormat.CSV),
+        ],
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="One record a row."),
+            (200, "application/jsonl"): OpenApiResponse(OpenApiTypes.STR, description="One record a line."),
+        },
+    )
     def get(self, request: Request, site_key: str) -> StreamingHttpResponse:
         site = site_list_for_user(user=request.user).filter(key=site_key).first()
         if site is None:

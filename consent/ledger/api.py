@@ -10,6 +10,7 @@ from django.db import DatabaseError, IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -122,6 +123,8 @@ def _consent_input(request: HttpRequest, snapshot: SiteSnapshot) -> ConsentInput
         )
     except ValueError:
         return json_error(400, "parse_error", "The body is not valid JSON.")
+    except RecursionError:  # nested deeper than the decoder goes: never a consent
+        return json_error(400, "invalid", "The body is nested too deeply. Nothing was recorded.")
     except InputError as error:
         return json_error(error.status, error.code, error.message, error.fields)
 
@@ -197,10 +200,60 @@ def _ruleset_for(code: str, site: Site) -> RuleSet:
         return base
 
 
+class CheckpointOutputSerializer(serializers.Serializer):
+    tree_size = serializers.IntegerField()
+    root_hash = serializers.CharField(help_text="Hex SHA-256 Merkle root (RFC 9162).")
+    created_at = serializers.DateTimeField()
+    key_id = serializers.CharField()
+    signature = serializers.CharField(help_text="Base64 Ed25519 signature over `note`.")
+    note = serializers.CharField(help_text="The signed text: site, size, root and time.")
+
+
+class LeafOutputSerializer(serializers.Serializer):
+    """A record's canonical content (consent.ledger.crypto.leaf_data): personal data only as a commitment."""
+
+    v = serializers.IntegerField()
+    site = serializers.CharField()
+    receipt = serializers.CharField()
+    at = serializers.CharField()
+    action = serializers.CharField()
+    layer = serializers.CharField()
+    granted = serializers.ListField(child=serializers.CharField())
+    denied = serializers.ListField(child=serializers.CharField())
+    jurisdiction = serializers.CharField()
+    rules_version = serializers.CharField()
+    rules_sha256 = serializers.CharField()
+    resolved_by = serializers.CharField()
+    country = serializers.CharField()
+    region = serializers.CharField()
+    language = serializers.CharField()
+    versions = serializers.DictField()
+    gpc = serializers.BooleanField()
+    dnt = serializers.BooleanField()
+    page = serializers.CharField()
+    personal = serializers.CharField()
+
+
 class ReceiptApi(PublicApiView):
     """A record as proof: its canonical content (no personal data), its leaf hash, and once
     sealed, its inclusion proof against the newest signed checkpoint."""
 
+    class OutputSerializer(serializers.Serializer):
+        receipt_id = serializers.CharField()
+        record = LeafOutputSerializer()
+        leaf_sha256 = serializers.CharField()
+        redacted = serializers.BooleanField()
+        status = serializers.ChoiceField(choices=["sealed", "pending"])
+        leaf_index = serializers.IntegerField(allow_null=True)
+        inclusion_proof = serializers.ListField(child=serializers.CharField())
+        checkpoint = CheckpointOutputSerializer(allow_null=True)
+        public_key = serializers.CharField(allow_null=True)
+        how_to_verify = serializers.CharField()
+
+        class Meta:
+            ref_name = "Receipt"
+
+    @extend_schema(operation_id="receipt", tags=["ledger"], responses=OutputSerializer)
     def get(self, request: Request, receipt_id: str) -> Response:
         receipt = receipt_get(receipt_id=receipt_id)
         if receipt is None:
@@ -247,6 +300,17 @@ def _checkpoint_data(checkpoint: Checkpoint, site_key: str) -> dict[str, Any]:
     }
 
 
+class CheckpointItemOutputSerializer(CheckpointOutputSerializer):
+    consistency_from = serializers.IntegerField(required=False, help_text="The tree size proved from.")
+    consistency_proof = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class SigningKeyOutputSerializer(serializers.Serializer):
+    key_id = serializers.CharField()
+    public_key = serializers.CharField()
+    current = serializers.BooleanField()
+
+
 class CheckpointListApi(PublicApiView):
     """A site's signed checkpoints, newest first, each with a consistency proof from the one before."""
 
@@ -254,6 +318,22 @@ class CheckpointListApi(PublicApiView):
         limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
         before = serializers.IntegerField(min_value=1, required=False)
 
+    class OutputSerializer(serializers.Serializer):
+        site = serializers.CharField()
+        public_key = serializers.CharField()
+        key_id = serializers.CharField()
+        keys = SigningKeyOutputSerializer(many=True, help_text="Every key a checkpoint here may name.")
+        checkpoints = CheckpointItemOutputSerializer(many=True, help_text="Newest first.")
+
+        class Meta:
+            ref_name = "CheckpointList"
+
+    @extend_schema(
+        operation_id="checkpoint_list",
+        tags=["ledger"],
+        parameters=[InputSerializer],
+        responses=OutputSerializer,
+    )
     def get(self, request: Request, site_key: str) -> Response:
         site = site_get_by_key(key=site_key)
         if site is None:
@@ -264,7 +344,8 @@ class CheckpointListApi(PublicApiView):
             site=site, limit=query.validated_data["limit"] + 1, before_size=query.validated_data.get("before")
         )
         items = []
-        for newer, older in zip(checkpoints, [*checkpoints[1:], None], strict=True):
+        # Each checkpoint with the one before it (None for the oldest); an empty page is an empty list.
+        for newer, older in zip(checkpoints, [*checkpoints[1:], None][: len(checkpoints)], strict=True):
             if len(items) == query.validated_data["limit"]:
                 break
             item = _checkpoint_data(newer, site.key)
@@ -300,6 +381,29 @@ class CheckpointListApi(PublicApiView):
 class ConsentCurrentApi(PublicApiView):
     """A visitor's newest decision and whether it still holds (the visitor id is the secret)."""
 
+    class InputSerializer(serializers.Serializer):
+        visitor_id = serializers.RegexField(VISITOR_ID.pattern, help_text="The visitor's random id.")
+
+    class OutputSerializer(serializers.Serializer):
+        receipt_id = serializers.CharField()
+        decided_at = serializers.DateTimeField()
+        action = serializers.CharField()
+        granted = serializers.ListField(child=serializers.CharField())
+        denied = serializers.ListField(child=serializers.CharField())
+        jurisdiction = serializers.CharField()
+        holds = serializers.BooleanField(help_text="False: ask the visitor again (see reasons).")
+        reasons = serializers.ListField(child=serializers.CharField())
+        expires_at = serializers.DateTimeField(allow_null=True)
+
+        class Meta:
+            ref_name = "ConsentCurrent"
+
+    @extend_schema(
+        operation_id="consent_current",
+        tags=["consents"],
+        parameters=[InputSerializer],
+        responses=OutputSerializer,
+    )
     def get(self, request: Request, site_key: str) -> Response:
         site = site_get_by_key(key=site_key)
         visitor_id = request.query_params.get("visitor_id", "")

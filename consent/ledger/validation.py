@@ -19,6 +19,14 @@ VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
+# No consent is nested deeper than {"versions": {"policies": {"slug": 1}}}: a little room above it.
+MAX_DEPTH = 6
+
+
+# NUL (PostgreSQL refuses it in text; SQLite would store it) and lone surrogates (not UTF-8).
+FORBIDDEN_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
+
+
 KNOWN_FIELDS = frozenset(
     {
         "visitor_id",
@@ -132,6 +140,7 @@ def consent_input_parse(
     """The decision in `payload`, valid for this site; InputError names every field that is not."""
     if not isinstance(payload, dict):
         raise InputError(400, "invalid", "The body must be a JSON object.")
+    _content_check(payload)
     errors: dict[str, list[str]] = {}
     unknown = sorted(set(payload) - KNOWN_FIELDS)
     if unknown:
@@ -142,7 +151,7 @@ def consent_input_parse(
     page_url, page_error = _page_url(payload.get("page_url"), snapshot.origins)
     if page_error:
         errors["page_url"] = [page_error]
-    idempotency_key = payload.get("idempotency_key") or idempotency_header
+    idempotency_key = payload["idempotency_key"] if "idempotency_key" in payload else idempotency_header
     if idempotency_key is not None and (
         not isinstance(idempotency_key, str) or not IDEMPOTENCY_KEY.match(idempotency_key)
     ):
@@ -166,6 +175,26 @@ def consent_input_parse(
     )
 
 
+def _content_check(payload: dict[str, Any]) -> None:
+    """Refuse, before any field is read, a body nested deeper than a consent ever is, or with a
+    string (value or key) that holds a NUL or a lone surrogate: the same 400 on every database."""
+    stack: list[tuple[Any, int]] = [(payload, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if FORBIDDEN_CHARACTERS.search(value):
+                raise InputError(
+                    400,
+                    "invalid",
+                    "The body holds a NUL character or a lone surrogate. Nothing was recorded.",
+                )
+        elif isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                raise InputError(400, "invalid", "The body is nested too deeply. Nothing was recorded.")
+            items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)
+
+
 def _choice_fields_check(
     payload: dict[str, Any], snapshot: SiteSnapshot, errors: dict[str, list[str]]
 ) -> None:
@@ -173,11 +202,13 @@ def _choice_fields_check(
     visitor_id = payload.get("visitor_id")
     if not isinstance(visitor_id, str) or not VISITOR_ID.match(visitor_id):
         errors["visitor_id"] = ["Give the random visitor id: 16 to 64 letters, digits, '-' or '_'."]
-    if payload.get("action") not in ACTIONS:
+    # Each value is type-checked before it is compared: a list or an object is never a choice.
+    if not isinstance(payload.get("action"), str) or payload["action"] not in ACTIONS:
         errors["action"] = [f"Choose one of: {', '.join(ACTIONS)}."]
-    if payload.get("ui_layer") not in UI_LAYERS:
+    if not isinstance(payload.get("ui_layer"), str) or payload["ui_layer"] not in UI_LAYERS:
         errors["ui_layer"] = [f"Choose one of: {', '.join(UI_LAYERS)}."]
-    if payload.get("language") not in snapshot.site.enabled_languages:
+    language = payload.get("language")
+    if not isinstance(language, str) or language not in snapshot.site.enabled_languages:
         errors["language"] = [
             f"Choose one of the site's languages: {', '.join(snapshot.site.enabled_languages)}."
         ]
@@ -207,8 +238,9 @@ def _purposes(
     problems = _purpose_coverage_problems(granted, denied, known)
     granted.add(NECESSARY_PURPOSE_KEY)
     if not problems:
+        action = payload.get("action")
         problems = _action_contradiction(
-            payload.get("action"),
+            action if isinstance(action, str) else None,
             granted,
             denied,
             known - {NECESSARY_PURPOSE_KEY},

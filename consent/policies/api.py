@@ -4,6 +4,8 @@ from typing import Any
 
 from django.http import Http404
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -18,6 +20,82 @@ from consent.policies.selectors import (
 from consent.sites.selectors import site_get_by_key
 from edge.api import PublicApiView
 from edge.http import cache_public, etag_for, not_modified_or_none
+
+
+class PolicyVersionSummaryOutputSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    published_at = serializers.DateTimeField()
+    effective_at = serializers.DateTimeField()
+    content_sha256 = serializers.CharField()
+    is_material = serializers.BooleanField()
+    change_kinds = serializers.ListField(child=serializers.CharField())
+    affected_purposes = serializers.ListField(child=serializers.CharField())
+    summary = serializers.CharField()
+    languages = serializers.ListField(child=serializers.CharField())
+
+
+class PolicyVersionFullOutputSerializer(PolicyVersionSummaryOutputSerializer):
+    prevailing_language = serializers.CharField()
+    texts = serializers.DictField(
+        child=serializers.DictField(), help_text="Language -> its title, Markdown source and rendered HTML."
+    )
+
+
+class PolicyDocumentSummaryOutputSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    kind = serializers.CharField()
+    jurisdictions = serializers.ListField(child=serializers.CharField())
+    prevailing_language = serializers.CharField()
+
+
+class PolicyDocumentListItemOutputSerializer(PolicyDocumentSummaryOutputSerializer):
+    in_force = PolicyVersionSummaryOutputSerializer(allow_null=True)
+    upcoming = PolicyVersionSummaryOutputSerializer(many=True)
+
+
+class PolicyDocumentListOutputSerializer(serializers.Serializer):
+    site = serializers.CharField()
+    documents = PolicyDocumentListItemOutputSerializer(many=True)
+
+
+class PolicyDocumentOutputSerializer(PolicyDocumentSummaryOutputSerializer):
+    in_force = PolicyVersionFullOutputSerializer(allow_null=True)
+    upcoming = PolicyVersionSummaryOutputSerializer(many=True)
+    history = PolicyVersionSummaryOutputSerializer(many=True)
+
+
+class PolicyVersionOutputSerializer(PolicyDocumentSummaryOutputSerializer, PolicyVersionFullOutputSerializer):
+    pass
+
+
+class PolicyWordChangeOutputSerializer(serializers.Serializer):
+    op = serializers.CharField()
+    text = serializers.CharField()
+
+
+class PolicyDiffBlockOutputSerializer(serializers.Serializer):
+    op = serializers.CharField()
+    old = serializers.CharField()
+    new = serializers.CharField()
+    words = PolicyWordChangeOutputSerializer(many=True)
+
+
+class PolicyLanguageDiffOutputSerializer(serializers.Serializer):
+    language = serializers.CharField()
+    old_title = serializers.CharField()
+    new_title = serializers.CharField()
+    blocks = PolicyDiffBlockOutputSerializer(many=True)
+
+
+class PolicyDiffOutputSerializer(PolicyDocumentSummaryOutputSerializer):
+    languages = PolicyLanguageDiffOutputSerializer(many=True)
+
+    def get_fields(self) -> dict[str, Any]:
+        # `from` is a Python keyword: the field names are set here.
+        fields = super().get_fields()
+        fields["from"] = PolicyVersionSummaryOutputSerializer()
+        fields["to"] = PolicyVersionSummaryOutputSerializer()
+        return fields
 
 
 def _version_summary(version: PolicyVersion) -> dict[str, Any]:
@@ -68,6 +146,9 @@ def _cached_json(request: Request, data: Any, etag: str, max_age: int = 300) -> 
 class PolicyDocumentListApi(PublicApiView):
     """A site's documents with the version in force and any upcoming one."""
 
+    @extend_schema(
+        operation_id="policy_list", tags=["policies"], responses=PolicyDocumentListOutputSerializer
+    )
     def get(self, request: Request, site_key: str) -> Response:
         site = site_get_by_key(key=site_key)
         if site is None:
@@ -99,6 +180,7 @@ class PolicyDocumentListApi(PublicApiView):
 class PolicyDocumentApi(PublicApiView):
     """One document: the version in force in full, upcoming versions and the history."""
 
+    @extend_schema(operation_id="policy_detail", tags=["policies"], responses=PolicyDocumentOutputSerializer)
     def get(self, request: Request, site_key: str, slug: str) -> Response:
         document = _public_document(site_key, slug)
         timeline = policy_timeline(document=document, at=timezone.now())
@@ -120,6 +202,7 @@ class PolicyDocumentApi(PublicApiView):
 class PolicyVersionApi(PublicApiView):
     """One edition in full: every language, Markdown source and rendered HTML."""
 
+    @extend_schema(operation_id="policy_version", tags=["policies"], responses=PolicyVersionOutputSerializer)
     def get(self, request: Request, site_key: str, slug: str, number: int) -> Response:
         document = _public_document(site_key, slug)
         version = policy_version_get(document=document, number=number)
@@ -136,6 +219,7 @@ class PolicyVersionApi(PublicApiView):
 class PolicyDiffApi(PublicApiView):
     """The changes from edition a to edition b, per language, as line blocks with word changes."""
 
+    @extend_schema(operation_id="policy_diff", tags=["policies"], responses=PolicyDiffOutputSerializer)
     def get(self, request: Request, site_key: str, slug: str, a: int, b: int) -> Response:
         document = _public_document(site_key, slug)
         old, new = (

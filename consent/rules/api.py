@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -10,9 +11,20 @@ from consent.rules.jurisdictions import rules_table_as_dict, ruleset_as_dict, ru
 from edge.api import PublicApiView
 
 
+class RulesTableOutputSerializer(serializers.Serializer):
+    version = serializers.CharField(help_text="The rules table's version.")
+    rulesets = serializers.DictField(
+        child=serializers.DictField(), help_text="Jurisdiction code -> its rules (every field of the row)."
+    )
+    uoom_states_effective_from = serializers.DictField(
+        child=serializers.DateField(), help_text="US state -> the date its universal opt-out takes effect."
+    )
+
+
 class JurisdictionTableApi(PublicApiView):
     """The whole rules table, so anyone can see which rules a banner applies and why."""
 
+    @extend_schema(operation_id="jurisdiction_table", tags=["rules"], responses=RulesTableOutputSerializer)
     def get(self, request: Request) -> Response:
         response = Response(rules_table_as_dict())
         response["Cache-Control"] = "public, max-age=3600"
@@ -35,6 +47,21 @@ class JurisdictionLookupApi(PublicApiView):
         )
         on = serializers.DateField(required=False, allow_null=True, default=None)
 
+    class OutputSerializer(serializers.Serializer):
+        country = serializers.CharField()
+        region = serializers.CharField()
+        jurisdiction = serializers.CharField(help_text="The code of the rule set that applies.")
+        rules = serializers.DictField(help_text="The rule set's every field.")
+
+        class Meta:
+            ref_name = "JurisdictionLookup"
+
+    @extend_schema(
+        operation_id="jurisdiction_lookup",
+        tags=["rules"],
+        parameters=[InputSerializer],
+        responses=OutputSerializer,
+    )
     def get(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.query_params)
         serializer.is_valid(raise_exception=True)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import Http404
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -62,6 +63,54 @@ class EntryOutputSerializer(serializers.Serializer):
     category = serializers.CharField()
 
 
+class FieldChangeOutputSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.JSONField()
+    new = serializers.JSONField()
+
+
+class EntryChangeOutputSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    fields = FieldChangeOutputSerializer(many=True)
+
+
+class ListDiffOutputSerializer(serializers.Serializer):
+    added = serializers.ListField(child=serializers.DictField(), help_text="Entries, as in `entries`.")
+    removed = serializers.ListField(child=serializers.DictField(), help_text="Entries, as in `entries`.")
+    changed = EntryChangeOutputSerializer(many=True)
+    summary = serializers.CharField()
+
+
+class VersionWithEntriesOutputSerializer(VersionOutputSerializer):
+    entries = EntryOutputSerializer(many=True)
+    diff = ListDiffOutputSerializer(required=False)
+
+
+class SubprocessorListOutputSerializer(serializers.Serializer):
+    site = serializers.CharField()
+    notice_period_days = serializers.IntegerField()
+    in_force = VersionWithEntriesOutputSerializer(allow_null=True)
+    upcoming = VersionWithEntriesOutputSerializer(
+        many=True, help_text="Each with its diff from the one before."
+    )
+
+
+class VersionHistoryItemOutputSerializer(VersionOutputSerializer):
+    diff = ListDiffOutputSerializer()
+    is_in_force = serializers.BooleanField()
+    is_upcoming = serializers.BooleanField()
+
+
+class SubprocessorVersionListOutputSerializer(serializers.Serializer):
+    site = serializers.CharField()
+    versions = VersionHistoryItemOutputSerializer(many=True, help_text="Newest first.")
+
+
+class SubprocessorVersionDetailOutputSerializer(VersionWithEntriesOutputSerializer):
+    site = serializers.CharField()
+
+
 def _version(
     version: SubprocessorListVersion, *, diff: ListDiff | None = None, entries: bool = True
 ) -> dict[str, Any]:
@@ -89,6 +138,9 @@ class SubprocessorListApi(_CachedListApi):
 
     variant = "api-list"
 
+    @extend_schema(
+        operation_id="subprocessor_list", tags=["subprocessors"], responses=SubprocessorListOutputSerializer
+    )
     def get(self, request: Request, site_key: str) -> Response:
         site = _site(site_key)
 
@@ -116,6 +168,11 @@ class SubprocessorVersionListApi(_CachedListApi):
 
     variant = "api-versions"
 
+    @extend_schema(
+        operation_id="subprocessor_version_list",
+        tags=["subprocessors"],
+        responses=SubprocessorVersionListOutputSerializer,
+    )
     def get(self, request: Request, site_key: str) -> Response:
         site = _site(site_key)
 
@@ -138,6 +195,11 @@ class SubprocessorVersionListApi(_CachedListApi):
 class SubprocessorVersionDetailApi(_CachedListApi):
     """One version with its entries and its diff against the version before it."""
 
+    @extend_schema(
+        operation_id="subprocessor_version",
+        tags=["subprocessors"],
+        responses=SubprocessorVersionDetailOutputSerializer,
+    )
     def get(self, request: Request, site_key: str, number: int) -> Response:
         site = _site(site_key)
         version = subprocessor_version_get(site=site, number=number)

@@ -1,0 +1,70 @@
+"""The OpenAPI contract's glue: the plain-Django hot paths put into the schema, and the schema view.
+
+drf-spectacular only sees DRF views. The consent POST and the banner config are plain Django
+views for speed, so each has a schema-only DRF view beside it (`consent/ledger/openapi.py`,
+`cookies/banner/openapi.py`); `plain_view_endpoints` (a preprocessing hook) adds those under the
+paths the real views are routed at, found in the URLconf, so the contract follows `urls.py`.
+"""
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, get_resolver
+from drf_spectacular.generators import EndpointEnumerator
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.request import Request
+
+from consent.ledger.api import consent_create
+from consent.ledger.openapi import ConsentCreateSchema
+from cookies.banner.api import banner_config_view
+from cookies.banner.openapi import BannerConfigSchema
+
+# The real view -> (the method it is documented for, the schema-only view that describes it).
+PLAIN_VIEWS: dict[Callable[..., Any], tuple[str, type]] = {
+    consent_create: ("POST", ConsentCreateSchema),
+    banner_config_view: ("GET", BannerConfigSchema),
+}
+
+Endpoint = tuple[str, str, str, Callable[..., Any]]
+
+
+def _routes(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, Callable[..., Any]]]:
+    for pattern in patterns:
+        path_regex = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLPattern):
+            yield path_regex, pattern.callback
+        elif isinstance(pattern, URLResolver):
+            yield from _routes(pattern.url_patterns, path_regex)
+
+
+def plain_view_endpoints(endpoints: list[Endpoint], **kwargs: Any) -> list[Endpoint]:
+    """drf-spectacular preprocessing hook: the documented plain views, at their routed paths."""
+    enumerator = EndpointEnumerator()
+    added = []
+    for path_regex, callback in _routes(get_resolver().url_patterns):
+        if callback in PLAIN_VIEWS:
+            method, schema_view = PLAIN_VIEWS[callback]
+            added.append(
+                (enumerator.get_path_from_regex(path_regex), path_regex, method, schema_view.as_view())
+            )
+    missing = len(PLAIN_VIEWS) - len(added)
+    assert missing == 0, f"{missing} plain view(s) of the contract are not routed"
+    return [*endpoints, *added]
+
+
+class _QueryFormatNegotiation(DefaultContentNegotiation):
+    """`?format=json|yaml` picks the renderer (DRF's URL_FORMAT_OVERRIDE is off: `format` is ours)."""
+
+    def select_renderer(
+        self, request: Request, renderers: list[Any], format_suffix: str | None = None
+    ) -> Any:
+        return super().select_renderer(
+            request, renderers, format_suffix or request.query_params.get("format")
+        )
+
+
+class SchemaView(SpectacularAPIView):
+    """The contract: YAML by default, `?format=json` (or Accept: application/json) for JSON."""
+
+    content_negotiation_class = _QueryFormatNegotiation

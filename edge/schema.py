@@ -1,0 +1,76 @@
+"""The OpenAPI contract's shared parts: the error shape every API answers with, and the AutoSchema
+that adds the error responses each operation can give (drf-spectacular; `docs/openapi.yaml`).
+
+Which errors an operation documents follows from what the view is, so no view repeats them:
+404 when the path names something (a site, a receipt, a version), 400 when it reads query
+parameters or a body, 429 when it is throttled, 401 and 403 when it needs a login.
+"""
+
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema
+from rest_framework import serializers
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="A stable lowercase identifier a client can branch on.")
+    message = serializers.CharField(help_text="A sentence a person can read.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Input field name -> its problems; empty when the error is not about one field.",
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every 4xx and 5xx of every API: `{"error": {"code", "message", "fields"}}` (edge/errors.py)."""
+
+    error = ErrorDetailSerializer()
+
+
+ERROR_DESCRIPTIONS = {
+    400: "The request is not valid: `error.fields` names each problem. Nothing was changed.",
+    401: "No valid credentials (HTTP Basic or a session).",
+    403: "Authenticated, but not allowed to do this.",
+    404: "No such resource (or not one the caller may see).",
+    409: "A conflict with what is already recorded.",
+    413: "The body is too large.",
+    415: "The body is not application/json.",
+    429: "Too many requests from this client; see Retry-After.",
+    503: "A dependency (the database) is unavailable right now; retry after Retry-After seconds.",
+}
+
+
+def error_response(status: int, description: str | None = None) -> dict[str, Any]:
+    """The OpenAPI response object for an error status, referencing the shared Error component."""
+    return {
+        "description": description or ERROR_DESCRIPTIONS[status],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+class ApiAutoSchema(AutoSchema):
+    """drf-spectacular's AutoSchema plus the error responses each operation can answer."""
+
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
+        # Registered once, whichever view comes first: the Error component every error refers to.
+        self.resolve_serializer(ErrorSerializer, "response")
+        responses = operation.setdefault("responses", {})
+        for status in self._error_statuses(operation):
+            responses.setdefault(str(status), error_response(status))
+        return operation
+
+    def _error_statuses(self, operation: dict[str, Any]) -> list[int]:
+        statuses = []
+        parameters = operation.get("parameters", [])
+        if any(parameter["in"] == "query" for parameter in parameters) or "requestBody" in operation:
+            statuses.append(400)
+        if self.view.get_authenticators():
+            statuses += [401, 403]
+        if any(parameter["in"] == "path" for parameter in parameters):
+            statuses.append(404)
+        if self.view.get_throttles():
+            statuses.append(429)
+        return statuses

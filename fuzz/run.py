@@ -1,0 +1,178 @@
+"""The fuzzer: schemathesis against a live Consentry, every operation of the OpenAPI contract.
+
+    .venv/bin/python fuzz/run.py            # SQLite, a fresh file in a temporary folder
+    DATABASE_URL=postgres://... fuzz/run.py  # PostgreSQL: a fresh database beside that one's name
+
+Sets up a fresh database (migrate, the three demo commands), starts gunicorn on a free port of
+127.0.0.1 with DEBUG off, then runs schemathesis against `/api/schema/` with the checks
+not_a_server_error, status_code_conformance, content_type_conformance and
+response_schema_conformance, a fixed number of examples per operation and a fixed seed, as the
+demo superuser (HTTP Basic) and from the demo site's own origin (so the consent POST reaches its
+validator). Exits non-zero on any failure, or when the run takes longer than FUZZ_TIMEOUT.
+"""
+
+import base64
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "20"))
+SEED = int(os.environ.get("FUZZ_SEED", "20261111"))
+TIMEOUT = float(os.environ.get("FUZZ_TIMEOUT", "420"))
+DEMO_ORIGIN = "http://127.0.0.1:8000"  # one of the demo site's registered origins (consent_demo)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def postgres_fresh(url: str) -> tuple[str, str]:
+    """A new, empty database named after the one in `url`: its URL and its name."""
+    import psycopg
+
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/') or 'consentry'}_fuzz_{os.getpid()}"
+    admin = urlunsplit((parts.scheme.replace("postgresql", "postgres"), parts.netloc, "/postgres", "", ""))
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, "")), name
+
+
+def postgres_drop(url: str, name: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    admin = urlunsplit((parts.scheme.replace("postgresql", "postgres"), parts.netloc, "/postgres", "", ""))
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run(args: list[str], env: dict[str, str]) -> None:
+    done = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+
+
+def wait_healthy(origin: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"The server exited ({server.returncode}):\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            with urllib.request.urlopen(origin + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    sys.exit(f"The server did not answer /healthz in 30 s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def main() -> int:
+    started = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="consentry-fuzz-"))
+    port = free_port()
+    origin = f"http://127.0.0.1:{port}"
+    given = os.environ.get("DATABASE_URL", "")
+    postgres = given.startswith(("postgres://", "postgresql://"))
+    database_url, pg_name = (
+        postgres_fresh(given) if postgres else (f"sqlite:///{workdir / 'fuzz.sqlite3'}", "")
+    )
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        # A process-local cache: the fuzzer's traffic never meets another run's counters.
+        if name not in {"DATABASE_URL", "REDIS_URL", "CACHE_KEY_PREFIX"}
+    }
+    env.update(
+        DATABASE_URL=database_url,
+        DEBUG="false",
+        DEMO="true",
+        SECRET_KEY=secrets.token_urlsafe(40),
+        LEDGER_SIGNING_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="false",
+        # The fuzzer is one client sending thousands of requests: the limits are not under test here.
+        CONSENT_RATE_PER_IP="1000000/min",
+        CONSENT_RATE_PER_SITE="1000000/min",
+        PUBLIC_API_RATE="1000000/min",
+        TASKS_BACKEND="immediate",
+        PYTHONUNBUFFERED="1",
+    )
+    password_file = workdir / "admin-password"
+    print(f"== fuzz: {'PostgreSQL ' + pg_name if postgres else 'SQLite'}, server on {origin}", flush=True)
+    server = None
+    try:
+        run([PYTHON, "manage.py", "migrate", "--no-input"], env)
+        demo_env = {**env, "DEBUG": "true"}  # the demo commands create a known account: DEBUG only
+        run([PYTHON, "manage.py", "consent_demo", "--admin-password-file", str(password_file)], demo_env)
+        run([PYTHON, "manage.py", "subprocessors_demo"], demo_env)
+        run([PYTHON, "manage.py", "cookies_demo"], demo_env)
+        # Seal what there is, so receipts and checkpoints have proofs to show.
+        run([PYTHON, "manage.py", "consent_seal"], env)
+        log = workdir / "server.log"
+        with log.open("w") as out:
+            server = subprocess.Popen(
+                [
+                    *(PYTHON, "-m", "gunicorn", "config.wsgi:application"),
+                    *("--bind", f"127.0.0.1:{port}", "--workers", "2", "--timeout", "30"),
+                    *("--access-logfile", "-", "--error-logfile", "-"),
+                ],
+                cwd=REPO,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        wait_healthy(origin, server, log)
+        password = password_file.read_text().strip()
+        command = [
+            *(str(Path(PYTHON).parent / "schemathesis"), "run", f"{origin}/api/schema/?format=json"),
+            *("--checks", CHECKS),
+            *("--max-examples", str(MAX_EXAMPLES), "--seed", str(SEED)),
+            *("--phases", "examples,coverage,fuzzing"),
+            *("--auth", f"admin:{password}", "--header", f"Origin: {DEMO_ORIGIN}"),
+            *("--request-timeout", "20", "--workers", "2", "--no-color"),
+            *("--report", "junit", "--report-junit-path", str(workdir / "junit.xml")),
+        ]
+        print("== " + " ".join(command).replace(password, "***"), flush=True)
+        try:
+            fuzz = subprocess.run(command, cwd=REPO, env=env, timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            print(f"== fuzz: not finished after {TIMEOUT:.0f} s: failing", flush=True)
+            return 1
+        errors = [line for line in log.read_text(errors="replace").splitlines() if "Traceback" in line]
+        print(
+            f"== fuzz: schemathesis exit {fuzz.returncode}, {len(errors)} tracebacks in the server log, "
+            f"{time.monotonic() - started:.0f} s in all",
+            flush=True,
+        )
+        if errors:
+            print(log.read_text(errors="replace")[-6000:])
+        return fuzz.returncode or (1 if errors else 0)
+    finally:
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        if postgres:
+            postgres_drop(given, pg_name)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""The OpenAPI contract: served as JSON and YAML, a docs page with local assets, every JSON endpoint in it."""
+
+import json
+
+import pytest
+import yaml
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_schema_is_served_as_yaml_and_as_json(client):
+    as_yaml = client.get("/api/schema/")
+    assert as_yaml.status_code == 200 and as_yaml["Content-Type"].startswith("application/vnd.oai.openapi;")
+    assert yaml.safe_load(as_yaml.content)["openapi"].startswith("3.")
+    assert client.get("/api/schema/?format=yaml").content == as_yaml.content
+    as_json = client.get("/api/schema/?format=json")
+    assert as_json.status_code == 200 and as_json["Content-Type"].startswith(
+        "application/vnd.oai.openapi+json"
+    )
+    assert json.loads(as_json.content)["info"]["title"] == "Consentry API"
+
+
+def test_the_docs_page_loads_its_assets_from_our_own_static_files(client):
+    page = client.get("/api/docs/").content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
+    assert "cdn" not in page.lower() and "https://" not in page
+
+
+def test_every_json_endpoint_is_in_the_contract_with_the_error_shape():
+    from django.test import Client
+
+    schema = json.loads(Client().get("/api/schema/?format=json").content)
+    operations = {
+        (method, path): operation
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+    }
+    assert len(operations) == 18
+    assert ("post", "/api/public/v1/sites/{site_key}/consents") in operations
+    assert ("get", "/api/public/v1/sites/{site_key}/config") in operations
+    consent = operations["post", "/api/public/v1/sites/{site_key}/consents"]
+    assert {"201", "400", "403", "404", "409", "413", "415", "429", "503"} <= set(consent["responses"])
+    assert any(parameter["name"] == "Idempotency-Key" for parameter in consent["parameters"])
+    for operation in operations.values():
+        errors = [code for code in operation["responses"] if code >= "400"]
+        assert errors, operation["operationId"]
+    assert set(schema["components"]["schemas"]["Error"]["properties"]) == {"error"}
+    assert reverse("api-schema") == "/api/schema/"

@@ -190,6 +190,8 @@ def app_server(ports: dict[str, int], tmp_path_factory: pytest.TempPathFactory) 
         ALLOWED_HOSTS="127.0.0.1,localhost",
         CONSENT_RATE_PER_IP="100000/min",
         PUBLIC_API_RATE="100000/min",
+        PUBLIC_BANNER_RATE="100000/min",
+        PUBLIC_PAGES_RATE="100000/min",
         PUBLIC_BASE_URL=f"http://127.0.0.1:{ports['app']}",
         PYTHONUNBUFFERED="1",
     )

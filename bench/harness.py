@@ -99,6 +99,8 @@ def server_env(database_url: str, redis_url: str = "") -> dict[str, str]:
         CONSENT_RATE_PER_IP="100000000/min",
         CONSENT_RATE_PER_SITE="100000000/min",
         PUBLIC_API_RATE="100000000/min",
+        PUBLIC_BANNER_RATE="100000000/min",
+        PUBLIC_PAGES_RATE="100000000/min",
         DATABASE_URL=database_url,
         PYTHONUNBUFFERED="1",
     )

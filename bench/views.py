@@ -10,6 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from bench.models import RawConsentRow
 from consent.models import Site
+from edge.client import client_ip
 
 ZERO_SHA256 = "0" * 64
 
@@ -47,7 +48,7 @@ def raw_consent_create(request: HttpRequest, site_key: str) -> HttpResponse:
         page_url=payload["page_url"],
         idempotency_key=request.headers.get("Idempotency-Key"),
         visitor_id=payload["visitor_id"],
-        ip_address=request.META.get("REMOTE_ADDR"),
+        ip_address=client_ip(request),
         user_agent=request.headers.get("User-Agent"),
         personal_salt=ZERO_SHA256[:32],
         personal_sha256=ZERO_SHA256,

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.urls import URLPattern, URLResolver, get_resolver
+from drf_spectacular.authentication import BasicScheme
 from drf_spectacular.generators import EndpointEnumerator
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -19,6 +20,13 @@ from consent.ledger.api import consent_create
 from consent.ledger.openapi import ConsentCreateSchema
 from cookies.banner.api import banner_config_view
 from cookies.banner.openapi import BannerConfigSchema
+
+
+class ThrottledBasicScheme(BasicScheme):
+    """The management API's Basic auth (failed logins limited) is HTTP Basic in the contract."""
+
+    target_class = "consent.tenancy.auth.ThrottledBasicAuthentication"
+
 
 # The real view -> (the method it is documented for, the schema-only view that describes it).
 PLAIN_VIEWS: dict[Callable[..., Any], tuple[str, type]] = {

@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "edge.cors.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Per-address limits on every public path (PUBLIC_RATE_PATHS), before any other work.
+    "edge.limits.PublicRateLimitMiddleware",
     # Session, locale, CSRF, auth and messages stay out of PUBLIC_PATH_PREFIXES (edge/middleware.py).
     "edge.middleware.PublicSessionMiddleware",
     "edge.middleware.PublicLocaleMiddleware",
@@ -171,6 +173,8 @@ else:
     }
 
 # --- Auth -----------------------------------------------------------------------------
+# The model backend behind a failed-login limit (consent/tenancy/auth.py).
+AUTHENTICATION_BACKENDS = ["consent.tenancy.auth.ThrottledModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -289,7 +293,7 @@ CONSENT_MAX_BODY_BYTES = env.int("CONSENT_MAX_BODY_BYTES", default=8192)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Basic first: its challenge makes an anonymous call a 401 (log in), not a 403.
-        "rest_framework.authentication.BasicAuthentication",
+        "consent.tenancy.auth.ThrottledBasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -298,8 +302,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "edge.errors.api_exception_handler",
     # `?format=` is ours (e.g. the consent export's csv|jsonl), not DRF's renderer switch.
     "URL_FORMAT_OVERRIDE": None,
-    # Rate limits key on the client address, read the same way as for GeoIP.
-    "NUM_PROXIES": GEO_TRUSTED_PROXY_COUNT,
+    # No DRF throttles: edge.limits.PublicRateLimitMiddleware limits the public paths.
+    "DEFAULT_THROTTLE_CLASSES": [],
     # The OpenAPI contract (drf-spectacular): the error responses are added per operation.
     "DEFAULT_SCHEMA_CLASS": "edge.schema.ApiAutoSchema",
 }
@@ -323,8 +327,30 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
-# Requests per client address to the public (unauthenticated) endpoints, e.g. "600/min".
+# Requests per client address to the public (unauthenticated) endpoints, by limit name, on the
+# one limiter (edge.ratelimit: counted per process, shared through Redis every
+# RATE_LIMIT_SYNC_SECONDS, per process while Redis is down). Rates: "<n>/<unit>", unit s, min,
+# h, day, optionally with a multiple ("5/15min").
 PUBLIC_API_RATE = env.str("PUBLIC_API_RATE", default="600/min")
+PUBLIC_RATE_LIMITS = {
+    "banner": env.str("PUBLIC_BANNER_RATE", default="600/min"),  # /config and the loader /c/<key>.js
+    "api": PUBLIC_API_RATE,  # every other GET of /api/public/
+    "pages": env.str("PUBLIC_PAGES_RATE", default="120/min"),  # receipt, policy, sub-processor pages, forms
+}
+# Which limit each public path counts against: (regex on the path, limit name, how a 429 is
+# written: json | html | js); the first match wins. None: no limit here (the consent POST has
+# its own, CONSENT_RATE_PER_IP and CONSENT_RATE_PER_SITE, checked in its view).
+PUBLIC_RATE_PATHS = [
+    (r"/api/public/v1/sites/[^/]+/consents$", None, "json"),
+    (r"/api/public/v1/sites/[^/]+/config$", "banner", "json"),
+    (r"/api/public/", "api", "json"),
+    (r"/c/", "banner", "js"),
+    (r"/(r|s)/", "pages", "html"),
+]
+# Failed logins (admin and the management API's Basic auth) allowed per window, per client
+# address and per username; beyond them a login is refused before its password is hashed.
+LOGIN_FAILURES_PER_ADDRESS = env.str("LOGIN_FAILURES_PER_ADDRESS", default="10/15min")
+LOGIN_FAILURES_PER_USERNAME = env.str("LOGIN_FAILURES_PER_USERNAME", default="5/15min")
 
 # --- Background tasks ---------------------------------------------------------------------
 # Django's Tasks API (the django-tasks backport). "database" stores tasks in the database and

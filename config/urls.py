@@ -6,12 +6,15 @@ from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from config import views
 from config.openapi import SchemaView
+from consent.tenancy.auth import ThrottledAdminAuthenticationForm, admin_login
 from consent.urls import management_urlpatterns, page_urlpatterns, public_urlpatterns
 from edge.errors import api_not_found
 
 admin.site.site_header = "Consentry"
 admin.site.site_title = "Consentry"
 admin.site.index_title = "Consent management"
+# Failed logins are limited (consent/tenancy/auth.py): the form says so, the page is a 429.
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
     # First: the public API holds the hottest path (the consent POST); patterns do not overlap.
@@ -29,6 +32,7 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("admin/login/", admin_login),  # before the admin's own URLs: the same path, limited
     path("admin/", admin.site.urls),
     path("api/v1/", include((management_urlpatterns, "consent"), namespace="v1")),
     # The OpenAPI contract (docs/openapi.yaml) and its documentation page (assets served locally).

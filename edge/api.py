@@ -1,29 +1,18 @@
-"""The base of every public DRF endpoint: no credentials, anonymous, rate-limited per client."""
+"""The base of every public DRF endpoint: no credentials, anonymous.
+
+Rate limits are not DRF throttles (they read the cache on every request, and a Redis outage
+made them 500s): edge.limits.PublicRateLimitMiddleware limits every public path before DRF runs.
+"""
 
 from typing import Any
 
-from django.conf import settings
 from rest_framework.permissions import AllowAny
-from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 
-class PublicRateThrottle(SimpleRateThrottle):
-    """Per client address, at settings.PUBLIC_API_RATE (read per request, so it can change live)."""
-
-    scope = "public"
-
-    def get_rate(self) -> str:
-        return settings.PUBLIC_API_RATE
-
-    def get_cache_key(self, request: Request, view: APIView) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-
 class PublicApiView(APIView):
-    """No session, no CSRF, no authentication: anyone may call, within a per-IP rate limit."""
+    """No session, no CSRF, no authentication: anyone may call, within the per-address limits."""
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
-    throttle_classes = [PublicRateThrottle]
+    throttle_classes: list[Any] = []

@@ -48,9 +48,12 @@ _UNITS = {
 
 @functools.cache
 def rate_parse(rate: str) -> tuple[int, int]:
-    """ "120/min" -> (120, 60)."""
-    count, _, unit = rate.partition("/")
-    return int(count), _UNITS[unit.strip().lower()]
+    """ "120/min" -> (120, 60); "5/15min" -> (5, 900)."""
+    count, _, period = rate.partition("/")
+    period = period.strip().lower()
+    unit = period.lstrip("0123456789")
+    multiple = int(period[: len(period) - len(unit)] or 1)
+    return int(count), multiple * _UNITS[unit.strip()]
 
 
 @dataclass
@@ -118,6 +121,24 @@ def rate_limits_exceeded(limits: Sequence[tuple[str, str]], *, now: float | None
             for name, limit, ends_at in keys
             if name in _counter.buckets and _counter.buckets[name].count > limit
         ]
+    return max(waits) if waits else None
+
+
+def rate_limits_reached(limits: Sequence[tuple[str, str]], *, now: float | None = None) -> int | None:
+    """Without counting a hit: the longest wait if any (key, rate) has already used its limit, else None.
+
+    For limits on failures (logins): check before the costly work, count only what failed.
+    Reads this process's view of the counts (shared totals as of the last sync), no round trip.
+    """
+    now = time.time() if now is None else now
+    waits = []
+    with _counter.lock:
+        for key, rate in limits:
+            limit, window = rate_parse(rate)
+            window_start = int(now) - int(now) % window
+            bucket = _counter.buckets.get(f"consentry:rl:{key}:{window_start}")
+            if bucket is not None and bucket.count >= limit:
+                waits.append(window_start + window - int(now))
     return max(waits) if waits else None
 
 

@@ -71,6 +71,8 @@ class ApiAutoSchema(AutoSchema):
             statuses += [401, 403]
         if any(parameter["in"] == "path" for parameter in parameters):
             statuses.append(404)
-        if self.view.get_throttles():
+        # Every public path is rate-limited per client (edge/limits.py), and failed logins to the
+        # management API are limited too (consent/tenancy/auth.py).
+        if self.path.startswith("/api/public/") or self.view.get_authenticators():
             statuses.append(429)
         return statuses

@@ -1,16 +1,30 @@
 """Reads for sites: by public key, their purposes, and the cached snapshot public paths use."""
 
-import time
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
 from consent.models import PolicyVersion, Purpose, Site
+from consent.models.sites import SITE_KEY_PATTERN
 from consent.pins import pin_kinds
+from edge.memo import BoundedTTLCache
+
+_site_key = re.compile(SITE_KEY_PATTERN)
+
+
+def site_key_valid(key: str) -> bool:
+    """Whether `key` could be a site key at all (its pattern, at most 64 characters).
+
+    Checked before any cache or database access: a key from a URL that cannot exist costs
+    neither a query nor a cache entry."""
+    return len(key) <= 64 and _site_key.fullmatch(key) is not None
 
 
 def site_get_by_key(*, key: str) -> Site | None:
+    if not site_key_valid(key):
+        return None
     return Site.objects.filter(key=key).first()
 
 
@@ -36,9 +50,18 @@ class SiteSnapshot:
 
 
 SNAPSHOT_TTL_SECONDS = 5.0
+# Bounds of the per-process caches: every site a process serves fits in the first; unknown
+# keys (a typo, a deleted site, a flood of random keys) share the second, smaller one.
+SNAPSHOT_CACHE_SIZE = 4096
+UNKNOWN_KEY_CACHE_SIZE = 1024
 
 
-_snapshots: dict[str, tuple[float, SiteSnapshot | None]] = {}
+_snapshots: BoundedTTLCache[str, SiteSnapshot] = BoundedTTLCache(
+    maxsize=SNAPSHOT_CACHE_SIZE, ttl=SNAPSHOT_TTL_SECONDS
+)
+_unknown_keys: BoundedTTLCache[str, bool] = BoundedTTLCache(
+    maxsize=UNKNOWN_KEY_CACHE_SIZE, ttl=SNAPSHOT_TTL_SECONDS
+)
 
 
 def site_snapshot(*, key: str) -> SiteSnapshot | None:
@@ -48,17 +71,27 @@ def site_snapshot(*, key: str) -> SiteSnapshot | None:
     few seconds of staleness after an admin edit cannot let a wrong version be pinned,
     because editions, once published, never change.
     """
-    now = time.monotonic()
     cached = _snapshots.get(key)
-    if cached is not None and now - cached[0] < SNAPSHOT_TTL_SECONDS:
-        return cached[1]
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    if not site_key_valid(key) or key in _unknown_keys:
+        return None
     snapshot = _site_snapshot_load(key)
-    _snapshots[key] = (now, snapshot)
+    if snapshot is None:
+        _unknown_keys.set(key, True)
+    else:
+        _snapshots.set(key, snapshot)
     return snapshot
+
+
+def site_snapshot_cache_sizes() -> dict[str, int]:
+    """How many entries the per-process site caches hold (tests and benchmarks read it)."""
+    return {"sites": len(_snapshots), "unknown_keys": len(_unknown_keys)}
 
 
 def site_snapshot_forget() -> None:
     _snapshots.clear()
+    _unknown_keys.clear()
 
 
 def _site_snapshot_load(key: str) -> SiteSnapshot | None:

@@ -3,7 +3,6 @@
 import hashlib
 import json
 import logging
-import time
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -15,6 +14,7 @@ from consent.sites.selectors import site_snapshot
 from cookies.banner.selectors import banner_config
 from edge.errors import json_error
 from edge.http import language_choose
+from edge.memo import BoundedTTLCache
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,18 @@ CONFIG_TTL_SECONDS = 5.0
 CONFIG_MAX_AGE = 300
 
 
-_configs: dict[tuple[str, ...], tuple[float, str, bytes]] = {}
+# Entries are (site, rules, language, GPC, host): a few per site. Bounded like every
+# per-process cache of the public paths (edge/memo.py).
+CONFIG_CACHE_SIZE = 4096
+
+
+_configs: BoundedTTLCache[tuple[str, ...], tuple[str, bytes]] = BoundedTTLCache(
+    maxsize=CONFIG_CACHE_SIZE, ttl=CONFIG_TTL_SECONDS
+)
+
+
+def config_cache_size() -> int:
+    return len(_configs)
 
 
 def config_cache_forget() -> None:
@@ -59,16 +70,15 @@ def banner_config_view(request: HttpRequest, site_key: str) -> HttpResponse:
     # The rules are the row for `code` plus the site's overrides for it: those name them exactly.
     rules_key = f"{code}:{site.jurisdiction_overrides.get(code)!r}"
     cache_key = (site.key, rules_key, language, str(gpc_header), base_url)
-    now = time.monotonic()
     cached = _configs.get(cache_key)
-    if cached is None or now - cached[0] >= CONFIG_TTL_SECONDS:
+    if cached is None:
         config = banner_config(
             site=site, ruleset=resolution.ruleset, language=language, base_url=base_url, gpc_header=gpc_header
         )
         body = json.dumps(config, ensure_ascii=False, separators=(",", ":")).encode()
-        cached = (now, '"' + hashlib.sha256(body).hexdigest()[:32] + '"', body)
-        _configs[cache_key] = cached
-    _, etag, body = cached
+        cached = ('"' + hashlib.sha256(body).hexdigest()[:32] + '"', body)
+        _configs.set(cache_key, cached)
+    etag, body = cached  # type: ignore[misc]
 
     if etag in request.headers.get("If-None-Match", ""):
         response = HttpResponse(status=304)

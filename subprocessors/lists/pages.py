@@ -12,7 +12,7 @@ from edge.http import no_store
 
 def site_or_404(site_key: str) -> Site:
     """The site with this public key, or a 404 (an over-long key is never looked up)."""
-    site = site_get_by_key(key=site_key) if len(site_key) <= 64 else None
+    site = site_get_by_key(key=site_key)
     if site is None:
         raise Http404("No site with this key.")
     return site

@@ -59,7 +59,7 @@ def test_unknown_site_is_a_json_404(client):
 
 @pytest.mark.django_db
 def test_public_api_rate_limit_answers_429_in_the_same_shape(client, settings):
-    settings.PUBLIC_API_RATE = "3/min"
+    settings.PUBLIC_RATE_LIMITS = {**settings.PUBLIC_RATE_LIMITS, "api": "3/min"}
     for _ in range(3):
         assert client.get("/api/public/v1/jurisdictions").status_code == 200
     response = client.get("/api/public/v1/jurisdictions")

@@ -206,7 +206,7 @@ def test_drf_errors_on_registered_only_endpoints_carry_cors(client, site):
 
 
 def test_a_throttled_public_read_exposes_retry_after(client, site, settings):
-    settings.PUBLIC_API_RATE = "1/day"
+    settings.PUBLIC_RATE_LIMITS = {**settings.PUBLIC_RATE_LIMITS, "api": "1/day"}
     path = "/api/public/v1/sites/shop/jurisdiction"
     assert client.get(path, HTTP_ORIGIN=ORIGIN).status_code == 200
     throttled = client.get(path, HTTP_ORIGIN=ORIGIN)

@@ -205,6 +205,8 @@ def app_server_running(
         ALLOWED_HOSTS="127.0.0.1,localhost",
         CONSENT_RATE_PER_IP="100000/min",
         PUBLIC_API_RATE="100000/min",
+        PUBLIC_BANNER_RATE="100000/min",
+        PUBLIC_PAGES_RATE="100000/min",
         PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
         PYTHONUNBUFFERED="1",
     )

@@ -13,7 +13,7 @@ from consent.rules.geo import jurisdiction_resolve
 from consent.sites.selectors import site_snapshot
 from cookies.banner.selectors import banner_config
 from edge.errors import json_error
-from edge.http import language_choose
+from edge.http import language_choose, not_modified_or_none
 from edge.memo import BoundedTTLCache
 
 logger = logging.getLogger(__name__)
@@ -80,10 +80,9 @@ def banner_config_view(request: HttpRequest, site_key: str) -> HttpResponse:
         _configs.set(cache_key, cached)
     etag, body = cached  # type: ignore[misc]
 
-    if etag in request.headers.get("If-None-Match", ""):
-        response = HttpResponse(status=304)
-    else:
-        response = HttpResponse(body, content_type="application/json")
+    # Django's conditional GET, as every other public endpoint (edge/http.py): a 304 for a
+    # matching If-None-Match (weak or strong), else the body.
+    response = not_modified_or_none(request, etag) or HttpResponse(body, content_type="application/json")
     response["ETag"] = etag
     # Shared caches may keep it only when the location came from edge headers they key on.
     scope = "public" if resolution.method in ("header", "site_default") else "private"

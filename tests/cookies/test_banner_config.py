@@ -147,6 +147,20 @@ def test_site_texts_replace_the_built_in_title_and_body_once_published(client, s
     assert body["texts"]["title"] == "Cookies at the shop" and body["versions"]["banner"] == 2
 
 
+def test_the_config_revalidates_by_http_s_rules_not_by_substring(client, site):
+    etag = config(client, HTTP_CF_IPCOUNTRY="DE")["ETag"]
+    path = "/api/public/v1/sites/shop/config"
+
+    def status(if_none_match: str) -> int:
+        return client.get(path, HTTP_CF_IPCOUNTRY="DE", HTTP_IF_NONE_MATCH=if_none_match).status_code
+
+    assert status(f'"other", {etag}') == 304  # one of a list
+    assert status(f"W/{etag}") == 304  # a weak validator matches for GET
+    assert status("*") == 304
+    assert status(f"{etag}-gzip") == 200  # contains the tag, but is no valid tag at all
+    assert status('"unrelated"') == 200
+
+
 def test_the_config_answers_304_to_a_repeat_and_varies_on_what_it_depends_on(client, site):
     first = config(client, HTTP_CF_IPCOUNTRY="DE")
     vary = first["Vary"].lower()

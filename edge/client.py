@@ -33,3 +33,17 @@ def ip_address_parse(value: str) -> _IPAddress | None:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return address.ipv4_mapped
     return address
+
+
+# IPv6 hosts usually get a whole /64: a client rotating addresses within it is still one client.
+IPV6_LIMIT_PREFIX = 64
+
+
+def address_limit_key(ip: str) -> str:
+    """What a rate limit counts `ip` (from client_ip) as: the IPv4 address, the IPv6 /64, or "unknown"."""
+    address = ip_address_parse(ip) if ip else None
+    if address is None:
+        return "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((address, IPV6_LIMIT_PREFIX), strict=False))
+    return str(address)

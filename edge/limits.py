@@ -18,7 +18,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import escape
 
-from edge.client import client_ip
+from edge.client import address_limit_key, client_ip
 from edge.errors import json_error
 from edge.ratelimit import rate_limits_exceeded
 
@@ -58,7 +58,7 @@ class PublicRateLimitMiddleware:
             if pattern.match(path):
                 if name is not None:
                     rate = settings.PUBLIC_RATE_LIMITS[name]
-                    address = client_ip(request) or "unknown"
+                    address = address_limit_key(client_ip(request))
                     retry_after = rate_limits_exceeded([(f"public:{name}:{address}", rate)])
                     if retry_after is not None:
                         return throttled_response(kind, retry_after)

@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from consent.models import Site
-from edge.client import client_ip
+from edge.client import address_limit_key, client_ip
 from edge.http import cache_public, no_store, not_modified_or_none
 from edge.ratelimit import rate_limits_exceeded
 from subprocessors.lists.http import LIST_MAX_AGE, list_etag
@@ -152,7 +152,7 @@ def feed(request: HttpRequest, site_key: str) -> HttpResponseBase:
 
 def _subscribe(request: HttpRequest, site: Site) -> HttpResponse:
     email = str(request.POST.get("email", ""))[:320]
-    address = client_ip(request) or "unknown"
+    address = address_limit_key(client_ip(request))
     if rate_limits_exceeded([(f"subproc-subscribe:{address}", SUBSCRIBE_RATE)]) is not None:
         return message_page(
             request,

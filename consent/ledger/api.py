@@ -33,7 +33,7 @@ from consent.rules.jurisdictions import RULESETS, RuleSet
 from consent.rules.overrides import ruleset_with_overrides
 from consent.sites.selectors import SiteSnapshot, site_get_by_key, site_snapshot
 from edge.api import PublicApiView
-from edge.client import client_ip
+from edge.client import address_limit_key, client_ip
 from edge.errors import error_payload, json_error
 from edge.ratelimit import rate_limits_exceeded
 
@@ -94,7 +94,7 @@ def _request_refusal(request: HttpRequest, snapshot: SiteSnapshot, ip: str) -> H
         return json_error(405, "method_not_allowed", "Use POST.")
     retry_after = rate_limits_exceeded(
         [
-            (f"consent:ip:{ip}", settings.CONSENT_RATE_PER_IP),
+            (f"consent:ip:{address_limit_key(ip)}", settings.CONSENT_RATE_PER_IP),
             (f"consent:site:{snapshot.site.pk}", settings.CONSENT_RATE_PER_SITE),
         ]
     )

@@ -27,12 +27,12 @@ from rest_framework.authentication import BasicAuthentication
 from rest_framework.exceptions import Throttled
 
 from consent.audit.services import audit_record
-from edge.client import client_ip
+from edge.client import address_limit_key, client_ip
 from edge.ratelimit import rate_limits_exceeded, rate_limits_reached
 
 
 def _limits(request: Any, username: str) -> list[tuple[str, str]]:
-    address = client_ip(request) or "unknown"
+    address = address_limit_key(client_ip(request))
     return [
         (f"login:address:{address}", settings.LOGIN_FAILURES_PER_ADDRESS),
         (f"login:username:{username.strip().lower()[:150]}", settings.LOGIN_FAILURES_PER_USERNAME),

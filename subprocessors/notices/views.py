@@ -7,7 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from consent.models import Site
-from edge.client import client_ip
+from edge.client import address_limit_key, client_ip
 from edge.ratelimit import rate_limits_exceeded
 from subprocessors.lists.pages import message_page, site_or_404
 from subprocessors.notices.services import subscriber_confirm, subscriber_unsubscribe
@@ -25,7 +25,7 @@ def token_link_view(
         return None, message_page(request, None, 404, "Site not found", "There is no site with this key.")
     if len(token) > 500:
         return site, message_page(request, site, 400, "Link not valid", "This link is not valid.")
-    address = client_ip(request) or "unknown"
+    address = address_limit_key(client_ip(request))
     if (
         request.method == "POST"
         and rate_limits_exceeded([(f"{scope}:{address}", TOKEN_FORM_RATE)]) is not None

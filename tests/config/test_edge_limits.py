@@ -34,6 +34,14 @@ def tight(settings):
     settings.PUBLIC_RATE_LIMITS = {"banner": "3/day", "api": "3/day", "pages": "3/day"}
 
 
+def test_an_ipv6_client_is_one_client_across_its_64(client, site, tight):
+    path = "/api/public/v1/jurisdictions"
+    for host in ("1", "2", "3"):  # three addresses of one /64, one request each
+        assert client.get(path, REMOTE_ADDR=f"2001:db8:aa:bb::{host}").status_code == 200
+    assert client.get(path, REMOTE_ADDR="2001:db8:aa:bb:ffff::9").status_code == 429
+    assert client.get(path, REMOTE_ADDR="2001:db8:aa:cc::1").status_code == 200  # another /64
+
+
 @pytest.mark.parametrize(
     ("path", "kind"),
     [

@@ -1,3 +1,4 @@
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -15,6 +16,13 @@ admin.site.site_title = "Consentry"
 admin.site.index_title = "Consent management"
 # Failed logins are limited (consent/tenancy/auth.py): the form says so, the page is a 429.
 admin.site.login_form = ThrottledAdminAuthenticationForm
+
+# Swagger UI adds one <style> element of its own at run time: allowed by its hash (the sidecar's
+# pinned build), so the docs page keeps the strict policy of every other page (edge/csp.py).
+SWAGGER_UI_STYLE_SHA256 = "'sha256-MMpT0iDxyjALd9PdfepImGX3DBfJPXZ4IlDWdPAgtn0='"
+api_docs = csp_update({"style-src": [SWAGGER_UI_STYLE_SHA256]})(
+    SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+)
 
 urlpatterns = [
     # First: the public API holds the hottest path (the consent POST); patterns do not overlap.
@@ -37,7 +45,7 @@ urlpatterns = [
     path("api/v1/", include((management_urlpatterns, "consent"), namespace="v1")),
     # The OpenAPI contract (docs/openapi.yaml) and its documentation page (assets served locally).
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", api_docs, name="api-docs"),
     path("", include(page_urlpatterns)),
     path("", views.home, name="home"),
     path("", include("cookies.urls")),

@@ -96,8 +96,8 @@ class ConsentCreateSchema(APIView):
         description=(
             "One decision, one append-only ledger row. Accepted only from a page on one of the "
             "site's registered origins: the browser's `Origin` header must name one (else 403); "
-            "the answer carries `Access-Control-Allow-Origin` for it, and `OPTIONS` answers the "
-            "preflight (204). The body is at most `CONSENT_MAX_BODY_BYTES`. A replayed "
+            "the answer carries `Access-Control-Allow-Origin` for it, and the CORS middleware answers the "
+            "preflight. The body is at most `CONSENT_MAX_BODY_BYTES`. A replayed "
             "`Idempotency-Key` writes nothing and answers 409 with the first receipt. A database "
             "fault is a 503 with `Retry-After`: keep the decision and retry."
         ),

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from consent.ledger import api as ledger_api
+from consent.ledger import read_api
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +14,7 @@ def broken(**kwargs):
 
 
 def test_a_fault_on_the_public_api_is_a_json_500_with_an_error_id_in_the_log(client, monkeypatch, caplog):
-    monkeypatch.setattr(ledger_api, "receipt_get", broken)
+    monkeypatch.setattr(read_api, "receipt_get", broken)
     with caplog.at_level(logging.ERROR, logger="edge.middleware"):
         response = client.get("/api/public/v1/receipts/AAAAAAAAAAAAAAAAAAAAAA")
     assert response.status_code == 500

@@ -1,0 +1,281 @@
+"""The ledger's public reads: a receipt with its proof, signed checkpoints, a visitor's current consent."""
+
+import base64
+from typing import Any
+
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from consent.ledger.crypto import checkpoint_note, leaf_data, signing_key, verifying_keys
+from consent.ledger.selectors import (
+    checkpoint_consistency_proof,
+    checkpoint_list,
+    consent_current,
+    consent_freshness,
+    receipt_get,
+)
+from consent.ledger.validation import VISITOR_ID
+from consent.models import Checkpoint, Site
+from consent.rules.geo import jurisdiction_resolve
+from consent.rules.jurisdictions import RULESETS, RuleSet
+from consent.rules.overrides import ruleset_with_overrides
+from consent.sites.selectors import site_get_by_key
+from edge.api import PublicApiView
+
+
+def _ruleset_for(code: str, site: Site) -> RuleSet:
+    """The rules a record was made under, with the site's current overrides (if still valid)."""
+    base = RULESETS.get(code, RULESETS["DEFAULT"])
+    try:
+        return ruleset_with_overrides(base, site.jurisdiction_overrides.get(code, {}))
+    except ValueError:
+        return base
+
+
+class CheckpointOutputSerializer(serializers.Serializer):
+    tree_size = serializers.IntegerField()
+    root_hash = serializers.CharField(help_text="Hex SHA-256 Merkle root (RFC 9162).")
+    created_at = serializers.DateTimeField()
+    key_id = serializers.CharField()
+    signature = serializers.CharField(help_text="Base64 Ed25519 signature over `note`.")
+    note = serializers.CharField(help_text="The signed text: site, size, root and time.")
+
+
+class LeafOutputSerializer(serializers.Serializer):
+    """A record's canonical content (consent.ledger.crypto.leaf_data): personal data only as a commitment."""
+
+    v = serializers.IntegerField()
+    site = serializers.CharField()
+    receipt = serializers.CharField()
+    at = serializers.CharField()
+    action = serializers.CharField()
+    layer = serializers.CharField()
+    granted = serializers.ListField(child=serializers.CharField())
+    denied = serializers.ListField(child=serializers.CharField())
+    jurisdiction = serializers.CharField()
+    rules_version = serializers.CharField()
+    rules_sha256 = serializers.CharField()
+    resolved_by = serializers.CharField()
+    country = serializers.CharField()
+    region = serializers.CharField()
+    language = serializers.CharField()
+    versions = serializers.DictField()
+    gpc = serializers.BooleanField()
+    dnt = serializers.BooleanField()
+    page = serializers.CharField()
+    personal = serializers.CharField()
+
+
+class ReceiptApi(PublicApiView):
+    """A record as proof: its canonical content (no personal data), its leaf hash, and once
+    sealed, its inclusion proof against the newest signed checkpoint."""
+
+    class OutputSerializer(serializers.Serializer):
+        receipt_id = serializers.CharField()
+        record = LeafOutputSerializer()
+        leaf_sha256 = serializers.CharField()
+        redacted = serializers.BooleanField()
+        status = serializers.ChoiceField(choices=["sealed", "pending"])
+        leaf_index = serializers.IntegerField(allow_null=True)
+        inclusion_proof = serializers.ListField(child=serializers.CharField())
+        checkpoint = CheckpointOutputSerializer(allow_null=True)
+        public_key = serializers.CharField(allow_null=True)
+        how_to_verify = serializers.CharField()
+
+        class Meta:
+            ref_name = "Receipt"
+
+    @extend_schema(operation_id="receipt", tags=["ledger"], responses=OutputSerializer)
+    def get(self, request: Request, receipt_id: str) -> Response:
+        receipt = receipt_get(receipt_id=receipt_id)
+        if receipt is None:
+            raise Http404
+        record = receipt.record
+        checkpoint = receipt.checkpoint
+        key = signing_key()
+        # The key that signed this checkpoint: the current one, or a retired one after a rotation.
+        public_raw = verifying_keys().get(checkpoint.key_id) if checkpoint else key.public_raw
+        data = {
+            "receipt_id": record.receipt_id,
+            "record": leaf_data(record, receipt.site_key),
+            "leaf_sha256": record.leaf_sha256,
+            "redacted": record.is_redacted,
+            "status": "sealed" if checkpoint else "pending",
+            "leaf_index": receipt.leaf_index,
+            "inclusion_proof": list(receipt.inclusion_proof),
+            "checkpoint": _checkpoint_data(checkpoint, receipt.site_key) if checkpoint else None,
+            "public_key": base64.b64encode(public_raw).decode() if public_raw else None,
+            "how_to_verify": (
+                "leaf = SHA-256(0x00 || canonical JSON of `record`); check `inclusion_proof` for "
+                "`leaf_index` against checkpoint.root_hash (RFC 9162 2.1.3.2); check "
+                "checkpoint.signature (Ed25519) over checkpoint.note with public_key."
+            ),
+        }
+        response = Response(data)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+def _checkpoint_data(checkpoint: Checkpoint, site_key: str) -> dict[str, Any]:
+    return {
+        "tree_size": checkpoint.tree_size,
+        "root_hash": checkpoint.root_hash,
+        "created_at": checkpoint.created_at.isoformat(),
+        "key_id": checkpoint.key_id,
+        "signature": checkpoint.signature,
+        "note": checkpoint_note(
+            site_key=site_key,
+            tree_size=checkpoint.tree_size,
+            root_hex=checkpoint.root_hash,
+            created_at=checkpoint.created_at,
+        ).decode(),
+    }
+
+
+class CheckpointItemOutputSerializer(CheckpointOutputSerializer):
+    consistency_from = serializers.IntegerField(required=False, help_text="The tree size proved from.")
+    consistency_proof = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class SigningKeyOutputSerializer(serializers.Serializer):
+    key_id = serializers.CharField()
+    public_key = serializers.CharField()
+    current = serializers.BooleanField()
+
+
+class CheckpointListApi(PublicApiView):
+    """A site's signed checkpoints, newest first, each with a consistency proof from the one before."""
+
+    class InputSerializer(serializers.Serializer):
+        limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
+        before = serializers.IntegerField(min_value=1, required=False)
+
+    class OutputSerializer(serializers.Serializer):
+        site = serializers.CharField()
+        public_key = serializers.CharField()
+        key_id = serializers.CharField()
+        keys = SigningKeyOutputSerializer(many=True, help_text="Every key a checkpoint here may name.")
+        checkpoints = CheckpointItemOutputSerializer(many=True, help_text="Newest first.")
+
+        class Meta:
+            ref_name = "CheckpointList"
+
+    @extend_schema(
+        operation_id="checkpoint_list",
+        tags=["ledger"],
+        parameters=[InputSerializer],
+        responses=OutputSerializer,
+    )
+    def get(self, request: Request, site_key: str) -> Response:
+        site = site_get_by_key(key=site_key)
+        if site is None:
+            raise Http404
+        query = self.InputSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        checkpoints = checkpoint_list(
+            site=site, limit=query.validated_data["limit"] + 1, before_size=query.validated_data.get("before")
+        )
+        items = []
+        # Each checkpoint with the one before it (None for the oldest); an empty page is an empty list.
+        for newer, older in zip(checkpoints, [*checkpoints[1:], None][: len(checkpoints)], strict=True):
+            if len(items) == query.validated_data["limit"]:
+                break
+            item = _checkpoint_data(newer, site.key)
+            if older is not None:
+                item["consistency_from"] = older.tree_size
+                item["consistency_proof"] = checkpoint_consistency_proof(
+                    site=site, old_size=older.tree_size, new_size=newer.tree_size
+                )
+            items.append(item)
+        key = signing_key()
+        response = Response(
+            {
+                "site": site.key,
+                "public_key": key.public_base64,
+                "key_id": key.key_id,
+                # Every key a checkpoint here may name (key_id): after a rotation, old checkpoints
+                # keep the signature of the key that made them.
+                "keys": [
+                    {
+                        "key_id": key_id,
+                        "public_key": base64.b64encode(public_raw).decode(),
+                        "current": key_id == key.key_id,
+                    }
+                    for key_id, public_raw in verifying_keys().items()
+                ],
+                "checkpoints": items,
+            }
+        )
+        response["Cache-Control"] = "public, max-age=60"
+        return response
+
+
+class ConsentCurrentApi(PublicApiView):
+    """A visitor's newest decision and whether it still holds (the visitor id is the secret)."""
+
+    class InputSerializer(serializers.Serializer):
+        visitor_id = serializers.RegexField(VISITOR_ID.pattern, help_text="The visitor's random id.")
+
+    class OutputSerializer(serializers.Serializer):
+        receipt_id = serializers.CharField()
+        decided_at = serializers.DateTimeField()
+        action = serializers.CharField()
+        granted = serializers.ListField(child=serializers.CharField())
+        denied = serializers.ListField(child=serializers.CharField())
+        jurisdiction = serializers.CharField()
+        holds = serializers.BooleanField(help_text="False: ask the visitor again (see reasons).")
+        reasons = serializers.ListField(child=serializers.CharField())
+        expires_at = serializers.DateTimeField(allow_null=True)
+
+        class Meta:
+            ref_name = "ConsentCurrent"
+
+    @extend_schema(
+        operation_id="consent_current",
+        tags=["consents"],
+        parameters=[InputSerializer],
+        responses=OutputSerializer,
+    )
+    def get(self, request: Request, site_key: str) -> Response:
+        site = site_get_by_key(key=site_key)
+        visitor_id = request.query_params.get("visitor_id", "")
+        if site is None:
+            raise Http404
+        if not VISITOR_ID.match(visitor_id):
+            raise serializers.ValidationError(
+                {"visitor_id": ["Give the visitor id: 16 to 64 letters, digits, '-' or '_'."]}
+            )
+        record = consent_current(site=site, visitor_id=visitor_id)
+        if record is None:
+            raise Http404
+        resolution = jurisdiction_resolve(
+            request=request, default_code=site.default_jurisdiction, overrides=site.jurisdiction_overrides
+        )
+        ruleset = _ruleset_for(record.jurisdiction, site)
+        freshness = consent_freshness(
+            site=site,
+            ruleset=ruleset,
+            decided_at=record.created_at,
+            purposes_granted=record.purposes_granted,
+            at=timezone.now(),
+        )
+        response = Response(
+            {
+                "receipt_id": record.receipt_id,
+                "decided_at": record.created_at.isoformat(),
+                "action": record.action,
+                "granted": record.purposes_granted,
+                "denied": record.purposes_denied,
+                "jurisdiction": record.jurisdiction,
+                "holds": freshness.holds and record.jurisdiction == resolution.ruleset.code,
+                "reasons": list(freshness.reasons)
+                + ([] if record.jurisdiction == resolution.ruleset.code else ["jurisdiction_changed"]),
+                "expires_at": freshness.expires_at.isoformat() if freshness.expires_at else None,
+            }
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response

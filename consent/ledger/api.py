@@ -90,8 +90,10 @@ def _request_refusal(request: HttpRequest, snapshot: SiteSnapshot, ip: str) -> H
         return response
     if request.content_type != "application/json":
         return json_error(415, "unsupported_media_type", "Send the consent as application/json.")
-    length = int(request.headers.get("Content-Length") or 0)
-    if length > settings.CONSENT_MAX_BODY_BYTES or len(request.body) > settings.CONSENT_MAX_BODY_BYTES:
+    # The declared length refuses a big body unread; a malformed one is left to the body's own.
+    declared = request.headers.get("Content-Length", "")
+    too_long = declared.isdigit() and int(declared) > settings.CONSENT_MAX_BODY_BYTES
+    if too_long or len(request.body) > settings.CONSENT_MAX_BODY_BYTES:
         return json_error(
             413, "too_large", f"The body is larger than {settings.CONSENT_MAX_BODY_BYTES} bytes."
         )

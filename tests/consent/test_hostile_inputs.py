@@ -64,6 +64,12 @@ def test_hostile_consent_bodies_are_a_4xx_json_error_and_write_nothing(client, s
     assert not ConsentRecord.objects.exists()
 
 
+@pytest.mark.parametrize("declared", ["abc", "-1", "1e9", " "])
+def test_a_malformed_content_length_is_not_a_server_error(client, site, declared):  # noqa: F811
+    response = post(client, json.dumps(body()), HTTP_CONTENT_LENGTH=declared)
+    assert response.status_code < 500, response.content
+
+
 def test_the_nul_and_deep_checks_leave_a_valid_consent_alone(client, site):  # noqa: F811
     assert post(client, body()).status_code == 201
 

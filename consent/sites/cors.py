@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest
 
+from consent.sites.selectors import site_snapshot
 from edge.cors import cors_any_origin_path
 
 logger = logging.getLogger(__name__)
@@ -34,8 +35,6 @@ def site_key_from_path(path: str) -> str | None:
 
 def site_origin_allowed(*, site_key: str, origin: str) -> bool:
     """True when `origin` (as the browser sent it) is registered for the site with this key."""
-    from consent.sites.selectors import site_snapshot
-
     snapshot = site_snapshot(key=site_key)
     return snapshot is not None and origin.lower() in snapshot.origins
 

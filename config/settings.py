@@ -367,6 +367,10 @@ TASKS = {"default": {"BACKEND": _TASK_BACKENDS.get(TASKS_BACKEND, TASKS_BACKEND)
 # Emails and webhooks are sent by background tasks, which have no request to build links
 # from: this is the scheme and host the public pages are served on.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The first part of every log's origin line and key name (`<this>/consentry/<site_key>`), as
+# C2SP checkpoints name their log: a host (and path) without scheme. It must never change for a
+# running log, so it is its own setting, defaulting to PUBLIC_BASE_URL's host.
+LEDGER_LOG_HOST = env.str("LEDGER_LOG_HOST", default=PUBLIC_BASE_URL.split("://", 1)[-1])
 # Webhook deliveries are retried with exponential backoff up to this many attempts in all.
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=5)
 

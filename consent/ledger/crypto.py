@@ -25,6 +25,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from consent.editions import canonical_json
 from consent.ledger.merkle import leaf_hash
+from consent.ledger.note import NoteSigner, NoteVerifier
 from consent.models import ConsentRecord, IpStorage
 
 LEAF_FORMAT_VERSION = 1
@@ -191,3 +192,19 @@ def note_verify(note: bytes, signature_base64: str, public_raw: bytes) -> bool:
     except (InvalidSignature, ValueError, binascii.Error):
         return False
     return True
+
+
+def log_origin(site_key: str) -> str:
+    """A site's log as C2SP names it: the origin line of its checkpoints and its key name."""
+    return f"{settings.LEDGER_LOG_HOST}/consentry/{site_key}"
+
+
+def log_signer(site_key: str) -> NoteSigner:
+    """The current signing key under the site's log name: signs its checkpoints and promises."""
+    return NoteSigner(name=log_origin(site_key), private=signing_key().private)
+
+
+def log_verifiers(site_key: str) -> list[NoteVerifier]:
+    """Every key the site's signed notes may carry (current and retired), under the log's name."""
+    name = log_origin(site_key)
+    return [NoteVerifier(name=name, public_raw=raw) for raw in verifying_keys().values()]

@@ -10,7 +10,7 @@ only for the schema, never to validate or render a request.
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -102,6 +102,24 @@ class ConsentCreateSchema(APIView):
             "fault is a 503 with `Retry-After`: keep the decision and retry."
         ),
         request=ConsentInputSerializer,
+        examples=[
+            OpenApiExample(
+                "A custom choice on the demo site",
+                request_only=True,
+                value={
+                    "visitor_id": "v-4f3c2a1b9d8e7f60",
+                    "action": "custom",
+                    "granted": ["necessary", "analytics"],
+                    "denied": ["marketing", "preferences"],
+                    "versions": {},
+                    "language": "en",
+                    "ui_layer": "second_layer",
+                    "gpc": False,
+                    "dnt": False,
+                    "page_url": "http://127.0.0.1:8000/demo/",
+                },
+            )
+        ],
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",

@@ -6,7 +6,7 @@ from django.core.cache import cache
 # and migrated by the owner, as `migrate` is in production, and the suite then runs as the
 # application's role (DATABASE_URL). The few steps only an owner may take (lifting the
 # triggers for a transactional test's flush, a tamper test's attack) switch to the owner.
-_APP_LOGIN: dict[str, str] = {}
+_LOGINS: dict[str, dict[str, str]] = {}
 
 
 def db_roles_configured() -> bool:
@@ -17,20 +17,15 @@ def db_login(*, owner: bool) -> None:
     """Reconnect the default connection as the owner or as the application's role."""
     from django.db import connections
 
-    if not db_roles_configured():
+    if not (_LOGINS or db_roles_configured()):
         return
     connection = connections["default"]
-    if not _APP_LOGIN:
-        _APP_LOGIN.update(
-            USER=connection.settings_dict["USER"], PASSWORD=connection.settings_dict["PASSWORD"]
-        )
-    login = (
-        {"USER": settings.DATABASE_OWNER["USER"], "PASSWORD": settings.DATABASE_OWNER.get("PASSWORD", "")}
-        if owner
-        else _APP_LOGIN
-    )
+    if not _LOGINS:  # as the settings say at the start, whatever a test changes later
+        app, owner_login = connection.settings_dict, settings.DATABASE_OWNER
+        _LOGINS["app"] = {"USER": app["USER"], "PASSWORD": app["PASSWORD"]}
+        _LOGINS["owner"] = {"USER": owner_login["USER"], "PASSWORD": owner_login.get("PASSWORD", "")}
     connection.close()
-    connection.settings_dict.update(login)
+    connection.settings_dict.update(_LOGINS["owner" if owner else "app"])
 
 
 @pytest.fixture(scope="session")
@@ -114,13 +109,9 @@ def ledger_owner_connection(ledger_transactional_db):
     if not db_roles_configured():
         yield connections["default"]
         return
+    db_login(owner=False)  # (fills _LOGINS)
     owner = database_connection(
-        {
-            "USER": settings.DATABASE_OWNER["USER"],
-            "PASSWORD": settings.DATABASE_OWNER.get("PASSWORD", ""),
-            "NAME": connections["default"].settings_dict["NAME"],
-        },
-        alias="owner",
+        {**_LOGINS["owner"], "NAME": connections["default"].settings_dict["NAME"]}, alias="owner"
     )
     yield owner
     owner.close()

@@ -32,7 +32,7 @@ DEMO = env.bool("DEMO", default=DEBUG or TESTING)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 # Commands that never sign anything may run without one (e.g. in a build step or a hook).
-KEYLESS_COMMANDS = {"makemigrations", "check", "collectstatic", "help"}
+KEYLESS_COMMANDS = {"makemigrations", "check", "collectstatic", "help", "consent_db_roles"}
 if not SECRET_KEY:
     if not (DEBUG or TESTING or sys.argv[1:2] and sys.argv[1] in KEYLESS_COMMANDS):
         raise ImproperlyConfigured(

@@ -139,9 +139,8 @@ def database_roles_check(app_configs: Any = None, databases: Any = None, **kwarg
         return []  # no database to look at yet: other checks and commands say so
     if roles is None or roles[0] != roles[1]:
         return []
-    if settings.DATABASE_OWNER and connection.settings_dict.get("USER") == settings.DATABASE_OWNER.get(
-        "USER"
-    ):
+    owner = settings.DATABASE_OWNER.get("USER") if settings.DATABASE_OWNER else None
+    if owner and owner != settings.DATABASE_APP_USER and connection.settings_dict.get("USER") == owner:
         return []  # `migrate`, which connects as the owner on purpose
     return [
         Warning(

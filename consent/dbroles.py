@@ -85,6 +85,9 @@ def db_grants_apply(connection: BaseDatabaseWrapper, *, app_role: str) -> list[s
         statements += [
             f"{default} GRANT {INSERT_ONLY} ON TABLES TO {app}",
             f"{default} GRANT USAGE, SELECT ON SEQUENCES TO {app}",
+            # Every function the owner makes is one of ours (the SECURITY DEFINER ones check
+            # their arguments); a migration that re-creates one must not lock the application out.
+            f"{default} GRANT EXECUTE ON FUNCTIONS TO {app}",
         ]
         for statement in statements:
             cursor.execute(statement)

@@ -89,8 +89,9 @@ def db_grants_apply(connection: BaseDatabaseWrapper, *, app_role: str) -> list[s
             # their arguments); a migration that re-creates one must not lock the application out.
             f"{default} GRANT EXECUTE ON FUNCTIONS TO {app}",
         ]
-        for statement in statements:
-            cursor.execute(statement)
+        # One query, so one transaction: a server running meanwhile never sees a table between
+        # its REVOKE and its GRANT.
+        cursor.execute(";\n".join(statements))
     return statements
 
 

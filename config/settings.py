@@ -141,7 +141,8 @@ DATABASES = {
 # the tables. `migrate` connects as the owner when it is set, and grants the application its
 # share as it ends (consent.dbroles); nothing else needs the owner.
 DATABASE_OWNER_URL = env.str("DATABASE_OWNER_URL", default="")
-DATABASE_OWNER = env.db_url_config(DATABASE_OWNER_URL) if DATABASE_OWNER_URL else {}
+_postgresql = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+DATABASE_OWNER = env.db_url_config(DATABASE_OWNER_URL) if DATABASE_OWNER_URL and _postgresql else {}
 DATABASE_APP_USER = DATABASES["default"].get("USER", "")
 OWNER_COMMANDS = {"migrate"}
 if DATABASE_OWNER and sys.argv[1:2] and sys.argv[1] in OWNER_COMMANDS:

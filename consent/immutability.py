@@ -18,6 +18,7 @@ Triggers are created by each table's migration and re-ensured after every `migra
 triggers.
 """
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -105,7 +106,9 @@ def _postgresql_triggers_install(
         f" AND (to_jsonb(NEW) -> '{c}' = 'null'::jsonb OR to_jsonb(NEW) -> '{c}' = to_jsonb(OLD) -> '{c}')"
         for c in mutable
     )
-    from_retention = " OR ".join(f"position('function {name} ' in stack) > 0" for name in PURGE_FUNCTIONS)
+    # A frame of the call stack reads "PL/pgSQL function <name>(<args>) line <n> at <what>".
+    frames = "|".join(re.escape(name) for name in PURGE_FUNCTIONS)
+    from_retention = f"stack ~ '(^|\\n)PL/pgSQL function ({frames}) line [0-9]+ at '"
     purge = (
         f"IF TG_OP = 'DELETE' THEN GET DIAGNOSTICS stack = PG_CONTEXT; "
         f"IF {from_retention} THEN RETURN OLD; END IF; END IF;"

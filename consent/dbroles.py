@@ -102,11 +102,12 @@ def db_roles_create(
     owner_password: str | None,
     app: str,
     app_password: str | None,
+    database: str,
     createdb: bool = False,
 ) -> list[str]:
-    """Create the two roles if missing (as a role with CREATEROLE), and hand the current
-    database's objects the application's role owns (a deployment from before the split) to
-    the owner. Returns what it did, for the command to show."""
+    """Create the two roles if missing (as a role with CREATEROLE); when `admin` is connected
+    to `database`, hand what the application's role owns there (a deployment from before the
+    split) to the owner. Returns what it did, for the command to show."""
     done = []
     with admin.cursor() as cursor:
         for role, password, extra in (
@@ -120,6 +121,9 @@ def db_roles_create(
                 done.append(f"{verb} ROLE {role}{extra}")
             if password:
                 cursor.execute(f"ALTER ROLE {_quote(role)} PASSWORD %s", [password])
+        cursor.execute("SELECT current_database() = %s", [database])
+        if not cursor.fetchone()[0]:
+            return done  # another database (e.g. `postgres`, before ours exists): roles only
         cursor.execute("SELECT count(*) FROM pg_class WHERE relowner = %s::regrole", [_quote(app)])
         if cursor.fetchone()[0]:
             cursor.execute(f"REASSIGN OWNED BY {_quote(app)} TO {_quote(owner)}")

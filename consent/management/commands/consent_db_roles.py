@@ -52,6 +52,7 @@ class Command(BaseCommand):
                     owner_password=owner.get("PASSWORD") or None,
                     app=app["USER"],
                     app_password=app.get("PASSWORD") or None,
+                    database=owner["NAME"],
                     createdb=createdb,
                 )
                 if database_create(admin, name=owner["NAME"], owner=owner["USER"]):

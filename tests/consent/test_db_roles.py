@@ -34,16 +34,18 @@ APPEND_ONLY = [
 ]
 
 
-@pytest.fixture
-def two_roles():
-    if connection.vendor != "postgresql":
-        pytest.skip("roles are PostgreSQL's; SQLite has triggers only")
-    if not db_roles_configured():
-        if os.environ.get("CI") == "true":
-            pytest.fail(
-                "CI's PostgreSQL pass must run as the application's role with DATABASE_OWNER_URL set."
-            )
-        pytest.skip("needs DATABASE_OWNER_URL (the tables' owner) beside DATABASE_URL (the application)")
+TWO_ROLES = connection.vendor == "postgresql" and db_roles_configured()
+# A mark, not a fixture: the skip must come before a transactional test's database is set up.
+two_roles = pytest.mark.skipif(
+    not TWO_ROLES,
+    reason="needs PostgreSQL with DATABASE_OWNER_URL (the tables' owner) beside DATABASE_URL (the app)",
+)
+
+
+def test_ci_runs_the_postgresql_pass_as_the_application_role():
+    if connection.vendor != "postgresql" or os.environ.get("CI") != "true":
+        pytest.skip("CI's PostgreSQL pass only")
+    assert TWO_ROLES, "CI's PostgreSQL pass must run as the application's role with DATABASE_OWNER_URL set."
 
 
 def _fetch(sql, params=()):
@@ -90,7 +92,8 @@ def _statements(table):
     ]
 
 
-def test_the_application_role_cannot_change_the_ledger_by_any_sql(two_roles, client, site, settings):
+@two_roles
+def test_the_application_role_cannot_change_the_ledger_by_any_sql(client, site, settings):
     # The suite runs as the application's role; the owner made the tables.
     assert _fetch("SELECT current_user, session_user")[0] == (settings.DATABASE_APP_USER,) * 2
     assert _fetch("SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = %s::regclass", [LEDGER_TABLE])[
@@ -147,7 +150,8 @@ def test_the_application_role_cannot_change_the_ledger_by_any_sql(two_roles, cli
     assert "The ledger verifies." in out.getvalue()
 
 
-def test_the_functions_refuse_what_they_are_not_for(two_roles, site):
+@two_roles
+def test_the_functions_refuse_what_they_are_not_for(site):
     this_month = timezone.now().date().replace(day=1)
     refusals = [
         ("SELECT consentry_ledger_month_drop(%s)", [this_month]),  # not past retention
@@ -217,8 +221,9 @@ def test_retention_deletes_whole_months_only(client, site):
     assert not ConsentRecord.objects.filter(pk=gone.pk).exists()
 
 
+@two_roles
 def test_retention_drops_a_month_past_every_sites_retention_as_a_partition(
-    two_roles, ledger_owner_connection, client, site
+    ledger_owner_connection, client, site
 ):
     old_month = partition_name(datetime(2020, 1, 1, tzinfo=UTC).date())
     with ledger_owner_connection.cursor() as cursor:  # a month the ledger has held since 2020
@@ -245,9 +250,8 @@ def test_retention_drops_a_month_past_every_sites_retention_as_a_partition(
     assert report.problems == [] and report.purged == 1
 
 
-def test_a_consent_is_recorded_when_its_month_has_no_partition(
-    two_roles, ledger_owner_connection, client, site
-):
+@two_roles
+def test_a_consent_is_recorded_when_its_month_has_no_partition(ledger_owner_connection, client, site):
     # The sealer (which creates months ahead) has not run for months, or a month was dropped:
     # the application's role cannot create tables, and need not, the DEFAULT partition takes the row.
     this_month = partition_name(timezone.now().date())
@@ -267,8 +271,9 @@ def test_a_consent_is_recorded_when_its_month_has_no_partition(
     assert ledger_verify(site=site).problems == []
 
 
+@two_roles
 def test_the_system_check_warns_when_the_application_connects_as_the_tables_owner(
-    two_roles, ledger_transactional_db, settings
+    ledger_transactional_db, settings
 ):
     def warnings():
         return [m.id for m in checks.run_checks(databases=["default"]) if m.id == "consentry.W030"]
@@ -280,7 +285,8 @@ def test_the_system_check_warns_when_the_application_connects_as_the_tables_owne
     assert warnings() == ["consentry.W030"]
 
 
-def test_consent_db_roles_grants_again_and_refuses_without_two_roles(two_roles, settings):
+@two_roles
+def test_consent_db_roles_grants_again_and_refuses_without_two_roles(settings):
     settings.DATABASE_OWNER = {**settings.DATABASE_OWNER, "NAME": connection.settings_dict["NAME"]}
     out = StringIO()
     call_command("consent_db_roles", stdout=out)

@@ -96,9 +96,8 @@ def _statements(table):
 def test_the_application_role_cannot_change_the_ledger_by_any_sql(client, site, settings):
     # The suite runs as the application's role; the owner made the tables.
     assert _fetch("SELECT current_user, session_user")[0] == (settings.DATABASE_APP_USER,) * 2
-    assert _fetch("SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = %s::regclass", [LEDGER_TABLE])[
-        0
-    ] == (settings.DATABASE_OWNER["USER"],)
+    owner = _fetch("SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = %s::regclass", [LEDGER_TABLE])
+    assert owner == [(settings.DATABASE_OWNER["USER"],)]
     receipt = post(client, body(), HTTP_IDEMPOTENCY_KEY="choice-0001").json()["receipt_id"]
     post(client, body(visitor_id="another-visitor-000001"))
     call_command("consent_seal", stdout=StringIO())

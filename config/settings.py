@@ -32,7 +32,7 @@ DEMO = env.bool("DEMO", default=DEBUG or TESTING)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 # Commands that never sign anything may run without one (e.g. in a build step or a hook).
-KEYLESS_COMMANDS = {"makemigrations", "check", "collectstatic", "help"}
+KEYLESS_COMMANDS = {"makemigrations", "check", "collectstatic", "help", "consent_db_roles"}
 if not SECRET_KEY:
     if not (DEBUG or TESTING or sys.argv[1:2] and sys.argv[1] in KEYLESS_COMMANDS):
         raise ImproperlyConfigured(
@@ -136,6 +136,17 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
 }
+# PostgreSQL with two roles (README "What each database guarantees"): DATABASE_URL is the
+# application's role (web servers, workers, the sealer), DATABASE_OWNER_URL the role that owns
+# the tables. `migrate` connects as the owner when it is set, and grants the application its
+# share as it ends (consent.dbroles); nothing else needs the owner.
+DATABASE_OWNER_URL = env.str("DATABASE_OWNER_URL", default="")
+_postgresql = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+DATABASE_OWNER = env.db_url_config(DATABASE_OWNER_URL) if DATABASE_OWNER_URL and _postgresql else {}
+DATABASE_APP_USER = DATABASES["default"].get("USER", "")
+OWNER_COMMANDS = {"migrate"}
+if DATABASE_OWNER and sys.argv[1:2] and sys.argv[1] in OWNER_COMMANDS:
+    DATABASES["default"] = {**DATABASES["default"], **DATABASE_OWNER}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -2,6 +2,7 @@
 
     .venv/bin/python fuzz/run.py            # SQLite, a fresh file in a temporary folder
     DATABASE_URL=postgres://... fuzz/run.py  # PostgreSQL: a fresh database beside that one's name
+    # with DATABASE_OWNER_URL too: the owner creates and migrates it, the server runs as DATABASE_URL's role
 
 Sets up a fresh database (migrate, the three demo commands), starts gunicorn on a free port of
 127.0.0.1 with DEBUG off, then runs schemathesis against `/api/schema/` with the checks
@@ -60,6 +61,12 @@ def postgres_drop(url: str, name: str) -> None:
     admin = urlunsplit((parts.scheme.replace("postgresql", "postgres"), parts.netloc, "/postgres", "", ""))
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def same_place(url: str, like: str) -> str:
+    """`url` (its role) pointed at the database `like` names."""
+    parts, there = urlsplit(url), urlsplit(like)
+    return urlunsplit((parts.scheme, parts.netloc, there.path, parts.query, ""))
 
 
 def run(args: list[str], env: dict[str, str]) -> None:
@@ -180,15 +187,21 @@ def main() -> int:
     origin = f"http://127.0.0.1:{port}"
     given = os.environ.get("DATABASE_URL", "")
     postgres = given.startswith(("postgres://", "postgresql://"))
-    database_url, pg_name = (
-        postgres_fresh(given) if postgres else (f"sqlite:///{workdir / 'fuzz.sqlite3'}", "")
+    # Two roles: the owner makes the database (and `migrate` runs as it), the rest as the application.
+    owner_given = os.environ.get("DATABASE_OWNER_URL", "") if postgres else ""
+    creator = owner_given or given
+    owner_url, pg_name = (
+        postgres_fresh(creator) if postgres else (f"sqlite:///{workdir / 'fuzz.sqlite3'}", "")
     )
+    database_url = same_place(given, owner_url) if owner_given else owner_url
     env = {
         name: value
         for name, value in os.environ.items()
         # A process-local cache: the fuzzer's traffic never meets another run's counters.
-        if name not in {"DATABASE_URL", "REDIS_URL", "CACHE_KEY_PREFIX"}
+        if name not in {"DATABASE_URL", "DATABASE_OWNER_URL", "REDIS_URL", "CACHE_KEY_PREFIX"}
     }
+    if owner_given:
+        env["DATABASE_OWNER_URL"] = owner_url
     env.update(
         DATABASE_URL=database_url,
         DEBUG="false",
@@ -205,7 +218,10 @@ def main() -> int:
         PYTHONUNBUFFERED="1",
     )
     password_file = workdir / "admin-password"
-    print(f"== fuzz: {'PostgreSQL ' + pg_name if postgres else 'SQLite'}, server on {origin}", flush=True)
+    where = (
+        f"PostgreSQL {pg_name}{' as the application role' if owner_given else ''}" if postgres else "SQLite"
+    )
+    print(f"== fuzz: {where}, server on {origin}", flush=True)
     server = None
     try:
         run([PYTHON, "manage.py", "migrate", "--no-input"], env)
@@ -267,7 +283,7 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 server.kill()
         if postgres:
-            postgres_drop(given, pg_name)
+            postgres_drop(creator, pg_name)
 
 
 if __name__ == "__main__":

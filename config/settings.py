@@ -98,7 +98,7 @@ PUBLIC_PATH_PREFIXES = ("/api/public/", "/c/")
 # read-only public documents (CORS_ANY_ORIGIN_URLS_REGEX), answered as `*` (edge/cors.py).
 CORS_URLS_REGEX = r"^/(api/public/|c/|s/[^/]+/subprocessors/feed\.atom$)"
 CORS_ANY_ORIGIN_URLS_REGEX = (
-    r"^/api/public/v1/(receipts/|jurisdictions(/|$)|sites/[^/]+/(checkpoints|policies|subprocessors)(/|$))"
+    r"^/api/public/v1/(receipts/|promises/|jurisdictions(/|$)|sites/[^/]+/(checkpoints|policies|subprocessors)(/|$))"
     r"|^/s/[^/]+/subprocessors/feed\.atom$"
 )
 CORS_ALLOWED_ORIGINS: list[str] = []
@@ -280,6 +280,10 @@ LEDGER_SIGNING_KEY = env.str(
 # Public keys (base64, comma-separated) of earlier signing keys: after a rotation the
 # checkpoints they signed still verify (consent_verify, receipts). Public, not secret.
 LEDGER_RETIRED_PUBLIC_KEYS = env.list("LEDGER_RETIRED_PUBLIC_KEYS", default=[])
+# The maximum merge delay each receipt's signed inclusion promise states: a record is in the
+# signed log within this many seconds of its time, or the promise is broken (consent_verify
+# --promises, the receipt page). Keep it well above the sealer's interval.
+LEDGER_MERGE_DELAY_SECONDS = env.int("LEDGER_MERGE_DELAY_SECONDS", default=300)
 # Requests per window on the consent write path, per client address and per site.
 CONSENT_RATE_PER_IP = env.str("CONSENT_RATE_PER_IP", default="60/min")
 CONSENT_RATE_PER_SITE = env.str("CONSENT_RATE_PER_SITE", default="20000/min")

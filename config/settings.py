@@ -108,6 +108,15 @@ CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key")
 # Readable by the banner: Retry-After on 429 and 503, the ETag it revalidates the config with.
 CORS_EXPOSE_HEADERS = ("Retry-After", "ETag")
 CORS_PREFLIGHT_MAX_AGE = 600
+# The library's defaults, stated: it reads these settings (and, eagerly, each one's pre-4.0
+# alias) on every response, and a setting that is not defined costs a raised AttributeError
+# each time, which showed in the consent POST's profile.
+CORS_ALLOW_ALL_ORIGINS = False
+CORS_ALLOWED_ORIGIN_REGEXES: list[str] = []
+CORS_ALLOW_PRIVATE_NETWORK = False
+CORS_ORIGIN_ALLOW_ALL = False
+CORS_ORIGIN_WHITELIST: list[str] = []
+CORS_ORIGIN_REGEX_WHITELIST: list[str] = []
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -9,8 +9,7 @@ from django.db import DatabaseError, IntegrityError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from consent.ledger.crypto import timestamp
-from consent.ledger.promise import promise_sign
+from consent.ledger.promise import promise_note, record_promise
 from consent.ledger.selectors import (
     consent_expires_at,
     consent_record_by_receipt,
@@ -173,11 +172,12 @@ def _receipt_body(record: ConsentRecord, ruleset: RuleSet, site_key: str) -> dic
 
 def _promise_body(record: ConsentRecord, site_key: str) -> dict[str, Any]:
     """The signed inclusion promise (consent.ledger.promise): the visitor's evidence of the row."""
+    promise = record_promise(record, site_key)
     return {
-        "note": promise_sign(record, site_key).decode(),
+        "note": promise_note(promise).decode(),
         "leaf_hash": record.leaf_sha256,
-        "promised_at": timestamp(record.created_at),
-        "merge_delay_seconds": settings.LEDGER_MERGE_DELAY_SECONDS,
+        "promised_at": promise.promised_at,
+        "merge_delay_seconds": promise.merge_delay_seconds,
     }
 
 

@@ -26,12 +26,13 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from consent.ledger.crypto import log_origin, log_signer, log_verifiers, timestamp
-from consent.ledger.note import NoteError, NoteVerifier, note_open, note_sign, note_split
+from consent.ledger.crypto import SigningKey, log_origin, log_verifiers, signing_key, timestamp
+from consent.ledger.note import NoteError, NoteSigner, NoteVerifier, note_open, note_sign, note_split
 from consent.ledger.selectors import Receipt
 from consent.models import Checkpoint, ConsentRecord, MerkleNode, Site
 
@@ -100,7 +101,19 @@ def promise_sign(record: ConsentRecord, site_key: str) -> bytes:
     """The record's promise as a signed note under the site's log key: one Ed25519 signature.
 
     Deterministic: the same row, key and merge delay give the same note, byte for byte."""
-    return note_sign(promise_text(record_promise(record, site_key)), log_signer(site_key))
+    return promise_note(record_promise(record, site_key))
+
+
+def promise_note(promise: Promise) -> bytes:
+    """`note_sign(promise_text(promise), log_signer(site_key))`."""
+    return note_sign(promise_text(promise), _log_signer(promise.origin, signing_key()))
+
+
+@lru_cache(maxsize=4096)
+def _log_signer(origin: str, key: SigningKey) -> NoteSigner:
+    """crypto.log_signer, kept per site and key (a rotation makes a new one): the hot path
+    reuses the signer and its key hash instead of deriving the public key per consent."""
+    return NoteSigner(name=origin, private=key.private)
 
 
 def promise_parse(note: bytes | str) -> Promise:

@@ -19,7 +19,10 @@ from django.utils import timezone
 from consent.immutability import triggers_install, triggers_remove
 from consent.ledger.promise import promise_sign
 from consent.models import ConsentRecord, MerkleNode
-from tests.consent.test_ledger import body, post, record_at, site  # noqa: F401 - `site` is a fixture
+from tests.consent import test_ledger
+from tests.consent.test_ledger import body, post, record_at
+
+site = test_ledger.site  # the ledger tests' site, as a fixture here too
 
 pytestmark = pytest.mark.django_db
 

@@ -121,3 +121,17 @@ def ledger_key_check(app_configs: Any = None, **kwargs: Any) -> list[Error | War
                 )
             )
     return problems
+
+
+@register(Tags.compatibility)
+def ledger_merge_delay_check(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
+    """Every receipt's promise states the merge delay: it must be a whole number of seconds, at least 0."""
+    delay = settings.LEDGER_MERGE_DELAY_SECONDS
+    if isinstance(delay, int) and 0 <= delay < 10**9:
+        return []
+    return [
+        Error(
+            f"LEDGER_MERGE_DELAY_SECONDS is {delay!r}: give whole seconds, at least 0 (default 300).",
+            id="consentry.E023",
+        )
+    ]

@@ -198,3 +198,12 @@ def test_a_promise_of_a_record_purged_by_retention_is_kept(client, site):
     assert not ConsentRecord.objects.exists() and MerkleNode.objects.filter(level=0).count() == 1
     purged = check(client, note).json()
     assert purged["state"] == "purged" and purged["kept"] and purged["leaf_index"] == 0
+
+
+def test_a_negative_merge_delay_is_a_configuration_error(settings):
+    from django.core.checks import run_checks
+
+    settings.LEDGER_MERGE_DELAY_SECONDS = -1
+    assert "consentry.E023" in [problem.id for problem in run_checks()]
+    settings.LEDGER_MERGE_DELAY_SECONDS = 300
+    assert "consentry.E023" not in [problem.id for problem in run_checks()]

@@ -98,7 +98,7 @@ PUBLIC_PATH_PREFIXES = ("/api/public/", "/c/")
 # read-only public documents (CORS_ANY_ORIGIN_URLS_REGEX), answered as `*` (edge/cors.py).
 CORS_URLS_REGEX = r"^/(api/public/|c/|s/[^/]+/subprocessors/feed\.atom$)"
 CORS_ANY_ORIGIN_URLS_REGEX = (
-    r"^/api/public/v1/(receipts/|jurisdictions(/|$)|sites/[^/]+/(checkpoints|policies|subprocessors)(/|$))"
+    r"^/api/public/v1/(receipts/|promises/|jurisdictions(/|$)|sites/[^/]+/(checkpoints|policies|subprocessors)(/|$))"
     r"|^/s/[^/]+/subprocessors/feed\.atom$"
 )
 CORS_ALLOWED_ORIGINS: list[str] = []
@@ -108,6 +108,15 @@ CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key")
 # Readable by the banner: Retry-After on 429 and 503, the ETag it revalidates the config with.
 CORS_EXPOSE_HEADERS = ("Retry-After", "ETag")
 CORS_PREFLIGHT_MAX_AGE = 600
+# The library's defaults, stated: it reads these settings (and, eagerly, each one's pre-4.0
+# alias) on every response, and a setting that is not defined costs a raised AttributeError
+# each time, which showed in the consent POST's profile.
+CORS_ALLOW_ALL_ORIGINS = False
+CORS_ALLOWED_ORIGIN_REGEXES: list[str] = []
+CORS_ALLOW_PRIVATE_NETWORK = False
+CORS_ORIGIN_ALLOW_ALL = False
+CORS_ORIGIN_WHITELIST: list[str] = []
+CORS_ORIGIN_REGEX_WHITELIST: list[str] = []
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -291,6 +300,10 @@ LEDGER_SIGNING_KEY = env.str(
 # Public keys (base64, comma-separated) of earlier signing keys: after a rotation the
 # checkpoints they signed still verify (consent_verify, receipts). Public, not secret.
 LEDGER_RETIRED_PUBLIC_KEYS = env.list("LEDGER_RETIRED_PUBLIC_KEYS", default=[])
+# The maximum merge delay each receipt's signed inclusion promise states: a record is in the
+# signed log within this many seconds of its time, or the promise is broken (consent_verify
+# --promises, the receipt page). Keep it well above the sealer's interval.
+LEDGER_MERGE_DELAY_SECONDS = env.int("LEDGER_MERGE_DELAY_SECONDS", default=300)
 # Requests per window on the consent write path, per client address and per site.
 CONSENT_RATE_PER_IP = env.str("CONSENT_RATE_PER_IP", default="60/min")
 CONSENT_RATE_PER_SITE = env.str("CONSENT_RATE_PER_SITE", default="20000/min")

@@ -152,3 +152,17 @@ def database_roles_check(app_configs: Any = None, databases: Any = None, **kwarg
             id="consentry.W030",
         )
     ]
+
+
+@register(Tags.compatibility)
+def ledger_merge_delay_check(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
+    """Every receipt's promise states the merge delay: it must be a whole number of seconds, at least 0."""
+    delay = settings.LEDGER_MERGE_DELAY_SECONDS
+    if isinstance(delay, int) and 0 <= delay < 10**9:
+        return []
+    return [
+        Error(
+            f"LEDGER_MERGE_DELAY_SECONDS is {delay!r}: give whole seconds, at least 0 (default 300).",
+            id="consentry.E023",
+        )
+    ]

@@ -16,6 +16,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from consent.ledger.promise_api import PromiseOutputSerializer
 from consent.ledger.validation import ACTIONS, IDEMPOTENCY_KEY, UI_LAYERS, VISITOR_ID
 from edge.schema import ERROR_DESCRIPTIONS, ErrorDetailSerializer, ErrorSerializer
 
@@ -66,6 +67,10 @@ class ConsentReceiptSerializer(serializers.Serializer):
     leaf_sha256 = serializers.CharField()
     receipt_url = serializers.CharField()
     receipt_page_url = serializers.CharField()
+    promise = PromiseOutputSerializer(
+        help_text="The signed inclusion promise: keep `note`; it is the evidence that this record "
+        "existed if it is ever removed (POST /api/public/v1/promises/check, consent_verify --promises)."
+    )
     state = ConsentStateSerializer()
 
 
@@ -74,6 +79,7 @@ class DuplicateSerializer(serializers.Serializer):
 
     error = ErrorDetailSerializer()
     receipt_id = serializers.CharField()
+    promise = PromiseOutputSerializer(required=False, help_text="The first receipt's promise.")
 
 
 def _error(status: int, description: str | None = None) -> OpenApiResponse:

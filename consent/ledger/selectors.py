@@ -3,9 +3,9 @@
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from django.db.models import Q
+from django.db import connection
 
 from consent.ledger.merkle import consistency_proof, inclusion_proof
 from consent.models import (
@@ -97,22 +97,37 @@ class DatabaseNodeSource:
         self.site_id = site_id
 
     def nodes(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """One statement with the keys as a row list: each pair is one probe of the unique
+        (site, level, index) index. Written as SQL because building the same condition as an
+        OR of Q objects cost more than running it (about half of a receipt's time)."""
         if not keys:
             return {}
-        by_level: dict[int, list[int]] = {}
-        for level, index in keys:
-            by_level.setdefault(level, []).append(index)
-        condition = Q()
-        for level, indexes in by_level.items():
-            condition |= Q(level=level, index__in=indexes)
-        rows = MerkleNode.objects.filter(condition, site_id=self.site_id).values_list(
-            "level", "index", "hash"
-        )
-        found = {(level, index): bytes.fromhex(digest) for level, index, digest in rows}
+        wanted = sorted(set(keys))
+        pairs = ", ".join(["(%s, %s)"] * len(wanted))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT level, {_INDEX}, hash FROM {MerkleNode._meta.db_table} "  # noqa: S608 (constants)
+                f"WHERE site_id = %s AND (level, {_INDEX}) IN ({pairs})",
+                [self.site_id, *(number for key in wanted for number in key)],
+            )
+            found = {(level, index): bytes.fromhex(digest) for level, index, digest in cursor.fetchall()}
         missing = [key for key in keys if key not in found]
         if missing:
             raise LookupError(f"Merkle nodes missing for site {self.site_id}: {missing[:5]}")
         return found
+
+
+_INDEX = connection.ops.quote_name("index")
+
+
+def db_time(value: datetime) -> object:
+    """A datetime as the ORM passes it in SQL (SQLite: naive UTC text, which sorts as time does)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def aware(value: datetime) -> datetime:
+    """A datetime read with a raw cursor as the ORM would give it (SQLite returns naive UTC)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def consent_current(*, site: Site, visitor_id: str) -> ConsentRecord | None:

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from consent.ledger.crypto import checkpoint_note, leaf_data, signing_key, verifying_keys
 from consent.ledger.selectors import (
-    checkpoint_consistency_proof,
+    checkpoint_consistency_proofs,
     checkpoint_list,
     consent_current,
     consent_freshness,
@@ -181,15 +181,15 @@ class CheckpointListApi(PublicApiView):
         )
         items = []
         # Each checkpoint with the one before it (None for the oldest); an empty page is an empty list.
-        for newer, older in zip(checkpoints, [*checkpoints[1:], None][: len(checkpoints)], strict=True):
-            if len(items) == query.validated_data["limit"]:
-                break
+        pairs = list(zip(checkpoints, checkpoints[1:], strict=False))[: query.validated_data["limit"]]
+        proofs = checkpoint_consistency_proofs(
+            site=site, sizes=[(older.tree_size, newer.tree_size) for newer, older in pairs]
+        )
+        for position, newer in enumerate(checkpoints[: query.validated_data["limit"]]):
             item = _checkpoint_data(newer, site.key)
-            if older is not None:
-                item["consistency_from"] = older.tree_size
-                item["consistency_proof"] = checkpoint_consistency_proof(
-                    site=site, old_size=older.tree_size, new_size=newer.tree_size
-                )
+            if position < len(pairs):
+                item["consistency_from"] = pairs[position][1].tree_size
+                item["consistency_proof"] = proofs[position]
             items.append(item)
         key = signing_key()
         response = Response(

@@ -160,8 +160,10 @@ def _records_page(
     table = ConsentRecord._meta.db_table
     where, params = ["site_id = %s"], [site.pk]
     if after is not None:
-        where.append("(created_at, id) > (%s, %s)")
-        params += [db_time(after[0]), after[1]]
+        # The row comparison is the index condition; the plain bound lets PostgreSQL skip the
+        # months before it (partition pruning does not look into row comparisons).
+        where.append("(created_at, id) > (%s, %s) AND created_at >= %s")
+        params += [db_time(after[0]), after[1], db_time(after[0])]
     elif since is not None:
         where.append("created_at >= %s")
         params.append(db_time(since))

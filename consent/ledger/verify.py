@@ -175,7 +175,8 @@ def _records_in_order(
     while True:
         page = records
         if after is not None:
-            page = page.filter(_row_after("created_at", "id", after))
+            # The plain bound beside the row comparison lets PostgreSQL skip earlier months.
+            page = page.filter(_row_after("created_at", "id", after), created_at__gte=after[0])
         rows = list(page[:PAGE])
         yield from rows
         if len(rows) < PAGE:

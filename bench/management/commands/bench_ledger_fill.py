@@ -12,8 +12,8 @@ row lands in the DEFAULT partition.
 import random
 import secrets
 import time
-from types import SimpleNamespace
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -40,7 +40,9 @@ class Command(BaseCommand):
         parser.add_argument("--parts", type=int, default=1, help="How many processes share the range.")
         parser.add_argument("--batch", type=int, default=1000)
 
-    def handle(self, *args: Any, site: str, count: int, days: int, part: int, parts: int, batch: int, **options: Any) -> None:
+    def handle(
+        self, *args: Any, site: str, count: int, days: int, part: int, parts: int, batch: int, **options: Any
+    ) -> None:
         one = Site.objects.get(key=site)
         end = timezone.now().replace(microsecond=0) - timedelta(hours=1)
         start = end - timedelta(days=days)
@@ -60,9 +62,7 @@ class Command(BaseCommand):
         visitors = max(count // 2, 1)
         first, last = count * part // parts, count * (part + 1) // parts
         started = time.monotonic()
-        convert = [
-            (field.attname, field.attname not in passed_as_is and field) for field in fields
-        ]
+        convert = [(field.attname, field.attname not in passed_as_is and field) for field in fields]
         constant: dict[str, dict[tuple[str, str], Any]] = {
             "purposes_granted": {},
             "purposes_denied": {},

@@ -27,6 +27,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from django.db.models import BooleanField, Max, Min
 from django.db.models.expressions import RawSQL
@@ -150,7 +151,7 @@ def _records_walk(
     leaves = _leaves_in_record_order(site, time_range)
     record, leaf = next(records, None), next(leaves, None)
     while record is not None or leaf is not None:
-        record_key = (record.created_at, record.pk) if record is not None else None
+        record_key = (record.created_at, record.id) if record is not None else None
         leaf_key = (leaf[0], leaf[1]) if leaf is not None else None
         if leaf_key is None or (record_key is not None and record_key < leaf_key):
             _record_check(site, record, None, sealing_horizon, report)  # type: ignore[arg-type]
@@ -163,9 +164,11 @@ def _records_walk(
             record, leaf = next(records, None), next(leaves, None)
 
 
-def _records_in_order(
-    site: Site, time_range: tuple[datetime | None, datetime | None]
-) -> Iterator[ConsentRecord]:
+# What a record's checks read: its leaf's fields (crypto.leaf_data), the personal values.
+_RECORD_FIELDS = [field.attname for field in ConsentRecord._meta.concrete_fields]
+
+
+def _records_in_order(site: Site, time_range: tuple[datetime | None, datetime | None]) -> Iterator[Any]:
     records = ConsentRecord.objects.filter(site=site).order_by("created_at", "id")
     if time_range[0] is not None:
         records = records.filter(created_at__gte=time_range[0])
@@ -177,11 +180,12 @@ def _records_in_order(
         if after is not None:
             # The plain bound beside the row comparison lets PostgreSQL skip earlier months.
             page = page.filter(_row_after("created_at", "id", after), created_at__gte=after[0])
-        rows = list(page[:PAGE])
+        # Named rows, not model instances: the same values, at a fraction of the cost per row.
+        rows = list(page.values_list(*_RECORD_FIELDS, named=True)[:PAGE])
         yield from rows
         if len(rows) < PAGE:
             return
-        after = (rows[-1].created_at, rows[-1].pk)
+        after = (rows[-1].created_at, rows[-1].id)
 
 
 def _leaves_in_record_order(
@@ -215,17 +219,18 @@ def _row_after(first: str, second: str, after: tuple[datetime, int]) -> RawSQL:
 
 def _record_check(
     site: Site,
-    record: ConsentRecord,
+    record: Any,
     leaf: tuple[int, str] | None,
     sealing_horizon: datetime | None,
     report: LedgerReport,
 ) -> None:
-    """Count the record and name it if altered, differing from its leaf, or backdated."""
+    """Count the record (a row of _RECORD_FIELDS) and name it if altered, differing from its
+    leaf, or backdated."""
     report.records += 1
-    label = f"record {record.pk} (receipt {record.receipt_id})"
+    label = f"record {record.id} (receipt {record.receipt_id})"
     if leaf_hash_hex(record, site.key) != record.leaf_sha256:
         report.problems.append(f"{label}: its fields no longer match its leaf hash: the row was altered")
-    if record.is_redacted:
+    if record.personal_salt is None:  # ConsentRecord.is_redacted
         report.redacted += 1
     elif not _personal_data_matches_commitment(record):
         report.problems.append(
@@ -246,7 +251,7 @@ def _record_check(
         )
 
 
-def _personal_data_matches_commitment(record: ConsentRecord) -> bool:
+def _personal_data_matches_commitment(record: Any) -> bool:
     return record.personal_sha256 == personal_commitment(
         salt=record.personal_salt,
         visitor_id=record.visitor_id,

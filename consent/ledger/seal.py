@@ -3,12 +3,12 @@
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from consent.ledger.crypto import LATE_COMMIT_MARGIN, checkpoint_note, note_sign, signing_key
 from consent.ledger.merkle import Node, append_leaves, frontier_read
-from consent.ledger.selectors import DatabaseNodeSource, aware, db_time
+from consent.ledger.selectors import DatabaseNodeSource, aware, db_time, ordered_index_scans
 from consent.models import Checkpoint, ConsentRecord, MerkleNode, Site
 
 
@@ -34,7 +34,7 @@ def ledger_seal(
     # sealed already or by an earlier batch here, so later batches do not page over them again.
     after: tuple[datetime, int] | None = None
     while True:
-        with transaction.atomic():
+        with ordered_index_scans():
             Site.objects.select_for_update(no_key=True).filter(pk=site.pk).values_list(
                 "pk", flat=True
             ).first()

@@ -1,11 +1,12 @@
 """Reads of the ledger: a visitor's current consent and its freshness, receipts with proofs, checkpoints."""
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db import connection
+from django.db import connection, transaction
 
 from consent.ledger.merkle import MemoryNodeSource, consistency_proof, inclusion_proof
 from consent.models import (
@@ -139,6 +140,23 @@ class _KeysWanted:
 
 
 _INDEX = connection.ops.quote_name("index")
+
+
+@contextmanager
+def ordered_index_scans() -> Iterator[None]:
+    """A transaction in which PostgreSQL must read keyset pages in index order.
+
+    Sorting (and bitmap scans, which lose the order) are priced out for the transaction, so
+    `ORDER BY created_at, id LIMIT n` after a row comparison is the ordered index scan that
+    stops after n rows, whatever the statistics say. Without it, on a partition filled
+    faster than autovacuum analyses it, the planner believed each month held 11 rows and
+    read every row after the cursor to sort them (5 s per page of the sealer at 1M).
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off")
+        yield
 
 
 def db_time(value: datetime) -> object:

@@ -49,7 +49,7 @@ from consent.ledger.merkle import (
     root_from_frontier,
 )
 from consent.ledger.partitions import month_after
-from consent.ledger.selectors import DatabaseNodeSource, db_time
+from consent.ledger.selectors import DatabaseNodeSource, db_time, ordered_index_scans
 from consent.models import Checkpoint, ConsentRecord, MerkleNode, Site
 
 # Rows per page of each walk: large enough that round trips do not matter, small enough
@@ -93,8 +93,14 @@ def ledger_verify(
     `month` (any day of it): only the records and leaves of that month, their part of the
     tree, and its consistency with the newest checkpoint. `from_checkpoint` (a tree size):
     the log from that signed checkpoint on, and every record that may be sealed after it.
-    Without either: everything.
+    Without either: everything. One transaction whose pages are read in index order
+    (selectors.ordered_index_scans), whatever the planner's statistics say.
     """
+    with ordered_index_scans():
+        return _ledger_verify(site=site, month=month, from_checkpoint=from_checkpoint)
+
+
+def _ledger_verify(*, site: Site, month: date | None, from_checkpoint: int | None) -> LedgerReport:
     report = LedgerReport(site_key=site.key)
     newest = Checkpoint.objects.filter(site=site).order_by("-tree_size").first()
     retention_cutoff = timezone.now() - timedelta(days=site.consent_retention_days)

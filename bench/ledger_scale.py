@@ -172,12 +172,44 @@ def reads(env: dict[str, str], url: str, site_key: str, tmp: Path) -> dict[str, 
     return figures
 
 
+PLANS = {
+    "sealer page, mid-log": (
+        "SELECT id, created_at, leaf_sha256 FROM consent_consentrecord WHERE site_id = {site} "
+        "AND (created_at, id) > ('{middle}', 0) AND created_at >= '{middle}' "
+        "ORDER BY created_at, id LIMIT 2000"
+    ),
+    "already sealed? (a page's time range)": (
+        "SELECT record_id FROM consent_merklenode WHERE site_id = {site} AND level = 0 "
+        "AND record_created_at >= '{middle}' "
+        "AND record_created_at <= '{middle}'::timestamptz + interval '1 hour'"
+    ),
+}
+
+
+def plans(url: str) -> None:
+    """The plans of the sealer's two queries in the middle of the log, as the sealer runs them."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgres://", "postgresql://")) as connection:
+        site, middle = connection.execute(
+            "SELECT site_id, created_at FROM consent_consentrecord ORDER BY created_at OFFSET "
+            "(SELECT count(*) / 2 FROM consent_consentrecord) LIMIT 1"
+        ).fetchone()
+        connection.execute("SET enable_sort = off")
+        connection.execute("SET enable_bitmapscan = off")
+        for label, sql in PLANS.items():
+            rows = connection.execute("EXPLAIN (ANALYZE) " + sql.format(site=site, middle=middle)).fetchall()
+            lines = [row[0].strip() for row in rows]
+            shown = [line for line in lines if "Index" in line or "Removed" in line or "Execution" in line]
+            print(f"plan of {label}: " + " | ".join(shown[:6]), flush=True)
+
+
 def bench_size(size: int, *, reuse: bool, keep: bool) -> dict[str, float]:
     name = database_name(size)
     url = f"postgres://postgres@{HOST}:{PG_PORT}/{name}"
     env = {**server_env(url, REDIS_URL), "CACHE_KEY_PREFIX": f"bench_scale_{size}"}
     results: dict[str, float] = {"records": size}
-    print(f"\n=== {size:,} records: database {name} ===", flush=True)
+    print(f"\n=== {size:,} records asked for: database {name} ===", flush=True)
     if not reuse:
         admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin_sql(f'CREATE DATABASE "{name}"')
@@ -226,6 +258,7 @@ def bench_size(size: int, *, reuse: bool, keep: bool) -> dict[str, float]:
         ok = ok and one_month["rc"] == 0
         with tempfile.TemporaryDirectory(prefix="consentry-bench-") as tmp:
             results.update(reads(env, url, site_key, Path(tmp)))
+        plans(url)
     finally:
         if not keep:
             admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

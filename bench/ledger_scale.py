@@ -204,7 +204,9 @@ def plans(url: str) -> None:
             print(f"plan of {label}: " + " | ".join(shown[:6]), flush=True)
 
 
-def bench_size(size: int, *, reuse: bool, keep: bool) -> dict[str, float]:
+def bench_size(
+    size: int, *, reuse: bool, keep: bool, skip_seal: bool = False, skip_verify: bool = False
+) -> dict[str, float]:
     name = database_name(size)
     url = f"postgres://postgres@{HOST}:{PG_PORT}/{name}"
     env = {**server_env(url, REDIS_URL), "CACHE_KEY_PREFIX": f"bench_scale_{size}"}
@@ -224,38 +226,45 @@ def bench_size(size: int, *, reuse: bool, keep: bool) -> dict[str, float]:
             )
         site_key = query(url, "SELECT key FROM consent_site ORDER BY id LIMIT 1")[0][0]
         results["records"] = query(url, "SELECT count(*) FROM consent_consentrecord")[0][0]
-        before = query(url, "SELECT coalesce(max(tree_size), 0) FROM consent_checkpoint")[0][0]
-        seal = child_run(env, "consent_seal", "--site", site_key)
-        if seal["rc"] != 0:
-            raise RuntimeError(f"consent_seal failed: {seal['out']}")
-        sealed = query(url, "SELECT coalesce(max(tree_size), 0) FROM consent_checkpoint")[0][0] - before
-        if sealed:
-            results["seal_records"] = sealed
-            results["seal_wall_s"] = seal["wall_s"]
-            results["seal_rate"] = sealed / seal["wall_s"]
-            results["seal_rate_per_cpu"] = sealed / seal["cpu_s"]
-        print(f"seal: {sealed:,} records, {seal['wall_s']:.1f} s wall, {seal['cpu_s']:.1f} s CPU", flush=True)
-        idle = json.loads(
-            manage(env, "shell", "-c", IDLE_ROUND.format(key=site_key)).strip().splitlines()[-1]
-        )
-        results["idle_round_ms"] = idle["idle_round_ms"]
-        results["idle_round_cpu_ms"] = idle["idle_round_cpu_ms"]
-        verify = child_run(env, "consent_verify", "--site", site_key)
-        ok = verify["rc"] == 0 and str(verify["out"]).rstrip().endswith("The ledger verifies.")
-        print(f"verify: {str(verify['out']).strip().splitlines()[0]}", flush=True)
-        results.update(
-            verify_ok=ok,
-            verify_wall_s=verify["wall_s"],
-            verify_cpu_s=verify["cpu_s"],
-            verify_rss_mb=verify["max_rss_mb"],
-            verify_us_per_record=verify["cpu_s"] / results["records"] * 1e6,
-        )
-        month = query(
-            url, "SELECT to_char(min(created_at) + interval '40 days', 'YYYY-MM') FROM consent_consentrecord"
-        )
-        one_month = child_run(env, "consent_verify", "--site", site_key, "--month", month[0][0])
-        results.update(month_wall_s=one_month["wall_s"], month_rss_mb=one_month["max_rss_mb"])
-        ok = ok and one_month["rc"] == 0
+        if not skip_seal:
+            before = query(url, "SELECT coalesce(max(tree_size), 0) FROM consent_checkpoint")[0][0]
+            seal = child_run(env, "consent_seal", "--site", site_key)
+            if seal["rc"] != 0:
+                raise RuntimeError(f"consent_seal failed: {seal['out']}")
+            sealed = query(url, "SELECT coalesce(max(tree_size), 0) FROM consent_checkpoint")[0][0] - before
+            if sealed:
+                results["seal_records"] = sealed
+                results["seal_wall_s"] = seal["wall_s"]
+                results["seal_rate"] = sealed / seal["wall_s"]
+                results["seal_rate_per_cpu"] = sealed / seal["cpu_s"]
+            print(
+                f"seal: {sealed:,} records, {seal['wall_s']:.1f} s wall, {seal['cpu_s']:.1f} s CPU",
+                flush=True,
+            )
+            idle = json.loads(
+                manage(env, "shell", "-c", IDLE_ROUND.format(key=site_key)).strip().splitlines()[-1]
+            )
+            results["idle_round_ms"] = idle["idle_round_ms"]
+            results["idle_round_cpu_ms"] = idle["idle_round_cpu_ms"]
+        ok = True
+        if not skip_verify:
+            verify = child_run(env, "consent_verify", "--site", site_key)
+            ok = verify["rc"] == 0 and str(verify["out"]).rstrip().endswith("The ledger verifies.")
+            print(f"verify: {str(verify['out']).strip().splitlines()[0]}", flush=True)
+            results.update(
+                verify_ok=ok,
+                verify_wall_s=verify["wall_s"],
+                verify_cpu_s=verify["cpu_s"],
+                verify_rss_mb=verify["max_rss_mb"],
+                verify_us_per_record=verify["cpu_s"] / results["records"] * 1e6,
+            )
+            month = query(
+                url,
+                "SELECT to_char(min(created_at) + interval '40 days', 'YYYY-MM') FROM consent_consentrecord",
+            )
+            one_month = child_run(env, "consent_verify", "--site", site_key, "--month", month[0][0])
+            results.update(month_wall_s=one_month["wall_s"], month_rss_mb=one_month["max_rss_mb"])
+            ok = ok and one_month["rc"] == 0
         with tempfile.TemporaryDirectory(prefix="consentry-bench-") as tmp:
             results.update(reads(env, url, site_key, Path(tmp)))
         plans(url)
@@ -263,7 +272,10 @@ def bench_size(size: int, *, reuse: bool, keep: bool) -> dict[str, float]:
         if not keep:
             admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"bench-ledger-scale-{size}.json").write_text(json.dumps(results, indent=1))
+    saved = RESULTS / f"bench-ledger-scale-{size}.json"
+    if reuse and saved.exists():  # a figure left out this time keeps its value from before
+        results = {**json.loads(saved.read_text()), **results}
+    saved.write_text(json.dumps(results, indent=1))
     return results
 
 
@@ -322,6 +334,8 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the databases (bench_scale_1m, ...)")
     parser.add_argument("--reuse", action="store_true", help="use databases an earlier --keep run filled")
     parser.add_argument("--table-only", action="store_true", help="print the table of saved results")
+    parser.add_argument("--skip-seal", action="store_true", help="with --reuse: the log is sealed already")
+    parser.add_argument("--skip-verify", action="store_true", help="leave out consent_verify")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
     install_sigterm_as_interrupt()
@@ -332,7 +346,15 @@ def main() -> int:
             if args.table_only:
                 results.append(json.loads(saved.read_text()))
             else:
-                results.append(bench_size(size, reuse=args.reuse, keep=args.keep))
+                results.append(
+                    bench_size(
+                        size,
+                        reuse=args.reuse,
+                        keep=args.keep,
+                        skip_seal=args.skip_seal,
+                        skip_verify=args.skip_verify,
+                    )
+                )
     except KeyboardInterrupt:
         print("\ninterrupted: every process started here has been stopped.")
         return 130

@@ -199,12 +199,13 @@ def promise_status(*, promise: Promise, site: Site, now: datetime) -> PromiseSta
     leaf_hex = promise.leaf_hash.hex()
     record = (
         ConsentRecord.objects.filter(site=site, receipt_id=promise.receipt_id)
-        .values_list("pk", "leaf_sha256")
+        .values_list("pk", "created_at", "leaf_sha256")
         .first()
     )
     leaves = MerkleNode.objects.filter(site=site, level=0)
     if record is None:
-        # Only a deleted record's leaf can tell purged from removed; it names the promised time.
+        # Only a deleted record's leaf can tell purged from removed; it names the promised time
+        # (the leaf index on (site, record_created_at, record_id) finds it).
         leaf = (
             leaves.filter(hash=leaf_hex, record_created_at=promise.promised_at_datetime)
             .values_list("index", "record_created_at")
@@ -214,8 +215,10 @@ def promise_status(*, promise: Promise, site: Site, now: datetime) -> PromiseSta
         if leaf is not None and leaf[1] < retention_cutoff:
             return PromiseStatus(promise=promise, state="purged", leaf_index=leaf[0])
         return PromiseStatus(promise=promise, state="removed", leaf_index=leaf[0] if leaf else None)
-    record_id, stored_leaf = record
-    leaf = leaves.filter(record_id=record_id).values_list("index", "hash").first()
+    record_id, created_at, stored_leaf = record
+    leaf = (
+        leaves.filter(record_created_at=created_at, record_id=record_id).values_list("index", "hash").first()
+    )
     if stored_leaf != leaf_hex or (leaf is not None and leaf[1] != leaf_hex):
         return PromiseStatus(promise=promise, state="altered", leaf_index=leaf[0] if leaf else None)
     if leaf is None:

@@ -15,7 +15,7 @@ from consent.ledger.promise import promise_sign, receipt_promise_status
 from consent.ledger.promise_api import PromiseOutputSerializer, PromiseStatusSerializer, promise_status_data
 from consent.ledger.selectors import (
     Receipt,
-    checkpoint_consistency_proof,
+    checkpoint_consistency_proofs,
     checkpoint_list,
     consent_current,
     consent_freshness,
@@ -205,15 +205,15 @@ class CheckpointListApi(PublicApiView):
         )
         items = []
         # Each checkpoint with the one before it (None for the oldest); an empty page is an empty list.
-        for newer, older in zip(checkpoints, [*checkpoints[1:], None][: len(checkpoints)], strict=True):
-            if len(items) == query.validated_data["limit"]:
-                break
+        pairs = list(zip(checkpoints, checkpoints[1:], strict=False))[: query.validated_data["limit"]]
+        proofs = checkpoint_consistency_proofs(
+            site=site, sizes=[(older.tree_size, newer.tree_size) for newer, older in pairs]
+        )
+        for position, newer in enumerate(checkpoints[: query.validated_data["limit"]]):
             item = _checkpoint_data(newer, site.key)
-            if older is not None:
-                item["consistency_from"] = older.tree_size
-                item["consistency_proof"] = checkpoint_consistency_proof(
-                    site=site, old_size=older.tree_size, new_size=newer.tree_size
-                )
+            if position < len(pairs):
+                item["consistency_from"] = pairs[position][1].tree_size
+                item["consistency_proof"] = proofs[position]
             items.append(item)
         key = signing_key()
         response = Response(

@@ -8,9 +8,8 @@ from django.utils import timezone
 
 from consent.ledger.crypto import (
     LATE_COMMIT_MARGIN,
-    checkpoint_note,
+    checkpoint_signature_valid,
     leaf_hash_hex,
-    note_verify,
     personal_commitment,
     verifying_keys,
 )
@@ -214,13 +213,7 @@ def _checkpoint_problems(
             "one of LEDGER_RETIRED_PUBLIC_KEYS"
         )
         return
-    note = checkpoint_note(
-        site_key=site.key,
-        tree_size=checkpoint.tree_size,
-        root_hex=checkpoint.root_hash,
-        created_at=checkpoint.created_at,
-    )
-    if not note_verify(note, checkpoint.signature, public_raw):
+    if not checkpoint_signature_valid(checkpoint, site.key):
         yield "bad signature"
 
 

@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from consent.editions import canonical_json
 from consent.immutability import triggers_install, triggers_remove
-from consent.ledger.crypto import checkpoint_note, note_verify
 from consent.ledger.merkle import consistency_proof_verify, inclusion_proof_verify, leaf_hash
+from consent.ledger.note import note_open, verifier_from_vkey
 from consent.ledger.verify import ledger_verify
 from consent.models import (
     AuditEntry,
@@ -491,8 +491,17 @@ def _verify_receipt(receipt):
         proof=[bytes.fromhex(step) for step in receipt["inclusion_proof"]],
         root=bytes.fromhex(checkpoint["root_hash"]),
     )
-    assert note_verify(
-        checkpoint["note"].encode(), checkpoint["signature"], base64.b64decode(receipt["public_key"])
+    assert _note_states(checkpoint, receipt["vkey"])
+
+
+def _note_states(checkpoint, vkey):
+    """The checkpoint's C2SP note opens with the vkey and states its size and root."""
+    opened = note_open(checkpoint["note"].encode(), [verifier_from_vkey(vkey)])
+    origin, size, root = opened.text.decode().splitlines()
+    return (
+        origin.endswith("/consentry/shop")
+        and int(size) == checkpoint["tree_size"]
+        and base64.b64decode(root).hex() == checkpoint["root_hash"]
     )
 
 
@@ -573,18 +582,12 @@ def test_checkpoints_prove_the_log_only_grew(client, site):
     newer, older = listing["checkpoints"]
     assert (newer["tree_size"], older["tree_size"]) == (8, 3)
     assert _consistency_holds(older, newer)
-    public_key = base64.b64decode(listing["public_key"])
     for checkpoint in listing["checkpoints"]:
-        assert note_verify(checkpoint["note"].encode(), checkpoint["signature"], public_key)
-    assert (
-        checkpoint_note(
-            site_key="shop",
-            tree_size=8,
-            root_hex=newer["root_hash"],
-            created_at=Checkpoint.objects.get(tree_size=8).created_at,
-        ).decode()
-        == newer["note"]
-    )
+        assert checkpoint["format"] == "c2sp" and _note_states(checkpoint, listing["vkey"])
+    root_b64 = base64.b64encode(bytes.fromhex(newer["root_hash"])).decode()
+    assert newer["note"].startswith(f"{listing['origin']}\n8\n{root_b64}\n\n\u2014 {listing['origin']} ")
+    assert listing["origin"] == "127.0.0.1:8000/consentry/shop"
+    assert Checkpoint.objects.get(tree_size=8).note == newer["note"]
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the ledger is partitioned on PostgreSQL only")
@@ -645,8 +648,7 @@ def test_a_rotated_signing_key_keeps_earlier_checkpoints_verifiable(client, site
     newer, older = listing["checkpoints"]
     assert (newer["key_id"], older["key_id"]) == (new_key.key_id, old_key.key_id)
     for checkpoint in (newer, older):
-        public_key = base64.b64decode(keys[checkpoint["key_id"]]["public_key"])
-        assert note_verify(checkpoint["note"].encode(), checkpoint["signature"], public_key)
+        assert _note_states(checkpoint, keys[checkpoint["key_id"]]["vkey"])
     # The log itself carried on across the rotation: size 5 extends size 3.
     assert (older["tree_size"], newer["tree_size"]) == (3, 5) and _consistency_holds(older, newer)
     _verify_receipt(client.get(f"/api/public/v1/receipts/{receipts[0]}").json())

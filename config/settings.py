@@ -281,7 +281,7 @@ LEDGER_SIGNING_KEY = env.str(
 # checkpoints they signed still verify (consent_verify, receipts). Public, not secret.
 LEDGER_RETIRED_PUBLIC_KEYS = env.list("LEDGER_RETIRED_PUBLIC_KEYS", default=[])
 # Witnesses whose C2SP cosignatures the checkpoints accept (comma-separated verifier keys,
-# `<name>+<hash>+<base64(0x04 || Ed25519 key)>`, as `consentry-witness --print-vkey` prints).
+# `<name>+<hash>+<base64(0x04 || Ed25519 key)>`, as `consentry-witness --generate-key` prints).
 LEDGER_WITNESS_KEYS = env.list("LEDGER_WITNESS_KEYS", default=[])
 # Requests per window on the consent write path, per client address and per site.
 CONSENT_RATE_PER_IP = env.str("CONSENT_RATE_PER_IP", default="60/min")

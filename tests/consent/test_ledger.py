@@ -978,3 +978,37 @@ def test_a_written_record_reads_back_field_for_field(site):
         assert getattr(read, field.attname) == getattr(written, field.attname), field.name
     assert read.versions["policies"]["privacy-policy"]["number"] == 1
     assert read.gpc is True and read.purposes_granted == ["analytics", "necessary"]
+
+
+def test_a_checkpoint_signed_before_the_c2sp_format_keeps_verifying(client, site):
+    from consent.ledger.crypto import (
+        checkpoint_note_legacy,
+        checkpoint_signature_valid,
+        note_sign,
+        signing_key,
+    )
+
+    for n in range(2):
+        post(client, body(visitor_id=f"visitor-{n:012d}"))
+    call_command("consent_seal", stdout=StringIO())
+    leaf = MerkleNode.objects.get(site=site, level=0, index=0).hash
+    at = Checkpoint.objects.get(tree_size=2).created_at - timedelta(seconds=5)
+    text = checkpoint_note_legacy(site_key="shop", tree_size=1, root_hex=leaf, created_at=at)
+    legacy = Checkpoint(
+        site=site,
+        tree_size=1,
+        root_hash=leaf,
+        created_at=at,
+        key_id=signing_key().key_id,
+        signature=note_sign(text),
+    )
+    assert checkpoint_signature_valid(legacy, "shop")
+    forged = Checkpoint(
+        **{**{f.name: getattr(legacy, f.name) for f in Checkpoint._meta.fields}, "tree_size": 2}
+    )
+    assert not checkpoint_signature_valid(forged, "shop")
+    legacy.save()
+    assert ledger_verify(site=site).problems == []
+    listing = client.get("/api/public/v1/sites/shop/checkpoints").json()
+    assert [c["format"] for c in listing["checkpoints"]] == ["c2sp", "legacy"]
+    assert listing["checkpoints"][1]["note"] == text.decode()

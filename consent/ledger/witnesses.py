@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -55,7 +56,7 @@ def checkpoint_note_cosigned(
 
 
 def cosignature_add(
-    *, site: Site, tree_size: int, signature_line: str, by: object = None, ip: str | None = None
+    *, site: Site, tree_size: int, signature_line: str, by: AbstractUser | None, ip: str | None
 ) -> tuple[Cosignature, bool]:
     """Store a witness's cosignature of the site's checkpoint at `tree_size`; (row, created).
 
@@ -67,7 +68,7 @@ def cosignature_add(
     checkpoint = Checkpoint.objects.filter(site=site, tree_size=tree_size).first()
     if checkpoint is None or not checkpoint.note:
         raise ValidationError(_("No checkpoint of this size in the C2SP format to cosign."), code="not_found")
-    body, _signatures = note_split(checkpoint.note.encode())
+    body, _log_signatures = note_split(checkpoint.note.encode())
     try:
         verifier, timestamp = cosignature_verify(signature_line, body, witness_verifiers())
     except NoteError as error:
@@ -91,7 +92,7 @@ def cosignature_add(
                 action="ledger.cosignature_add",
                 target=f"checkpoint {site.key}/{tree_size}",
                 site=site,
-                actor=by if hasattr(by, "is_authenticated") else None,  # type: ignore[arg-type]
+                actor=by,
                 actor_ip=ip,
                 data={"witness": verifier.name, "witnessed_at": witnessed_at.isoformat()},
             )

@@ -142,3 +142,13 @@ def test_the_witness_packages_merkle_code_agrees_with_the_ledgers(tmp_path):
             assert cli.consistency_verify(old, new, old_root, new_root, proof)
             assert not cli.consistency_verify(old, new, b"\xff" * 32, new_root, proof)
     assert [cli.index_path(n) for n in (0, 1000, 1234067)] == ["000", "x001/000", "x001/x234/067"]
+
+
+def test_a_malformed_witness_key_is_a_system_check_error_and_trusts_no_one(client, sealed, settings):
+    from django.core import checks
+
+    settings.LEDGER_WITNESS_KEYS = ["not-a-vkey", vkey(WITNESS)]
+    errors = [m for m in checks.run_checks() if m.id == "consentry.E024"]
+    assert len(errors) == 1 and "not-a-vkey" in errors[0].msg
+    line = cosignature_line(name=NAME, private=WITNESS, body=body_of(sealed), timestamp=int(time.time()))
+    assert submit(client, line).status_code == 201  # the valid key still counts

@@ -52,8 +52,8 @@ urlpatterns = [
     path("", include("cookies.urls")),
     path("", include("subprocessors.urls")),
     *([path("", include("demo.urls"))] if settings.DEMO else []),
-    # Anything under /api/ that no app answered is a JSON 404, never an HTML page.
-    re_path(r"^api/", api_not_found),
+    # Anything under /api/ or /log/ that no app answered is a JSON 404, never an HTML page.
+    re_path(r"^(api|log)/", api_not_found),
 ]
 
 handler404 = "edge.errors.handler404"

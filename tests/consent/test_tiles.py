@@ -90,6 +90,8 @@ def test_the_log_serves_a_c2sp_checkpoint_and_tiles_that_rebuild_its_root(client
         "tile/0/000.p/007",
         "tile/9/000",
         "tile/entries/001",
+        "tile/entries/%C2%84",  # no route at all: still the JSON 404
+        "tile",
     ],
 )
 def test_a_tile_beyond_the_tree_or_off_the_format_is_a_json_404(client, sealed_300, path):

@@ -179,9 +179,13 @@ class LogTileSchema(APIView):
             "width W (1..255). Full tiles never change: cached a year, immutable."
         ),
         parameters=[
-            OpenApiParameter("level", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=r"^(entries|[0-7])$"),
             OpenApiParameter(
-                "rest", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=r"^(x\d{3}/)*\d{3}(\.p/\d+)?$"
+                "level", OpenApiTypes.STR, OpenApiParameter.PATH, enum=["entries", *map(str, range(8))]
+            ),
+            # No pattern: the path holds slashes, which a path parameter's value cannot (a fuzzer
+            # filters nearly every value it makes); the description states the form.
+            OpenApiParameter(
+                "rest", OpenApiTypes.STR, OpenApiParameter.PATH, description="N[.p/W], e.g. `x001/234.p/5`."
             ),
         ],
         responses={

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -151,14 +152,31 @@ def _children(pid: int) -> list[int]:
         return []
 
 
+class Measured(Protocol):
+    """What wrk_run measures: a base URL and the CPU its server processes have used."""
+
+    @property
+    def url(self) -> str: ...
+
+    def cpu_ticks(self) -> int: ...
+
+
+def taskset(cpus: Sequence[int]) -> list[str]:
+    """The command prefix that pins a process to `cpus` (none: no pinning)."""
+    return ["taskset", "-c", ",".join(map(str, cpus))] if cpus else []
+
+
 class Server:
     """gunicorn serving bench.settings on a free port of 127.0.0.1."""
 
-    def __init__(self, env: Mapping[str, str], log_path: Path, shape: Sequence[str] = ()) -> None:
+    def __init__(
+        self, env: Mapping[str, str], log_path: Path, shape: Sequence[str] = (), cpus: Sequence[int] = ()
+    ) -> None:
         self.env = dict(env)
         self.port = port_free()
         self.log_path = log_path
         self.command = [
+            *taskset(cpus),
             str(GUNICORN),
             "-c",
             "config/gunicorn.py",
@@ -234,7 +252,7 @@ class Run:
 
 def wrk_run(
     *,
-    server: Server,
+    server: "Measured",
     case: str,
     path: str,
     script: str,
@@ -243,9 +261,12 @@ def wrk_run(
     seconds: float,
     connections: int,
     threads: int = 2,
+    cpus: Sequence[int] = (),
 ) -> Run:
-    """One wrk run against the server; its numbers from the script's BENCH_JSON line."""
+    """One wrk run against the server (anything with `url` and `cpu_ticks()`); its numbers from
+    the script's BENCH_JSON line. `cpus` pins wrk."""
     command = [
+        *taskset(cpus),
         wrk_ensure(),
         f"-t{threads}",
         f"-c{connections}",

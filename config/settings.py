@@ -32,7 +32,7 @@ DEMO = env.bool("DEMO", default=DEBUG or TESTING)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 # Commands that never sign anything may run without one (e.g. in a build step or a hook).
-KEYLESS_COMMANDS = {"makemigrations", "check", "collectstatic", "help"}
+KEYLESS_COMMANDS = {"makemigrations", "check", "collectstatic", "help", "consent_db_roles"}
 if not SECRET_KEY:
     if not (DEBUG or TESTING or sys.argv[1:2] and sys.argv[1] in KEYLESS_COMMANDS):
         raise ImproperlyConfigured(
@@ -98,7 +98,7 @@ PUBLIC_PATH_PREFIXES = ("/api/public/", "/c/", "/log/")
 # read-only public documents (CORS_ANY_ORIGIN_URLS_REGEX), answered as `*` (edge/cors.py).
 CORS_URLS_REGEX = r"^/(api/public/|c/|log/|s/[^/]+/subprocessors/feed\.atom$)"
 CORS_ANY_ORIGIN_URLS_REGEX = (
-    r"^/api/public/v1/(receipts/|jurisdictions(/|$)|sites/[^/]+/(checkpoints|policies|subprocessors)(/|$))"
+    r"^/api/public/v1/(receipts/|promises/|jurisdictions(/|$)|sites/[^/]+/(checkpoints|policies|subprocessors)(/|$))"
     r"|^/s/[^/]+/subprocessors/feed\.atom$|^/log/"
 )
 CORS_ALLOWED_ORIGINS: list[str] = []
@@ -108,6 +108,15 @@ CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key")
 # Readable by the banner: Retry-After on 429 and 503, the ETag it revalidates the config with.
 CORS_EXPOSE_HEADERS = ("Retry-After", "ETag")
 CORS_PREFLIGHT_MAX_AGE = 600
+# The library's defaults, stated: it reads these settings (and, eagerly, each one's pre-4.0
+# alias) on every response, and a setting that is not defined costs a raised AttributeError
+# each time, which showed in the consent POST's profile.
+CORS_ALLOW_ALL_ORIGINS = False
+CORS_ALLOWED_ORIGIN_REGEXES: list[str] = []
+CORS_ALLOW_PRIVATE_NETWORK = False
+CORS_ORIGIN_ALLOW_ALL = False
+CORS_ORIGIN_WHITELIST: list[str] = []
+CORS_ORIGIN_REGEX_WHITELIST: list[str] = []
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -136,6 +145,17 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
 }
+# PostgreSQL with two roles (README "What each database guarantees"): DATABASE_URL is the
+# application's role (web servers, workers, the sealer), DATABASE_OWNER_URL the role that owns
+# the tables. `migrate` connects as the owner when it is set, and grants the application its
+# share as it ends (consent.dbroles); nothing else needs the owner.
+DATABASE_OWNER_URL = env.str("DATABASE_OWNER_URL", default="")
+_postgresql = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+DATABASE_OWNER = env.db_url_config(DATABASE_OWNER_URL) if DATABASE_OWNER_URL and _postgresql else {}
+DATABASE_APP_USER = DATABASES["default"].get("USER", "")
+OWNER_COMMANDS = {"migrate"}
+if DATABASE_OWNER and sys.argv[1:2] and sys.argv[1] in OWNER_COMMANDS:
+    DATABASES["default"] = {**DATABASES["default"], **DATABASE_OWNER}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -283,6 +303,10 @@ LEDGER_RETIRED_PUBLIC_KEYS = env.list("LEDGER_RETIRED_PUBLIC_KEYS", default=[])
 # Witnesses whose C2SP cosignatures the checkpoints accept (comma-separated verifier keys,
 # `<name>+<hash>+<base64(0x04 || Ed25519 key)>`, as `consentry-witness --generate-key` prints).
 LEDGER_WITNESS_KEYS = env.list("LEDGER_WITNESS_KEYS", default=[])
+# The maximum merge delay each receipt's signed inclusion promise states: a record is in the
+# signed log within this many seconds of its time, or the promise is broken (consent_verify
+# --promises, the receipt page). Keep it well above the sealer's interval.
+LEDGER_MERGE_DELAY_SECONDS = env.int("LEDGER_MERGE_DELAY_SECONDS", default=300)
 # Requests per window on the consent write path, per client address and per site.
 CONSENT_RATE_PER_IP = env.str("CONSENT_RATE_PER_IP", default="60/min")
 CONSENT_RATE_PER_SITE = env.str("CONSENT_RATE_PER_SITE", default="20000/min")
@@ -326,6 +350,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
     # The two hot public paths are plain Django views (not DRF): described by schema-only views.
     "PREPROCESSING_HOOKS": ["config.openapi.plain_view_endpoints"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.openapi.path_parameter_examples",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

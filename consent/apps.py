@@ -10,6 +10,7 @@ class ConsentConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from consent import checks, tasks  # noqa: F401  (register the system checks and the jobs)
+        from consent.dbroles import grants_ensure
         from consent.immutability import triggers_ensure_all
         from consent.ledger.idempotency import claim_trigger_ensure
         from consent.sites.cors import cors_request_allowed
@@ -19,5 +20,7 @@ class ConsentConfig(AppConfig):
         # since the handler covers every app's immutable tables.
         post_migrate.connect(triggers_ensure_all, sender=self)
         post_migrate.connect(claim_trigger_ensure, sender=self)
+        # PostgreSQL with two roles: the application's share of a schema `migrate` just changed.
+        post_migrate.connect(grants_ensure, sender=self)
         # Which origin may read a public answer: its site's registered origins (django-cors-headers).
         check_request_enabled.connect(cors_request_allowed, dispatch_uid="consent.sites.cors")

@@ -135,3 +135,48 @@ def ledger_witness_keys_check(app_configs: Any = None, **kwargs: Any) -> list[Er
         )
         for problem in witness_keys_problems()
     ]
+
+
+@register(Tags.database)
+def database_roles_check(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[Warning]:
+    """PostgreSQL: the application should not connect as the role that owns the ledger's tables."""
+    from django.db import DatabaseError, connections
+
+    from consent.dbroles import ledger_owner
+
+    if not databases or "default" not in databases:
+        return []
+    connection = connections["default"]
+    try:
+        roles = ledger_owner(connection)
+    except DatabaseError:
+        return []  # no database to look at yet: other checks and commands say so
+    if roles is None or roles[0] != roles[1]:
+        return []
+    owner = settings.DATABASE_OWNER.get("USER") if settings.DATABASE_OWNER else None
+    if owner and owner != settings.DATABASE_APP_USER and connection.settings_dict.get("USER") == owner:
+        return []  # `migrate`, which connects as the owner on purpose
+    return [
+        Warning(
+            f"The application connects to PostgreSQL as {roles[0]}, the owner of the ledger's tables: it "
+            "could alter, disable or drop their triggers, so the ledger is append-only only by convention.",
+            hint="Give the tables to an owner role and connect the application with a role of its own: "
+            "DATABASE_OWNER_URL for the owner, DATABASE_URL for the application, then "
+            "`manage.py consent_db_roles --admin-url ...` (README: What each database guarantees).",
+            id="consentry.W030",
+        )
+    ]
+
+
+@register(Tags.compatibility)
+def ledger_merge_delay_check(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
+    """Every receipt's promise states the merge delay: it must be a whole number of seconds, at least 0."""
+    delay = settings.LEDGER_MERGE_DELAY_SECONDS
+    if isinstance(delay, int) and 0 <= delay < 10**9:
+        return []
+    return [
+        Error(
+            f"LEDGER_MERGE_DELAY_SECONDS is {delay!r}: give whole seconds, at least 0 (default 300).",
+            id="consentry.E023",
+        )
+    ]

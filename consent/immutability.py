@@ -5,14 +5,20 @@ Three levels, so a bug or a console session cannot rewrite history:
    update()/delete() raise;
 2. database triggers (SQLite and PostgreSQL) refuse UPDATE and DELETE on the table, except
    an UPDATE that only clears (sets to NULL) the columns a table names as erasable (ledger
-   redaction), and, for tables that allow it, a DELETE inside `purge_allowed()` (retention);
+   redaction), and, for tables that allow it, a DELETE by retention: on PostgreSQL only from
+   inside the retention functions (consent.ledger.retention), on SQLite inside `purge_allowed()`;
 3. the admin and the APIs are read-only for these rows.
+
+On PostgreSQL with two roles (consent.dbroles) the application's role also lacks the
+privileges: it may SELECT and INSERT these tables, never UPDATE, DELETE, TRUNCATE or ALTER
+them, and it owns nothing, so it cannot drop or disable a trigger either.
 
 Triggers are created by each table's migration and re-ensured after every `migrate`
 (post_migrate), because SQLite rebuilds a table to alter it and the rebuild drops its
 triggers.
 """
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -32,7 +38,22 @@ def _quote(connection: BaseDatabaseWrapper, name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-PURGE_SETTING = "consentry.purge"
+# The SECURITY DEFINER functions whose DELETEs the PostgreSQL triggers let through: they
+# check their own arguments and write their audit row (consent.ledger.retention). A trigger
+# recognises them on the call stack; no session setting can switch deleting on.
+PURGE_FUNCTIONS = ("consentry_ledger_retention(bigint)", "consentry_ledger_month_drop(date)")
+
+
+def definer_options(cursor: Any) -> str:
+    """The clauses of a SECURITY DEFINER function: it runs with its owner's rights, so it must
+    not find tables or functions through a search path the caller could change."""
+    cursor.execute("SELECT quote_ident(current_schema())")
+    return f"SECURITY DEFINER SET search_path = {cursor.fetchone()[0]}, pg_temp"
+
+
+def function_private(cursor: Any, signature: str) -> None:
+    """PostgreSQL lets PUBLIC execute a new function: only the roles granted it may (consent.dbroles)."""
+    cursor.execute(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC")
 
 
 def triggers_install(
@@ -76,8 +97,8 @@ def _sqlite_triggers_install(
 def _postgresql_triggers_install(
     cursor: Any, connection: BaseDatabaseWrapper, table: str, *, mutable: list[str], purgeable: bool
 ) -> None:
-    """One function refusing UPDATE (unless it only clears mutable columns), DELETE (unless
-    purging is switched on for a purgeable table) and TRUNCATE, on the table and its partitions."""
+    """One function refusing UPDATE (unless it only clears mutable columns), DELETE (unless a
+    retention function deletes from a purgeable table) and TRUNCATE, on the table and its partitions."""
     quoted_table = _quote(connection, table)
     message = f"{table} is append-only"
     allowed = "ARRAY[" + ", ".join(f"'{column}'" for column in mutable) + "]::text[]"
@@ -85,11 +106,19 @@ def _postgresql_triggers_install(
         f" AND (to_jsonb(NEW) -> '{c}' = 'null'::jsonb OR to_jsonb(NEW) -> '{c}' = to_jsonb(OLD) -> '{c}')"
         for c in mutable
     )
-    purge_on = f"current_setting('{PURGE_SETTING}', true) = 'on'"
-    purge = f"IF TG_OP = 'DELETE' AND {purge_on} THEN RETURN OLD; END IF;" if purgeable else ""
+    # A frame of the call stack reads "PL/pgSQL function <name>(<args>) line <n> at <what>".
+    frames = "|".join(re.escape(name) for name in PURGE_FUNCTIONS)
+    from_retention = f"stack ~ '(^|\\n)PL/pgSQL function ({frames}) line [0-9]+ at '"
+    purge = (
+        f"IF TG_OP = 'DELETE' THEN GET DIAGNOSTICS stack = PG_CONTEXT; "
+        f"IF {from_retention} THEN RETURN OLD; END IF; END IF;"
+        if purgeable
+        else ""
+    )
     cursor.execute(
         f"""
         CREATE OR REPLACE FUNCTION "{table}_append_only"() RETURNS trigger AS $$
+        DECLARE stack text;
         BEGIN
             {purge}
             IF TG_OP = 'UPDATE'
@@ -131,29 +160,26 @@ def truncate_trigger_install(cursor: Any, *, table: str, on: str) -> None:
 
 @contextmanager
 def purge_allowed(connection: BaseDatabaseWrapper, model: type["ImmutableModel"]) -> Iterator[None]:
-    """Let retention delete rows of a purgeable table for the current transaction only."""
+    """SQLite: let retention delete rows of a purgeable table for the current transaction only.
+
+    SQLite has no roles and no functions: any process that can open the file can change it, so
+    this is a guard against mistakes, not against an attacker. PostgreSQL deletes only through
+    the retention functions (PURGE_FUNCTIONS)."""
     if not model.purgeable:
         raise ImmutableRowError(f"{model.__name__} rows are never purged.")
+    if connection.vendor != "sqlite":
+        raise RuntimeError(
+            "purge_allowed() is SQLite's: PostgreSQL purges through consentry_ledger_retention()."
+        )
     if not connection.in_atomic_block:
         raise RuntimeError("purge_allowed() must run inside transaction.atomic().")
     table = model._meta.db_table
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT set_config(%s, 'on', true)", [PURGE_SETTING]
-            )  # true: this transaction only
-        try:
-            yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config(%s, 'off', true)", [PURGE_SETTING])
-    else:
-        # DDL is transactional in SQLite and the IMMEDIATE transaction holds the write lock,
-        # so no other writer ever sees the table without its trigger.
-        with connection.cursor() as cursor:
-            cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_no_delete"')
-        yield
-        triggers_install(connection, table, model.mutable_columns, model.purgeable)
+    # DDL is transactional in SQLite and the IMMEDIATE transaction holds the write lock,
+    # so no other writer ever sees the table without its trigger.
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_no_delete"')
+    yield
+    triggers_install(connection, table, model.mutable_columns, model.purgeable)
 
 
 def triggers_remove(connection: BaseDatabaseWrapper, table: str) -> None:

@@ -4,7 +4,7 @@ from django.urls import path, re_path
 
 from consent.exports import api as exports_api
 from consent.ledger import api as ledger_api
-from consent.ledger import read_api, tile_views, witness_api
+from consent.ledger import promise_api, read_api, tile_views, witness_api
 from consent.ledger import views as ledger_views
 from consent.policies import api as policies_api
 from consent.policies import views as policies_views
@@ -30,6 +30,7 @@ public_urlpatterns = [
         witness_api.CosignatureCreateApi.as_view(),
         name="cosignature-create",
     ),
+    path("promises/check", promise_api.PromiseCheckApi.as_view(), name="promise-check"),
     path("sites/<str:site_key>/policies", policies_api.PolicyDocumentListApi.as_view(), name="policy-list"),
     path(
         "sites/<str:site_key>/policies/<slug:slug>",

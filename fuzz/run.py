@@ -2,6 +2,7 @@
 
     .venv/bin/python fuzz/run.py            # SQLite, a fresh file in a temporary folder
     DATABASE_URL=postgres://... fuzz/run.py  # PostgreSQL: a fresh database beside that one's name
+    # with DATABASE_OWNER_URL too: the owner creates and migrates it, the server runs as DATABASE_URL's role
 
 Sets up a fresh database (migrate, the three demo commands), starts gunicorn on a free port of
 127.0.0.1 with DEBUG off, then runs schemathesis against `/api/schema/` with the checks
@@ -12,6 +13,7 @@ validator). Exits non-zero on any failure, or when the run takes longer than FUZ
 """
 
 import base64
+import json
 import os
 import secrets
 import socket
@@ -61,10 +63,106 @@ def postgres_drop(url: str, name: str) -> None:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def same_place(url: str, like: str) -> str:
+    """`url` (its role) pointed at the database `like` names."""
+    parts, there = urlsplit(url), urlsplit(like)
+    return urlunsplit((parts.scheme, parts.netloc, there.path, parts.query, ""))
+
+
 def run(args: list[str], env: dict[str, str]) -> None:
     done = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         sys.exit(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+
+
+# Real values the generated requests draw from half of the time (schemathesis dictionaries), so
+# operations behind an id (a receipt, a visitor's current consent, a policy's versions) are
+# reached with ids that exist, and consent bodies name the site's real purposes; the other half
+# stays random, so unknown ids and malformed values are still tried.
+KNOWN_VALUES = """
+import json
+from consent.models import ConsentRecord, PolicyDocument, Purpose
+records = ConsentRecord.objects.filter(site__key="demo").order_by("-id")[:20]
+print(json.dumps({
+    "site_keys": ["demo"],
+    "receipt_ids": [record.receipt_id for record in records],
+    "visitor_ids": sorted({record.visitor_id for record in records if record.visitor_id}),
+    "purposes": sorted(Purpose.objects.filter(site__key="demo").values_list("key", flat=True)),
+    "policy_slugs": sorted(PolicyDocument.objects.filter(site__key="demo").values_list("slug", flat=True)),
+    "numbers": [1, 2],
+    "languages": ["en", "ru", "de"],
+}))
+"""
+DICTIONARY_PARAMETERS = {
+    "path.site_key": "site_keys",
+    "path.receipt_id": "receipt_ids",
+    "query.visitor_id": "visitor_ids",
+    "body.visitor_id": "visitor_ids",
+    "path.slug": "policy_slugs",
+    "path.number": "numbers",
+    "path.a": "numbers",
+    "path.b": "numbers",
+    "body.granted[*]": "purposes",
+    "body.denied[*]": "purposes",
+    "body.language": "languages",
+}
+
+
+def known_values(env: dict[str, str]) -> dict[str, list]:
+    known = subprocess.run(
+        [PYTHON, "manage.py", "shell", "-c", KNOWN_VALUES], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    if known.returncode != 0:
+        sys.exit(f"Reading the known values failed:\n{known.stderr}")
+    return json.loads(known.stdout.strip().splitlines()[-1])
+
+
+SEED_CONSENTS = 6
+
+
+def consents_seed(origin: str, purposes: list[str]) -> None:
+    """A few real consents through the write path (a custom choice each, every purpose once)."""
+    optional = [purpose for purpose in purposes if purpose != "necessary"]
+    for number in range(SEED_CONSENTS):
+        granted = ["necessary", *optional[: number % (len(optional) + 1)]]
+        body = {
+            "visitor_id": f"fuzz-visitor-{number:04d}-{secrets.token_hex(4)}",
+            "action": "custom",
+            "granted": granted,
+            "denied": [purpose for purpose in purposes if purpose not in granted],
+            "language": "en",
+            "ui_layer": "second_layer",
+            "page_url": f"{DEMO_ORIGIN}/",
+        }
+        request = urllib.request.Request(
+            f"{origin}/api/public/v1/sites/demo/consents",
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "Origin": DEMO_ORIGIN,
+                "Idempotency-Key": secrets.token_hex(16),
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10):
+                pass
+        except urllib.error.HTTPError as error:
+            sys.exit(f"Seeding a consent answered {error.code}: {error.read()[:500]!r}")
+
+
+def config_write(path: Path, known: dict[str, list]) -> dict[str, int]:
+    """schemathesis.toml binding parameters to the known values; how many values each has."""
+    lines = []
+    for name, values in known.items():
+        if values:
+            lines += [f"[dictionaries.{name}]", f"values = {json.dumps(values)}", ""]
+    lines.append("[parameters]")
+    for parameter, dictionary in DICTIONARY_PARAMETERS.items():
+        if known.get(dictionary):
+            lines.append(f'"{parameter}" = {{ dictionary = "{dictionary}", probability = 0.5 }}')
+    path.write_text("\n".join(lines) + "\n")
+    return {name: len(values) for name, values in known.items()}
 
 
 def wait_healthy(origin: str, server: subprocess.Popen[bytes], log: Path) -> None:
@@ -89,15 +187,21 @@ def main() -> int:
     origin = f"http://127.0.0.1:{port}"
     given = os.environ.get("DATABASE_URL", "")
     postgres = given.startswith(("postgres://", "postgresql://"))
-    database_url, pg_name = (
-        postgres_fresh(given) if postgres else (f"sqlite:///{workdir / 'fuzz.sqlite3'}", "")
+    # Two roles: the owner makes the database (and `migrate` runs as it), the rest as the application.
+    owner_given = os.environ.get("DATABASE_OWNER_URL", "") if postgres else ""
+    creator = owner_given or given
+    owner_url, pg_name = (
+        postgres_fresh(creator) if postgres else (f"sqlite:///{workdir / 'fuzz.sqlite3'}", "")
     )
+    database_url = same_place(given, owner_url) if owner_given else owner_url
     env = {
         name: value
         for name, value in os.environ.items()
         # A process-local cache: the fuzzer's traffic never meets another run's counters.
-        if name not in {"DATABASE_URL", "REDIS_URL", "CACHE_KEY_PREFIX"}
+        if name not in {"DATABASE_URL", "DATABASE_OWNER_URL", "REDIS_URL", "CACHE_KEY_PREFIX"}
     }
+    if owner_given:
+        env["DATABASE_OWNER_URL"] = owner_url
     env.update(
         DATABASE_URL=database_url,
         DEBUG="false",
@@ -114,7 +218,10 @@ def main() -> int:
         PYTHONUNBUFFERED="1",
     )
     password_file = workdir / "admin-password"
-    print(f"== fuzz: {'PostgreSQL ' + pg_name if postgres else 'SQLite'}, server on {origin}", flush=True)
+    where = (
+        f"PostgreSQL {pg_name}{' as the application role' if owner_given else ''}" if postgres else "SQLite"
+    )
+    print(f"== fuzz: {where}, server on {origin}", flush=True)
     server = None
     try:
         run([PYTHON, "manage.py", "migrate", "--no-input"], env)
@@ -122,8 +229,6 @@ def main() -> int:
         run([PYTHON, "manage.py", "consent_demo", "--admin-password-file", str(password_file)], demo_env)
         run([PYTHON, "manage.py", "subprocessors_demo"], demo_env)
         run([PYTHON, "manage.py", "cookies_demo"], demo_env)
-        # Seal what there is, so receipts and checkpoints have proofs to show.
-        run([PYTHON, "manage.py", "consent_seal"], env)
         log = workdir / "server.log"
         with log.open("w") as out:
             server = subprocess.Popen(
@@ -138,9 +243,16 @@ def main() -> int:
                 stderr=subprocess.STDOUT,
             )
         wait_healthy(origin, server, log)
+        # Real consents through the write path, sealed, so receipts have proofs and ids to find.
+        consents_seed(origin, known_values(env)["purposes"])
+        run([PYTHON, "manage.py", "consent_seal"], env)
+        config = workdir / "schemathesis.toml"
+        counts = config_write(config, known_values(env))
+        print(f"== known values, drawn half of the time: {counts}", flush=True)
         password = password_file.read_text().strip()
         command = [
-            *(str(Path(PYTHON).parent / "schemathesis"), "run", f"{origin}/api/schema/?format=json"),
+            *(str(Path(PYTHON).parent / "schemathesis"), "--config-file", str(config)),
+            *("run", f"{origin}/api/schema/?format=json"),
             *("--checks", CHECKS),
             *("--max-examples", str(MAX_EXAMPLES), "--seed", str(SEED)),
             *("--phases", "examples,coverage,fuzzing"),
@@ -171,7 +283,7 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 server.kill()
         if postgres:
-            postgres_drop(given, pg_name)
+            postgres_drop(creator, pg_name)
 
 
 if __name__ == "__main__":

@@ -9,13 +9,15 @@ from django.db import DatabaseError, IntegrityError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from consent.ledger.promise import promise_note, record_promise
 from consent.ledger.selectors import (
     consent_expires_at,
+    consent_record_by_receipt,
     idempotency_receipt_get,
 )
 from consent.ledger.services import consent_record_create
 from consent.ledger.validation import ConsentInput, InputError, consent_input_parse
-from consent.models import ConsentRecord
+from consent.models import ConsentRecord, Site
 from consent.rules.geo import Resolution, jurisdiction_resolve
 from consent.rules.jurisdictions import RuleSet
 from consent.sites.selectors import SiteSnapshot, site_snapshot
@@ -71,7 +73,7 @@ def consent_create(request: HttpRequest, site_key: str) -> HttpResponse:
     record = _record_write(request, snapshot, data, resolution, ip)
     if isinstance(record, HttpResponse):
         return record
-    return JsonResponse(_receipt_body(record, resolution.ruleset), status=201)
+    return JsonResponse(_receipt_body(record, resolution.ruleset, snapshot.site.key), status=201)
 
 
 def _request_refusal(request: HttpRequest, snapshot: SiteSnapshot, ip: str) -> HttpResponse | None:
@@ -138,14 +140,15 @@ def _record_write(
         if earlier is None:  # not a replay after all, or the lookup failed: the banner retries
             logger.exception("consent write refused by the database for site %s", snapshot.site.key)
             return _unavailable()
-        return _duplicate(earlier)
+        return _duplicate(earlier, snapshot.site)
     except DatabaseError:
         logger.exception("consent write failed for site %s", snapshot.site.key)
         return _unavailable()
 
 
-def _receipt_body(record: ConsentRecord, ruleset: RuleSet) -> dict[str, Any]:
-    """What the banner keeps of a recorded decision: its receipt, and the state it stores until it expires."""
+def _receipt_body(record: ConsentRecord, ruleset: RuleSet, site_key: str) -> dict[str, Any]:
+    """What the banner keeps of a recorded decision: its receipt, its signed inclusion promise,
+    and the state it stores until it expires."""
     expires_at = consent_expires_at(
         ruleset=ruleset, decided_at=record.created_at, purposes_granted=record.purposes_granted
     )
@@ -155,6 +158,7 @@ def _receipt_body(record: ConsentRecord, ruleset: RuleSet) -> dict[str, Any]:
         "leaf_sha256": record.leaf_sha256,
         "receipt_url": f"/api/public/v1/receipts/{record.receipt_id}",
         "receipt_page_url": f"/r/{record.receipt_id}/",
+        "promise": _promise_body(record, site_key),
         "state": {
             "action": record.action,
             "granted": record.purposes_granted,
@@ -166,10 +170,27 @@ def _receipt_body(record: ConsentRecord, ruleset: RuleSet) -> dict[str, Any]:
     }
 
 
-def _duplicate(receipt_id: str) -> HttpResponse:
-    """409 for a replayed choice; the earlier receipt lets a retrying banner keep it."""
+def _promise_body(record: ConsentRecord, site_key: str) -> dict[str, Any]:
+    """The signed inclusion promise (consent.ledger.promise): the visitor's evidence of the row."""
+    promise = record_promise(record, site_key)
+    return {
+        "note": promise_note(promise).decode(),
+        "leaf_hash": record.leaf_sha256,
+        "promised_at": promise.promised_at,
+        "merge_delay_seconds": promise.merge_delay_seconds,
+    }
+
+
+def _duplicate(receipt_id: str, site: Site) -> HttpResponse:
+    """409 for a replayed choice; the earlier receipt (and its promise) lets a retrying banner keep it."""
     payload = error_payload("duplicate", f"This choice was already recorded (receipt {receipt_id}).")
     payload["receipt_id"] = receipt_id
+    try:
+        earlier = consent_record_by_receipt(site=site, receipt_id=receipt_id)
+    except DatabaseError:
+        earlier = None
+    if earlier is not None:
+        payload["promise"] = _promise_body(earlier, site.key)
     return JsonResponse(payload, status=409)
 
 

@@ -13,7 +13,9 @@ witness all use it.
 import base64
 import binascii
 import hashlib
+import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -22,6 +24,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 ALGORITHM_ED25519 = 0x01
 SIGNATURE_LINE_PREFIX = "\u2014 "  # an em dash and a space
 MAX_NOTE_BYTES = 1_000_000
+# Regular expressions rather than a Python loop per character: every consent POST signs a note.
+_WHITESPACE = re.compile(r"\s")  # the characters str.isspace() accepts
+_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f]")
 
 
 class NoteError(ValueError):
@@ -34,7 +39,7 @@ def key_hash(name: str, public_raw: bytes, algorithm: int = ALGORITHM_ED25519) -
 
 
 def key_name_check(name: str) -> None:
-    if not name or "+" in name or any(character.isspace() for character in name):
+    if not name or "+" in name or _WHITESPACE.search(name):
         raise NoteError(f"{name!r} is not a key name (non-empty, no spaces, no '+').")
 
 
@@ -46,7 +51,7 @@ class NoteVerifier:
     public_raw: bytes
     algorithm: int = ALGORITHM_ED25519
 
-    @property
+    @cached_property
     def hash(self) -> bytes:
         return key_hash(self.name, self.public_raw, self.algorithm)
 
@@ -86,7 +91,9 @@ class NoteSigner:
     name: str
     private: Ed25519PrivateKey
 
-    @property
+    # Cached: deriving the public key costs about what a signature does, and the consent POST
+    # signs a promise on every request with the same signer.
+    @cached_property
     def verifier(self) -> NoteVerifier:
         raw = self.private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         return NoteVerifier(name=self.name, public_raw=raw)
@@ -105,7 +112,7 @@ def text_check(text: bytes) -> None:
         decoded = text.decode("utf-8")
     except UnicodeDecodeError as error:
         raise NoteError("A note's text is UTF-8.") from error
-    if any(ord(character) < 0x20 and character != "\n" for character in decoded):
+    if _CONTROL_BUT_NEWLINE.search(decoded):
         raise NoteError("A note's text has no control characters but newlines.")
     if "\n\n" in decoded:
         raise NoteError("A note's text has no blank line (it would end the text).")

@@ -10,12 +10,13 @@ only for the schema, never to validate or render a request.
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from consent.ledger.promise_api import PromiseOutputSerializer
 from consent.ledger.validation import ACTIONS, IDEMPOTENCY_KEY, UI_LAYERS, VISITOR_ID
 from edge.schema import ERROR_DESCRIPTIONS, ErrorDetailSerializer, ErrorSerializer
 
@@ -66,6 +67,10 @@ class ConsentReceiptSerializer(serializers.Serializer):
     leaf_sha256 = serializers.CharField()
     receipt_url = serializers.CharField()
     receipt_page_url = serializers.CharField()
+    promise = PromiseOutputSerializer(
+        help_text="The signed inclusion promise: keep `note`; it is the evidence that this record "
+        "existed if it is ever removed (POST /api/public/v1/promises/check, consent_verify --promises)."
+    )
     state = ConsentStateSerializer()
 
 
@@ -74,6 +79,7 @@ class DuplicateSerializer(serializers.Serializer):
 
     error = ErrorDetailSerializer()
     receipt_id = serializers.CharField()
+    promise = PromiseOutputSerializer(required=False, help_text="The first receipt's promise.")
 
 
 def _error(status: int, description: str | None = None) -> OpenApiResponse:
@@ -102,6 +108,24 @@ class ConsentCreateSchema(APIView):
             "fault is a 503 with `Retry-After`: keep the decision and retry."
         ),
         request=ConsentInputSerializer,
+        examples=[
+            OpenApiExample(
+                "A custom choice on the demo site",
+                request_only=True,
+                value={
+                    "visitor_id": "v-4f3c2a1b9d8e7f60",
+                    "action": "custom",
+                    "granted": ["necessary", "analytics"],
+                    "denied": ["marketing", "preferences"],
+                    "versions": {},
+                    "language": "en",
+                    "ui_layer": "second_layer",
+                    "gpc": False,
+                    "dnt": False,
+                    "page_url": "http://127.0.0.1:8000/demo/",
+                },
+            )
+        ],
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",

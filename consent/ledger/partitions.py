@@ -5,16 +5,19 @@ The ledger table is partitioned by month of `created_at`, so retention drops who
 only the months asked for. A DEFAULT partition takes any row whose month has no partition
 yet: a lagging maintenance job can never make a consent fail to be written.
 
+The months are created ahead by the sealer through a SECURITY DEFINER function owned by the
+migrations' role (the application's role may not create tables), and dropped by retention
+through another (consent.ledger.retention). Partitions are reached through the parent table
+only: on a partition itself the application's role may at most SELECT and INSERT.
+
 SQLite has no partitions; there the ledger is one table and retention deletes rows.
 """
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
-
-from consent.immutability import truncate_trigger_install
 
 LEDGER_TABLE = "consent_consentrecord"
 
@@ -70,41 +73,79 @@ def partition_name(month: date) -> str:
     return f"{LEDGER_TABLE}_y{month.year:04d}m{month.month:02d}"
 
 
-def partitions_ensure(
-    *, months_ahead: int = 3, today: date | None = None, using: BaseDatabaseWrapper = connection
-) -> list[str]:
+PARTITIONS_ENSURE = "consentry_ledger_partitions_ensure(integer)"
+# How far ahead anyone may have months created: enough for a sealer that stopped for a year,
+# never an unbounded number of tables.
+MONTHS_AHEAD_MAX = 12
+
+
+def partitions_function_install(cursor: Any) -> None:
+    """(Re)create the function that makes this month's and the coming months' partitions.
+
+    SECURITY DEFINER, owned by the role that runs the migrations: creating a partition needs
+    the ledger's owner, and the application's role (the sealer) owns nothing. It takes one
+    number it checks, and uses the database's clock for the months.
+    """
+    from consent.immutability import definer_options, function_private
+
+    cursor.execute(
+        f"""
+        CREATE OR REPLACE FUNCTION {PARTITIONS_ENSURE.replace("(integer)", "(p_months_ahead integer)")}
+        RETURNS SETOF text LANGUAGE plpgsql {definer_options(cursor)} AS $$
+        DECLARE
+            month timestamp := date_trunc('month', now() AT TIME ZONE 'UTC');
+            low timestamptz;
+            high timestamptz;
+            part text;
+        BEGIN
+            IF p_months_ahead IS NULL OR p_months_ahead < 0 OR p_months_ahead > {MONTHS_AHEAD_MAX} THEN
+                RAISE EXCEPTION 'months ahead must be 0 to {MONTHS_AHEAD_MAX}, not %', p_months_ahead
+                    USING ERRCODE = 'invalid_parameter_value';
+            END IF;
+            FOR i IN 0..p_months_ahead LOOP
+                part := '{LEDGER_TABLE}_y' || to_char(month, 'YYYY') || 'm' || to_char(month, 'MM');
+                low := month AT TIME ZONE 'UTC';
+                high := (month + interval '1 month') AT TIME ZONE 'UTC';
+                -- A month whose rows already sit in DEFAULT is left alone (creating it would fail);
+                -- those rows stay safe there and retention still reaches them.
+                IF to_regclass(part) IS NULL AND NOT EXISTS (
+                    SELECT 1 FROM {LEDGER_TABLE}_default WHERE created_at >= low AND created_at < high
+                ) THEN
+                    EXECUTE format(
+                        'CREATE TABLE %I PARTITION OF {LEDGER_TABLE} FOR VALUES FROM (%L) TO (%L)',
+                        part, low, high
+                    );
+                    -- Row triggers reach a partition from its parent, statement triggers do not:
+                    -- TRUNCATE of one month by name needs the partition's own.
+                    IF to_regprocedure('"{LEDGER_TABLE}_append_only"()') IS NOT NULL THEN
+                        EXECUTE format(
+                            'CREATE TRIGGER "{LEDGER_TABLE}_no_truncate" BEFORE TRUNCATE ON %I '
+                            'FOR EACH STATEMENT EXECUTE FUNCTION "{LEDGER_TABLE}_append_only"()', part
+                        );
+                    END IF;
+                    RETURN NEXT part;
+                END IF;
+                month := month + interval '1 month';
+            END LOOP;
+        END;
+        $$
+        """  # noqa: S608 (our constants only)
+    )
+    function_private(cursor, PARTITIONS_ENSURE)
+
+
+def partitions_ensure(*, months_ahead: int = 3, using: BaseDatabaseWrapper = connection) -> list[str]:
     """Create the partitions of this month and the next `months_ahead` months; return the new ones.
 
-    A month whose rows already sit in the DEFAULT partition is left alone (creating it would
-    fail); those rows stay safe in DEFAULT and retention still reaches them.
+    Through consentry_ledger_partitions_ensure(), so the application's role (the sealer runs
+    this every round) can, without any right to create tables. A month nobody created in time
+    is no failure: its rows go to the DEFAULT partition.
     """
     if using.vendor != "postgresql":
         return []
-    month = (today or datetime.now(UTC).date()).replace(day=1)
-    created = []
     with using.cursor() as cursor:
-        for _ in range(months_ahead + 1):
-            name, end = partition_name(month), month_after(month)
-            cursor.execute("SELECT to_regclass(%s)", [name])
-            if cursor.fetchone()[0] is None:
-                # Table names are our constants, never input.
-                default_has_rows = f"SELECT EXISTS (SELECT 1 FROM {LEDGER_TABLE}_default WHERE created_at >= %s AND created_at < %s)"  # noqa: S608, E501
-                cursor.execute(default_has_rows, [month, end])
-                if not cursor.fetchone()[0]:
-                    cursor.execute(
-                        f"CREATE TABLE {name} PARTITION OF {LEDGER_TABLE} FOR VALUES FROM (%s) TO (%s)",
-                        [month.isoformat(), end.isoformat()],
-                    )
-                    if append_only_function_exists(cursor):  # not yet while the first migration runs
-                        truncate_trigger_install(cursor, table=LEDGER_TABLE, on=name)
-                    created.append(name)
-            month = end
-    return created
-
-
-def append_only_function_exists(cursor: Any) -> bool:
-    cursor.execute("SELECT to_regprocedure(%s)", [f'"{LEDGER_TABLE}_append_only"()'])
-    return cursor.fetchone()[0] is not None
+        cursor.execute("SELECT consentry_ledger_partitions_ensure(%s)", [months_ahead])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def partitions_list(*, using: BaseDatabaseWrapper = connection) -> list[tuple[str, date]]:
@@ -126,13 +167,6 @@ def partitions_list(*, using: BaseDatabaseWrapper = connection) -> list[tuple[st
     return sorted(months, key=lambda item: item[1])
 
 
-def partition_drop(name: str, *, using: BaseDatabaseWrapper = connection) -> None:
-    """Detach and drop one whole month (retention): DDL, so the row triggers do not apply."""
-    with using.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE {LEDGER_TABLE} DETACH PARTITION {name}")
-        cursor.execute(f"DROP TABLE {name}")
-
-
 def ledger_create_model_operation(**kwargs: object) -> object:
     """A CreateModel that builds the partitioned table on PostgreSQL and a plain one elsewhere."""
     from django.db import migrations
@@ -143,6 +177,7 @@ def ledger_create_model_operation(**kwargs: object) -> object:
                 return super().database_forwards(app_label, schema_editor, from_state, to_state)
             with schema_editor.connection.cursor() as cursor:
                 cursor.execute(LEDGER_DDL)
+                partitions_function_install(cursor)
             partitions_ensure(using=schema_editor.connection)
             return None
 
@@ -151,6 +186,7 @@ def ledger_create_model_operation(**kwargs: object) -> object:
                 return super().database_backwards(app_label, schema_editor, from_state, to_state)
             with schema_editor.connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE {LEDGER_TABLE} CASCADE")
+                cursor.execute(f"DROP FUNCTION IF EXISTS {PARTITIONS_ENSURE}")
             return None
 
     return CreateLedgerModel(**kwargs)

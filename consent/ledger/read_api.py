@@ -19,7 +19,10 @@ from consent.ledger.crypto import (
     verifying_keys,
 )
 from consent.ledger.note import NoteVerifier
+from consent.ledger.promise import promise_sign, receipt_promise_status
+from consent.ledger.promise_api import PromiseOutputSerializer, PromiseStatusSerializer, promise_status_data
 from consent.ledger.selectors import (
+    Receipt,
     checkpoint_consistency_proof,
     checkpoint_list,
     consent_current,
@@ -112,6 +115,11 @@ class ReceiptApi(PublicApiView):
         vkey = serializers.CharField(
             allow_null=True, help_text="The log's C2SP verifier key that opens `checkpoint.note`."
         )
+        promise = PromiseOutputSerializer(
+            help_text="The record's signed inclusion promise, recomputed from the row (Ed25519 is "
+            "deterministic): the note the consent POST gave, unless the key or merge delay changed since."
+        )
+        inclusion = PromiseStatusSerializer(help_text="Whether the promise was kept.")
         how_to_verify = serializers.CharField()
 
         class Meta:
@@ -138,16 +146,32 @@ class ReceiptApi(PublicApiView):
             "checkpoint": _checkpoint_data(checkpoint, receipt.site_key) if checkpoint else None,
             "public_key": base64.b64encode(public_raw).decode() if public_raw else None,
             "vkey": _vkey(receipt.site_key, public_raw) if public_raw else None,
+            **_promise_data(receipt),
             "how_to_verify": (
                 "leaf = SHA-256(0x00 || canonical JSON (RFC 8785) of `record`); check "
                 "`inclusion_proof` for `leaf_index` (from 0) against checkpoint.root_hash (RFC 9162 "
                 "2.1.3.2); open checkpoint.note, a C2SP signed note, with `vkey` and check that it "
-                "states tree_size and the root (base64)."
+                "states tree_size and the root (base64). `promise` is a C2SP signed note by the "
+                "same key (see the README's 'verify it yourself')."
             ),
         }
         response = Response(data)
         response["Cache-Control"] = "no-store"
         return response
+
+
+def _promise_data(receipt: Receipt) -> dict[str, Any]:
+    """The record's promise as the consent POST gave it, and what became of it."""
+    status = receipt_promise_status(receipt=receipt, now=timezone.now())
+    return {
+        "promise": {
+            "note": promise_sign(receipt.record, receipt.site_key).decode(),
+            "leaf_hash": receipt.record.leaf_sha256,
+            "promised_at": status.promise.promised_at,
+            "merge_delay_seconds": status.promise.merge_delay_seconds,
+        },
+        "inclusion": promise_status_data(status),
+    }
 
 
 def _checkpoint_data(checkpoint: Checkpoint, site_key: str) -> dict[str, Any]:

@@ -191,3 +191,8 @@ def checkpoint_consistency_proof(*, site: Site, old_size: int, new_size: int) ->
             old_size=old_size, new_size=new_size, source=DatabaseNodeSource(site.pk)
         )
     ]
+
+
+def consent_record_by_receipt(*, site: Site, receipt_id: str) -> ConsentRecord | None:
+    """The site's record with this receipt id (the 409 of a replay gives its promise again)."""
+    return ConsentRecord.objects.filter(site=site, receipt_id=receipt_id).first()

@@ -2,13 +2,16 @@
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
-from consent.ledger.selectors import Receipt, receipt_get
+from consent.ledger.crypto import timestamp
+from consent.ledger.promise import PromiseStatus, receipt_promise_status
+from consent.ledger.selectors import RECEIPT_ID, Receipt, receipt_get
 from consent.policies.selectors import pinned_policy_titles
 from consent.policies.views import page_strings
 from edge.http import language_choose
@@ -73,6 +76,25 @@ RECEIPT_STRINGS: dict[str, dict[str, str]] = {
         "verdict_verified": "Every check passed: this decision is in the signed log as shown.",
         "verdict_failed": "A check failed: this receipt does not prove what it says.",
         "verdict_error": "The check could not run:",
+        "promise": "Inclusion promise",
+        "promise_included": "Promised at {time}, included at index {index} in checkpoint {size}.",
+        "promise_pending": "Promised at {time}, not yet included, due by {due}.",
+        "promise_overdue": "Promised at {time}, due by {due}, and still not in the signed log: the "
+        "promise is broken.",
+        "promise_altered": "The record no longer has the leaf hash promised at {time}: evidence that it "
+        "was altered.",
+        "promise_purged": "Promised at {time}, included at index {index}, then deleted when the site's "
+        "retention period ended.",
+        "promise_removed": "Evidence of removal: the site promised at {time} to add receipt {receipt} to "
+        "its signed log within {delay} seconds, but the ledger no longer has this record.",
+        "promise_signed": "Your copy of the promise is signed (Ed25519) by the site's log key {key}",
+        "promise_unsigned": "Your copy of the promise is not validly signed by the site's log key",
+        "promise_receipt": "Your copy of the promise names receipt {receipt}",
+        "promise_error": "The promise could not be checked:",
+        "promise_kept": "The promise your browser kept holds.",
+        "missing_title": "No record with this receipt id",
+        "missing": "The ledger has no record with receipt id {receipt}. If your browser kept the "
+        "site's signed promise for it, the check below says what that means.",
         "banner": "Banner",
         "subprocessors": "Sub-processor list",
     },
@@ -133,6 +155,24 @@ RECEIPT_STRINGS: dict[str, dict[str, str]] = {
         "в показанном виде.",
         "verdict_failed": "Проверка не пройдена: квитанция не доказывает того, что в ней сказано.",
         "verdict_error": "Проверку не удалось выполнить:",
+        "promise": "Обещание включения",
+        "promise_included": "Обещано {time}, включено под номером {index} в контрольную точку {size}.",
+        "promise_pending": "Обещано {time}, ещё не включено, срок — до {due}.",
+        "promise_overdue": "Обещано {time}, срок истёк {due}, а записи всё ещё нет в подписанном "
+        "журнале: обещание нарушено.",
+        "promise_altered": "Хеш листа записи уже не тот, что обещан {time}: запись изменена.",
+        "promise_purged": "Обещано {time}, включено под номером {index}, затем удалено по окончании "
+        "срока хранения сайта.",
+        "promise_removed": "Доказательство удаления: сайт обещал {time} добавить квитанцию {receipt} в "
+        "подписанный журнал в течение {delay} секунд, но этой записи в журнале согласий больше нет.",
+        "promise_signed": "Сохранённое обещание подписано (Ed25519) ключом журнала сайта {key}",
+        "promise_unsigned": "Сохранённое обещание не подписано ключом журнала сайта",
+        "promise_receipt": "Сохранённое обещание относится к квитанции {receipt}",
+        "promise_error": "Обещание не удалось проверить:",
+        "promise_kept": "Обещание, сохранённое вашим браузером, выполнено.",
+        "missing_title": "Нет записи с этим номером квитанции",
+        "missing": "В журнале нет записи с квитанцией {receipt}. Если ваш браузер сохранил подписанное "
+        "обещание сайта, проверка ниже скажет, что это значит.",
         "accept_all": "Принять все",
         "reject_all": "Отклонить все",
         "custom": "Свой выбор",
@@ -150,8 +190,10 @@ RECEIPT_STRINGS: dict[str, dict[str, str]] = {
 }
 
 
-# What the page's script needs: the step and verdict texts.
-RECEIPT_SCRIPT_KEYS = tuple(key for key in RECEIPT_STRINGS["en"] if key.startswith(("step_", "verdict_")))
+# What the page's scripts need: the step, verdict and promise texts.
+RECEIPT_SCRIPT_KEYS = tuple(
+    key for key in RECEIPT_STRINGS["en"] if key.startswith(("step_", "verdict_", "promise_"))
+)
 
 
 @require_safe
@@ -180,7 +222,7 @@ def receipt_page(request: HttpRequest, receipt_id: str) -> HttpResponseBase:
     """
     receipt = receipt_get(receipt_id=receipt_id, with_proof=False)
     if receipt is None:
-        raise Http404("No receipt with this id.")
+        return _receipt_missing(request, receipt_id)
     record = receipt.record
     language = language_choose(
         request, list(RECEIPT_STRINGS), record.language if record.language in RECEIPT_STRINGS else "en"
@@ -189,6 +231,7 @@ def receipt_page(request: HttpRequest, receipt_id: str) -> HttpResponseBase:
     shown = _editions_shown(receipt, language, t)
     checkpoint = receipt.checkpoint
     sealed = _sealed_text(receipt, t) if checkpoint is not None else ""  # only a sealed record has one
+    promise = receipt_promise_status(receipt=receipt, now=timezone.now())
     response = render(
         request,
         "consent/receipt.html",
@@ -202,6 +245,8 @@ def receipt_page(request: HttpRequest, receipt_id: str) -> HttpResponseBase:
                 t["witnessed"].format(name=c.witness_name, time=f"{c.witnessed_at:%Y-%m-%d %H:%M:%S}")
                 for c in (checkpoint.cosignatures.all() if checkpoint is not None else [])
             ],
+            "promise_status": promise,
+            "promise_text": promise_status_text(promise, t),
             "checkpoint_text": t["checkpoint_value"].format(size=checkpoint.tree_size) if checkpoint else "",
             # English reads the models' own labels; other languages carry theirs.
             "action": t.get(record.action) or record.get_action_display(),
@@ -251,3 +296,40 @@ def _sealed_text(receipt: Receipt, t: dict[str, str]) -> str:
         time=f"{checkpoint.created_at:%Y-%m-%d %H:%M:%S}",
         key=checkpoint.key_id,
     )
+
+
+def promise_status_text(status: PromiseStatus, t: dict[str, str]) -> str:
+    """The page's sentence for what became of a promise (the script fills the same strings)."""
+    promise = status.promise
+    return t[f"promise_{status.state}"].format(
+        time=promise.promised_at,
+        due=timestamp(promise.due_at),
+        index=status.leaf_index,
+        size=status.checkpoint.tree_size if status.checkpoint else "",
+        receipt=promise.receipt_id,
+        delay=promise.merge_delay_seconds,
+    )
+
+
+def _receipt_missing(request: HttpRequest, receipt_id: str) -> HttpResponseBase:
+    """A 404 page that still checks the promise the visitor's browser kept (in the URL fragment,
+    which never reaches the server): a valid promise of a missing record is evidence of removal."""
+    language = language_choose(request, list(RECEIPT_STRINGS), "en")
+    t = RECEIPT_STRINGS[language]
+    shown_id = receipt_id if RECEIPT_ID.match(receipt_id) else ""
+    response = render(
+        request,
+        "consent/receipt_missing.html",
+        {
+            "receipt_id": shown_id,
+            "missing_text": t["missing"].format(receipt=shown_id),
+            "t": {**page_strings(language), **t},
+            "script_strings": {key: t[key] for key in RECEIPT_SCRIPT_KEYS},
+            "language": language,
+        },
+        status=404,
+    )
+    patch_vary_headers(response, ("Accept-Language",))
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response

@@ -8,7 +8,7 @@ from consent.immutability import triggers_migration
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("consent", "0007_idempotency_claims"),
+        ("consent", "0008_ledger_roles"),
     ]
 
     operations = [

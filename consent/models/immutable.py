@@ -26,7 +26,8 @@ class ImmutableModel(models.Model):
 
     # Columns an UPDATE may clear to NULL (redaction of personal data); empty: none.
     mutable_columns: ClassVar[Sequence[str]] = ()
-    # Whether retention may delete rows (inside purge_allowed()); history tables say no.
+    # Whether retention may delete rows (its PostgreSQL functions, or purge_allowed() on SQLite);
+    # history tables say no.
     purgeable: ClassVar[bool] = False
 
     objects = ImmutableQuerySet.as_manager()

@@ -90,17 +90,20 @@ class ConsentRecord(ImmutableModel):
         return self.personal_salt is None
 
 
-class IdempotencyClaim(models.Model):
+class IdempotencyClaim(ImmutableModel):
     """An Idempotency-Key a site's ledger has accepted, and the receipt it was given.
 
     The database's guard against replays, the same on SQLite and PostgreSQL: a trigger on the
     ledger table (consent.ledger.idempotency) writes the claim in the same statement as the record,
     so a replayed key fails that INSERT with an IntegrityError in one round trip, also when
-    two servers race. Housekeeping, not history: retention deletes claims with their records.
+    two servers race. Append-only like the ledger (a deleted claim would let a replay in):
+    only retention deletes claims, with their records.
     """
 
+    purgeable = True
+
     pk = models.CompositePrimaryKey("site", "idempotency_key")
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
     idempotency_key = models.CharField(max_length=64)
     receipt_id = models.CharField(max_length=32)
     created_at = models.DateTimeField()

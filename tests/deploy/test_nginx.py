@@ -12,12 +12,10 @@ skip would pass as green.
 """
 
 import base64
-import datetime
 import json
 import os
 import re
 import secrets
-import shutil
 import socket
 import ssl
 import subprocess
@@ -26,13 +24,11 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-REFERENCE = REPO / "deploy" / "nginx-consentry.conf"
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+from deploy.nginx_local import NGINX, REPO, LocalNginx, free_port, wait_for
+
 SLOW_SOCKETS = 50
 ORIGIN = "https://shop.example"
 # A request answered within this many seconds counts as prompt.
@@ -48,113 +44,16 @@ site_origin_add(site=Site.objects.get(key="demo"), origin={origin!r}, by=None)
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(url: str, seconds: float, context: ssl.SSLContext | None = None) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2, context=context) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except (OSError, urllib.error.URLError):
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{url} did not answer in {seconds} s")
-        time.sleep(0.2)
-
-
-def self_signed(directory: Path) -> tuple[Path, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
-
-
-def render(
-    reference: str, *, http_port: int, https_port: int, app_port: int, static: Path, cert: Path, key: Path
-) -> str:
-    """The reference config with only the machine-specific parts replaced; every directive kept."""
-    replacements = [
-        ("server 127.0.0.1:8000;", f"server 127.0.0.1:{app_port};"),
-        ("listen 80;", f"listen 127.0.0.1:{http_port};"),
-        ("listen [::]:80;", ""),
-        ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"),
-        ("listen [::]:443 ssl http2;", ""),
-        ("/etc/ssl/consentry/fullchain.pem", str(cert)),
-        ("/etc/ssl/consentry/privkey.pem", str(key)),
-        ("/srv/consentry/staticfiles/", f"{static}/"),
-        ("server_name consent.example.com;", "server_name localhost;"),
-    ]
-    for old, new in replacements:
-        assert old in reference, f"the reference config no longer has {old!r}: update the test's renderer"
-        reference = reference.replace(old, new)
-    return reference
-
-
-def main_config(workdir: Path, site_config: Path) -> str:
-    temp = workdir / "temp"
-    temp.mkdir(mode=0o777, exist_ok=True)
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    return f"""{user}worker_processes 1;
-pid {workdir}/nginx.pid;
-error_log {workdir}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log {workdir}/access.log;
-    client_body_temp_path {temp}/body;
-    proxy_temp_path {temp}/proxy;
-    fastcgi_temp_path {temp}/fastcgi;
-    uwsgi_temp_path {temp}/uwsgi;
-    scgi_temp_path {temp}/scgi;
-    include {site_config};
-}}
-"""
-
-
 class Stack:
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.app_port = free_port()
-        self.http_port = free_port()
-        self.https_port = free_port()
-        self.processes: list[subprocess.Popen] = []
-        self.tls = ssl.create_default_context()
-        self.tls.check_hostname = False
-        self.tls.verify_mode = ssl.CERT_NONE
+    """gunicorn (the shipped config) with the reference nginx in front of it."""
+
+    def __init__(self, app_port: int, nginx: LocalNginx) -> None:
+        self.app_port, self.nginx = app_port, nginx
+        self.http_port, self.https_port, self.tls = nginx.http_port, nginx.https_port, nginx.tls
 
     @property
     def nginx_origin(self) -> str:
-        return f"https://localhost:{self.https_port}"
+        return self.nginx.origin
 
     @property
     def app_origin(self) -> str:
@@ -170,7 +69,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             )
         pytest.skip("nginx is not installed (Debian: apt-get install nginx)")
     workdir = tmp_path_factory.mktemp("deploy")
-    stack = Stack(workdir)
+    app_port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN_", "GEO_", "DJANGO_"))}
     env.pop("REDIS_URL", None)
     env.pop("CACHE_KEY_PREFIX", None)
@@ -187,7 +86,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         GEO_COUNTRY_HEADER="",
         CONSENT_RATE_PER_IP="100000/min",
         PUBLIC_API_RATE="100000/min",
-        GUNICORN_BIND=f"127.0.0.1:{stack.app_port}",
+        GUNICORN_BIND=f"127.0.0.1:{app_port}",
         # The shipped config, sized small so the machine's core count does not decide the contrast.
         GUNICORN_WORKERS="2",
         PYTHONUNBUFFERED="1",
@@ -211,21 +110,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     (static / "consent").mkdir(parents=True)
     (static / "consent" / "pages.0123456789ab.css").write_text("body{}")
     (static / "consent" / "pages.css").write_text("body{}")
-    cert, key = self_signed(workdir)
-    site = workdir / "consentry.conf"
-    site.write_text(
-        render(
-            REFERENCE.read_text(),
-            http_port=stack.http_port,
-            https_port=stack.https_port,
-            app_port=stack.app_port,
-            static=static,
-            cert=cert,
-            key=key,
-        )
-    )
-    main = workdir / "nginx.conf"
-    main.write_text(main_config(workdir, site))
     gunicorn = subprocess.Popen(
         [python, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"],
         cwd=REPO,
@@ -233,24 +117,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         stdout=(workdir / "gunicorn.log").open("w"),
         stderr=subprocess.STDOUT,
     )
-    stack.processes.append(gunicorn)
     try:
-        checked = subprocess.run([NGINX, "-t", "-c", str(main)], capture_output=True, text=True, timeout=30)
-        assert checked.returncode == 0, checked.stderr
-        nginx = subprocess.Popen([NGINX, "-c", str(main), "-g", "daemon off;"], stderr=subprocess.PIPE)
-        stack.processes.append(nginx)
-        wait_for(stack.app_origin + "/healthz", 60)
-        wait_for(stack.nginx_origin + "/healthz", 30, stack.tls)
-        yield stack
+        wait_for(f"http://127.0.0.1:{app_port}/healthz", 60)
+        with LocalNginx(workdir, app_port, static) as nginx:
+            yield Stack(app_port, nginx)
     finally:
-        for process in reversed(stack.processes):
-            process.terminate()
-        for process in stack.processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        gunicorn.terminate()
+        try:
+            gunicorn.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            gunicorn.kill()
+            gunicorn.wait()
 
 
 def open_slow_bodies(
@@ -391,3 +268,51 @@ def test_contrast_the_same_attack_straight_at_gunicorn_is_reported(stack, capsys
     )
     # Once the sockets are gone gunicorn recovers.
     wait_for(stack.app_origin + "/healthz", 30)
+
+
+def burst(stack: Stack, method: str, path: str, count: int, threads: int = 4) -> list[tuple[int, str, bytes]]:
+    """`count` requests as fast as `threads` kept-alive TLS connections send them: (status, type, body)."""
+    import http.client
+    import threading
+
+    answers: list[tuple[int, str, bytes]] = []
+    lock = threading.Lock()
+
+    def send(share: int) -> None:
+        connection = http.client.HTTPSConnection("localhost", stack.https_port, timeout=10, context=stack.tls)
+        for _ in range(share):
+            headers = {"Content-Type": "application/x-www-form-urlencoded"} if method == "POST" else {}
+            connection.request(
+                method, path, body="username=a&password=b" if method == "POST" else None, headers=headers
+            )
+            response = connection.getresponse()
+            answer = (response.status, response.getheader("Content-Type", ""), response.read())
+            with lock:
+                answers.append(answer)
+        connection.close()
+
+    workers = [threading.Thread(target=send, args=(count // threads,)) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    return answers
+
+
+def test_nginx_refuses_a_flood_on_the_management_api_itself_in_the_json_error_shape(stack):
+    answers = burst(stack, "GET", "/api/v1/sites", 160)
+    refused = [answer for answer in answers if answer[0] == 429]
+    # 20 requests/s with a burst of 50 pass; the rest of a 160-request burst is refused by nginx.
+    assert len(refused) >= 40, sorted({answer[0] for answer in answers})
+    status, content_type, body = refused[0]
+    assert content_type == "application/json"
+    assert json.loads(body)["error"]["code"] == "throttled"
+    assert len(answers) - len(refused) >= 50
+
+
+def test_nginx_limits_login_posts_per_address_before_the_app_sees_them(stack):
+    answers = burst(stack, "POST", "/admin/login/", 40)
+    nginx_refusals = [answer for answer in answers if answer[0] == 429 and b"nginx" in answer[2]]
+    # 20 posts a minute with a burst of 10: most of 40 at once are answered by nginx.
+    assert len(nginx_refusals) >= 25, sorted({answer[0] for answer in answers})
+    assert len(answers) - len(nginx_refusals) >= 10

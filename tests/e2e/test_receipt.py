@@ -59,12 +59,12 @@ def test_a_receipt_page_proves_the_choice_in_the_browser_and_catches_a_forged_re
     link = visitor.page.locator("[data-consentry-receipt]")
     expect(link).to_have_text("Receipt of your choice")
     url = f"{app_server.origin}/r/{receipt_id}/"
-    assert link.get_attribute("href") == url
+    assert link.get_attribute("href").startswith(url + "#promise=")  # the promise rides in the fragment
     with visitor.context.expect_page() as opened:
         link.click()
     page = opened.value
     page.wait_for_load_state()
-    assert page.url == url
+    assert page.url.startswith(url + "#promise=")
 
     # Before sealing: the record matches its leaf, and the page says it is not sealed yet.
     results = check_proof(page, url)
@@ -120,3 +120,77 @@ def test_a_verified_receipt_page_passes_axe(visit, app_server):
     found = axe(page)
     assert found["passes"] > 10, "axe checked next to nothing"
     assert [v["id"] for v in found["violations"]] == [], found["violations"]
+
+
+DELETE_BEHIND_THE_TRIGGERS = """
+from django.db import connection
+from consent.immutability import triggers_install, triggers_remove
+from consent.models import ConsentRecord
+table = ConsentRecord._meta.db_table
+triggers_remove(connection, table)
+with connection.cursor() as cursor:
+    cursor.execute(f"DELETE FROM {{table}} WHERE receipt_id = %s", [{receipt_id!r}])
+triggers_install(connection, table, ConsentRecord.mutable_columns, ConsentRecord.purgeable)
+print(ConsentRecord.objects.filter(receipt_id={receipt_id!r}).count())
+"""
+
+
+def promise_verdict(page, url: str) -> tuple[list[tuple[str, str]], str, str]:
+    """Open the receipt page with the kept promise; its checks, the summary's state and text."""
+    page.goto("about:blank")  # else a second visit to the same URL is a same-document fragment move
+    page.goto(url)
+    summary = page.locator("#receipt-promise .checks .summary")
+    expect(summary).to_be_visible(timeout=TIMEOUT_MS)
+    steps = page.locator("#receipt-promise .checks li:not(.summary)")
+    checks = [(item.get_attribute("class"), item.text_content()) for item in steps.all()]
+    return checks, summary.get_attribute("data-state"), summary.text_content()
+
+
+def test_the_receipt_page_reports_a_deleted_record_as_evidence_of_removal_from_the_kept_promise(
+    visit, app_server
+):
+    visitor = visit(country="DE")
+    receipt_id = reject_all(visitor)
+    visitor.button("reopen").click()
+    url = visitor.page.locator("[data-consentry-receipt]").get_attribute("href")
+    assert url.startswith(f"{app_server.origin}/r/{receipt_id}/#promise=")
+    page = visit(country="DE").page  # another tab: the link is all it has
+
+    checks, state, text = promise_verdict(page, url)
+    assert state == "pending" and "not yet included, due by" in text, (checks, text)
+    assert [kind for kind, _ in checks] == ["passed", "passed"], checks
+    assert "signed (Ed25519) by the site's log key" in checks[0][1]  # Web Crypto in Chromium
+
+    # The owner of the tables deletes the unsealed row; the ledger itself keeps no trace of it.
+    assert (
+        app_server.manage("shell", "-c", DELETE_BEHIND_THE_TRIGGERS.format(receipt_id=receipt_id)).split()[-1]
+        == "0"
+    )
+    app_server.manage("consent_seal")
+    checks, state, text = promise_verdict(page, url)
+    assert state == "removed", (checks, text)
+    assert text.startswith("Evidence of removal") and receipt_id in text
+    assert [kind for kind, _ in checks] == ["passed", "passed"], checks
+    expect(page.locator("h1")).to_have_text("No record with this receipt id")
+
+    # A forged promise (another receipt id under the same signature) is refused in the browser.
+    note = base64.urlsafe_b64decode(url.split("#promise=")[1] + "==").decode()
+    forged = note.replace(f"\n{receipt_id}\n", "\nAAAAAAAAAAAAAAAAAAAAAA\n")
+    fragment = base64.urlsafe_b64encode(forged.encode()).decode().rstrip("=")
+    page.goto(f"{app_server.origin}/r/AAAAAAAAAAAAAAAAAAAAAA/#promise={fragment}")
+    failed = page.locator("#receipt-promise .checks li.failed").first
+    expect(failed).to_contain_text("not validly signed")
+    assert page.locator("#receipt-promise .checks .summary").count() == 0
+
+
+def test_a_kept_promise_of_a_sealed_record_shows_included(visit, app_server):
+    visitor = visit(country="DE")
+    receipt_id = reject_all(visitor)
+    visitor.button("reopen").click()
+    url = visitor.page.locator("[data-consentry-receipt]").get_attribute("href")
+    assert url.startswith(f"{app_server.origin}/r/{receipt_id}/#promise=")
+    app_server.manage("consent_seal")
+    page = visit(country="DE").page
+    checks, state, text = promise_verdict(page, url)
+    assert state == "included" and "included at index" in text, (checks, text)
+    expect(page.locator("[data-promise-state=included]")).to_contain_text("included at index")

@@ -43,7 +43,8 @@ function stubFetch(statuses = []) {
     const body = JSON.parse(init.body);
     calls.push({ url, key: init.headers['Idempotency-Key'], body, credentials: init.credentials, keepalive: init.keepalive });
     const status = statuses.length ? statuses.shift() : 201;
-    const answer = status === 201 ? { receipt_id: 'RCPT-' + calls.length } : { error: { code: 'unavailable' } };
+    const receipt = 'RCPT-' + calls.length;
+    const answer = status === 201 ? { receipt_id: receipt, promise: { note: 'promise of ' + receipt + ' \u2014\n' } } : { error: { code: 'unavailable' } };
     return new Response(JSON.stringify(answer), { status, headers: { 'Content-Type': 'application/json' } });
   };
   return calls;
@@ -236,4 +237,24 @@ test('the preferences dialog returns focus to its opener and the reopen button s
   assert.equal(root.getAttribute('data-consentry-layer'), 'closed');
   assert.equal(page.document.querySelector('[data-consentry-action=reopen]').hidden, false);
   await settle();
+});
+
+test('the receipt link carries the kept promise of that receipt in its fragment, never a stale one', async () => {
+  const page = openPage();
+  stubFetch();
+  start(page);
+  click(page, 'reject_all');
+  await settle();
+  assert.deepEqual(JSON.parse(page.window.localStorage.getItem('consentry:promise')), { r: 'RCPT-1', n: 'promise of RCPT-1 \u2014\n' });
+  page.document.querySelector('[data-consentry-action=reopen]').click();
+  const href = page.document.querySelector('[data-consentry-receipt]').getAttribute('href');
+  const [path, fragment] = href.split('#promise=');
+  assert.ok(path.endsWith('/r/RCPT-1/'), href);
+  assert.equal(Buffer.from(fragment, 'base64url').toString(), 'promise of RCPT-1 \u2014\n');
+
+  // A promise kept for another receipt (a newer choice whose answer never came) is not linked.
+  page.window.localStorage.setItem('consentry:promise', JSON.stringify({ r: 'RCPT-9', n: 'other' }));
+  page.document.querySelector('[data-consentry-action=close]')?.click();
+  page.document.querySelector('[data-consentry-action=reopen]').click();
+  assert.ok(!page.document.querySelector('[data-consentry-receipt]').getAttribute('href').includes('#'));
 });

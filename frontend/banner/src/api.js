@@ -43,17 +43,18 @@ export const retryDelay = attempt => Math.min(FIRST_RETRY_MS * 2 ** attempt, MAX
  * @param {object} options
  * @param {string} options.endpoint  the site's public API base (`.../api/public/v1/sites/KEY`)
  * @param {{get(): object|null, clear(body: object): void}} options.pending  the pending store
- * @param {(receipt: string|undefined, body: object) => void} options.onSettled  the server has it (or refused it for good)
+ * @param {(receipt: string|undefined, body: object, promise?: object) => void} options.onSettled  the server has it (or refused it
+ *   for good); `promise` is the ledger's signed inclusion promise of the receipt
  * @param {(name: string, detail: object) => void} options.emit  `saved` and `error` events
  */
 export function createSender({ endpoint, pending, onSettled, emit }) {
   let retryTimer;
   let warned = false;
 
-  function settle(body, receipt) {
+  function settle(body, receipt, promise) {
     if (pending.get() !== body) return; // a newer decision took its place
     pending.clear(body);
-    onSettled(receipt, body);
+    onSettled(receipt, body, promise);
   }
 
   function send(body, attempt = 0) {
@@ -71,7 +72,7 @@ export function createSender({ endpoint, pending, onSettled, emit }) {
       if (response.status === 201 || response.status === 409) {
         return response.json().then(
           answer => {
-            settle(body, answer.receipt_id);
+            settle(body, answer.receipt_id, answer.promise);
             if (answer.receipt_id) emit('saved', { receipt: answer.receipt_id });
           },
           () => settle(body),

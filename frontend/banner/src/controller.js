@@ -7,7 +7,7 @@
 import { createSender, postBody } from './api.js';
 import { cookiesToDelete, createBlocker, deleteCookies, pageCookieNames } from './blocking.js';
 import { consentModeUpdate } from './consent-mode.js';
-import { createPendingStore } from './pending-store.js';
+import { createPendingStore, keepPromise, keptPromise } from './pending-store.js';
 import { readSignals } from './signals.js';
 import {
   decodeState, encodeState, initialGrants, lockedPurposeKeys, needsAsking, needsNotice, nextState, purposeKeys, saveAction,
@@ -58,13 +58,17 @@ export function createConsentry(options = {}) {
 
   // The server has the body: keep its receipt with the decision it records (if the cookie
   // was lost meanwhile, the ledger still got the older answer; no receipt to attach).
-  function onSettled(receipt, body) {
+  function onSettled(receipt, body, promise) {
     if (!decision || decision.visitorId !== body.visitor_id) return;
     decision.receipt = receipt || decision.receipt;
+    if (receipt && promise && promise.note) keepPromise(config.cookie.name + ':promise', storage, receipt, promise.note);
     saveDecision();
   }
 
-  const context = () => ({ config, texts, gpcHonored: signals.gpcApplies && rules.gpc_status, receipt: decision && decision.receipt });
+  const context = () => {
+    const receipt = decision && decision.receipt;
+    return { config, texts, gpcHonored: signals.gpcApplies && rules.gpc_status, receipt, promise: keptPromise(config.cookie.name + ':promise', storage, receipt) };
+  };
 
   const scan = () => blocker.scan(granted);
 

@@ -51,3 +51,26 @@ export function createPendingStore(key, getStorage) {
     },
   };
 }
+
+/**
+ * The ledger's signed inclusion promise of the visitor's last receipt, kept beside the pending
+ * body: the visitor's own evidence that the record existed (the server cannot vouch for a row
+ * someone deleted). One promise per site, replaced by the next receipt's.
+ */
+export function keepPromise(key, getStorage, receipt, note) {
+  try {
+    getStorage().setItem(key, JSON.stringify({ r: receipt, n: note }));
+  } catch {
+    // No storage: the receipt link goes without its promise.
+  }
+}
+
+/** The kept promise's note if it is the promise of `receipt`, else null. */
+export function keptPromise(key, getStorage, receipt) {
+  try {
+    const kept = JSON.parse(getStorage().getItem(key));
+    return kept && receipt && kept.r === receipt && typeof kept.n === 'string' ? kept.n : null;
+  } catch {
+    return null;
+  }
+}

@@ -30,7 +30,7 @@ export const purposeKeys = (config, test) => config.purposes.filter(purpose => !
 
 export const lockedPurposeKeys = config => purposeKeys(config, purpose => purpose.locked);
 
-const base64url = binary => btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+export const base64url = binary => btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 
 /** 18 random bytes, base64url: visitor ids and idempotency keys (the server wants 16-64 of [A-Za-z0-9_-]). */
 export const randomId = () => base64url(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(18))));

@@ -5,6 +5,7 @@
  */
 
 import { applyTheme, button, el, svg, trapFocus } from './dom.js';
+import { base64url } from './state.js';
 import { cookieDuration, placeholderText } from './strings.js';
 
 /**
@@ -14,6 +15,7 @@ import { cookieDuration, placeholderText } from './strings.js';
  * @property {object} texts  `config.texts`
  * @property {boolean} gpcHonored  a GPC signal has effect here and the jurisdiction shows it
  * @property {string|null} receipt  the ledger receipt id of the visitor's last choice
+ * @property {string|null} promise  the ledger's signed inclusion promise of that receipt, if kept
  */
 
 const links = ({ config, texts }) => {
@@ -22,10 +24,12 @@ const links = ({ config, texts }) => {
     .map(name => el('a', { href: configured[name], target: '_blank', rel: 'noopener', text: texts[name] })));
 };
 
-// The visitor's own proof of their last choice: the public receipt page on the Consentry host.
-const receiptLink = ({ config, texts, receipt }) => receipt && config.endpoint && el('p', { class: 'cs-links' }, [
+// The visitor's own proof of their last choice: the public receipt page on the Consentry host,
+// with the signed promise in the fragment (never sent to the server) for the page to check.
+const receiptLink = ({ config, texts, receipt, promise }) => receipt && config.endpoint && el('p', { class: 'cs-links' }, [
   el('a', {
-    href: config.endpoint.replace(/\/api\/.*/, '/r/') + receipt + '/',
+    href: config.endpoint.replace(/\/api\/.*/, '/r/') + receipt + '/' +
+      (promise ? '#promise=' + base64url(String.fromCharCode(...new TextEncoder().encode(promise))) : ''),
     target: '_blank',
     rel: 'noopener',
     'data-consentry-receipt': '',

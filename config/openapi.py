@@ -17,7 +17,8 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 
 from consent.ledger.api import consent_create
-from consent.ledger.openapi import ConsentCreateSchema
+from consent.ledger.openapi import ConsentCreateSchema, LogCheckpointSchema, LogTileSchema
+from consent.ledger.tile_views import log_checkpoint, log_tile
 from cookies.banner.api import banner_config_view
 from cookies.banner.openapi import BannerConfigSchema
 
@@ -32,6 +33,8 @@ class ThrottledBasicScheme(BasicScheme):
 PLAIN_VIEWS: dict[Callable[..., Any], tuple[str, type]] = {
     consent_create: ("POST", ConsentCreateSchema),
     banner_config_view: ("GET", BannerConfigSchema),
+    log_checkpoint: ("GET", LogCheckpointSchema),
+    log_tile: ("GET", LogTileSchema),
 }
 
 Endpoint = tuple[str, str, str, Callable[..., Any]]

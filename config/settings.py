@@ -89,17 +89,17 @@ MIDDLEWARE = [
 ]
 
 # Anonymous, cookie-less, cross-origin endpoints: no session, CSRF, auth or locale there.
-PUBLIC_PATH_PREFIXES = ("/api/public/", "/c/")
+PUBLIC_PATH_PREFIXES = ("/api/public/", "/c/", "/log/")
 
 # --- CORS (django-cors-headers) -------------------------------------------------------
 # Only the public paths answer CORS: the public API, the loader, and the sub-processor feed.
 # No origin is allowed by configuration: consent.sites.cors (a check_request_enabled receiver)
 # allows a site's registered origins on the paths that name that site, and any origin on the
 # read-only public documents (CORS_ANY_ORIGIN_URLS_REGEX), answered as `*` (edge/cors.py).
-CORS_URLS_REGEX = r"^/(api/public/|c/|s/[^/]+/subprocessors/feed\.atom$)"
+CORS_URLS_REGEX = r"^/(api/public/|c/|log/|s/[^/]+/subprocessors/feed\.atom$)"
 CORS_ANY_ORIGIN_URLS_REGEX = (
     r"^/api/public/v1/(receipts/|promises/|jurisdictions(/|$)|sites/[^/]+/(checkpoints|policies|subprocessors)(/|$))"
-    r"|^/s/[^/]+/subprocessors/feed\.atom$"
+    r"|^/s/[^/]+/subprocessors/feed\.atom$|^/log/"
 )
 CORS_ALLOWED_ORIGINS: list[str] = []
 CORS_ALLOW_CREDENTIALS = False  # never: the public paths are cookie-less by design
@@ -300,6 +300,9 @@ LEDGER_SIGNING_KEY = env.str(
 # Public keys (base64, comma-separated) of earlier signing keys: after a rotation the
 # checkpoints they signed still verify (consent_verify, receipts). Public, not secret.
 LEDGER_RETIRED_PUBLIC_KEYS = env.list("LEDGER_RETIRED_PUBLIC_KEYS", default=[])
+# Witnesses whose C2SP cosignatures the checkpoints accept (comma-separated verifier keys,
+# `<name>+<hash>+<base64(0x04 || Ed25519 key)>`, as `consentry-witness --generate-key` prints).
+LEDGER_WITNESS_KEYS = env.list("LEDGER_WITNESS_KEYS", default=[])
 # The maximum merge delay each receipt's signed inclusion promise states: a record is in the
 # signed log within this many seconds of its time, or the promise is broken (consent_verify
 # --promises, the receipt page). Keep it well above the sealer's interval.
@@ -364,6 +367,8 @@ PUBLIC_RATE_LIMITS = {
     "banner": env.str("PUBLIC_BANNER_RATE", default="600/min"),  # /config and the loader /c/<key>.js
     "api": PUBLIC_API_RATE,  # every other GET of /api/public/
     "pages": env.str("PUBLIC_PAGES_RATE", default="120/min"),  # receipt, policy, sub-processor pages, forms
+    # The log's checkpoint and tiles (/log/<key>/): a witness or mirror reads many tiles at once.
+    "log": env.str("PUBLIC_LOG_RATE", default="3000/min"),
 }
 # Which limit each public path counts against: (regex on the path, limit name, how a 429 is
 # written: json | html | js); the first match wins. None: no limit here (the consent POST has
@@ -373,6 +378,7 @@ PUBLIC_RATE_PATHS = [
     (r"/api/public/v1/sites/[^/]+/config$", "banner", "json"),
     (r"/api/public/", "api", "json"),
     (r"/c/", "banner", "js"),
+    (r"/log/", "log", "json"),
     (r"/(r|s)/", "pages", "html"),
 ]
 # Failed logins (admin and the management API's Basic auth) allowed per window, per client

@@ -8,7 +8,7 @@ from drf_spectacular.views import SpectacularSwaggerSplitView
 from config import views
 from config.openapi import SchemaView
 from consent.tenancy.auth import ThrottledAdminAuthenticationForm, admin_login
-from consent.urls import management_urlpatterns, page_urlpatterns, public_urlpatterns
+from consent.urls import log_urlpatterns, management_urlpatterns, page_urlpatterns, public_urlpatterns
 from edge.errors import api_not_found
 
 admin.site.site_header = "Consentry"
@@ -27,6 +27,7 @@ api_docs = csp_update({"style-src": [SWAGGER_UI_STYLE_SHA256]})(
 urlpatterns = [
     # First: the public API holds the hottest path (the consent POST); patterns do not overlap.
     path("api/public/v1/", include((public_urlpatterns, "consent"), namespace="public-v1")),
+    path("log/", include(log_urlpatterns)),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     # New members get an account without a password and set one here ("Forgotten your password?").
@@ -51,8 +52,8 @@ urlpatterns = [
     path("", include("cookies.urls")),
     path("", include("subprocessors.urls")),
     *([path("", include("demo.urls"))] if settings.DEMO else []),
-    # Anything under /api/ that no app answered is a JSON 404, never an HTML page.
-    re_path(r"^api/", api_not_found),
+    # Anything under /api/ or /log/ that no app answered is a JSON 404, never an HTML page.
+    re_path(r"^(api|log)/", api_not_found),
 ]
 
 handler404 = "edge.errors.handler404"

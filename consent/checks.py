@@ -123,6 +123,20 @@ def ledger_key_check(app_configs: Any = None, **kwargs: Any) -> list[Error | War
     return problems
 
 
+@register(Tags.security)
+def ledger_witness_keys_check(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
+    from consent.ledger.witnesses import witness_keys_problems
+
+    return [
+        Error(
+            f"LEDGER_WITNESS_KEYS: {problem}",
+            hint="List each witness's verifier key as it printed it (consentry-witness --generate-key).",
+            id="consentry.E024",
+        )
+        for problem in witness_keys_problems()
+    ]
+
+
 @register(Tags.database)
 def database_roles_check(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[Warning]:
     """PostgreSQL: the application should not connect as the role that owns the ledger's tables."""

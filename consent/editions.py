@@ -24,8 +24,34 @@ E = TypeVar("E", bound="Edition")
 
 
 def canonical_json(value: Any) -> bytes:
-    """Deterministic JSON bytes: sorted keys, no spaces, UTF-8 (hash input for editions and the ledger)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    r"""The JSON Canonicalization Scheme (RFC 8785, JCS) of `value`, UTF-8: the hash input of
+    editions and of ledger leaves.
+
+    No whitespace; object members sorted by the UTF-16 code units of their names; strings
+    escaped as ECMAScript's JSON.stringify does (only '"', '\\' and control characters:
+    \b \t \n \f \r, others as lowercase \u00XX; everything else as UTF-8); integers in
+    decimal; true, false, null. Our hashed data holds no non-integer numbers, which is the
+    one part of JCS not implemented here (a float would be written as Python's repr). Values
+    JSON cannot hold (datetimes) are written as their str().
+    """
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    if text.isascii():
+        # ASCII-only keys: code-point order (Python's sort) is UTF-16 order. The hot path.
+        return text.encode()
+    return json.dumps(_utf16_ordered(value), separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+def _utf16_ordered(value: Any) -> Any:
+    """`value` with every object's members in UTF-16 code-unit order (JCS, RFC 8785 3.2.3),
+    which differs from code-point order for names with characters beyond U+FFFF."""
+    if isinstance(value, dict):
+        return {
+            key: _utf16_ordered(value[key])
+            for key in sorted(value, key=lambda name: str(name).encode("utf-16-be"))
+        }
+    if isinstance(value, list | tuple):
+        return [_utf16_ordered(item) for item in value]
+    return value
 
 
 def sha256_hex(data: bytes) -> str:

@@ -1,10 +1,10 @@
 """Every URL the consent app answers, pointing into the sub-package that handles it."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from consent.exports import api as exports_api
 from consent.ledger import api as ledger_api
-from consent.ledger import promise_api, read_api
+from consent.ledger import promise_api, read_api, tile_views, witness_api
 from consent.ledger import views as ledger_views
 from consent.policies import api as policies_api
 from consent.policies import views as policies_views
@@ -25,6 +25,11 @@ public_urlpatterns = [
     ),
     path("sites/<str:site_key>/checkpoints", read_api.CheckpointListApi.as_view(), name="checkpoint-list"),
     path("receipts/<str:receipt_id>", read_api.ReceiptApi.as_view(), name="receipt"),
+    path(
+        "sites/<str:site_key>/checkpoints/<int:tree_size>/cosignatures",
+        witness_api.CosignatureCreateApi.as_view(),
+        name="cosignature-create",
+    ),
     path("promises/check", promise_api.PromiseCheckApi.as_view(), name="promise-check"),
     path("sites/<str:site_key>/policies", policies_api.PolicyDocumentListApi.as_view(), name="policy-list"),
     path(
@@ -49,6 +54,16 @@ management_urlpatterns = [
     path("sites/<str:site_key>", sites_api.SiteDetailApi.as_view(), name="site-detail"),
     path(
         "sites/<str:site_key>/consents/export", exports_api.ConsentExportApi.as_view(), name="consent-export"
+    ),
+]
+
+# The log as C2SP tlog-tiles, under /log/<site_key>/ (consent/ledger/tile_views.py).
+log_urlpatterns = [
+    path("<str:site_key>/checkpoint", tile_views.log_checkpoint, name="log-checkpoint"),
+    re_path(
+        r"^(?P<site_key>[^/]+)/tile/(?P<level>entries|\d+)/(?P<rest>(?:x\d{3}/)*\d{3}(?:\.p/\d+)?)$",
+        tile_views.log_tile,
+        name="log-tile",
     ),
 ]
 

@@ -23,8 +23,8 @@ from edge.errors import json_error
 
 logger = logging.getLogger(__name__)
 
-# Where a fault must answer as JSON: the APIs and the loader script (a banner reads both).
-JSON_FAULT_PREFIXES = ("/api/", "/c/")
+# Where a fault must answer as JSON: the APIs, the loader script (a banner reads both) and the log's tiles.
+JSON_FAULT_PREFIXES = ("/api/", "/c/", "/log/")
 
 
 def is_public_path(request: HttpRequest) -> bool:

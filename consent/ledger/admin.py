@@ -1,6 +1,9 @@
 """The ledger in the back office: consent records and checkpoints, read-only, scoped to the user's sites."""
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from consent.models import Checkpoint, ConsentRecord
 from consent.tenancy.scoping import ReadOnlyAdminMixin, SiteScopedModelAdmin
@@ -33,6 +36,26 @@ class ConsentRecordAdmin(ReadOnlyAdminMixin, SiteScopedModelAdmin):
 
 @admin.register(Checkpoint)
 class CheckpointAdmin(ReadOnlyAdminMixin, SiteScopedModelAdmin):
-    list_display = ["created_at", "site", "tree_size", "root_hash", "key_id"]
+    list_display = ["created_at", "site", "tree_size", "root_hash", "key_id", "witnessed_display"]
     list_select_related = ["site"]
-    readonly_fields = ["site", "tree_size", "root_hash", "created_at", "key_id", "signature"]
+    readonly_fields = [
+        "site",
+        "tree_size",
+        "root_hash",
+        "created_at",
+        "key_id",
+        "signature",
+        "note",
+        "witnessed_display",
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Checkpoint]:
+        return super().get_queryset(request).prefetch_related("cosignatures")
+
+    @admin.display(description=_("Witnesses"))
+    def witnessed_display(self, checkpoint: Checkpoint) -> str:
+        return "; ".join(
+            _("witnessed by %(name)s at %(time)s")
+            % {"name": c.witness_name, "time": f"{c.witnessed_at:%Y-%m-%d %H:%M:%S} UTC"}
+            for c in checkpoint.cosignatures.all()
+        )

@@ -2,10 +2,14 @@
 
 A record's leaf is the RFC 6962 leaf hash of its canonical JSON (consent.editions.canonical_json)
 with personal data replaced by a salted commitment, so redaction never changes a leaf.
-Checkpoints are signed with Ed25519 over a small text note (in the style of C2SP
-signed notes) that anyone can check with the public key from the checkpoints endpoint.
-Each checkpoint names its signer by key id, so the signing key can be rotated: the old
-public key moves to LEDGER_RETIRED_PUBLIC_KEYS and its checkpoints keep verifying.
+Checkpoints are C2SP tlog-checkpoint signed notes (https://c2sp.org/tlog-checkpoint): the
+body "<origin>\n<size>\n<base64 root>\n" with no extension lines (Sigsum's witnesses refuse
+them; the checkpoint's time stays in its row), signed as a C2SP signed note under the log's
+name, so Go's sumdb/note, a witness or anyone with the verifier key (vkey) can check them.
+Checkpoints made before that format carry an Ed25519 signature over an older text
+(checkpoint_note_legacy) and keep verifying. Each checkpoint names its signer by key id, so
+the signing key can be rotated: the old public key moves to LEDGER_RETIRED_PUBLIC_KEYS and
+its checkpoints keep verifying.
 """
 
 import base64
@@ -25,8 +29,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 from consent.editions import canonical_json
 from consent.ledger.merkle import leaf_hash
-from consent.ledger.note import NoteSigner, NoteVerifier
-from consent.models import ConsentRecord, IpStorage
+from consent.ledger.note import NoteError, NoteSigner, NoteVerifier, note_open, note_split
+from consent.ledger.note import note_sign as signed_note_sign
+from consent.models import Checkpoint, ConsentRecord, IpStorage
 
 LEAF_FORMAT_VERSION = 1
 
@@ -176,8 +181,9 @@ def _verifying_keys(current: SigningKey, retired: tuple[str, ...]) -> tuple[tupl
     return tuple(keys.items())
 
 
-def checkpoint_note(*, site_key: str, tree_size: int, root_hex: str, created_at: datetime) -> bytes:
-    """The signed text: origin line, size, root (base64), time. One line each, LF-terminated."""
+def checkpoint_note_legacy(*, site_key: str, tree_size: int, root_hex: str, created_at: datetime) -> bytes:
+    """The text checkpoints were signed over before the C2SP format (a raw Ed25519 signature):
+    "consentry/<key>", size, root (base64), time. Kept only to verify those old checkpoints."""
     root_b64 = base64.b64encode(bytes.fromhex(root_hex)).decode()
     return f"consentry/{site_key}\n{tree_size}\n{root_b64}\n{timestamp(created_at)}\n".encode()
 
@@ -208,3 +214,68 @@ def log_verifiers(site_key: str) -> list[NoteVerifier]:
     """Every key the site's signed notes may carry (current and retired), under the log's name."""
     name = log_origin(site_key)
     return [NoteVerifier(name=name, public_raw=raw) for raw in verifying_keys().values()]
+
+
+def checkpoint_body(*, origin: str, tree_size: int, root_hex: str) -> bytes:
+    """A C2SP tlog-checkpoint's body: origin, decimal size, base64 root, each line LF-terminated."""
+    root_b64 = base64.b64encode(bytes.fromhex(root_hex)).decode()
+    return f"{origin}\n{tree_size}\n{root_b64}\n".encode()
+
+
+@dataclass(frozen=True)
+class SignedCheckpoint:
+    note: str  # the whole signed note: body, blank line, the log's signature line
+    signature: str  # base64 of the Ed25519 signature alone (what the row's `signature` keeps)
+    key_id: str
+
+
+def checkpoint_sign(*, site_key: str, tree_size: int, root_hex: str) -> SignedCheckpoint:
+    """Sign the site's log at `tree_size` as a C2SP checkpoint with the current signing key."""
+    signer = log_signer(site_key)
+    body = checkpoint_body(origin=signer.name, tree_size=tree_size, root_hex=root_hex)
+    note = signed_note_sign(body, signer)
+    _, signatures = note_split(note)
+    return SignedCheckpoint(
+        note=note.decode(),
+        signature=base64.b64encode(signatures[0].signature).decode(),
+        key_id=signing_key().key_id,
+    )
+
+
+def checkpoint_signature_valid(checkpoint: Checkpoint, site_key: str) -> bool:
+    """Whether the checkpoint's signature holds under the key it names (current or retired).
+
+    A C2SP checkpoint: its note's body states exactly the row's size and root under an origin
+    naming this site's log, and carries a valid signature by that key under the origin's name
+    (the name is the note's own: a later change of LEDGER_LOG_HOST does not void old notes).
+    A checkpoint from before the C2SP format: its raw signature over the legacy text.
+    """
+    public_raw = verifying_keys().get(checkpoint.key_id)
+    if public_raw is None:
+        return False
+    if not checkpoint.note:
+        legacy = checkpoint_note_legacy(
+            site_key=site_key,
+            tree_size=checkpoint.tree_size,
+            root_hex=checkpoint.root_hash,
+            created_at=checkpoint.created_at,
+        )
+        return note_verify(legacy, checkpoint.signature, public_raw)
+    note = checkpoint.note.encode()
+    origin = note.split(b"\n", 1)[0].decode(errors="replace")
+    try:
+        text, _ = note_split(note)
+        expected = checkpoint_body(
+            origin=origin, tree_size=checkpoint.tree_size, root_hex=checkpoint.root_hash
+        )
+        if text != expected or not origin.endswith(f"/consentry/{site_key}"):
+            return False
+        note_open(note, [NoteVerifier(name=origin, public_raw=public_raw)])
+    except (NoteError, ValueError):
+        return False
+    return True
+
+
+def log_vkey(site_key: str) -> str:
+    """The verifier key of the site's log under its current signing key (C2SP signed-note vkey)."""
+    return log_signer(site_key).verifier.vkey

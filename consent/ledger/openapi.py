@@ -158,3 +158,66 @@ class ConsentCreateSchema(APIView):
     )
     def post(self, request: Request, site_key: str) -> None:
         raise NotImplementedError  # pragma: no cover - never routed
+
+
+class LogCheckpointSchema(APIView):
+    """Schema only: the contract of `tile_views.log_checkpoint`; never routed."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="log_checkpoint",
+        tags=["ledger"],
+        summary="The log's newest checkpoint (C2SP tlog-checkpoint)",
+        description=(
+            "A C2SP signed note, `text/plain`: origin, size, base64 root, a blank line, the log's "
+            "signature line and one cosignature line per witness. Open it with the log's vkey "
+            "(`vkey` of the checkpoints endpoint). Cached for seconds."
+        ),
+        responses={
+            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The signed note."),
+            404: _error(404, "No such site, or no C2SP checkpoint yet."),
+            429: _error(429),
+        },
+    )
+    def get(self, request: Request, site_key: str) -> None:
+        raise NotImplementedError  # pragma: no cover - never routed
+
+
+class LogTileSchema(APIView):
+    """Schema only: the contract of `tile_views.log_tile`; never routed."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="log_tile",
+        tags=["ledger"],
+        summary="A tile of the log (C2SP tlog-tiles)",
+        description=(
+            "`level` 0..7: a hash tile, the 32-byte hashes of the Merkle level 8·level nodes "
+            "256·N .. 256·N+W-1; `entries`: an entry bundle, each entry a 2-byte big-endian length "
+            "and the leaf's canonical JSON (no personal data). `rest` is N in three-digit groups, "
+            "all but the last prefixed with `x` (`x001/234`), then `.p/<W>` for a partial tile of "
+            "width W (1..255). Full tiles never change: cached a year, immutable."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "level", OpenApiTypes.STR, OpenApiParameter.PATH, enum=["entries", *map(str, range(8))]
+            ),
+            # No pattern: the path holds slashes, which a path parameter's value cannot (a fuzzer
+            # filters nearly every value it makes); the description states the form.
+            OpenApiParameter(
+                "rest", OpenApiTypes.STR, OpenApiParameter.PATH, description="N[.p/W], e.g. `x001/234.p/5`."
+            ),
+        ],
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The tile."),
+            404: _error(404, "No such site or tile (beyond the tree, or not a canonical tile path)."),
+            410: _error(410, "An entry of this bundle was removed by retention."),
+            429: _error(429),
+        },
+    )
+    def get(self, request: Request, site_key: str, level: str, rest: str) -> None:
+        raise NotImplementedError  # pragma: no cover - never routed

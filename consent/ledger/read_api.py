@@ -10,7 +10,15 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from consent.ledger.crypto import checkpoint_note, leaf_data, signing_key, verifying_keys
+from consent.ledger.crypto import (
+    checkpoint_note_legacy,
+    leaf_data,
+    log_origin,
+    log_vkey,
+    signing_key,
+    verifying_keys,
+)
+from consent.ledger.note import NoteVerifier
 from consent.ledger.promise import promise_sign, receipt_promise_status
 from consent.ledger.promise_api import PromiseOutputSerializer, PromiseStatusSerializer, promise_status_data
 from consent.ledger.selectors import (
@@ -22,6 +30,7 @@ from consent.ledger.selectors import (
     receipt_get,
 )
 from consent.ledger.validation import VISITOR_ID
+from consent.ledger.witnesses import checkpoint_note_cosigned
 from consent.models import Checkpoint, Site
 from consent.rules.geo import jurisdiction_resolve
 from consent.rules.jurisdictions import RULESETS, RuleSet
@@ -39,13 +48,29 @@ def _ruleset_for(code: str, site: Site) -> RuleSet:
         return base
 
 
+class CosignatureOutputSerializer(serializers.Serializer):
+    witness = serializers.CharField(help_text="The witness's key name.")
+    witnessed_at = serializers.DateTimeField(help_text="The time in its cosignature.")
+
+
 class CheckpointOutputSerializer(serializers.Serializer):
     tree_size = serializers.IntegerField()
     root_hash = serializers.CharField(help_text="Hex SHA-256 Merkle root (RFC 9162).")
     created_at = serializers.DateTimeField()
-    key_id = serializers.CharField()
-    signature = serializers.CharField(help_text="Base64 Ed25519 signature over `note`.")
-    note = serializers.CharField(help_text="The signed text: site, size, root and time.")
+    key_id = serializers.CharField(help_text="First 8 bytes (hex) of SHA-256 of the signing public key.")
+    signature = serializers.CharField(
+        help_text="Base64 Ed25519 signature by the log (alone, without key hash)."
+    )
+    format = serializers.ChoiceField(
+        choices=["c2sp", "legacy"],
+        help_text="c2sp: `note` is a C2SP tlog-checkpoint signed note; legacy (checkpoints made "
+        "before it): `note` is the text `signature` signs.",
+    )
+    note = serializers.CharField(
+        help_text="The whole C2SP signed note: origin, size, base64 root, a blank line, the log's "
+        "signature line and one cosignature line per witness. Open it with the log's `vkey`."
+    )
+    cosignatures = CosignatureOutputSerializer(many=True, help_text="The witnesses that cosigned it.")
 
 
 class LeafOutputSerializer(serializers.Serializer):
@@ -87,6 +112,9 @@ class ReceiptApi(PublicApiView):
         inclusion_proof = serializers.ListField(child=serializers.CharField())
         checkpoint = CheckpointOutputSerializer(allow_null=True)
         public_key = serializers.CharField(allow_null=True)
+        vkey = serializers.CharField(
+            allow_null=True, help_text="The log's C2SP verifier key that opens `checkpoint.note`."
+        )
         promise = PromiseOutputSerializer(
             help_text="The record's signed inclusion promise, recomputed from the row (Ed25519 is "
             "deterministic): the note the consent POST gave, unless the key or merge delay changed since."
@@ -117,12 +145,14 @@ class ReceiptApi(PublicApiView):
             "inclusion_proof": list(receipt.inclusion_proof),
             "checkpoint": _checkpoint_data(checkpoint, receipt.site_key) if checkpoint else None,
             "public_key": base64.b64encode(public_raw).decode() if public_raw else None,
+            "vkey": _vkey(receipt.site_key, public_raw) if public_raw else None,
             **_promise_data(receipt),
             "how_to_verify": (
-                "leaf = SHA-256(0x00 || canonical JSON of `record`); check `inclusion_proof` for "
-                "`leaf_index` against checkpoint.root_hash (RFC 9162 2.1.3.2); check "
-                "checkpoint.signature (Ed25519) over checkpoint.note with public_key. `promise` is a "
-                "C2SP signed note by the log key (see the README's 'verify it yourself')."
+                "leaf = SHA-256(0x00 || canonical JSON (RFC 8785) of `record`); check "
+                "`inclusion_proof` for `leaf_index` (from 0) against checkpoint.root_hash (RFC 9162 "
+                "2.1.3.2); open checkpoint.note, a C2SP signed note, with `vkey` and check that it "
+                "states tree_size and the root (base64). `promise` is a C2SP signed note by the "
+                "same key (see the README's 'verify it yourself')."
             ),
         }
         response = Response(data)
@@ -145,19 +175,34 @@ def _promise_data(receipt: Receipt) -> dict[str, Any]:
 
 
 def _checkpoint_data(checkpoint: Checkpoint, site_key: str) -> dict[str, Any]:
+    cosignatures = list(checkpoint.cosignatures.all())
+    if checkpoint.note:
+        note = checkpoint_note_cosigned(checkpoint, cosignatures)
+    else:
+        note = checkpoint_note_legacy(
+            site_key=site_key,
+            tree_size=checkpoint.tree_size,
+            root_hex=checkpoint.root_hash,
+            created_at=checkpoint.created_at,
+        ).decode()
     return {
         "tree_size": checkpoint.tree_size,
         "root_hash": checkpoint.root_hash,
         "created_at": checkpoint.created_at.isoformat(),
         "key_id": checkpoint.key_id,
         "signature": checkpoint.signature,
-        "note": checkpoint_note(
-            site_key=site_key,
-            tree_size=checkpoint.tree_size,
-            root_hex=checkpoint.root_hash,
-            created_at=checkpoint.created_at,
-        ).decode(),
+        "format": "c2sp" if checkpoint.note else "legacy",
+        "note": note,
+        "cosignatures": [
+            {"witness": cosignature.witness_name, "witnessed_at": cosignature.witnessed_at.isoformat()}
+            for cosignature in cosignatures
+        ],
     }
+
+
+def _vkey(site_key: str, public_raw: bytes) -> str:
+    """The C2SP verifier key of one of the log's keys (current or retired) under the log's name."""
+    return NoteVerifier(name=log_origin(site_key), public_raw=public_raw).vkey
 
 
 class CheckpointItemOutputSerializer(CheckpointOutputSerializer):
@@ -168,6 +213,7 @@ class CheckpointItemOutputSerializer(CheckpointOutputSerializer):
 class SigningKeyOutputSerializer(serializers.Serializer):
     key_id = serializers.CharField()
     public_key = serializers.CharField()
+    vkey = serializers.CharField()
     current = serializers.BooleanField()
 
 
@@ -180,8 +226,10 @@ class CheckpointListApi(PublicApiView):
 
     class OutputSerializer(serializers.Serializer):
         site = serializers.CharField()
+        origin = serializers.CharField(help_text="The log's name: its checkpoints' origin line.")
         public_key = serializers.CharField()
         key_id = serializers.CharField()
+        vkey = serializers.CharField(help_text="The C2SP verifier key of the current signing key.")
         keys = SigningKeyOutputSerializer(many=True, help_text="Every key a checkpoint here may name.")
         checkpoints = CheckpointItemOutputSerializer(many=True, help_text="Newest first.")
 
@@ -219,14 +267,17 @@ class CheckpointListApi(PublicApiView):
         response = Response(
             {
                 "site": site.key,
+                "origin": log_origin(site.key),
                 "public_key": key.public_base64,
                 "key_id": key.key_id,
+                "vkey": log_vkey(site.key),
                 # Every key a checkpoint here may name (key_id): after a rotation, old checkpoints
                 # keep the signature of the key that made them.
                 "keys": [
                     {
                         "key_id": key_id,
                         "public_key": base64.b64encode(public_raw).decode(),
+                        "vkey": _vkey(site.key, public_raw),
                         "current": key_id == key.key_id,
                     }
                     for key_id, public_raw in verifying_keys().items()

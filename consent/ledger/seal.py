@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from django.db import connection
 from django.utils import timezone
 
-from consent.ledger.crypto import LATE_COMMIT_MARGIN, checkpoint_note, note_sign, signing_key
+from consent.ledger.crypto import LATE_COMMIT_MARGIN, checkpoint_sign
 from consent.ledger.merkle import Node, append_leaves, frontier_read
 from consent.ledger.selectors import DatabaseNodeSource, aware, db_time, ordered_index_scans
 from consent.models import Checkpoint, ConsentRecord, MerkleNode, Site
@@ -106,15 +106,16 @@ def _nodes_store(
 
 
 def _checkpoint_sign(site: Site, tree_size: int, root_hex: str, created_at: datetime) -> Checkpoint:
-    """A checkpoint over the log at `tree_size`, signed with the current signing key."""
-    note = checkpoint_note(site_key=site.key, tree_size=tree_size, root_hex=root_hex, created_at=created_at)
+    """A checkpoint over the log at `tree_size`: a C2SP signed note by the current signing key."""
+    signed = checkpoint_sign(site_key=site.key, tree_size=tree_size, root_hex=root_hex)
     return Checkpoint.objects.create(
         site=site,
         tree_size=tree_size,
         root_hash=root_hex,
         created_at=created_at,
-        key_id=signing_key().key_id,
-        signature=note_sign(note),
+        key_id=signed.key_id,
+        signature=signed.signature,
+        note=signed.note,
     )
 
 

@@ -236,7 +236,7 @@ def receipt_get(*, receipt_id: str, with_proof: bool = True) -> Receipt | None:
 
 def checkpoint_list(*, site: Site, limit: int = 100, before_size: int | None = None) -> list[Checkpoint]:
     """Newest first."""
-    checkpoints = Checkpoint.objects.filter(site=site).order_by("-tree_size")
+    checkpoints = Checkpoint.objects.filter(site=site).order_by("-tree_size").prefetch_related("cosignatures")
     if before_size is not None:
         checkpoints = checkpoints.filter(tree_size__lt=before_size)
     return list(checkpoints[:limit])

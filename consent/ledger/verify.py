@@ -35,9 +35,8 @@ from django.utils import timezone
 
 from consent.ledger.crypto import (
     LATE_COMMIT_MARGIN,
-    checkpoint_note,
+    checkpoint_signature_valid,
     leaf_hash_hex,
-    note_verify,
     personal_commitment,
     verifying_keys,
 )
@@ -494,12 +493,6 @@ def _checkpoint_signature_problem(site: Site, checkpoint: Checkpoint, keys: dict
             f"signed with key {checkpoint.key_id}, which is neither the signing key nor "
             "one of LEDGER_RETIRED_PUBLIC_KEYS"
         )
-    note = checkpoint_note(
-        site_key=site.key,
-        tree_size=checkpoint.tree_size,
-        root_hex=checkpoint.root_hash,
-        created_at=checkpoint.created_at,
-    )
-    if not note_verify(note, checkpoint.signature, public_raw):
+    if not checkpoint_signature_valid(checkpoint, site.key):
         return "bad signature"
     return None

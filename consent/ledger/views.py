@@ -47,6 +47,8 @@ RECEIPT_STRINGS: dict[str, dict[str, str]] = {
         "state at {time} UTC is signed (key {key}). Changing or removing this record, or any entry "
         "before it, would break this proof. Keep the checkpoint's size and root below to hold the "
         "log to it later.",
+        "witnessed": "This checkpoint is witnessed by {name} at {time} UTC: an independent party "
+        "checked that the log only grew up to it.",
         "pending": "Recorded, not yet sealed: records join the signed log within a minute. Reload "
         "this page to see its proof.",
         "check": "Check the proof in this browser",
@@ -123,6 +125,8 @@ RECEIPT_STRINGS: dict[str, dict[str, str]] = {
         "добавлять. Его состояние на {time} UTC подписано (ключ {key}). Изменение или удаление этой "
         "записи или любой более ранней нарушит это доказательство. Сохраните размер и корень "
         "контрольной точки ниже, чтобы потом сверить с ними журнал.",
+        "witnessed": "Эта контрольная точка заверена свидетелем {name} в {time} UTC: независимая "
+        "сторона проверила, что журнал до неё только пополнялся.",
         "pending": "Записано, но ещё не запечатано: записи попадают в подписанный журнал в течение "
         "минуты. Обновите страницу, чтобы увидеть доказательство.",
         "check": "Проверить доказательство в этом браузере",
@@ -237,6 +241,10 @@ def receipt_page(request: HttpRequest, receipt_id: str) -> HttpResponseBase:
             "receipt": receipt,
             "shown": shown,
             "sealed_text": sealed,
+            "witnessed": [
+                t["witnessed"].format(name=c.witness_name, time=f"{c.witnessed_at:%Y-%m-%d %H:%M:%S}")
+                for c in (checkpoint.cosignatures.all() if checkpoint is not None else [])
+            ],
             "promise_status": promise,
             "promise_text": promise_status_text(promise, t),
             "checkpoint_text": t["checkpoint_value"].format(size=checkpoint.tree_size) if checkpoint else "",

@@ -159,6 +159,10 @@ class Checkpoint(ImmutableModel):
     signature = models.CharField(
         max_length=128, help_text="Ed25519 signature (base64) of the checkpoint note."
     )
+    # The C2SP signed note exactly as signed: "<origin>\n<size>\n<base64 root>\n", a blank line
+    # and the log's signature line. Empty for checkpoints signed before the C2SP format: their
+    # `signature` is over the older text (consent.ledger.crypto.checkpoint_note_legacy).
+    note = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["site", "-tree_size"]
@@ -166,3 +170,23 @@ class Checkpoint(ImmutableModel):
 
     def __str__(self) -> str:
         return f"{self.site_id} size {self.tree_size}"
+
+
+class Cosignature(ImmutableModel):
+    """A witness's C2SP tlog-cosignature of a checkpoint: its signature line, checked on arrival
+    against the witness keys this deployment trusts (settings.LEDGER_WITNESS_KEYS)."""
+
+    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="cosignatures")
+    witness_name = models.CharField(max_length=255, help_text="The witness's key name.")
+    witnessed_at = models.DateTimeField(help_text="The cosignature's own timestamp.")
+    created_at = models.DateTimeField(help_text="When Consentry received it.")
+    signature_line = models.TextField(help_text="The note signature line, as appended to the checkpoint.")
+
+    class Meta:
+        ordering = ["checkpoint", "witnessed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["checkpoint", "witness_name"], name="cosignature_one_per_witness")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.witness_name} on {self.checkpoint}"

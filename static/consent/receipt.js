@@ -1,8 +1,10 @@
 /* Checks a consent receipt's proof in the reader's own browser, with nothing but Web Crypto:
    1. the record hashes to its leaf (RFC 6962: SHA-256 of 0x00 and the canonical JSON);
    2. the inclusion proof leads from that leaf to the checkpoint's root (RFC 9162, 2.1.3.2);
-   3. the signed checkpoint note names that size and root, and its Ed25519 signature holds
-      under the public key, whose id is the checkpoint's key id.
+   3. the checkpoint, a C2SP signed note, names that size and root, and carries a signature
+      line by the log's key (key name = the note's origin, key hash = the first 4 bytes of
+      SHA-256(name, "\n", 0x01, public key)) whose Ed25519 signature over the note's text holds.
+      Checkpoints made before the C2SP format carry a bare signature over their text instead.
    The proof comes from the public receipt endpoint; the page's own words are not trusted. */
 (function () {
   'use strict';
@@ -43,8 +45,8 @@
   function sha256(parts) {
     return crypto.subtle.digest('SHA-256', concat(parts)).then(function (digest) { return new Uint8Array(digest); });
   }
-  // The ledger's canonical form: Python's json.dumps(sort_keys=True, separators=(",", ":"),
-  // ensure_ascii=False). Its keys are ASCII, so code-unit order is code-point order.
+  // The ledger's canonical form, RFC 8785 (JCS) for data without fractions: members sorted by
+  // UTF-16 code units (what Array.prototype.sort does), strings as JSON.stringify writes them.
   function canonical(value) {
     if (Array.isArray(value)) return '[' + value.map(canonical).join(',') + ']';
     if (value !== null && typeof value === 'object') {
@@ -116,16 +118,32 @@
     ok = report(root !== null && hex(root) === checkpoint.root_hash, say('step_inclusion', {
       size: checkpoint.tree_size, entry: receipt.leaf_index + 1, steps: receipt.inclusion_proof.length,
     })) && ok;
-    var lines = checkpoint.note.split('\n');
+    // A C2SP note: the text ends at the first blank line; signature lines follow it.
+    var c2sp = checkpoint.format === 'c2sp';
+    var split = c2sp ? checkpoint.note.indexOf('\n\n') : -1;
+    var text = c2sp ? checkpoint.note.slice(0, split + 1) : checkpoint.note;
+    var lines = text.split('\n');
     ok = report(lines[1] === String(checkpoint.tree_size) && lines[2] === base64(unhex(checkpoint.root_hash)),
       say('step_note', {})) && ok;
     var keyBytes = unbase64(receipt.public_key || '');
     var keyId = hex(await sha256([keyBytes])).slice(0, 16);
-    var signed = false;
+    var signature = unbase64(checkpoint.signature);
+    var signed = !c2sp || split > 0;
+    if (c2sp && signed) {
+      // The log's line: its name is the origin, its key hash names this key; the rest is the signature.
+      var keyHash = (await sha256([encoder.encode(lines[0] + '\n'), new Uint8Array([1]), keyBytes])).slice(0, 4);
+      var prefix = '\u2014 ' + lines[0] + ' ';
+      var line = checkpoint.note.slice(split + 2).split('\n').filter(function (candidate) {
+        if (candidate.indexOf(prefix) !== 0) return false;
+        var raw = unbase64(candidate.slice(prefix.length));
+        return raw.length === 68 && hex(raw.slice(0, 4)) === hex(keyHash);
+      })[0];
+      signed = line !== undefined;
+      if (signed) signature = unbase64(line.slice(prefix.length)).slice(4);
+    }
     try {
       var key = await crypto.subtle.importKey('raw', keyBytes, { name: 'Ed25519' }, false, ['verify']);
-      signed = await crypto.subtle.verify({ name: 'Ed25519' }, key, unbase64(checkpoint.signature),
-        encoder.encode(checkpoint.note));
+      signed = signed && await crypto.subtle.verify({ name: 'Ed25519' }, key, signature, encoder.encode(text));
     } catch (error) {
       signed = false;
     }

@@ -36,7 +36,10 @@ def test_every_json_endpoint_is_in_the_contract_with_the_error_shape():
         for path, item in schema["paths"].items()
         for method, operation in item.items()
     }
-    assert len(operations) == 19
+    assert len(operations) == 22
+    # The log in C2SP formats: its checkpoint and tiles (plain views), and where witnesses cosign.
+    assert ("get", "/log/{site_key}/tile/{level}/{rest}") in operations
+    assert ("post", "/api/public/v1/sites/{site_key}/checkpoints/{tree_size}/cosignatures") in operations
     assert ("post", "/api/public/v1/promises/check") in operations
     assert ("post", "/api/public/v1/sites/{site_key}/consents") in operations
     assert ("get", "/api/public/v1/sites/{site_key}/config") in operations

@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from consent.editions import canonical_json
 from consent.immutability import triggers_install, triggers_remove
-from consent.ledger.crypto import checkpoint_note, note_verify
 from consent.ledger.merkle import consistency_proof_verify, inclusion_proof_verify, leaf_hash
+from consent.ledger.note import note_open, verifier_from_vkey
 from consent.ledger.partitions import month_after
 from consent.ledger.verify import ledger_verify
 from consent.models import (
@@ -492,8 +492,17 @@ def _verify_receipt(receipt):
         proof=[bytes.fromhex(step) for step in receipt["inclusion_proof"]],
         root=bytes.fromhex(checkpoint["root_hash"]),
     )
-    assert note_verify(
-        checkpoint["note"].encode(), checkpoint["signature"], base64.b64decode(receipt["public_key"])
+    assert _note_states(checkpoint, receipt["vkey"])
+
+
+def _note_states(checkpoint, vkey):
+    """The checkpoint's C2SP note opens with the vkey and states its size and root."""
+    opened = note_open(checkpoint["note"].encode(), [verifier_from_vkey(vkey)])
+    origin, size, root = opened.text.decode().splitlines()
+    return (
+        origin.endswith("/consentry/shop")
+        and int(size) == checkpoint["tree_size"]
+        and base64.b64decode(root).hex() == checkpoint["root_hash"]
     )
 
 
@@ -574,18 +583,12 @@ def test_checkpoints_prove_the_log_only_grew(client, site):
     newer, older = listing["checkpoints"]
     assert (newer["tree_size"], older["tree_size"]) == (8, 3)
     assert _consistency_holds(older, newer)
-    public_key = base64.b64decode(listing["public_key"])
     for checkpoint in listing["checkpoints"]:
-        assert note_verify(checkpoint["note"].encode(), checkpoint["signature"], public_key)
-    assert (
-        checkpoint_note(
-            site_key="shop",
-            tree_size=8,
-            root_hex=newer["root_hash"],
-            created_at=Checkpoint.objects.get(tree_size=8).created_at,
-        ).decode()
-        == newer["note"]
-    )
+        assert checkpoint["format"] == "c2sp" and _note_states(checkpoint, listing["vkey"])
+    root_b64 = base64.b64encode(bytes.fromhex(newer["root_hash"])).decode()
+    assert newer["note"].startswith(f"{listing['origin']}\n8\n{root_b64}\n\n\u2014 {listing['origin']} ")
+    assert listing["origin"] == "127.0.0.1:8000/consentry/shop"
+    assert Checkpoint.objects.get(tree_size=8).note == newer["note"]
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the ledger is partitioned on PostgreSQL only")
@@ -645,8 +648,7 @@ def test_a_rotated_signing_key_keeps_earlier_checkpoints_verifiable(client, site
     newer, older = listing["checkpoints"]
     assert (newer["key_id"], older["key_id"]) == (new_key.key_id, old_key.key_id)
     for checkpoint in (newer, older):
-        public_key = base64.b64decode(keys[checkpoint["key_id"]]["public_key"])
-        assert note_verify(checkpoint["note"].encode(), checkpoint["signature"], public_key)
+        assert _note_states(checkpoint, keys[checkpoint["key_id"]]["vkey"])
     # The log itself carried on across the rotation: size 5 extends size 3.
     assert (older["tree_size"], newer["tree_size"]) == (3, 5) and _consistency_holds(older, newer)
     _verify_receipt(client.get(f"/api/public/v1/receipts/{receipts[0]}").json())
@@ -981,3 +983,37 @@ def test_a_written_record_reads_back_field_for_field(site):
         assert getattr(read, field.attname) == getattr(written, field.attname), field.name
     assert read.versions["policies"]["privacy-policy"]["number"] == 1
     assert read.gpc is True and read.purposes_granted == ["analytics", "necessary"]
+
+
+def test_a_checkpoint_signed_before_the_c2sp_format_keeps_verifying(client, site):
+    from consent.ledger.crypto import (
+        checkpoint_note_legacy,
+        checkpoint_signature_valid,
+        note_sign,
+        signing_key,
+    )
+
+    for n in range(2):
+        post(client, body(visitor_id=f"visitor-{n:012d}"))
+    call_command("consent_seal", stdout=StringIO())
+    leaf = MerkleNode.objects.get(site=site, level=0, index=0).hash
+    at = Checkpoint.objects.get(tree_size=2).created_at - timedelta(seconds=5)
+    text = checkpoint_note_legacy(site_key="shop", tree_size=1, root_hex=leaf, created_at=at)
+    legacy = Checkpoint(
+        site=site,
+        tree_size=1,
+        root_hash=leaf,
+        created_at=at,
+        key_id=signing_key().key_id,
+        signature=note_sign(text),
+    )
+    assert checkpoint_signature_valid(legacy, "shop")
+    forged = Checkpoint(
+        **{**{f.name: getattr(legacy, f.name) for f in Checkpoint._meta.fields}, "tree_size": 2}
+    )
+    assert not checkpoint_signature_valid(forged, "shop")
+    legacy.save()
+    assert ledger_verify(site=site).problems == []
+    listing = client.get("/api/public/v1/sites/shop/checkpoints").json()
+    assert [c["format"] for c in listing["checkpoints"]] == ["c2sp", "legacy"]
+    assert listing["checkpoints"][1]["note"] == text.decode()

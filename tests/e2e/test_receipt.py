@@ -91,6 +91,22 @@ def test_a_receipt_page_proves_the_choice_in_the_browser_and_catches_a_forged_re
     assert results[0][0] == "failed" and "not to the leaf" in results[0][1], results
     assert results[2][0] == "failed", results  # nor does its inclusion proof reach the root
 
+    # A forged signature line on the C2SP checkpoint note: the signature step fails, alone.
+    def forge_signature(route):
+        receipt = route.fetch().json()
+        text, signatures = receipt["checkpoint"]["note"].split("\n\n")
+        name, encoded = signatures.rstrip("\n").rsplit(" ", 1)
+        raw = bytearray(base64.b64decode(encoded))
+        raw[10] ^= 1
+        receipt["checkpoint"]["note"] = f"{text}\n\n{name} {base64.b64encode(raw).decode()}\n"
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(receipt))
+
+    page.unroute(f"**/api/public/v1/receipts/{receipt_id}")
+    page.route(f"**/api/public/v1/receipts/{receipt_id}", forge_signature)
+    results = check_proof(page, url)
+    assert results[-1] == ("summary", "failed"), results
+    assert [kind for kind, _ in results[:-1]] == ["passed"] * 4 + ["failed"], results
+
 
 def test_a_verified_receipt_page_passes_axe(visit, app_server):
     # Apart from the proof test, so a machine without axe-core (no `npm ci`) still runs that one.

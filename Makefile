@@ -11,7 +11,7 @@ PORT ?= 8000
 # trusted (the demo shop can be tried "from another country" with CF-IPCountry).
 DEV_ENV = DEBUG=true GEO_COUNTRY_HEADER=CF-IPCountry SECRET_KEY="$$(cat var/dev-secret-key)" LEDGER_SIGNING_KEY="$$(cat var/ledger-signing-key)"
 
-.PHONY: run test check ci install migrate demo clean banner need-node openapi openapi-check fuzz
+.PHONY: run test check ci install migrate demo clean banner need-node openapi openapi-check fuzz messages compilemessages banner-messages
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Consentry needs Python >= 3.11") if sys.version_info < (3, 11) else None'
@@ -20,7 +20,25 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(INSTALLED)
 
-install: $(INSTALLED)
+install: $(INSTALLED) compilemessages
+
+# Translations: locale/<lang>/LC_MESSAGES/django.po are the source (committed); the compiled .mo
+# files are built here (gitignored), by `make install`, `make run` and `make test`.
+# `make messages` re-extracts every message id from the code and templates into every catalogue,
+# then rebuilds the banner's per-language JSON (cookies/banner/messages/, committed, checked).
+I18N_IGNORE = --ignore=tests --ignore=bench --ignore=fuzz --ignore=.venv --ignore=node_modules --ignore=staticfiles --ignore=var --ignore=build
+messages: $(INSTALLED)
+	SECRET_KEY=static-checks-only $(BIN)/django-admin makemessages --settings=config.settings --pythonpath=. \
+	  $(foreach lang,$(LANGUAGE_CODES),-l $(lang)) -d django --no-obsolete $(I18N_IGNORE)
+	$(MAKE) --no-print-directory banner-messages
+
+compilemessages: $(INSTALLED)
+	SECRET_KEY=static-checks-only $(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+
+banner-messages: compilemessages
+	SECRET_KEY=static-checks-only $(BIN)/python manage.py banner_messages
+
+LANGUAGE_CODES = $(shell SECRET_KEY=static-checks-only $(BIN)/python -c 'from consent.languages import VISITOR_LANGUAGES as v; print(" ".join(v))' 2>/dev/null)
 
 var/dev-secret-key:
 	mkdir -p var
@@ -33,7 +51,7 @@ var/ledger-signing-key:
 	$(PYTHON) -c 'import base64, secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())' > var/ledger-signing-key
 	chmod 600 var/ledger-signing-key
 
-migrate: $(INSTALLED) var/dev-secret-key var/ledger-signing-key
+migrate: install var/dev-secret-key var/ledger-signing-key
 	$(DEV_ENV) $(BIN)/python manage.py migrate --no-input
 
 demo: migrate
@@ -64,7 +82,7 @@ banner: need-node node_modules/.package-lock.json
 	npm run --silent build
 
 # The banner's pure logic runs under Node's own test runner; everything else under pytest.
-test: $(INSTALLED) node_modules/.package-lock.json
+test: install node_modules/.package-lock.json
 	@if command -v node >/dev/null; then node --test tests/js/; \
 	else echo "node not found: the banner's JavaScript core tests (tests/js) were NOT run"; fi
 	$(BIN)/python -m pytest
@@ -72,12 +90,14 @@ test: $(INSTALLED) node_modules/.package-lock.json
 # Static checks CI runs besides the tests: lint, format, the layer contracts (pyproject.toml),
 # ESLint, the banner's built files equal to a fresh build, migrations in step with the models,
 # Django's system checks.
-check: $(INSTALLED) need-node node_modules/.package-lock.json
+check: install need-node node_modules/.package-lock.json
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/ruff format --check .
 	node_modules/.bin/eslint .
 	node frontend/build.mjs --check
+	for po in locale/*/LC_MESSAGES/*.po; do msgfmt --check -o /dev/null $$po || exit 1; done
+	SECRET_KEY=static-checks-only $(BIN)/python manage.py banner_messages --check
 	SECRET_KEY=static-checks-only $(BIN)/python manage.py makemigrations --check --dry-run
 	SECRET_KEY=static-checks-only $(BIN)/python manage.py check --fail-level ERROR
 	$(MAKE) --no-print-directory openapi-check

@@ -17,6 +17,8 @@ from csp.constants import NONE as CSP_NONE
 from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from consent.languages import VISITOR_LANGUAGES
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -209,9 +211,11 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
-# The admin is offered in the languages our back-office users work in; visitor-facing
-# languages are per site (consent.languages.VISITOR_LANGUAGES).
-LANGUAGES = [("en", "English"), ("ru", "Русский")]
+# Every language we ship a catalogue for (locale/<code>/LC_MESSAGES/django.po): the banner's
+# 32+, every EU official language, ru, kk, ar and he (right to left). The admin offers them all
+# (a switcher in its header); a site enables the ones its visitors are served in.
+LANGUAGES = list(VISITOR_LANGUAGES.items())
+LOCALE_PATHS = [BASE_DIR / "locale"]
 
 # --- Static files -----------------------------------------------------------------------
 # whitenoise serves content-hashed files with far-future cache headers, brotli and gzip.

@@ -40,6 +40,23 @@ def django_db_setup(django_db_setup, django_db_blocker):
     db_login(owner=True)  # the owner drops the test database
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_catalogues(django_db_blocker):
+    # The .mo files are built, not committed (README, "Translations"): `make test` builds them;
+    # a bare pytest run builds the ones missing or older than their .po here.
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.utils import translation
+
+    for po in Path(settings.BASE_DIR, "locale").glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            call_command("compilemessages", locale=[po.parent.parent.name], verbosity=0)
+    translation.trans_real._translations = {}  # forget catalogues loaded before the build
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     # Rate limits and cached configs must not leak from one test into the next.

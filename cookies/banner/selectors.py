@@ -10,7 +10,7 @@ from consent.ledger.selectors import policy_version_asks_consent_again
 from consent.models import DocumentKind, PolicyDocument, PolicyVersion, Purpose, PurposeTranslation, Site
 from consent.policies.selectors import policy_version_in_force
 from consent.rules.jurisdictions import RuleSet
-from cookies.banner.ui_strings import ui_strings
+from cookies.banner.messages import banner_strings
 from cookies.catalogue.selectors import VendorCookies, cookie_vendors_by_purpose
 from cookies.models import BannerSettings, BannerVersion, consent_mode_guess
 from subprocessors.lists.selectors import subprocessor_list_in_force
@@ -80,7 +80,7 @@ def banner_config(
     version = banner_version_latest(site=site)
     if content is None:
         content = version.content if version else banner_content_default(site=site)
-    texts = dict(ui_strings(language))
+    texts = banner_strings(language)
     texts.update({key: value for key, value in (content["texts"].get(language) or {}).items() if value})
     purpose_items = _purpose_items(site=site, keys=content["purposes"], language=language)
     links, policy_numbers = _links(site=site, ruleset=ruleset, language=language, base_url=base_url, at=now)

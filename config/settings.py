@@ -216,6 +216,10 @@ USE_TZ = True
 # (a switcher in its header); a site enables the ones its visitors are served in.
 LANGUAGES = list(VISITOR_LANGUAGES.items())
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The admin's language switcher keeps the choice in this cookie for a year (Django's default
+# would forget it when the browser closes).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 # --- Static files -----------------------------------------------------------------------
 # whitenoise serves content-hashed files with far-future cache headers, brotli and gzip.
@@ -254,6 +258,7 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if _secure
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=_secure)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=_secure)
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=_secure)
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

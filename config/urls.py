@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
+from django.utils.translation import gettext_lazy
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from config import views
@@ -13,7 +14,7 @@ from edge.errors import api_not_found
 
 admin.site.site_header = "Consentry"
 admin.site.site_title = "Consentry"
-admin.site.index_title = "Consent management"
+admin.site.index_title = gettext_lazy("Consent management")
 # Failed logins are limited (consent/tenancy/auth.py): the form says so, the page is a 429.
 admin.site.login_form = ThrottledAdminAuthenticationForm
 
@@ -43,6 +44,8 @@ urlpatterns = [
     path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("admin/login/", admin_login),  # before the admin's own URLs: the same path, limited
     path("admin/", admin.site.urls),
+    # Django's set_language (POST, CSRF): the admin's language switcher (templates/admin/base_site.html).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include((management_urlpatterns, "consent"), namespace="v1")),
     # The OpenAPI contract (docs/openapi.yaml) and its documentation page (assets served locally).
     path("api/schema/", SchemaView.as_view(), name="api-schema"),

@@ -1,9 +1,11 @@
 """HTTP helpers every public endpoint uses: ETags, conditional GETs, public caching, language choice."""
 
 import hashlib
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import render
+from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.translation.trans_real import parse_accept_lang_header
 
@@ -52,6 +54,20 @@ def no_store(response: Response) -> Response:
     """Keep `response` out of every cache: it answers one person (a form, its errors, a token page)."""
     response["Cache-Control"] = "no-store"
     patch_vary_headers(response, ["Cookie"])
+    return response
+
+
+def render_in_language(
+    request: HttpRequest, language: str, template: str, context: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    """`template` rendered with `language` active (gettext, {% translate %}, dates), and named.
+
+    Public pages are outside LocaleMiddleware (their language is the visitor's choice among the
+    site's languages, language_choose), so each renders under its own override.
+    """
+    with translation.override(language):
+        response = render(request, template, {"language": language, **context}, status=status)
+    response["Content-Language"] = language
     return response
 
 

@@ -17,6 +17,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
+from consent.languages import LANGUAGE_CHOICES
 from consent.models import Edition, ImmutableModel, Site
 from consent.rules.jurisdictions import EEA_COUNTRIES
 
@@ -239,6 +240,8 @@ class Subscriber(models.Model):
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="subprocessor_subscribers")
     key = models.CharField(max_length=32, unique=True, default=public_key_new, editable=False)
     email = models.EmailField()
+    # The language of the page they subscribed on: every email to them is written in it.
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, blank=True, default="")
     status = models.CharField(
         max_length=16, choices=SubscriberStatus.choices, default=SubscriberStatus.PENDING
     )

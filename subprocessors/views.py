@@ -15,6 +15,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -23,7 +24,7 @@ from edge.client import address_limit_key, client_ip
 from edge.http import cache_public, no_store, not_modified_or_none
 from edge.ratelimit import rate_limits_exceeded
 from subprocessors.lists.http import LIST_MAX_AGE, list_etag
-from subprocessors.lists.pages import message_page, site_or_404
+from subprocessors.lists.pages import in_page_language, message_page, page_language, site_or_404
 from subprocessors.lists.selectors import (
     subprocessor_history,
     subprocessor_list_diff,
@@ -37,13 +38,10 @@ from subprocessors.notices.services import subscriber_subscribe
 SUBSCRIBE_RATE = "10/hour"
 
 
-MECHANISM_LABELS = dict(TransferMechanism.choices)
-
-
-CATEGORY_LABELS = dict(VendorCategory.choices)
-
-
 def _entry_view(entry: dict[str, Any]) -> dict[str, Any]:
+    # The choices' labels are lazy: read here, inside the page's language.
+    MECHANISM_LABELS = dict(TransferMechanism.choices)  # noqa: N806
+    CATEGORY_LABELS = dict(VendorCategory.choices)  # noqa: N806
     return {
         **entry,
         "mechanism_labels": [MECHANISM_LABELS.get(m, m) for m in entry.get("transfer_mechanisms", [])],
@@ -78,15 +76,16 @@ def _page(
 
 @csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
+@in_page_language
 def subprocessor_page(request: HttpRequest, site_key: str) -> HttpResponseBase:
     """The list in force, upcoming changes with their dates, the history with diffs, a subscribe form."""
     try:
         site = site_or_404(site_key)
     except Http404:
-        return message_page(request, None, 404, "Site not found", "There is no site with this key.")
+        return message_page(request, None, 404, _("Site not found"), _("There is no site with this key."))
     if request.method == "POST":
         return _subscribe(request, site)
-    etag = list_etag(site=site, variant="html")
+    etag = list_etag(site=site, variant=f"html-{page_language(request, site)}")
     cached = not_modified_or_none(request, etag, max_age=LIST_MAX_AGE)
     if cached is not None:
         return cached
@@ -101,13 +100,14 @@ def _atom_time(value: Any) -> str:
 
 
 @require_safe
+@in_page_language
 def feed(request: HttpRequest, site_key: str) -> HttpResponseBase:
     """Atom 1.0 (RFC 4287): one entry per published version, newest first."""
     try:
         site = site_or_404(site_key)
     except Http404:
-        return message_page(request, None, 404, "Site not found", "There is no site with this key.")
-    etag = list_etag(site=site, variant="atom")
+        return message_page(request, None, 404, _("Site not found"), _("There is no site with this key."))
+    etag = list_etag(site=site, variant=f"atom-{page_language(request, site)}")
     cached = not_modified_or_none(request, etag, max_age=LIST_MAX_AGE)
     if cached is not None:
         return cached
@@ -125,7 +125,7 @@ def feed(request: HttpRequest, site_key: str) -> HttpResponseBase:
     # tag: URIs (RFC 4151) are stable whatever host or path the feed is served from.
     authority = f"tag:consentry,2026:subprocessors:{site.key}"
     sub(root, "id", authority)
-    sub(root, "title", f"{site.name}: sub-processor list")
+    sub(root, "title", _("%(site)s: sub-processor list") % {"site": site.name})
     sub(root, "link", rel="alternate", type="text/html", href=page)
     sub(root, "link", rel="self", type="application/atom+xml", href=absolute(request.path))
     updated = max((version.published_at for version, _ in history), default=site.created_at)
@@ -135,11 +135,17 @@ def feed(request: HttpRequest, site_key: str) -> HttpResponseBase:
     for version, diff in history:
         entry = sub(root, "entry")
         sub(entry, "id", f"{authority}:v{version.number}")
-        sub(entry, "title", f"Version {version.number}, effective {version.effective_at:%Y-%m-%d}")
+        sub(
+            entry,
+            "title",
+            _("Version %(number)s, effective %(date)s")
+            % {"number": version.number, "date": f"{version.effective_at:%Y-%m-%d}"},
+        )
         sub(entry, "link", rel="alternate", type="text/html", href=f"{page}#v{version.number}")
         sub(entry, "published", _atom_time(version.published_at))
         sub(entry, "updated", _atom_time(version.published_at))
-        summary = f"Takes effect on {version.effective_at:%Y-%m-%d %H:%M} UTC. {diff.summary()}"
+        summary = _("Takes effect on %(when)s UTC.") % {"when": f"{version.effective_at:%Y-%m-%d %H:%M}"}
+        summary += f" {diff.summary()}"
         if version.change_note:
             summary += f" {version.change_note}"
         sub(entry, "summary", summary, type="text")
@@ -158,11 +164,11 @@ def _subscribe(request: HttpRequest, site: Site) -> HttpResponse:
             request,
             site,
             429,
-            "Too many requests",
-            "Too many subscriptions from your address. Try again in an hour.",
+            _("Too many requests"),
+            _("Too many subscriptions from your address. Try again in an hour."),
         )
     try:
-        subscriber_subscribe(site=site, email=email)
+        subscriber_subscribe(site=site, email=email, language=page_language(request, site))
     except ValidationError as error:
         messages = (
             error.message_dict.get("email", error.messages)
@@ -174,7 +180,10 @@ def _subscribe(request: HttpRequest, site: Site) -> HttpResponse:
         request,
         site,
         200,
-        "Check your inbox",
-        f"If {email} can receive mail, a confirmation link is on its way. Your subscription starts "
-        "when you open it and press the button.",
+        _("Check your inbox"),
+        _(
+            "If %(email)s can receive mail, a confirmation link is on its way. Your subscription starts "
+            "when you open it and press the button."
+        )
+        % {"email": email},
     )

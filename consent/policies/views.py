@@ -7,8 +7,9 @@ short public max-age (the version in force can change when an upcoming one takes
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
-from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_safe
 
 from consent.languages import RIGHT_TO_LEFT, VISITOR_LANGUAGES
@@ -22,7 +23,7 @@ from consent.policies.selectors import (
     policy_version_get,
 )
 from consent.sites.selectors import site_get_by_key
-from edge.http import cache_public, etag_for, language_choose, not_modified_or_none
+from edge.http import cache_public, etag_for, language_choose, not_modified_or_none, render_in_language
 
 PAGE_MAX_AGE = 300
 
@@ -30,58 +31,31 @@ PAGE_MAX_AGE = 300
 DIFF_CONTEXT_LINES = 3
 
 
-# Page wording in the languages we ship it in; other languages fall back to English.
-PAGE_STRINGS: dict[str, dict[str, str]] = {
-    "en": {
-        "effective": "In force since",
-        "effective_future": "Takes effect on",
-        "published": "Published",
-        "version": "Version",
-        "history": "All versions",
-        "upcoming": "An updated version takes effect on {date}.",
-        "see_changes": "See what changes",
-        "changes": "Changes",
-        "changes_from": "Changes from version {a} to version {b}",
-        "material": "Significant change",
-        "current": "in force",
-        "scheduled": "upcoming",
-        "superseded": "earlier",
-        "not_published": "This document has not been published yet.",
-        "documents": "Documents",
-        "languages": "Other languages",
-        "prevails": "If the language versions differ, the {language} text prevails.",
-        "summary": "Summary of changes",
-        "no_changes": "This language has no changes.",
-        "unchanged_lines": "unchanged lines",
-    },
-    "ru": {
-        "effective": "Действует с",
-        "effective_future": "Вступает в силу",
-        "published": "Опубликовано",
-        "version": "Редакция",
-        "history": "Все редакции",
-        "upcoming": "Новая редакция вступает в силу {date}.",
-        "see_changes": "Что меняется",
-        "changes": "Изменения",
-        "changes_from": "Изменения между редакциями {a} и {b}",
-        "material": "Существенное изменение",
-        "current": "действует",
-        "scheduled": "предстоящая",
-        "superseded": "прежняя",
-        "not_published": "Документ ещё не опубликован.",
-        "documents": "Документы",
-        "languages": "Другие языки",
-        "prevails": "При расхождении языковых версий преимущественную силу имеет текст на языке: {language}.",
-        "summary": "Краткое описание изменений",
-        "no_changes": "В этом языке изменений нет.",
-        "unchanged_lines": "строк без изменений",
-    },
-}
-
-
 def page_strings(language: str) -> dict[str, str]:
-    """The policy and receipt pages' own wording in `language`, English where it has none yet."""
-    return PAGE_STRINGS.get(language, PAGE_STRINGS["en"])
+    """The policy and receipt pages' own wording in `language` (the catalogues' "page" messages)."""
+    with translation.override(language):
+        return {
+            "effective": _("In force since"),
+            "effective_future": _("Takes effect on"),
+            "published": _("Published"),
+            "version": _("Version"),
+            "history": _("All versions"),
+            "upcoming": _("An updated version takes effect on {date}."),
+            "see_changes": _("See what changes"),
+            "changes": _("Changes"),
+            "changes_from": _("Changes from version {a} to version {b}"),
+            "material": _("Significant change"),
+            "current": pgettext("policy version", "in force"),
+            "scheduled": pgettext("policy version", "upcoming"),
+            "superseded": pgettext("policy version", "earlier"),
+            "not_published": _("This document has not been published yet."),
+            "documents": _("Documents"),
+            "languages": _("Other languages"),
+            "prevails": _("If the language versions differ, the {language} text prevails."),
+            "summary": _("Summary of changes"),
+            "no_changes": _("This language has no changes."),
+            "unchanged_lines": _("unchanged lines"),
+        }
 
 
 def _site_and_document(site_key: str, slug: str) -> tuple[Site, PolicyDocument]:
@@ -139,10 +113,11 @@ def policy_index(request: HttpRequest, site_key: str) -> HttpResponseBase:
     )
     if cached := not_modified_or_none(request, etag):
         return cached
-    response = render(
+    response = render_in_language(
         request,
+        language,
         "consent/policy_index.html",
-        {"site": site, "timelines": documents, "language": language, "t": page_strings(language)},
+        {"site": site, "timelines": documents, "t": page_strings(language)},
     )
     return cache_public(response, etag=etag, max_age=PAGE_MAX_AGE, vary=("Accept-Language",))
 
@@ -157,15 +132,15 @@ def policy_page(request: HttpRequest, site_key: str, slug: str) -> HttpResponseB
         language = language_choose(
             request, document.languages or [document.prevailing_language], document.prevailing_language
         )
-        response = render(
+        response = render_in_language(
             request,
+            language,
             "consent/policy.html",
             {
                 "site": site,
                 "document": document,
                 "t": page_strings(language),
-                "language": language,
-                "dir": "ltr",
+                "dir": "rtl" if language in RIGHT_TO_LEFT else "ltr",
             },
             status=404,
         )
@@ -181,7 +156,9 @@ def policy_page(request: HttpRequest, site_key: str, slug: str) -> HttpResponseB
     )
     if cached := not_modified_or_none(request, etag):
         return cached
-    response = render(request, "consent/policy.html", {"site": site, "document": document, **context})
+    response = render_in_language(
+        request, context["language"], "consent/policy.html", {"site": site, "document": document, **context}
+    )
     return cache_public(response, etag=etag, max_age=PAGE_MAX_AGE, vary=("Accept-Language",))
 
 
@@ -203,7 +180,9 @@ def policy_version_page(request: HttpRequest, site_key: str, slug: str, number: 
     )
     if cached := not_modified_or_none(request, etag):
         return cached
-    response = render(request, "consent/policy.html", {"site": site, "document": document, **context})
+    response = render_in_language(
+        request, context["language"], "consent/policy.html", {"site": site, "document": document, **context}
+    )
     return cache_public(response, etag=etag, max_age=PAGE_MAX_AGE, vary=("Accept-Language",))
 
 
@@ -223,8 +202,9 @@ def policy_diff_page(request: HttpRequest, site_key: str, slug: str, a: int, b: 
         return cached
     diffs = policy_version_diff(old=old, new=new, context=DIFF_CONTEXT_LINES)
     diffs.sort(key=lambda diff: diff.language != language)  # the reader's language first
-    response: HttpResponse = render(
+    response: HttpResponse = render_in_language(
         request,
+        language,
         "consent/policy_diff.html",
         {
             "site": site,

@@ -7,7 +7,8 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
-from django.utils.translation import gettext
+from django.utils import translation
+from django.utils.translation import gettext, pgettext
 
 from consent.audit.services import audit_record, audit_snapshot, audited_change, fields_assign
 from consent.models import (
@@ -22,17 +23,15 @@ from consent.models import (
 from consent.tenancy.selectors import EDITOR_ROLES, OWNER_ROLES
 from consent.tenancy.services import site_actor_require, site_first_owner_add
 
-# Shipped wording for the one purpose every site has; site owners may edit it afterwards.
-NECESSARY_TEXTS: Mapping[str, tuple[str, str]] = {
-    "en": (
-        "Strictly necessary",
-        "Needed for the site to work and to remember your privacy choices. Always on.",
-    ),
-    "ru": (
-        "Строго необходимые",
-        "Нужны для работы сайта и чтобы запомнить ваш выбор о конфиденциальности. Всегда включены.",
-    ),
-}
+
+def necessary_texts(language: str) -> tuple[str, str]:
+    """The shipped name and description of the one purpose every site has, in `language` (the
+    catalogues'; English where a language has none yet). Site owners may edit them afterwards."""
+    with translation.override(language):
+        return (
+            pgettext("purpose", "Strictly necessary"),
+            gettext("Needed for the site to work and to remember your privacy choices. Always on."),
+        )
 
 
 # What a site's settings form may change; the key is printed in customers' script tags and never changes.
@@ -155,7 +154,7 @@ def necessary_purpose_ensure(*, site: Site) -> Purpose:
         site=site, key=NECESSARY_PURPOSE_KEY, defaults={"is_necessary": True, "position": 0}
     )
     for language in site.enabled_languages:
-        name, description = NECESSARY_TEXTS.get(language, NECESSARY_TEXTS["en"])
+        name, description = necessary_texts(language)
         PurposeTranslation.objects.get_or_create(
             purpose=purpose, language=language, defaults={"name": name, "description": description}
         )

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from consent.editions import edition_in_force, editions_upcoming
 from consent.models import Site
@@ -73,16 +74,15 @@ class ListDiff:
         """One line a person can read, e.g. 'Added: Hotjar. Removed: VK.'"""
         parts = []
         if self.added:
-            parts.append("Added: " + ", ".join(entry["name"] for entry in self.added) + ".")
+            parts.append(_("Added: %(names)s.") % {"names": ", ".join(entry["name"] for entry in self.added)})
         if self.removed:
-            parts.append("Removed: " + ", ".join(entry["name"] for entry in self.removed) + ".")
-        if self.changed:
             parts.append(
-                "Changed: "
-                + "; ".join(f"{c.name} ({', '.join(f.field for f in c.changes)})" for c in self.changed)
-                + "."
+                _("Removed: %(names)s.") % {"names": ", ".join(entry["name"] for entry in self.removed)}
             )
-        return " ".join(parts) or "No changes."
+        if self.changed:
+            changed = "; ".join(f"{c.name} ({', '.join(f.field for f in c.changes)})" for c in self.changed)
+            parts.append(_("Changed: %(names)s.") % {"names": changed})
+        return " ".join(parts) or _("No changes.")
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -5,6 +5,8 @@ from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from consent.editions import canonical_json, sha256_hex
 from subprocessors.lists.selectors import ListDiff
@@ -36,39 +38,65 @@ def _when(version: SubprocessorListVersion) -> str:
     return f"{version.effective_at:%Y-%m-%d %H:%M} UTC"
 
 
+def subscriber_language(subscriber: Subscriber) -> str:
+    """The language a subscriber reads our emails in: chosen at subscription, else the site's."""
+    return subscriber.language or subscriber.site.default_language
+
+
 def version_email(
     *, subscriber: Subscriber, version: SubprocessorListVersion, diff: ListDiff
 ) -> tuple[str, str, dict[str, str]]:
-    """Subject, plain-text body and headers of the notice of a new list version."""
+    """Subject, plain-text body and headers of the notice of a new list version, in the
+    subscriber's language."""
+    with translation.override(subscriber_language(subscriber)):
+        return _version_email(subscriber, version, diff)
+
+
+def _version_email(
+    subscriber: Subscriber, version: SubprocessorListVersion, diff: ListDiff
+) -> tuple[str, str, dict[str, str]]:
     site = version.site
-    subject = (
-        f"{site.name}: sub-processor list version {version.number}, effective {version.effective_at:%Y-%m-%d}"
-    )
+    subject = _("%(site)s: sub-processor list version %(number)s, effective %(date)s") % {
+        "site": site.name,
+        "number": version.number,
+        "date": f"{version.effective_at:%Y-%m-%d}",
+    }
     lines = [
-        f"{site.name} published version {version.number} of its list of sub-processors.",
-        f"It takes effect on {_when(version)}.",
+        _("%(site)s published version %(number)s of its list of sub-processors.")
+        % {"site": site.name, "number": version.number},
+        _("It takes effect on %(when)s.") % {"when": _when(version)},
         "",
         diff.summary(),
     ]
     for entry in diff.added:
         lines += [
             "",
-            f"New: {entry['name']} ({entry['legal_entity']}, {', '.join(entry['locations'])})",
-            f"  Purpose: {entry['purpose']}",
-            f"  To object before {_when(version)}: {objection_url(subscriber, version, entry['key'])}",
+            _("New: %(name)s (%(entity)s, %(locations)s)")
+            % {
+                "name": entry["name"],
+                "entity": entry["legal_entity"],
+                "locations": ", ".join(entry["locations"]),
+            },
+            "  " + _("Purpose: %(purpose)s") % {"purpose": entry["purpose"]},
+            "  "
+            + _("To object before %(when)s: %(url)s")
+            % {"when": _when(version), "url": objection_url(subscriber, version, entry["key"])},
         ]
     for change in diff.changed:
-        lines += ["", f"Changed: {change.name}"]
+        lines += ["", _("Changed: %(name)s") % {"name": change.name}]
         lines += [f"  {field.field}: {field.old} -> {field.new}" for field in change.changes]
     for entry in diff.removed:
-        lines += ["", f"Removed: {entry['name']} ({entry['legal_entity']})"]
+        lines += [
+            "",
+            _("Removed: %(name)s (%(entity)s)") % {"name": entry["name"], "entity": entry["legal_entity"]},
+        ]
     if version.change_note:
-        lines += ["", "Note from the publisher:", version.change_note]
+        lines += ["", _("Note from the publisher:"), version.change_note]
     unsubscribe = unsubscribe_url(subscriber)
     lines += [
         "",
-        f"The full list and its history: {page_url(site.key)}",
-        f"Stop these emails: {unsubscribe}",
+        _("The full list and its history: %(url)s") % {"url": page_url(site.key)},
+        _("Stop these emails: %(url)s") % {"url": unsubscribe},
     ]
     headers = {
         "List-Unsubscribe": f"<{unsubscribe}>",
@@ -78,20 +106,39 @@ def version_email(
 
 
 def confirmation_email(*, subscriber: Subscriber, confirm_url: str) -> tuple[str, str]:
+    """Subject and body of the double opt-in email, in the language chosen at subscription."""
     site = subscriber.site
-    subject = f"Confirm your subscription to {site.name}'s sub-processor list"
-    body = (
-        f"Someone (we hope you) asked to receive an email each time {site.name} changes the list of\n"
-        "companies it shares personal data with (its sub-processors).\n\n"
-        f"To confirm, open this link within 7 days and press the button:\n{confirm_url}\n\n"
-        "If you did not ask for this, ignore this email: nothing will be sent to you.\n"
-    )
+    with translation.override(subscriber_language(subscriber)):
+        subject = _("Confirm your subscription to %(site)s's sub-processor list") % {"site": site.name}
+        body = (
+            _(
+                "Someone (we hope you) asked to receive an email each time %(site)s changes the list of "
+                "companies it shares personal data with (its sub-processors)."
+            )
+            % {"site": site.name}
+            + "\n\n"
+            + _("To confirm, open this link within 7 days and press the button:")
+            + f"\n{confirm_url}\n\n"
+            + _("If you did not ask for this, ignore this email: nothing will be sent to you.")
+            + "\n"
+        )
     return subject, body
 
 
-def answer_email(*, email: str, site_name: str, vendor_name: str, text: str) -> tuple[str, str]:
-    subject = f"{site_name}: answer to your objection to {vendor_name}"
-    body = f"You objected to {site_name} engaging {vendor_name} as a sub-processor. Our answer:\n\n{text}\n"
+def answer_email(
+    *, email: str, site_name: str, vendor_name: str, text: str, language: str
+) -> tuple[str, str]:
+    """Subject and body of the DPO's answer to an objection, in the objector's language."""
+    with translation.override(language):
+        subject = _("%(site)s: answer to your objection to %(vendor)s") % {
+            "site": site_name,
+            "vendor": vendor_name,
+        }
+        body = (
+            _("You objected to %(site)s engaging %(vendor)s as a sub-processor. Our answer:")
+            % {"site": site_name, "vendor": vendor_name}
+            + f"\n\n{text}\n"
+        )
     return subject, body
 
 

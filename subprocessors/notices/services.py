@@ -158,29 +158,35 @@ def webhook_deliver(
 def _email_normalise(email: str) -> str:
     email = (email or "").strip()
     if len(email) > 254:
-        raise ValidationError({"email": "That email address is too long."})
+        raise ValidationError({"email": gettext("That email address is too long.")})
     try:
         validate_email(email)
     except ValidationError as error:
-        raise ValidationError({"email": "Enter a valid email address, such as name@example.com."}) from error
+        raise ValidationError(
+            {"email": gettext("Enter a valid email address, such as name@example.com.")}
+        ) from error
     local, _, domain = email.rpartition("@")
     return f"{local}@{domain.lower()}"
 
 
 @transaction.atomic
-def subscriber_subscribe(*, site: Site, email: str, now: datetime | None = None) -> Subscriber:
+def subscriber_subscribe(
+    *, site: Site, email: str, language: str = "", now: datetime | None = None
+) -> Subscriber:
     """Start (or restart) a double opt-in: a confirmation email goes out unless one just did.
 
     The answer is the same whatever the address's state, so the form does not reveal who
-    is subscribed.
+    is subscribed. `language` (one of the site's, else its default) is the one its emails use.
     """
     now = now or timezone.now()
     email = _email_normalise(email)
+    if language not in site.enabled_languages:
+        language = site.default_language
     subscriber = Subscriber.objects.select_for_update().filter(site=site, email__iexact=email).first()
     if subscriber is None:
         try:
             with transaction.atomic():
-                subscriber = Subscriber.objects.create(site=site, email=email)
+                subscriber = Subscriber.objects.create(site=site, email=email, language=language)
         except IntegrityError:
             subscriber = Subscriber.objects.get(site=site, email__iexact=email)
     if subscriber.status == SubscriberStatus.CONFIRMED:
@@ -190,7 +196,8 @@ def subscriber_subscribe(*, site: Site, email: str, now: datetime | None = None)
     if subscriber.status == SubscriberStatus.UNSUBSCRIBED:
         subscriber.status = SubscriberStatus.PENDING
     subscriber.confirmation_sent_at = now
-    subscriber.save(update_fields=["status", "confirmation_sent_at"])
+    subscriber.language = language  # the latest request's page says which language they read
+    subscriber.save(update_fields=["status", "confirmation_sent_at", "language"])
     job_enqueue_on_commit("subprocessors.confirmation_email_send", subscriber.pk)
     return subscriber
 

@@ -3,13 +3,14 @@
 from collections.abc import Callable
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from consent.models import Site
 from edge.client import address_limit_key, client_ip
 from edge.ratelimit import rate_limits_exceeded
-from subprocessors.lists.pages import message_page, site_or_404
+from subprocessors.lists.pages import in_page_language, message_page, site_or_404
 from subprocessors.notices.services import subscriber_confirm, subscriber_unsubscribe
 from subprocessors.notices.tokens import TokenError, confirm_token_read, unsubscribe_token_read
 
@@ -22,16 +23,18 @@ def token_link_view(
     try:
         site = site_or_404(site_key)
     except Http404:
-        return None, message_page(request, None, 404, "Site not found", "There is no site with this key.")
+        return None, message_page(
+            request, None, 404, _("Site not found"), _("There is no site with this key.")
+        )
     if len(token) > 500:
-        return site, message_page(request, site, 400, "Link not valid", "This link is not valid.")
+        return site, message_page(request, site, 400, _("Link not valid"), _("This link is not valid."))
     address = address_limit_key(client_ip(request))
     if (
         request.method == "POST"
         and rate_limits_exceeded([(f"{scope}:{address}", TOKEN_FORM_RATE)]) is not None
     ):
         return site, message_page(
-            request, site, 429, "Too many requests", "Too many requests. Try again in an hour."
+            request, site, 429, _("Too many requests"), _("Too many requests. Try again in an hour.")
         )
     return site, None
 
@@ -51,12 +54,13 @@ def _button_page(
     try:
         read(token)
     except TokenError as error:
-        return message_page(request, site, 400, "Link not valid", error.message)
+        return message_page(request, site, 400, _("Link not valid"), error.message)
     return message_page(request, site, 200, title, text, action=request.path, button=button)
 
 
 @csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
+@in_page_language
 def subscribe_confirm(request: HttpRequest, site_key: str, token: str) -> HttpResponse:
     """GET shows a button (mail scanners follow links; they must not confirm); POST confirms."""
     site, refusal = token_link_view(request, site_key, token, "subproc-confirm")
@@ -69,24 +73,26 @@ def subscribe_confirm(request: HttpRequest, site_key: str, token: str) -> HttpRe
             site,
             token,
             read=confirm_token_read,
-            title="Confirm your subscription",
-            text="Press the button to start receiving notices.",
-            button="Confirm subscription",
+            title=_("Confirm your subscription"),
+            text=_("Press the button to start receiving notices."),
+            button=_("Confirm subscription"),
         )
     try:
         subscriber, changed = subscriber_confirm(site=site, token=token)
     except TokenError as error:
-        return message_page(request, site, 400, "Link not valid", error.message)
+        return message_page(request, site, 400, _("Link not valid"), error.message)
     text = (
-        f"{subscriber.email} will get an email each time {site.name} publishes a new list."
+        _("%(email)s will get an email each time %(site)s publishes a new list.")
+        % {"email": subscriber.email, "site": site.name}
         if changed
-        else "Your subscription was already confirmed; nothing changed."
+        else _("Your subscription was already confirmed; nothing changed.")
     )
-    return message_page(request, site, 200, "Subscription confirmed", text)
+    return message_page(request, site, 200, _("Subscription confirmed"), text)
 
 
 @csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
+@in_page_language
 def unsubscribe(request: HttpRequest, site_key: str, token: str) -> HttpResponse:
     """RFC 8058 one-click: mail clients POST `List-Unsubscribe=One-Click` here; GET shows a button."""
     site, refusal = token_link_view(request, site_key, token, "subproc-unsubscribe")
@@ -99,13 +105,15 @@ def unsubscribe(request: HttpRequest, site_key: str, token: str) -> HttpResponse
             site,
             token,
             read=unsubscribe_token_read,
-            title="Unsubscribe",
-            text=f"Stop receiving notices about {site.name}'s sub-processors?",
-            button="Unsubscribe",
+            title=_("Unsubscribe"),
+            text=_("Stop receiving notices about %(site)s's sub-processors?") % {"site": site.name},
+            button=_("Unsubscribe"),
         )
     try:
         subscriber, changed = subscriber_unsubscribe(site=site, token=token)
     except TokenError as error:
-        return message_page(request, site, 400, "Link not valid", error.message)
-    text = "You will get no more notices." if changed else "You had already unsubscribed; nothing changed."
-    return message_page(request, site, 200, "Unsubscribed", text)
+        return message_page(request, site, 400, _("Link not valid"), error.message)
+    text = (
+        _("You will get no more notices.") if changed else _("You had already unsubscribed; nothing changed.")
+    )
+    return message_page(request, site, 200, _("Unsubscribed"), text)

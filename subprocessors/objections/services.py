@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from consent.audit.services import audit_record
 from consent.models import Site
@@ -18,7 +19,7 @@ from subprocessors.models import (
     SubprocessorListVersion,
     Subscriber,
 )
-from subprocessors.notices.messages import answer_email
+from subprocessors.notices.messages import answer_email, subscriber_language
 from subprocessors.notices.tokens import TokenError, objection_token_read
 
 
@@ -95,7 +96,7 @@ def objection_answer(
     """Record the DPO's answer and email it to the subscriber who objected."""
     text = (text or "").strip()
     if not text:
-        raise ValidationError({"text": "Write the answer to send."})
+        raise ValidationError({"text": gettext("Write the answer to send.")})
     answer = ObjectionAnswer.objects.create(objection=objection, text=text, answered_by=by)
     audit_record(
         action="subprocessor_objection.answer",
@@ -106,7 +107,11 @@ def objection_answer(
         data={"objection": objection.pk},
     )
     subject, body = answer_email(
-        email=objection.email, site_name=objection.site.name, vendor_name=objection.vendor_name, text=text
+        email=objection.email,
+        site_name=objection.site.name,
+        vendor_name=objection.vendor_name,
+        text=text,
+        language=subscriber_language(objection.subscriber),
     )
     transaction.on_commit(lambda: EmailMessage(subject=subject, body=body, to=[objection.email]).send())
     return answer

@@ -1,8 +1,9 @@
 """One JSON error shape for every API: {"error": {"code", "message", "fields"}}.
 
-`code` is a stable lowercase identifier a client can branch on, `message` a sentence a
-person can read, `fields` maps input field names to their problems (empty when the error
-is not about one field).
+`code` is a stable lowercase identifier a client can branch on (English, never translated),
+`message` a sentence a person can read, in the request's language (gettext: the admin's choice
+on the management API, `?lang=` or Accept-Language on the public paths, edge/middleware.py),
+`fields` maps input field names to their problems (empty when the error is not about one field).
 """
 
 from collections.abc import Mapping
@@ -11,18 +12,20 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 _MESSAGES = {
-    "invalid": "The request is not valid; see fields.",
-    "parse_error": "The request body is not valid JSON.",
+    "invalid": gettext_lazy("The request is not valid; see fields."),
+    "parse_error": gettext_lazy("The request body is not valid JSON."),
 }
 
 
 def error_payload(code: str, message: str, fields: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "fields": dict(fields or {})}}
+    return {"error": {"code": code, "message": str(message), "fields": dict(fields or {})}}
 
 
 def json_error(
@@ -68,12 +71,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, exceptions.ValidationError):
         fields = _validation_fields(exc.detail)
         code = "invalid"
-        message = _MESSAGES["invalid"]
+        message = str(_MESSAGES["invalid"])
         if list(fields) == ["non_field_errors"]:
             message = " ".join(fields.pop("non_field_errors"))
     else:
         code = _first_code(exc.get_codes())
-        message = _MESSAGES.get(code, " ".join(_flatten(exc.detail)))
+        message = str(_MESSAGES.get(code, " ".join(_flatten(exc.detail))))
         fields = {}
     response.data = error_payload(code, message, fields)
     return response
@@ -84,7 +87,9 @@ def _is_api(request: HttpRequest) -> bool:
 
 
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-    return json_error(status.HTTP_404_NOT_FOUND, "not_found", f"No API endpoint at {request.path}.")
+    return json_error(
+        status.HTTP_404_NOT_FOUND, "not_found", _("No API endpoint at %(path)s.") % {"path": request.path}
+    )
 
 
 def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -97,7 +102,7 @@ def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 def handler500(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
-        return json_error(500, "server_error", "Something went wrong on our side; nothing was saved.")
+        return json_error(500, "server_error", _("Something went wrong on our side; nothing was saved."))
     from django.views.defaults import server_error
 
     return server_error(request)

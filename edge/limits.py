@@ -17,6 +17,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import escape
+from django.utils.translation import ngettext
 
 from edge.client import address_limit_key, client_ip
 from edge.errors import json_error
@@ -25,7 +26,11 @@ from edge.ratelimit import rate_limits_exceeded
 
 def throttled_response(kind: str, retry_after: int, message: str = "") -> HttpResponse:
     """The 429 for a path that answers `kind` ("json", "html" or "js")."""
-    message = message or f"Too many requests from your address; try again in {retry_after} seconds."
+    message = message or ngettext(
+        "Too many requests from your address; try again in %(seconds)d second.",
+        "Too many requests from your address; try again in %(seconds)d seconds.",
+        retry_after,
+    ) % {"seconds": retry_after}
     if kind == "json":
         response: HttpResponse = json_error(429, "throttled", message)
     elif kind == "js":

@@ -18,8 +18,11 @@ from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from edge.errors import json_error
+from edge.http import language_choose
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +67,21 @@ class PublicCsrfViewMiddleware(SkipOnPublicPaths, CsrfViewMiddleware):
 
 
 class PublicLocaleMiddleware(SkipOnPublicPaths, LocaleMiddleware):
-    pass
+    """The admin's language (cookie, Accept-Language) everywhere but the public paths; there,
+    no cookie and no session: `?lang=`, then Accept-Language, among the shipped languages, so
+    an error `message` is in the visitor's language. Pages that belong to a site choose among
+    its languages themselves (edge.http.render_in_language)."""
+
+    def process_request(self, request: HttpRequest) -> Any:
+        if is_public_path(request):
+            language = language_choose(request, SHIPPED_LANGUAGES, settings.LANGUAGE_CODE)
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+            return None
+        return super().process_request(request)
+
+
+SHIPPED_LANGUAGES = [code for code, _name in settings.LANGUAGES]
 
 
 class ApiFaultMiddleware:
@@ -91,7 +108,7 @@ class ApiFaultMiddleware:
         response = json_error(
             500,
             "server_error",
-            f"Something went wrong on our side; nothing was saved. Error id: {error_id}.",
+            _("Something went wrong on our side; nothing was saved. Error id: %(id)s.") % {"id": error_id},
         )
         response["X-Error-Id"] = error_id
         response["Cache-Control"] = "no-store"

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from consent.languages import LANGUAGE_CHOICES
 from consent.models import Edition, ImmutableModel, Site
@@ -33,23 +34,26 @@ def public_key_new() -> str:
 
 
 class VendorCategory(models.TextChoices):
-    ANALYTICS = "analytics", "Analytics"
-    ADVERTISING = "advertising", "Advertising"
-    SUPPORT = "support", "Customer support and messaging"
-    INFRASTRUCTURE = "infrastructure", "Infrastructure and hosting"
-    COMMUNICATION = "communication", "Email and communication"
-    PAYMENTS = "payments", "Payments"
-    OTHER = "other", "Other"
+    ANALYTICS = "analytics", _("Analytics")
+    ADVERTISING = "advertising", _("Advertising")
+    SUPPORT = "support", _("Customer support and messaging")
+    INFRASTRUCTURE = "infrastructure", _("Infrastructure and hosting")
+    COMMUNICATION = "communication", _("Email and communication")
+    PAYMENTS = "payments", _("Payments")
+    OTHER = "other", _("Other")
 
 
 class TransferMechanism(models.TextChoices):
     """Why personal data may leave the EEA (GDPR Art. 45/46) or Russia (152-FZ Art. 12)."""
 
-    ADEQUACY = "adequacy", "EU adequacy decision"
-    EU_US_DPF = "eu_us_dpf", "EU-US Data Privacy Framework (certified recipient)"
-    SCCS = "sccs", "Standard contractual clauses 2021/914 with a transfer assessment"
-    BCR = "bcr", "Binding corporate rules"
-    RU_CROSS_BORDER_NOTICE = "ru_cross_border_notice", "Russian cross-border transfer notice (152-FZ Art. 12)"
+    ADEQUACY = "adequacy", _("EU adequacy decision")
+    EU_US_DPF = "eu_us_dpf", _("EU-US Data Privacy Framework (certified recipient)")
+    SCCS = "sccs", _("Standard contractual clauses 2021/914 with a transfer assessment")
+    BCR = "bcr", _("Binding corporate rules")
+    RU_CROSS_BORDER_NOTICE = (
+        "ru_cross_border_notice",
+        _("Russian cross-border transfer notice (152-FZ Art. 12)"),
+    )
 
 
 # Countries with an EU adequacy decision (Art. 45). The US is adequate only for
@@ -70,37 +74,42 @@ class Vendor(models.Model):
     key = models.CharField(
         max_length=64,
         validators=[RegexValidator(VENDOR_KEY_PATTERN, "Lowercase letters, digits, '-' and '_'.")],
-        help_text="Stable identifier, e.g. 'google'. Published lists and diffs name the vendor by it.",
+        help_text=_("Stable identifier, e.g. 'google'. Published lists and diffs name the vendor by it."),
     )
-    name = models.CharField(max_length=200, help_text="Trading name, e.g. Google Analytics.")
-    legal_entity = models.CharField(max_length=200, help_text="The contracting legal entity.")
-    address = models.TextField(help_text="Registered address of the legal entity.")
-    contact = models.CharField(max_length=255, help_text="Privacy or DPO contact: an email address or URL.")
+    name = models.CharField(max_length=200, help_text=_("Trading name, e.g. Google Analytics."))
+    legal_entity = models.CharField(max_length=200, help_text=_("The contracting legal entity."))
+    address = models.TextField(help_text=_("Registered address of the legal entity."))
+    contact = models.CharField(
+        max_length=255, help_text=_("Privacy or DPO contact: an email address or URL.")
+    )
     website = models.URLField(blank=True)
     privacy_policy_url = models.URLField(blank=True)
-    dpa_url = models.URLField("DPA URL", blank=True, help_text="The data processing agreement or terms.")
-    purpose = models.TextField(help_text="The service it provides and why personal data is shared.")
+    dpa_url = models.URLField("DPA URL", blank=True, help_text=_("The data processing agreement or terms."))
+    purpose = models.TextField(help_text=_("The service it provides and why personal data is shared."))
     data_categories = models.JSONField(
-        default=list, blank=True, help_text="Categories of personal data, e.g. online identifiers."
+        default=list, blank=True, help_text=_("Categories of personal data, e.g. online identifiers.")
     )
     locations = models.JSONField(
-        default=list, help_text="Countries where the data is processed (ISO 3166-1 alpha-2)."
+        default=list, help_text=_("Countries where the data is processed (ISO 3166-1 alpha-2).")
     )
     transfer_mechanisms = models.JSONField(default=list, blank=True)
     transfer_assessment_ref = models.CharField(
         max_length=200,
         blank=True,
-        help_text="Reference of the transfer impact assessment (needed with SCCs).",
+        help_text=_("Reference of the transfer impact assessment (needed with SCCs)."),
     )
     dpf_checked_on = models.DateField(
-        "DPF list checked on", null=True, blank=True, help_text="When the DPF certification was last checked."
+        "DPF list checked on",
+        null=True,
+        blank=True,
+        help_text=_("When the DPF certification was last checked."),
     )
     ru_cross_border_notified_on = models.DateField(
-        "Roskomnadzor notified on", null=True, blank=True, help_text="152-FZ Art. 12 notification date."
+        "Roskomnadzor notified on", null=True, blank=True, help_text=_("152-FZ Art. 12 notification date.")
     )
     category = models.CharField(max_length=32, choices=VendorCategory.choices, default=VendorCategory.OTHER)
     is_listed = models.BooleanField(
-        default=True, help_text="On the working sub-processor list (published with the next version)."
+        default=True, help_text=_("On the working sub-processor list (published with the next version).")
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -216,7 +225,7 @@ class SubprocessorListVersion(Edition):
     """One published, frozen edition of a site's sub-processor list (entries by value)."""
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="subprocessor_list_versions")
-    entries = models.JSONField(editable=False, help_text="The listed vendors by value, sorted by key.")
+    entries = models.JSONField(editable=False, help_text=_("The listed vendors by value, sorted by key."))
 
     class Meta:
         ordering = ["site", "-number"]
@@ -229,9 +238,9 @@ class SubprocessorListVersion(Edition):
 
 
 class SubscriberStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for confirmation"
-    CONFIRMED = "confirmed", "Confirmed"
-    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    PENDING = "pending", _("Waiting for confirmation")
+    CONFIRMED = "confirmed", _("Confirmed")
+    UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
 
 
 class Subscriber(models.Model):
@@ -280,14 +289,14 @@ class WebhookEndpoint(models.Model):
 
 
 class NotificationChannel(models.TextChoices):
-    EMAIL = "email", "Email"
-    WEBHOOK = "webhook", "Webhook"
+    EMAIL = "email", _("Email")
+    WEBHOOK = "webhook", _("Webhook")
 
 
 class NotificationStatus(models.TextChoices):
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed, will retry"
-    GAVE_UP = "gave_up", "Failed, no more retries"
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed, will retry")
+    GAVE_UP = "gave_up", _("Failed, no more retries")
 
 
 class NotificationLog(ImmutableModel):
@@ -302,7 +311,7 @@ class NotificationLog(ImmutableModel):
         SubprocessorListVersion, on_delete=models.PROTECT, related_name="notifications"
     )
     channel = models.CharField(max_length=16, choices=NotificationChannel.choices)
-    recipient = models.CharField(max_length=500, help_text="Email address or webhook URL.")
+    recipient = models.CharField(max_length=500, help_text=_("Email address or webhook URL."))
     subscriber = models.ForeignKey(Subscriber, on_delete=models.SET_NULL, null=True, related_name="+")
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.SET_NULL, null=True, related_name="+")
     attempt = models.PositiveSmallIntegerField(default=1)
@@ -335,7 +344,7 @@ class Objection(ImmutableModel):
     vendor_key = models.CharField(max_length=64)
     vendor_name = models.CharField(max_length=200)
     subscriber = models.ForeignKey(Subscriber, on_delete=models.PROTECT, related_name="objections")
-    email = models.EmailField(help_text="The subscriber's address when they objected.")
+    email = models.EmailField(help_text=_("The subscriber's address when they objected."))
     reason = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
 

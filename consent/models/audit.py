@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from consent.models.immutable import ImmutableModel
 from consent.models.sites import Site
@@ -15,9 +16,9 @@ class AuditEntry(ImmutableModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="audit_entries", null=True
     )
     actor_ip = models.GenericIPAddressField(null=True)
-    action = models.CharField(max_length=64, help_text="Stable dotted name, e.g. policy_version.publish.")
-    target = models.CharField(max_length=200, help_text="What was acted on, e.g. 'privacy policy v3'.")
-    data = models.JSONField(default=dict, help_text="Details: numbers, hashes, dates.")
+    action = models.CharField(max_length=64, help_text=_("Stable dotted name, e.g. policy_version.publish."))
+    target = models.CharField(max_length=200, help_text=_("What was acted on, e.g. 'privacy policy v3'."))
+    data = models.JSONField(default=dict, help_text=_("Details: numbers, hashes, dates."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -2,20 +2,21 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from consent.models.sites import Site
 
 
 class ExportFormat(models.TextChoices):
-    CSV = "csv", "CSV"
-    JSONL = "jsonl", "JSON Lines"
+    CSV = "csv", _("CSV")
+    JSONL = "jsonl", _("JSON Lines")
 
 
 class ExportStatus(models.TextChoices):
-    PENDING = "pending", "Waiting"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
 
 class ConsentExport(models.Model):

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from consent.languages import LANGUAGE_CHOICES, VISITOR_LANGUAGES
 from consent.models.editions import Edition
@@ -12,24 +13,24 @@ from consent.models.sites import Site
 class DocumentKind(models.TextChoices):
     """The kinds of legal document a site publishes. Values appear in URLs and the API."""
 
-    PRIVACY_POLICY = "privacy_policy", "Privacy policy"
-    COOKIE_POLICY = "cookie_policy", "Cookie policy"
-    CALIFORNIA_NOTICE = "california_notice", "California notice at collection"
+    PRIVACY_POLICY = "privacy_policy", _("Privacy policy")
+    COOKIE_POLICY = "cookie_policy", _("Cookie policy")
+    CALIFORNIA_NOTICE = "california_notice", _("California notice at collection")
     # 152-FZ Art. 9 as amended by 156-FZ: consent is a document of its own (RU-4).
-    PD_CONSENT = "pd_consent", "Consent to personal data processing (152-FZ)"
-    TERMS = "terms", "Terms of use"
+    PD_CONSENT = "pd_consent", _("Consent to personal data processing (152-FZ)")
+    TERMS = "terms", _("Terms of use")
 
 
 class ChangeKind(models.TextChoices):
     """What a policy version changed; some kinds make earlier consents stale (see the rules table)."""
 
-    NEW_PURPOSE = "new_purpose", "New purpose"
-    NEW_RECIPIENT = "new_recipient", "New recipient or category of recipients"
-    NEW_TRANSFER_COUNTRY = "new_transfer_country", "New transfer country"
-    LEGAL_BASIS_CHANGE = "legal_basis_change", "Legal basis changed"
-    RETENTION_CHANGE = "retention_change", "Retention changed"
-    CONTACT_CHANGE = "contact_change", "Controller or contact details changed"
-    EDITORIAL = "editorial", "Editorial (wording, layout, corrections)"
+    NEW_PURPOSE = "new_purpose", _("New purpose")
+    NEW_RECIPIENT = "new_recipient", _("New recipient or category of recipients")
+    NEW_TRANSFER_COUNTRY = "new_transfer_country", _("New transfer country")
+    LEGAL_BASIS_CHANGE = "legal_basis_change", _("Legal basis changed")
+    RETENTION_CHANGE = "retention_change", _("Retention changed")
+    CONTACT_CHANGE = "contact_change", _("Controller or contact details changed")
+    EDITORIAL = "editorial", _("Editorial (wording, layout, corrections)")
 
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
@@ -47,7 +48,7 @@ class PolicyDocument(models.Model):
     slug = models.CharField(
         max_length=63,
         validators=[RegexValidator(SLUG_PATTERN, "Lowercase letters, digits and '-'.")],
-        help_text="Names the document in public URLs: /s/<site>/policies/<slug>/.",
+        help_text=_("Names the document in public URLs: /s/<site>/policies/<slug>/."),
     )
     jurisdictions = models.JSONField(
         default=list,
@@ -57,12 +58,14 @@ class PolicyDocument(models.Model):
     prevailing_language = models.CharField(
         max_length=8,
         choices=LANGUAGE_CHOICES,
-        help_text="The language whose text prevails over translations (Russian for Russian documents).",
+        help_text=_("The language whose text prevails over translations (Russian for Russian documents)."),
     )
     languages = models.JSONField(
         default=list,
         blank=True,
-        help_text="Languages every published version must have; the prevailing language is always required.",
+        help_text=_(
+            "Languages every published version must have; the prevailing language is always required."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -104,7 +107,7 @@ class PolicyText(models.Model):
     document = models.ForeignKey(PolicyDocument, on_delete=models.CASCADE, related_name="texts")
     language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES)
     title = models.CharField(max_length=200)
-    body = models.TextField(help_text="Markdown. Headings, lists, links, emphasis and tables are kept.")
+    body = models.TextField(help_text=_("Markdown. Headings, lists, links, emphasis and tables are kept."))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -132,7 +135,7 @@ class PolicyVersion(Edition):
     affected_purposes = models.JSONField(
         default=list,
         editable=False,
-        help_text="Purpose keys whose consents this version affects; empty: all.",
+        help_text=_("Purpose keys whose consents this version affects; empty: all."),
     )
     published_from_ip = models.GenericIPAddressField(null=True, editable=False)
 

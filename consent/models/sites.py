@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from consent.languages import LANGUAGE_CHOICES, VISITOR_LANGUAGES
 
@@ -62,19 +63,19 @@ def origin_normalise(value: str) -> str:
 class DataResidency(models.TextChoices):
     """Where a site's personal data must be stored first (152-FZ Art. 18(5), KZ 94-V Art. 12)."""
 
-    ANY = "any", "No requirement"
-    EU = "eu", "European Economic Area"
-    RU = "ru", "Russia"
-    KZ = "kz", "Kazakhstan"
-    US = "us", "United States"
+    ANY = "any", _("No requirement")
+    EU = "eu", _("European Economic Area")
+    RU = "ru", _("Russia")
+    KZ = "kz", _("Kazakhstan")
+    US = "us", _("United States")
 
 
 class IpStorage(models.TextChoices):
     """How much of a visitor's IP address a consent record keeps (personal data, GDPR Art. 5(1)(c))."""
 
-    TRUNCATED = "truncated", "Truncated (IPv4 /24, IPv6 /48)"
-    FULL = "full", "Full address"
-    NONE = "none", "Not stored"
+    TRUNCATED = "truncated", _("Truncated (IPv4 /24, IPv6 /48)")
+    FULL = "full", _("Full address")
+    NONE = "none", _("Not stored")
 
 
 class Site(models.Model):
@@ -85,20 +86,20 @@ class Site(models.Model):
         unique=True,
         default=site_key_new,
         validators=[RegexValidator(SITE_KEY_PATTERN, "3 to 64 letters, digits, '-' or '_'.")],
-        help_text="Public identifier used in the script tag and public URLs. Random; not guessable.",
+        help_text=_("Public identifier used in the script tag and public URLs. Random; not guessable."),
     )
     name = models.CharField(max_length=200)
     default_language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, default="en")
     languages = models.JSONField(
         default=list,
         blank=True,
-        help_text="Languages the site serves visitors in (codes); always includes the default language.",
+        help_text=_("Languages the site serves visitors in (codes); always includes the default language."),
     )
     default_jurisdiction = models.CharField(
         max_length=16,
         choices=jurisdiction_choices,
         default="EU",
-        help_text="Rules applied when the visitor's location cannot be resolved.",
+        help_text=_("Rules applied when the visitor's location cannot be resolved."),
     )
     jurisdiction_overrides = models.JSONField(
         default=dict,
@@ -110,12 +111,12 @@ class Site(models.Model):
     )
     data_residency = models.CharField(max_length=8, choices=DataResidency.choices, default=DataResidency.ANY)
     data_residency_note = models.TextField(
-        blank=True, help_text="Where this site's data is hosted and why (shown to DPOs and in exports)."
+        blank=True, help_text=_("Where this site's data is hosted and why (shown to DPOs and in exports).")
     )
     consent_retention_days = models.PositiveIntegerField(
         default=1095,
         validators=[MinValueValidator(395), MaxValueValidator(3650)],
-        help_text=(
+        help_text=_(
             "How long consent records are kept. At least 13 months, so every consent still in use "
             "can be proven; 3 years by default."
         ),
@@ -124,15 +125,16 @@ class Site(models.Model):
         max_length=16,
         choices=IpStorage.choices,
         default=IpStorage.TRUNCATED,
-        help_text="What consent records keep of the visitor's IP address.",
+        help_text=_("What consent records keep of the visitor's IP address."),
     )
     store_user_agent = models.BooleanField(
-        default=True, help_text="Keep the browser's user agent in consent records (helps prove the device)."
+        default=True,
+        help_text=_("Keep the browser's user agent in consent records (helps prove the device)."),
     )
     notice_period_days = models.PositiveSmallIntegerField(
         default=30,
         validators=[MaxValueValidator(365)],
-        help_text="Days between publishing a material change and it taking effect.",
+        help_text=_("Days between publishing a material change and it taking effect."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -184,7 +186,9 @@ class SiteOrigin(models.Model):
     """A web origin the site's banner runs on; public endpoints answer CORS only for these."""
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="origins")
-    origin = models.CharField(max_length=255, help_text="scheme://host[:port], e.g. https://www.example.com")
+    origin = models.CharField(
+        max_length=255, help_text=_("scheme://host[:port], e.g. https://www.example.com")
+    )
 
     class Meta:
         ordering = ["origin"]
@@ -198,9 +202,9 @@ class SiteOrigin(models.Model):
 
 
 class Role(models.TextChoices):
-    OWNER = "owner", "Owner"
-    DPO = "dpo", "Data protection officer"
-    VIEWER = "viewer", "Viewer"
+    OWNER = "owner", _("Owner")
+    DPO = "dpo", _("Data protection officer")
+    VIEWER = "viewer", _("Viewer")
 
 
 class SiteMembership(models.Model):
@@ -238,12 +242,14 @@ class Purpose(models.Model):
     is_necessary = models.BooleanField(default=False, editable=False)
     is_sale_or_share = models.BooleanField(
         default=False,
-        help_text=(
+        help_text=_(
             "Personal data is sold or shared for cross-context advertising under this purpose: "
             "GPC signals and 'Do Not Sell or Share' requests deny it where the law says so."
         ),
     )
-    position = models.PositiveSmallIntegerField(default=100, help_text="Order in the banner (lowest first).")
+    position = models.PositiveSmallIntegerField(
+        default=100, help_text=_("Order in the banner (lowest first).")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -7,6 +7,7 @@ import logging
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from consent.rules.geo import jurisdiction_resolve
@@ -54,11 +55,11 @@ def banner_config_view(request: HttpRequest, site_key: str) -> HttpResponse:
         snapshot = site_snapshot(key=site_key)
     except DatabaseError:
         logger.exception("banner config: site lookup failed")
-        response = json_error(503, "unavailable", "The banner configuration is unavailable right now.")
+        response = json_error(503, "unavailable", _("The banner configuration is unavailable right now."))
         response["Retry-After"] = "5"
         return response
     if snapshot is None:
-        return json_error(404, "not_found", "No site with this key.")
+        return json_error(404, "not_found", _("No site with this key."))
     site = snapshot.site
     language = language_choose(request, site.enabled_languages, site.default_language)
     resolution = jurisdiction_resolve(

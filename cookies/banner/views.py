@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from consent.models import Site
@@ -111,7 +112,7 @@ def banner_preview_page(request: HttpRequest, token: str) -> HttpResponse:
 def banner_preview_config(request: HttpRequest, token: str) -> HttpResponse:
     site = _preview_site(token)
     if site is None:
-        return json_error(400, "expired", "This preview link has expired.")
+        return json_error(400, "expired", _("This preview link has expired."))
     language = (
         request.GET.get("lang")
         if request.GET.get("lang") in site.enabled_languages

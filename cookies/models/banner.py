@@ -6,6 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from consent.languages import LANGUAGE_CHOICES
 from consent.models.editions import Edition
@@ -45,15 +46,15 @@ def consent_mode_guess(purpose_keys: Iterable[str]) -> dict[str, list[str]]:
 
 
 class BannerPosition(models.TextChoices):
-    BOTTOM = "bottom", "Bottom"
-    BOTTOM_LEFT = "bottom-left", "Bottom left"
-    BOTTOM_RIGHT = "bottom-right", "Bottom right"
-    CENTER = "center", "Centre"
+    BOTTOM = "bottom", _("Bottom")
+    BOTTOM_LEFT = "bottom-left", _("Bottom left")
+    BOTTOM_RIGHT = "bottom-right", _("Bottom right")
+    CENTER = "center", _("Centre")
 
 
 class BannerLayout(models.TextChoices):
-    BAR = "bar", "Bar across the page"
-    BOX = "box", "Box"
+    BAR = "bar", _("Bar across the page")
+    BOX = "box", _("Box")
 
 
 class BannerSettings(models.Model):
@@ -70,7 +71,7 @@ class BannerSettings(models.Model):
     color_text = models.CharField(max_length=7, default="#1b1f24", validators=[HEX_COLOUR])
     color_accent = models.CharField(max_length=7, default="#0b57d0", validators=[HEX_COLOUR])
     color_accent_text = models.CharField(max_length=7, default="#ffffff", validators=[HEX_COLOUR])
-    radius = models.PositiveSmallIntegerField(default=8, help_text="Corner radius in pixels (0-24).")
+    radius = models.PositiveSmallIntegerField(default=8, help_text=_("Corner radius in pixels (0-24)."))
     consent_mode = models.JSONField(
         default=dict,
         blank=True,
@@ -127,8 +128,8 @@ class BannerText(models.Model):
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="banner_texts")
     language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES)
-    title = models.CharField(max_length=120, blank=True, help_text="Empty: the built-in title.")
-    body = models.TextField(blank=True, help_text="Empty: the built-in text. Plain text, no HTML.")
+    title = models.CharField(max_length=120, blank=True, help_text=_("Empty: the built-in title."))
+    body = models.TextField(blank=True, help_text=_("Empty: the built-in text. Plain text, no HTML."))
 
     class Meta:
         ordering = ["site", "language"]

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from consent.models.sites import Purpose, Site
 from subprocessors.models import Vendor
@@ -25,19 +26,21 @@ class Cookie(models.Model):
         related_name="cookies",
         null=True,
         blank=True,
-        help_text="The provider; leave empty for the site's own (first-party) cookies.",
+        help_text=_("The provider; leave empty for the site's own (first-party) cookies."),
     )
     name = models.CharField(
         max_length=128,
         validators=[RegexValidator(COOKIE_NAME_PATTERN, "A cookie name; use * for a variable part.")],
-        help_text="Exact name, or a pattern with * such as _hjSessionUser_*.",
+        help_text=_("Exact name, or a pattern with * such as _hjSessionUser_*."),
     )
     is_pattern = models.BooleanField(default=False, editable=False)
-    domain = models.CharField(max_length=255, blank=True, help_text="Empty: the site's own domain.")
-    duration_days = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: a session cookie.")
-    description = models.TextField(help_text="What it stores and why, in plain words.")
+    domain = models.CharField(max_length=255, blank=True, help_text=_("Empty: the site's own domain."))
+    duration_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("Empty: a session cookie.")
+    )
+    description = models.TextField(help_text=_("What it stores and why, in plain words."))
     justification = models.TextField(
-        blank=True, help_text="Why it is strictly necessary (required for the necessary purpose)."
+        blank=True, help_text=_("Why it is strictly necessary (required for the necessary purpose).")
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ConsentConfig(AppConfig):
     name = "consent"
-    verbose_name = "Consent"
+    verbose_name = _("Consent")
 
     def ready(self) -> None:
         from corsheaders.signals import check_request_enabled

@@ -1,6 +1,7 @@
 from collections.abc import Mapping
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 def published_banner_versions(site: object) -> Mapping[int, str]:
@@ -12,7 +13,7 @@ def published_banner_versions(site: object) -> Mapping[int, str]:
 
 class CookiesConfig(AppConfig):
     name = "cookies"
-    verbose_name = "Cookie banner"
+    verbose_name = _("Cookie banner")
 
     def ready(self) -> None:
         from consent.pins import pin_kind_register

@@ -1,6 +1,7 @@
 from collections.abc import Mapping
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 def published_list_versions(site: object) -> Mapping[int, str]:
@@ -12,7 +13,7 @@ def published_list_versions(site: object) -> Mapping[int, str]:
 
 class SubprocessorsConfig(AppConfig):
     name = "subprocessors"
-    verbose_name = "Sub-processors"
+    verbose_name = _("Sub-processors")
 
     def ready(self) -> None:
         from consent.pins import pin_kind_register

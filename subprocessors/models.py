@@ -115,6 +115,8 @@ class Vendor(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("vendor")
+        verbose_name_plural = _("vendors")
         ordering = ["site", "key"]
         constraints = [models.UniqueConstraint(fields=["site", "key"], name="vendor_key_unique_per_site")]
 
@@ -228,6 +230,8 @@ class SubprocessorListVersion(Edition):
     entries = models.JSONField(editable=False, help_text=_("The listed vendors by value, sorted by key."))
 
     class Meta:
+        verbose_name = _("sub-processor list version")
+        verbose_name_plural = _("sub-processor list versions")
         ordering = ["site", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["site", "number"], name="subprocessor_version_unique_number")
@@ -260,6 +264,8 @@ class Subscriber(models.Model):
     unsubscribed_at = models.DateTimeField(null=True, editable=False)
 
     class Meta:
+        verbose_name = _("subscriber")
+        verbose_name_plural = _("subscribers")
         ordering = ["site", "email"]
         constraints = [
             models.UniqueConstraint(fields=["site", "email"], name="subprocessor_subscriber_unique_email")
@@ -282,6 +288,8 @@ class WebhookEndpoint(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
         ordering = ["site", "url"]
 
     def __str__(self) -> str:
@@ -325,6 +333,8 @@ class NotificationLog(ImmutableModel):
     mutable_columns = ("subscriber_id", "endpoint_id")
 
     class Meta:
+        verbose_name = _("notification log entry")
+        verbose_name_plural = _("notification log")
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["site", "-created_at"], name="subproc_notif_site_time")]
 
@@ -349,6 +359,8 @@ class Objection(ImmutableModel):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("objection")
+        verbose_name_plural = _("objections")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
@@ -369,6 +381,8 @@ class ObjectionAnswer(ImmutableModel):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("answer to an objection")
+        verbose_name_plural = _("answers to objections")
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from consent.exports.services import EXPORT_DIRECTORY, consent_export_request
 from consent.models import ConsentExport, ExportStatus
@@ -61,7 +62,7 @@ class ConsentExportAdmin(SiteScopedModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False if obj is not None else super().has_change_permission(request, obj)
 
-    @admin.display(description="Progress")
+    @admin.display(description=_("Progress"))
     def progress(self, export: ConsentExport) -> str:
         return format_html(
             '<progress value="{}" max="100">{}%</progress> {} of {} rows',

@@ -22,6 +22,8 @@ class AuditEntry(ImmutableModel):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
         ordering = ["-created_at", "-pk"]
         verbose_name_plural = "audit entries"
         indexes = [models.Index(fields=["site", "-created_at"], name="audit_site_time")]

@@ -36,6 +36,8 @@ class ConsentExport(models.Model):
     finished_at = models.DateTimeField(null=True)
 
     class Meta:
+        verbose_name = _("consent export")
+        verbose_name_plural = _("consent exports")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

@@ -70,6 +70,8 @@ class PolicyDocument(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("policy document")
+        verbose_name_plural = _("policy documents")
         ordering = ["site", "kind", "slug"]
         constraints = [models.UniqueConstraint(fields=["site", "slug"], name="policy_document_slug_unique")]
 
@@ -111,6 +113,8 @@ class PolicyText(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("policy text")
+        verbose_name_plural = _("policy texts")
         ordering = ["document", "language"]
         constraints = [
             models.UniqueConstraint(fields=["document", "language"], name="policy_text_unique_language")
@@ -140,6 +144,8 @@ class PolicyVersion(Edition):
     published_from_ip = models.GenericIPAddressField(null=True, editable=False)
 
     class Meta:
+        verbose_name = _("policy version")
+        verbose_name_plural = _("policy versions")
         ordering = ["document", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["document", "number"], name="policy_version_number_unique")

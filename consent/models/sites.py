@@ -140,6 +140,8 @@ class Site(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -191,6 +193,8 @@ class SiteOrigin(models.Model):
     )
 
     class Meta:
+        verbose_name = _("origin")
+        verbose_name_plural = _("origins")
         ordering = ["origin"]
         constraints = [models.UniqueConstraint(fields=["site", "origin"], name="site_origin_unique")]
 
@@ -218,6 +222,8 @@ class SiteMembership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("site member")
+        verbose_name_plural = _("site members")
         ordering = ["site", "user"]
         constraints = [models.UniqueConstraint(fields=["site", "user"], name="site_membership_unique")]
 
@@ -253,6 +259,8 @@ class Purpose(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("purpose")
+        verbose_name_plural = _("purposes")
         ordering = ["site", "position", "key"]
         constraints = [
             models.UniqueConstraint(fields=["site", "key"], name="purpose_key_unique_per_site"),
@@ -283,6 +291,8 @@ class PurposeTranslation(models.Model):
     description = models.TextField()
 
     class Meta:
+        verbose_name = _("purpose text")
+        verbose_name_plural = _("purpose texts")
         ordering = ["purpose", "language"]
         constraints = [
             models.UniqueConstraint(

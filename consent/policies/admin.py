@@ -13,6 +13,8 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from consent.languages import LANGUAGE_CHOICES
 from consent.models import (
@@ -53,14 +55,16 @@ class PolicyDocumentForm(forms.ModelForm):
         choices=LANGUAGE_CHOICES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Every published version must have these (plus the prevailing language and what the "
-        "jurisdictions require, e.g. Russian for RU).",
+        help_text=_(
+            "Every published version must have these (plus the prevailing language and what the "
+            "jurisdictions require, e.g. Russian for RU)."
+        ),
     )
     jurisdictions = forms.MultipleChoiceField(
         choices=jurisdiction_choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Leave empty for a document that serves every jurisdiction.",
+        help_text=_("Leave empty for a document that serves every jurisdiction."),
     )
 
     class Meta:
@@ -80,19 +84,20 @@ class PublishForm(forms.Form):
     effective_at = forms.DateTimeField(
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
-        help_text="UTC. A material change needs the site's notice period.",
+        help_text=_("UTC. A material change needs the site's notice period."),
     )
     summary = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), help_text="Shown in the public history."
+        widget=forms.Textarea(attrs={"rows": 3}), help_text=_("Shown in the public history.")
     )
     is_material = forms.BooleanField(
-        required=False, help_text="Visitors are asked again once it takes effect (for the affected purposes)."
+        required=False,
+        help_text=_("Visitors are asked again once it takes effect (for the affected purposes)."),
     )
     change_kinds = forms.MultipleChoiceField(
         choices=ChangeKind.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
     affected_purposes = forms.MultipleChoiceField(
-        choices=[], required=False, widget=forms.CheckboxSelectMultiple, help_text="Empty: every purpose."
+        choices=[], required=False, widget=forms.CheckboxSelectMultiple, help_text=_("Empty: every purpose.")
     )
 
     def __init__(self, *args: Any, purposes: list[str], **kwargs: Any) -> None:
@@ -152,12 +157,12 @@ class PolicyDocumentAdmin(SiteScopedModelAdmin):
             delete=lambda text: self.service_call(request, policy_text_delete, text=text),
         )
 
-    @admin.display(description="In force")
+    @admin.display(description=_("In force"))
     def version_in_force(self, document: PolicyDocument) -> str:
         version = policy_version_in_force(document=document, at=timezone.now())
         return f"v{version.number} since {version.effective_at:%Y-%m-%d}" if version else "—"
 
-    @admin.display(description="Upcoming")
+    @admin.display(description=_("Upcoming"))
     def version_upcoming(self, document: PolicyDocument) -> str:
         upcoming = policy_versions_upcoming(document=document, at=timezone.now())
         return (
@@ -221,8 +226,12 @@ class PolicyDocumentAdmin(SiteScopedModelAdmin):
                 else:
                     self.message_user(
                         request,
-                        f"Published {document} v{version.number}, "
-                        f"in force from {version.effective_at:%Y-%m-%d %H:%M} UTC.",
+                        gettext("Published %(document)s v%(number)s, in force from %(when)s UTC.")
+                        % {
+                            "document": document,
+                            "number": version.number,
+                            "when": f"{version.effective_at:%Y-%m-%d %H:%M}",
+                        },
                         messages.SUCCESS,
                     )
                     return redirect("admin:consent_policydocument_change", document.pk)
@@ -236,7 +245,7 @@ class PolicyDocumentAdmin(SiteScopedModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"Preview and publish: {document}",
+            "title": gettext("Preview and publish: %(document)s") % {"document": document},
             "document": document,
             "form": form,
             "in_force": in_force,

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from consent.languages import LANGUAGE_CHOICES
 from consent.models import Purpose, PurposeTranslation, Role, Site, SiteMembership, SiteOrigin
@@ -39,7 +40,7 @@ class SiteForm(forms.ModelForm):
         choices=LANGUAGE_CHOICES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="The default language is always included.",
+        help_text=_("The default language is always included."),
     )
 
     class Meta:
@@ -127,8 +128,8 @@ class SiteAdmin(SiteScopedModelAdmin):
     inlines = [SiteOriginInline, SiteMembershipInline]
     fieldsets = [
         (None, {"fields": ["name", "key"]}),
-        ("Languages", {"fields": ["default_language", "languages"]}),
-        ("Jurisdictions", {"fields": ["default_jurisdiction", "jurisdiction_overrides"]}),
+        (_("Languages"), {"fields": ["default_language", "languages"]}),
+        (_("Jurisdictions"), {"fields": ["default_jurisdiction", "jurisdiction_overrides"]}),
         (
             "Data",
             {

@@ -10,6 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import path
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from consent.rules.jurisdictions import RULESETS
 from consent.tenancy.scoping import ReadOnlyAdminMixin, SiteScopedModelAdmin, form_changes, instance_adopt
@@ -99,21 +101,22 @@ class BannerSettingsAdmin(SiteScopedModelAdmin):
             obj, self.service_call(request, banner_settings_create, site=form.cleaned_data["site"], **data)
         )
 
-    @admin.display(description="Install")
+    @admin.display(description=_("Install"))
     def install_tag(self, settings_row: BannerSettings) -> str:
         if not settings_row.pk:
-            return "Save first."
+            return gettext("Save first.")
         return format_html(
             '<code id="consentry-install-tag">&lt;script src="{}/c/{}.js" async&gt;&lt;/script&gt;</code> '
-            '<button type="button" class="button" data-copy-target="consentry-install-tag">Copy</button>',
+            '<button type="button" class="button" data-copy-target="consentry-install-tag">{}</button>',
             settings.PUBLIC_BASE_URL,
             settings_row.site.key,
+            gettext("Copy"),
         )
 
-    @admin.display(description="Published")
+    @admin.display(description=_("Published"))
     def published_version(self, settings_row: BannerSettings) -> str:
         version = banner_version_latest(site=settings_row.site)
-        return f"v{version.number} ({version.published_at:%Y-%m-%d})" if version else "not yet"
+        return f"v{version.number} ({version.published_at:%Y-%m-%d})" if version else gettext("not yet")
 
     def get_urls(self) -> list[Any]:
         return [
@@ -157,7 +160,9 @@ class BannerSettingsAdmin(SiteScopedModelAdmin):
             self.message_user(request, " ".join(error.messages), messages.ERROR)
         else:
             self.message_user(
-                request, f"Published banner v{version.number}: visitors see it now.", messages.SUCCESS
+                request,
+                gettext("Published banner v%(number)s: visitors see it now.") % {"number": version.number},
+                messages.SUCCESS,
             )
         return redirect("admin:cookies_bannersettings_change", settings_row.pk)
 

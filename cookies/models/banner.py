@@ -81,6 +81,8 @@ class BannerSettings(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("banner settings")
+        verbose_name_plural = _("banner settings")
         verbose_name_plural = "banner settings"
 
     def __str__(self) -> str:
@@ -132,6 +134,8 @@ class BannerText(models.Model):
     body = models.TextField(blank=True, help_text=_("Empty: the built-in text. Plain text, no HTML."))
 
     class Meta:
+        verbose_name = _("banner text")
+        verbose_name_plural = _("banner texts")
         ordering = ["site", "language"]
         constraints = [
             models.UniqueConstraint(fields=["site", "language"], name="banner_text_unique_language")
@@ -149,6 +153,8 @@ class BannerVersion(Edition):
     published_from_ip = models.GenericIPAddressField(null=True, editable=False)
 
     class Meta:
+        verbose_name = _("banner version")
+        verbose_name_plural = _("banner versions")
         ordering = ["site", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["site", "number"], name="banner_version_number_unique")

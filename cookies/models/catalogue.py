@@ -46,6 +46,8 @@ class Cookie(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("cookie")
+        verbose_name_plural = _("cookies")
         ordering = ["site", "purpose__position", "name"]
         constraints = [
             models.UniqueConstraint(fields=["site", "name", "domain"], name="cookie_unique_per_site_domain")

@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from consent.models import Site
 from consent.tenancy.scoping import ReadOnlyAdminMixin, SiteScopedModelAdmin, form_changes, instance_adopt
@@ -66,13 +68,13 @@ class CommaListField(forms.CharField):
 class VendorForm(forms.ModelForm):
     locations = CommaListField(upper=True, help_text="ISO country codes, comma separated, e.g. IE, US.")
     data_categories = CommaListField(
-        required=False, help_text="Comma separated, e.g. online identifiers, usage data."
+        required=False, help_text=_("Comma separated, e.g. online identifiers, usage data.")
     )
     transfer_mechanisms = forms.MultipleChoiceField(
         choices=TransferMechanism.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Needed when any processing country is outside the EEA.",
+        help_text=_("Needed when any processing country is outside the EEA."),
     )
 
     class Meta:
@@ -226,16 +228,18 @@ class SubprocessorListVersionAdmin(ReadOnlyAdminMixin, SiteScopedModelAdmin):
             else:
                 messages.success(
                     request,
-                    f"Published version {version.number}, "
-                    f"effective {version.effective_at:%Y-%m-%d %H:%M} UTC. "
-                    "Subscribers are being notified.",
+                    gettext(
+                        "Published version %(number)s, effective %(when)s UTC. "
+                        "Subscribers are being notified."
+                    )
+                    % {"number": version.number, "when": f"{version.effective_at:%Y-%m-%d %H:%M}"},
                 )
                 return HttpResponseRedirect(
                     reverse("admin:subprocessors_subprocessorlistversion_change", args=[version.pk])
                 )
         context: dict[str, Any] = {
             **self.admin_site.each_context(request),
-            "title": "Publish the sub-processor list",
+            "title": gettext("Publish the sub-processor list"),
             "opts": self.model._meta,
             "form": form,
             "site": site,

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest
 from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from consent.tenancy.scoping import ReadOnlyAdminMixin, SiteScopedModelAdmin, form_changes, instance_adopt
 from subprocessors.lists.admin import https_url_formfield
@@ -93,8 +94,10 @@ class WebhookEndpointAdmin(SiteScopedModelAdmin):
         messages.warning(
             request,
             format_html(
-                "Signing secret (shown only now, copy it): <code>{}</code>. Verify the "
-                "<code>Consentry-Signature</code> header with it.",
+                gettext(
+                    "Signing secret (shown only now, copy it): <code>{}</code>. Verify the "
+                    "<code>Consentry-Signature</code> header with it."
+                ),
                 secret,
             ),
         )

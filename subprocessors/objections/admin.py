@@ -8,6 +8,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from consent.tenancy.scoping import ReadOnlyAdminMixin, SiteScopedModelAdmin
 from consent.tenancy.selectors import EDITOR_ROLES, site_ids_for_user
@@ -20,7 +22,7 @@ from subprocessors.objections.services import objection_answer
 
 class ObjectionAnswerForm(forms.Form):
     text = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 6}), label="Answer (emailed to the subscriber)"
+        widget=forms.Textarea(attrs={"rows": 6}), label=_("Answer (emailed to the subscriber)")
     )
 
 
@@ -57,7 +59,7 @@ class ObjectionAdmin(ReadOnlyAdminMixin, SiteScopedModelAdmin):
             reverse("admin:subprocessors_objection_answer", args=[objection.pk]),
         )
         if not answers:
-            return format_html("Not answered yet. {}", link)
+            return format_html(gettext("Not answered yet. {}"), link)
         rows = format_html(
             "".join(["<p><strong>{}</strong> by {}:<br>{}</p>"] * len(answers)),
             *[value for a in answers for value in (f"{a.created_at:%Y-%m-%d %H:%M}", a.answered_by, a.text)],
@@ -87,11 +89,13 @@ class ObjectionAdmin(ReadOnlyAdminMixin, SiteScopedModelAdmin):
                 by=request.user,
                 ip=client_ip(request) or None,
             )
-            messages.success(request, f"Answer recorded and emailed to {objection.email}.")
+            messages.success(
+                request, gettext("Answer recorded and emailed to %(email)s.") % {"email": objection.email}
+            )
             return HttpResponseRedirect(reverse("admin:subprocessors_objection_change", args=[objection.pk]))
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Answer the objection to {objection.vendor_name}",
+            "title": gettext("Answer the objection to %(vendor)s") % {"vendor": objection.vendor_name},
             "opts": self.model._meta,
             "objection": objection,
             "form": form,

@@ -70,49 +70,75 @@ class Vendor(models.Model):
     site's edits never change what another site published.
     """
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="vendors")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="vendors", verbose_name=_("site"))
     key = models.CharField(
         max_length=64,
         validators=[RegexValidator(VENDOR_KEY_PATTERN, "Lowercase letters, digits, '-' and '_'.")],
         help_text=_("Stable identifier, e.g. 'google'. Published lists and diffs name the vendor by it."),
+        verbose_name=_("key"),
     )
-    name = models.CharField(max_length=200, help_text=_("Trading name, e.g. Google Analytics."))
-    legal_entity = models.CharField(max_length=200, help_text=_("The contracting legal entity."))
-    address = models.TextField(help_text=_("Registered address of the legal entity."))
+    name = models.CharField(
+        max_length=200, help_text=_("Trading name, e.g. Google Analytics."), verbose_name=_("name")
+    )
+    legal_entity = models.CharField(
+        max_length=200, help_text=_("The contracting legal entity."), verbose_name=_("legal entity")
+    )
+    address = models.TextField(
+        help_text=_("Registered address of the legal entity."), verbose_name=_("address")
+    )
     contact = models.CharField(
-        max_length=255, help_text=_("Privacy or DPO contact: an email address or URL.")
+        max_length=255,
+        help_text=_("Privacy or DPO contact: an email address or URL."),
+        verbose_name=_("contact"),
     )
-    website = models.URLField(blank=True)
-    privacy_policy_url = models.URLField(blank=True)
-    dpa_url = models.URLField("DPA URL", blank=True, help_text=_("The data processing agreement or terms."))
-    purpose = models.TextField(help_text=_("The service it provides and why personal data is shared."))
+    website = models.URLField(blank=True, verbose_name=_("website"))
+    privacy_policy_url = models.URLField(blank=True, verbose_name=_("privacy policy URL"))
+    dpa_url = models.URLField(
+        _("DPA URL"), blank=True, help_text=_("The data processing agreement or terms.")
+    )
+    purpose = models.TextField(
+        help_text=_("The service it provides and why personal data is shared."), verbose_name=_("purpose")
+    )
     data_categories = models.JSONField(
-        default=list, blank=True, help_text=_("Categories of personal data, e.g. online identifiers.")
+        default=list,
+        blank=True,
+        help_text=_("Categories of personal data, e.g. online identifiers."),
+        verbose_name=_("data categories"),
     )
     locations = models.JSONField(
-        default=list, help_text=_("Countries where the data is processed (ISO 3166-1 alpha-2).")
+        default=list,
+        help_text=_("Countries where the data is processed (ISO 3166-1 alpha-2)."),
+        verbose_name=_("locations"),
     )
-    transfer_mechanisms = models.JSONField(default=list, blank=True)
+    transfer_mechanisms = models.JSONField(default=list, blank=True, verbose_name=_("transfer mechanisms"))
     transfer_assessment_ref = models.CharField(
         max_length=200,
         blank=True,
         help_text=_("Reference of the transfer impact assessment (needed with SCCs)."),
+        verbose_name=_("transfer assessment ref"),
     )
     dpf_checked_on = models.DateField(
-        "DPF list checked on",
+        _("DPF list checked on"),
         null=True,
         blank=True,
         help_text=_("When the DPF certification was last checked."),
     )
     ru_cross_border_notified_on = models.DateField(
-        "Roskomnadzor notified on", null=True, blank=True, help_text=_("152-FZ Art. 12 notification date.")
+        _("Roskomnadzor notified on"), null=True, blank=True, help_text=_("152-FZ Art. 12 notification date.")
     )
-    category = models.CharField(max_length=32, choices=VendorCategory.choices, default=VendorCategory.OTHER)
+    category = models.CharField(
+        max_length=32,
+        choices=VendorCategory.choices,
+        default=VendorCategory.OTHER,
+        verbose_name=_("category"),
+    )
     is_listed = models.BooleanField(
-        default=True, help_text=_("On the working sub-processor list (published with the next version).")
+        default=True,
+        help_text=_("On the working sub-processor list (published with the next version)."),
+        verbose_name=_("is listed"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("vendor")
@@ -226,8 +252,12 @@ class Vendor(models.Model):
 class SubprocessorListVersion(Edition):
     """One published, frozen edition of a site's sub-processor list (entries by value)."""
 
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="subprocessor_list_versions")
-    entries = models.JSONField(editable=False, help_text=_("The listed vendors by value, sorted by key."))
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="subprocessor_list_versions", verbose_name=_("site")
+    )
+    entries = models.JSONField(
+        editable=False, help_text=_("The listed vendors by value, sorted by key."), verbose_name=_("entries")
+    )
 
     class Meta:
         verbose_name = _("sub-processor list version")
@@ -250,18 +280,29 @@ class SubscriberStatus(models.TextChoices):
 class Subscriber(models.Model):
     """An email address that asked to hear about changes to one site's list (double opt-in)."""
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="subprocessor_subscribers")
-    key = models.CharField(max_length=32, unique=True, default=public_key_new, editable=False)
-    email = models.EmailField()
-    # The language of the page they subscribed on: every email to them is written in it.
-    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, blank=True, default="")
-    status = models.CharField(
-        max_length=16, choices=SubscriberStatus.choices, default=SubscriberStatus.PENDING
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, related_name="subprocessor_subscribers", verbose_name=_("site")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    confirmation_sent_at = models.DateTimeField(null=True, editable=False)
-    confirmed_at = models.DateTimeField(null=True, editable=False)
-    unsubscribed_at = models.DateTimeField(null=True, editable=False)
+    key = models.CharField(
+        max_length=32, unique=True, default=public_key_new, editable=False, verbose_name=_("key")
+    )
+    email = models.EmailField(verbose_name=_("email"))
+    # The language of the page they subscribed on: every email to them is written in it.
+    language = models.CharField(
+        max_length=8, choices=LANGUAGE_CHOICES, blank=True, default="", verbose_name=_("language")
+    )
+    status = models.CharField(
+        max_length=16,
+        choices=SubscriberStatus.choices,
+        default=SubscriberStatus.PENDING,
+        verbose_name=_("status"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    confirmation_sent_at = models.DateTimeField(
+        null=True, editable=False, verbose_name=_("confirmation sent at")
+    )
+    confirmed_at = models.DateTimeField(null=True, editable=False, verbose_name=_("confirmed at"))
+    unsubscribed_at = models.DateTimeField(null=True, editable=False, verbose_name=_("unsubscribed at"))
 
     class Meta:
         verbose_name = _("subscriber")
@@ -278,14 +319,18 @@ class Subscriber(models.Model):
 class WebhookEndpoint(models.Model):
     """A URL that receives a signed POST each time the site publishes a list version."""
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="subprocessor_webhooks")
-    key = models.CharField(max_length=32, unique=True, default=public_key_new, editable=False)
-    url = models.URLField(max_length=500)
-    description = models.CharField(max_length=200, blank=True)
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, related_name="subprocessor_webhooks", verbose_name=_("site")
+    )
+    key = models.CharField(
+        max_length=32, unique=True, default=public_key_new, editable=False, verbose_name=_("key")
+    )
+    url = models.URLField(max_length=500, verbose_name=_("URL"))
+    description = models.CharField(max_length=200, blank=True, verbose_name=_("description"))
     # Kept in clear: an HMAC key must be known to sign. Shown once to the owner on creation.
-    secret = models.CharField(max_length=64, editable=False)
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    secret = models.CharField(max_length=64, editable=False, verbose_name=_("secret"))
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("webhook endpoint")
@@ -314,20 +359,29 @@ class NotificationLog(ImmutableModel):
     webhook delivery log.
     """
 
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", verbose_name=_("site"))
     version = models.ForeignKey(
-        SubprocessorListVersion, on_delete=models.PROTECT, related_name="notifications"
+        SubprocessorListVersion,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+        verbose_name=_("version"),
     )
-    channel = models.CharField(max_length=16, choices=NotificationChannel.choices)
-    recipient = models.CharField(max_length=500, help_text=_("Email address or webhook URL."))
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.SET_NULL, null=True, related_name="+")
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.SET_NULL, null=True, related_name="+")
-    attempt = models.PositiveSmallIntegerField(default=1)
-    status = models.CharField(max_length=16, choices=NotificationStatus.choices)
-    http_status = models.PositiveSmallIntegerField(null=True)
-    error = models.TextField(blank=True)
-    content_sha256 = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
+    channel = models.CharField(max_length=16, choices=NotificationChannel.choices, verbose_name=_("channel"))
+    recipient = models.CharField(
+        max_length=500, help_text=_("Email address or webhook URL."), verbose_name=_("recipient")
+    )
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("subscriber")
+    )
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("endpoint")
+    )
+    attempt = models.PositiveSmallIntegerField(default=1, verbose_name=_("attempt"))
+    status = models.CharField(max_length=16, choices=NotificationStatus.choices, verbose_name=_("status"))
+    http_status = models.PositiveSmallIntegerField(null=True, verbose_name=_("http status"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    content_sha256 = models.CharField(max_length=64, verbose_name=_("content SHA-256"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     # Erasing a subscriber keeps the evidence row but must be able to drop the link to them.
     mutable_columns = ("subscriber_id", "endpoint_id")
@@ -349,14 +403,23 @@ class Objection(ImmutableModel):
     received, and a follow-up answer never overwrites the first.
     """
 
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
-    version = models.ForeignKey(SubprocessorListVersion, on_delete=models.PROTECT, related_name="objections")
-    vendor_key = models.CharField(max_length=64)
-    vendor_name = models.CharField(max_length=200)
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.PROTECT, related_name="objections")
-    email = models.EmailField(help_text=_("The subscriber's address when they objected."))
-    reason = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", verbose_name=_("site"))
+    version = models.ForeignKey(
+        SubprocessorListVersion,
+        on_delete=models.PROTECT,
+        related_name="objections",
+        verbose_name=_("version"),
+    )
+    vendor_key = models.CharField(max_length=64, verbose_name=_("vendor key"))
+    vendor_name = models.CharField(max_length=200, verbose_name=_("vendor name"))
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.PROTECT, related_name="objections", verbose_name=_("subscriber")
+    )
+    email = models.EmailField(
+        help_text=_("The subscriber's address when they objected."), verbose_name=_("email")
+    )
+    reason = models.TextField(verbose_name=_("reason"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("objection")
@@ -375,10 +438,14 @@ class Objection(ImmutableModel):
 class ObjectionAnswer(ImmutableModel):
     """The DPO's answer to an objection, emailed to the subscriber. Append-only."""
 
-    objection = models.ForeignKey(Objection, on_delete=models.PROTECT, related_name="answers")
-    text = models.TextField()
-    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    objection = models.ForeignKey(
+        Objection, on_delete=models.PROTECT, related_name="answers", verbose_name=_("objection")
+    )
+    text = models.TextField(verbose_name=_("text"))
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("answered by")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("answer to an objection")

@@ -22,18 +22,26 @@ class ExportStatus(models.TextChoices):
 class ConsentExport(models.Model):
     """A DPO's export of a site's consent records, written to a file by a background task."""
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="consent_exports")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    date_from = models.DateField()
-    date_to = models.DateField()
-    format = models.CharField(max_length=8, choices=ExportFormat.choices, default=ExportFormat.CSV)
-    status = models.CharField(max_length=16, choices=ExportStatus.choices, default=ExportStatus.PENDING)
-    rows_total = models.PositiveBigIntegerField(default=0)
-    rows_done = models.PositiveBigIntegerField(default=0)
-    file_name = models.CharField(max_length=255, blank=True)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True)
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, related_name="consent_exports", verbose_name=_("site")
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    date_from = models.DateField(verbose_name=_("date from"))
+    date_to = models.DateField(verbose_name=_("date to"))
+    format = models.CharField(
+        max_length=8, choices=ExportFormat.choices, default=ExportFormat.CSV, verbose_name=_("format")
+    )
+    status = models.CharField(
+        max_length=16, choices=ExportStatus.choices, default=ExportStatus.PENDING, verbose_name=_("status")
+    )
+    rows_total = models.PositiveBigIntegerField(default=0, verbose_name=_("rows total"))
+    rows_done = models.PositiveBigIntegerField(default=0, verbose_name=_("rows done"))
+    file_name = models.CharField(max_length=255, blank=True, verbose_name=_("file name"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    finished_at = models.DateTimeField(null=True, verbose_name=_("finished at"))
 
     class Meta:
         verbose_name = _("consent export")

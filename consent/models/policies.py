@@ -43,22 +43,27 @@ class PolicyDocument(models.Model):
     PolicyVersion. A site may have several documents of one kind, e.g. one per jurisdiction.
     """
 
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="policy_documents")
-    kind = models.CharField(max_length=32, choices=DocumentKind.choices)
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="policy_documents", verbose_name=_("site")
+    )
+    kind = models.CharField(max_length=32, choices=DocumentKind.choices, verbose_name=_("kind"))
     slug = models.CharField(
         max_length=63,
         validators=[RegexValidator(SLUG_PATTERN, "Lowercase letters, digits and '-'.")],
         help_text=_("Names the document in public URLs: /s/<site>/policies/<slug>/."),
+        verbose_name=_("slug"),
     )
     jurisdictions = models.JSONField(
         default=list,
         blank=True,
         help_text='Jurisdiction codes this document serves, e.g. ["RU"]; empty: every jurisdiction.',
+        verbose_name=_("jurisdictions"),
     )
     prevailing_language = models.CharField(
         max_length=8,
         choices=LANGUAGE_CHOICES,
         help_text=_("The language whose text prevails over translations (Russian for Russian documents)."),
+        verbose_name=_("prevailing language"),
     )
     languages = models.JSONField(
         default=list,
@@ -66,8 +71,9 @@ class PolicyDocument(models.Model):
         help_text=_(
             "Languages every published version must have; the prevailing language is always required."
         ),
+        verbose_name=_("languages"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("policy document")
@@ -106,11 +112,15 @@ class PolicyDocument(models.Model):
 class PolicyText(models.Model):
     """The editable working copy of a document in one language (Markdown)."""
 
-    document = models.ForeignKey(PolicyDocument, on_delete=models.CASCADE, related_name="texts")
-    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES)
-    title = models.CharField(max_length=200)
-    body = models.TextField(help_text=_("Markdown. Headings, lists, links, emphasis and tables are kept."))
-    updated_at = models.DateTimeField(auto_now=True)
+    document = models.ForeignKey(
+        PolicyDocument, on_delete=models.CASCADE, related_name="texts", verbose_name=_("document")
+    )
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, verbose_name=_("language"))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    body = models.TextField(
+        help_text=_("Markdown. Headings, lists, links, emphasis and tables are kept."), verbose_name=_("body")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("policy text")
@@ -131,17 +141,24 @@ class PolicyVersion(Edition):
     publication)}; storing the HTML keeps what visitors saw even if the renderer changes.
     """
 
-    document = models.ForeignKey(PolicyDocument, on_delete=models.PROTECT, related_name="versions")
-    prevailing_language = models.CharField(max_length=8, editable=False)
-    texts = models.JSONField(editable=False)
-    is_material = models.BooleanField(default=False, editable=False)
-    change_kinds = models.JSONField(default=list, editable=False)
+    document = models.ForeignKey(
+        PolicyDocument, on_delete=models.PROTECT, related_name="versions", verbose_name=_("document")
+    )
+    prevailing_language = models.CharField(
+        max_length=8, editable=False, verbose_name=_("prevailing language")
+    )
+    texts = models.JSONField(editable=False, verbose_name=_("texts"))
+    is_material = models.BooleanField(default=False, editable=False, verbose_name=_("is material"))
+    change_kinds = models.JSONField(default=list, editable=False, verbose_name=_("change kinds"))
     affected_purposes = models.JSONField(
         default=list,
         editable=False,
         help_text=_("Purpose keys whose consents this version affects; empty: all."),
+        verbose_name=_("affected purposes"),
     )
-    published_from_ip = models.GenericIPAddressField(null=True, editable=False)
+    published_from_ip = models.GenericIPAddressField(
+        null=True, editable=False, verbose_name=_("published from IP")
+    )
 
     class Meta:
         verbose_name = _("policy version")

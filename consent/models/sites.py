@@ -87,31 +87,44 @@ class Site(models.Model):
         default=site_key_new,
         validators=[RegexValidator(SITE_KEY_PATTERN, "3 to 64 letters, digits, '-' or '_'.")],
         help_text=_("Public identifier used in the script tag and public URLs. Random; not guessable."),
+        verbose_name=_("key"),
     )
-    name = models.CharField(max_length=200)
-    default_language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, default="en")
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    default_language = models.CharField(
+        max_length=8, choices=LANGUAGE_CHOICES, default="en", verbose_name=_("default language")
+    )
     languages = models.JSONField(
         default=list,
         blank=True,
         help_text=_("Languages the site serves visitors in (codes); always includes the default language."),
+        verbose_name=_("languages"),
     )
     default_jurisdiction = models.CharField(
         max_length=16,
         choices=jurisdiction_choices,
         default="EU",
         help_text=_("Rules applied when the visitor's location cannot be resolved."),
+        verbose_name=_("default jurisdiction"),
     )
     jurisdiction_overrides = models.JSONField(
         default=dict,
         blank=True,
-        help_text=(
+        help_text=_(
             'Per-jurisdiction stricter settings, e.g. {"EU": {"reask_after_consent_days": 180}}. '
             "Only changes that protect visitors more than the law requires are accepted."
         ),
+        verbose_name=_("jurisdiction overrides"),
     )
-    data_residency = models.CharField(max_length=8, choices=DataResidency.choices, default=DataResidency.ANY)
+    data_residency = models.CharField(
+        max_length=8,
+        choices=DataResidency.choices,
+        default=DataResidency.ANY,
+        verbose_name=_("data residency"),
+    )
     data_residency_note = models.TextField(
-        blank=True, help_text=_("Where this site's data is hosted and why (shown to DPOs and in exports).")
+        blank=True,
+        help_text=_("Where this site's data is hosted and why (shown to DPOs and in exports)."),
+        verbose_name=_("data residency note"),
     )
     consent_retention_days = models.PositiveIntegerField(
         default=1095,
@@ -120,24 +133,28 @@ class Site(models.Model):
             "How long consent records are kept. At least 13 months, so every consent still in use "
             "can be proven; 3 years by default."
         ),
+        verbose_name=_("consent retention days"),
     )
     ip_storage = models.CharField(
         max_length=16,
         choices=IpStorage.choices,
         default=IpStorage.TRUNCATED,
         help_text=_("What consent records keep of the visitor's IP address."),
+        verbose_name=_("IP storage"),
     )
     store_user_agent = models.BooleanField(
         default=True,
         help_text=_("Keep the browser's user agent in consent records (helps prove the device)."),
+        verbose_name=_("store user agent"),
     )
     notice_period_days = models.PositiveSmallIntegerField(
         default=30,
         validators=[MaxValueValidator(365)],
         help_text=_("Days between publishing a material change and it taking effect."),
+        verbose_name=_("notice period days"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("site")
@@ -187,9 +204,11 @@ class Site(models.Model):
 class SiteOrigin(models.Model):
     """A web origin the site's banner runs on; public endpoints answer CORS only for these."""
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="origins")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="origins", verbose_name=_("site"))
     origin = models.CharField(
-        max_length=255, help_text=_("scheme://host[:port], e.g. https://www.example.com")
+        max_length=255,
+        help_text=_("scheme://host[:port], e.g. https://www.example.com"),
+        verbose_name=_("origin"),
     )
 
     class Meta:
@@ -214,12 +233,17 @@ class Role(models.TextChoices):
 class SiteMembership(models.Model):
     """Grants one user one role on one site. Superusers need none to see every site."""
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="site_memberships"
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("site")
     )
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="site_memberships",
+        verbose_name=_("user"),
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER, verbose_name=_("role"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("site member")
@@ -228,7 +252,11 @@ class SiteMembership(models.Model):
         constraints = [models.UniqueConstraint(fields=["site", "user"], name="site_membership_unique")]
 
     def __str__(self) -> str:
-        return f"{self.user} is {self.get_role_display()} of {self.site}"
+        return _("%(user)s is %(role)s of %(site)s") % {
+            "user": self.user,
+            "role": self.get_role_display(),
+            "site": self.site,
+        }
 
 
 class Purpose(models.Model):
@@ -238,25 +266,27 @@ class Purpose(models.Model):
     every other purpose key are stored by value in the ledger, so keys never change.
     """
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="purposes")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="purposes", verbose_name=_("site"))
     key = models.CharField(
         max_length=40,
         validators=[
             RegexValidator(PURPOSE_KEY_PATTERN, "Lowercase letters, digits and '_', starting with a letter.")
         ],
+        verbose_name=_("key"),
     )
-    is_necessary = models.BooleanField(default=False, editable=False)
+    is_necessary = models.BooleanField(default=False, editable=False, verbose_name=_("is necessary"))
     is_sale_or_share = models.BooleanField(
         default=False,
         help_text=_(
             "Personal data is sold or shared for cross-context advertising under this purpose: "
             "GPC signals and 'Do Not Sell or Share' requests deny it where the law says so."
         ),
+        verbose_name=_("is sale or share"),
     )
     position = models.PositiveSmallIntegerField(
-        default=100, help_text=_("Order in the banner (lowest first).")
+        default=100, help_text=_("Order in the banner (lowest first)."), verbose_name=_("position")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("purpose")
@@ -285,10 +315,12 @@ class Purpose(models.Model):
 class PurposeTranslation(models.Model):
     """A purpose's name and description in one language."""
 
-    purpose = models.ForeignKey(Purpose, on_delete=models.CASCADE, related_name="translations")
-    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES)
-    name = models.CharField(max_length=120)
-    description = models.TextField()
+    purpose = models.ForeignKey(
+        Purpose, on_delete=models.CASCADE, related_name="translations", verbose_name=_("purpose")
+    )
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, verbose_name=_("language"))
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    description = models.TextField(verbose_name=_("description"))
 
     class Meta:
         verbose_name = _("purpose text")

@@ -82,22 +82,33 @@ class PolicyTextInline(SiteScopedAdminMixin, admin.StackedInline):
 
 class PublishForm(forms.Form):
     effective_at = forms.DateTimeField(
+        label=_("Effective at"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
         help_text=_("UTC. A material change needs the site's notice period."),
     )
     summary = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), help_text=_("Shown in the public history.")
+        label=_("Summary"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown in the public history."),
     )
     is_material = forms.BooleanField(
+        label=_("Material change"),
         required=False,
         help_text=_("Visitors are asked again once it takes effect (for the affected purposes)."),
     )
     change_kinds = forms.MultipleChoiceField(
-        choices=ChangeKind.choices, required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Change kinds"),
+        choices=ChangeKind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
     affected_purposes = forms.MultipleChoiceField(
-        choices=[], required=False, widget=forms.CheckboxSelectMultiple, help_text=_("Empty: every purpose.")
+        label=_("Affected purposes"),
+        choices=[],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Empty: every purpose."),
     )
 
     def __init__(self, *args: Any, purposes: list[str], **kwargs: Any) -> None:

@@ -71,7 +71,7 @@ class SiteOriginInline(SiteScopedAdminMixin, admin.TabularInline):
 class SiteMembershipForm(forms.ModelForm):
     """Members are named by email: an owner never browses the platform's user list."""
 
-    email = forms.EmailField()
+    email = forms.EmailField(label=_("email"))
 
     class Meta:
         model = SiteMembership
@@ -110,6 +110,7 @@ class SiteMembershipInline(SiteScopedAdminMixin, admin.TabularInline):
     change_roles = EDITOR_ROLES
     delete_roles = EDITOR_ROLES
     verbose_name = gettext_lazy("member")
+    verbose_name_plural = gettext_lazy("members")
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Who else works on a site is for its owners and DPOs to know.
@@ -131,7 +132,7 @@ class SiteAdmin(SiteScopedModelAdmin):
         (_("Languages"), {"fields": ["default_language", "languages"]}),
         (_("Jurisdictions"), {"fields": ["default_jurisdiction", "jurisdiction_overrides"]}),
         (
-            "Data",
+            _("Data"),
             {
                 "fields": [
                     "data_residency",

@@ -64,26 +64,45 @@ class BannerSettings(models.Model):
     see published versions, and consent records pin the one they saw.
     """
 
-    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="banner_settings")
-    position = models.CharField(max_length=16, choices=BannerPosition.choices, default=BannerPosition.BOTTOM)
-    layout = models.CharField(max_length=8, choices=BannerLayout.choices, default=BannerLayout.BAR)
-    color_background = models.CharField(max_length=7, default="#ffffff", validators=[HEX_COLOUR])
-    color_text = models.CharField(max_length=7, default="#1b1f24", validators=[HEX_COLOUR])
-    color_accent = models.CharField(max_length=7, default="#0b57d0", validators=[HEX_COLOUR])
-    color_accent_text = models.CharField(max_length=7, default="#ffffff", validators=[HEX_COLOUR])
-    radius = models.PositiveSmallIntegerField(default=8, help_text=_("Corner radius in pixels (0-24)."))
+    site = models.OneToOneField(
+        Site, on_delete=models.CASCADE, related_name="banner_settings", verbose_name=_("site")
+    )
+    position = models.CharField(
+        max_length=16,
+        choices=BannerPosition.choices,
+        default=BannerPosition.BOTTOM,
+        verbose_name=_("position"),
+    )
+    layout = models.CharField(
+        max_length=8, choices=BannerLayout.choices, default=BannerLayout.BAR, verbose_name=_("layout")
+    )
+    color_background = models.CharField(
+        max_length=7, default="#ffffff", validators=[HEX_COLOUR], verbose_name=_("color background")
+    )
+    color_text = models.CharField(
+        max_length=7, default="#1b1f24", validators=[HEX_COLOUR], verbose_name=_("color text")
+    )
+    color_accent = models.CharField(
+        max_length=7, default="#0b57d0", validators=[HEX_COLOUR], verbose_name=_("color accent")
+    )
+    color_accent_text = models.CharField(
+        max_length=7, default="#ffffff", validators=[HEX_COLOUR], verbose_name=_("color accent text")
+    )
+    radius = models.PositiveSmallIntegerField(
+        default=8, help_text=_("Corner radius in pixels (0-24)."), verbose_name=_("radius")
+    )
     consent_mode = models.JSONField(
         default=dict,
         blank=True,
         help_text='Consent Mode type -> purpose keys, e.g. {"analytics_storage": ["analytics"], '
         '"ad_storage": ["marketing"]}. A type is granted when any of its purposes is.',
+        verbose_name=_("consent mode"),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("banner settings")
         verbose_name_plural = _("banner settings")
-        verbose_name_plural = "banner settings"
 
     def __str__(self) -> str:
         return f"Banner of {self.site}"
@@ -128,10 +147,16 @@ class BannerSettings(models.Model):
 class BannerText(models.Model):
     """The site's own banner title and body in one language (the rest of the UI comes built in)."""
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="banner_texts")
-    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES)
-    title = models.CharField(max_length=120, blank=True, help_text=_("Empty: the built-in title."))
-    body = models.TextField(blank=True, help_text=_("Empty: the built-in text. Plain text, no HTML."))
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, related_name="banner_texts", verbose_name=_("site")
+    )
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, verbose_name=_("language"))
+    title = models.CharField(
+        max_length=120, blank=True, help_text=_("Empty: the built-in title."), verbose_name=_("title")
+    )
+    body = models.TextField(
+        blank=True, help_text=_("Empty: the built-in text. Plain text, no HTML."), verbose_name=_("body")
+    )
 
     class Meta:
         verbose_name = _("banner text")
@@ -148,9 +173,13 @@ class BannerText(models.Model):
 class BannerVersion(Edition):
     """A published banner: theme, Consent Mode mapping, purposes and site texts, frozen and hashed."""
 
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="banner_versions")
-    content = models.JSONField(editable=False)
-    published_from_ip = models.GenericIPAddressField(null=True, editable=False)
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="banner_versions", verbose_name=_("site")
+    )
+    content = models.JSONField(editable=False, verbose_name=_("content"))
+    published_from_ip = models.GenericIPAddressField(
+        null=True, editable=False, verbose_name=_("published from IP")
+    )
 
     class Meta:
         verbose_name = _("banner version")

@@ -18,8 +18,10 @@ class Cookie(models.Model):
     The vendor is its provider and a sub-processor of the site; no vendor means first-party.
     """
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="cookies")
-    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="cookies")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="cookies", verbose_name=_("site"))
+    purpose = models.ForeignKey(
+        Purpose, on_delete=models.PROTECT, related_name="cookies", verbose_name=_("purpose")
+    )
     vendor = models.ForeignKey(
         Vendor,
         on_delete=models.PROTECT,
@@ -27,23 +29,31 @@ class Cookie(models.Model):
         null=True,
         blank=True,
         help_text=_("The provider; leave empty for the site's own (first-party) cookies."),
+        verbose_name=_("vendor"),
     )
     name = models.CharField(
         max_length=128,
         validators=[RegexValidator(COOKIE_NAME_PATTERN, "A cookie name; use * for a variable part.")],
         help_text=_("Exact name, or a pattern with * such as _hjSessionUser_*."),
+        verbose_name=_("name"),
     )
-    is_pattern = models.BooleanField(default=False, editable=False)
-    domain = models.CharField(max_length=255, blank=True, help_text=_("Empty: the site's own domain."))
+    is_pattern = models.BooleanField(default=False, editable=False, verbose_name=_("is pattern"))
+    domain = models.CharField(
+        max_length=255, blank=True, help_text=_("Empty: the site's own domain."), verbose_name=_("domain")
+    )
     duration_days = models.PositiveIntegerField(
-        null=True, blank=True, help_text=_("Empty: a session cookie.")
+        null=True, blank=True, help_text=_("Empty: a session cookie."), verbose_name=_("duration days")
     )
-    description = models.TextField(help_text=_("What it stores and why, in plain words."))
+    description = models.TextField(
+        help_text=_("What it stores and why, in plain words."), verbose_name=_("description")
+    )
     justification = models.TextField(
-        blank=True, help_text=_("Why it is strictly necessary (required for the necessary purpose).")
+        blank=True,
+        help_text=_("Why it is strictly necessary (required for the necessary purpose)."),
+        verbose_name=_("justification"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("cookie")

@@ -1,0 +1,221 @@
+"""A Russian DPO's back office and a Russian reader's public pages and emails: no English word of ours.
+
+"Of ours": a message id of our catalogues (those Django translates itself are Django's). Each
+page is rendered in Russian through the real stack (the admin's language cookie, `?lang=ru`
+on the public pages, the language chosen at subscription for emails), its visible text is
+collected, and no English message id of ours may appear in it.
+"""
+
+import re
+from datetime import timedelta
+from html.parser import HTMLParser
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from consent.catalogues import message_keys
+from consent.models import Role, SiteMembership
+from consent.policies.services import policy_document_create, policy_text_set, policy_version_publish
+from consent.sites.services import site_create
+from subprocessors.lists.services import subprocessor_list_publish, vendor_create
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+# Message ids that read the same in Russian (names, formats) are not evidence of English.
+SAME_IN_RUSSIAN = {"CSV", "JSON Lines"}
+# The ledger's models (consent/models/ledger.py) are translated in phase 2 of issue 13.
+LEDGER_PHASE_2 = ("Consent records", "Checkpoints")
+
+
+class VisibleText(HTMLParser):
+    """The text a reader sees: text nodes outside script/style, and button and option labels."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self._hidden += 1
+        values = dict(attrs)
+        if tag == "input" and values.get("type") in ("submit", "button") and values.get("value"):
+            self.parts.append(values["value"] or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self._hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    parser = VisibleText()
+    parser.feed(html)
+    return re.sub(r"\s+", " ", " ".join(parser.parts))
+
+
+def english_phrases() -> list[str]:
+    """The literal fragments of our message ids (placeholders cut out), each one we check for."""
+    russian = message_keys("ru")
+    phrases = set()
+    for key, message in message_keys("en").items():
+        msgids = message.id if isinstance(message.id, tuple) else (message.id,)
+        if key[1] in SAME_IN_RUSSIAN or key[0] == "banner":
+            continue  # the banner's own words are checked in tests/cookies/test_banner_messages.py
+        translated = russian[key].string
+        for msgid in msgids:
+            for fragment in re.split(r"%\([a-z_]+\)[sd]|\{[a-z_]*\}|<[^>]+>", msgid):
+                fragment = fragment.strip(" .,:;()→—-")
+                if fragment and fragment not in (
+                    translated if isinstance(translated, str) else " ".join(translated)
+                ):
+                    phrases.add(fragment)
+    return sorted(phrases, key=len, reverse=True)
+
+
+def english_in(text: str) -> list[str]:
+    found = []
+    for phrase in english_phrases():
+        if " " in phrase or len(phrase) >= 4:
+            if re.search(rf"(?<![\w/-]){re.escape(phrase)}(?![\w/-])", text, re.IGNORECASE):
+                found.append(phrase)
+    return found
+
+
+@pytest.fixture
+def dpo():
+    return UserFactory(username="dpo", is_superuser=False)
+
+
+@pytest.fixture
+def site(dpo):
+    site = site_create(
+        name="Магазин", key="shop", languages=["ru", "kk", "en"], default_language="ru", by=None
+    )
+    SiteMembership.objects.create(site=site, user=dpo, role=Role.DPO)
+    return site
+
+
+@pytest.fixture
+def document(site, dpo):
+    now = timezone.now()
+    document = policy_document_create(site=site, kind="privacy_policy", by=None)
+    for language, title, body in [
+        ("ru", "Политика конфиденциальности", "Мы обрабатываем мало данных."),
+        ("kk", "Құпиялылық саясаты", "Біз аз деректерді өңдейміз."),
+        ("en", "Privacy", "Little."),
+    ]:
+        policy_text_set(document=document, language=language, title=title, body=body, by=None)
+    policy_version_publish(
+        document=document,
+        effective_at=now - timedelta(days=1),
+        by=dpo,
+        now=now - timedelta(days=1),
+        summary="Первая редакция",
+    )
+    return document
+
+
+@pytest.fixture
+def russian_client(client, dpo):
+    client.force_login(dpo)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    return client
+
+
+@pytest.fixture
+def vendors(site, dpo):
+    vendor_create(
+        site=site,
+        key="yandex",
+        name="Яндекс Метрика",
+        legal_entity="ООО «ЯНДЕКС»",
+        address="Москва, ул. Льва Толстого, 16",
+        contact="https://yandex.ru/legal/confidential/",
+        purpose="Веб-аналитика.",
+        locations=["FI"],
+        category="analytics",
+        by=None,
+    )
+    past = timezone.now() - timedelta(days=10)
+    return subprocessor_list_publish(
+        site=site, effective_at=past, change_note="Первая.", by=dpo, ip=None, now=past
+    )
+
+
+def assert_russian(response) -> str:
+    assert response.status_code == 200
+    text = visible_text(response.content.decode())
+    for name in LEDGER_PHASE_2:
+        text = text.replace(name, "")
+    assert re.search(r"[а-яА-Я]", text)
+    found = english_in(text)
+    assert found == [], (found, text)
+    return text
+
+
+def test_the_admin_index_is_in_russian(russian_client, site):
+    text = assert_russian(russian_client.get(reverse("admin:index")))
+    assert "Управление согласиями" in text
+    assert "Сайты" in text
+
+
+def test_a_site_change_form_is_in_russian(russian_client, site):
+    text = assert_russian(russian_client.get(reverse("admin:consent_site_change", args=[site.pk])))
+    assert "Языки" in text
+
+
+def test_the_policy_publish_page_is_in_russian(russian_client, document):
+    url = reverse("admin:consent_policydocument_publish", args=[document.pk])
+    text = assert_russian(russian_client.get(url))
+    assert "Просмотр и публикация" in text
+
+
+def test_the_policy_page_is_in_russian(client, document, site):
+    response = client.get(f"/s/{site.key}/policies/{document.slug}/?lang=ru")
+    text = assert_russian(response)
+    assert response["Content-Language"] == "ru"
+    assert "Действует с" in text
+
+
+def test_the_subprocessor_page_is_in_russian_and_kazakh(client, site, vendors):
+    page = reverse("subprocessors:page", args=[site.key])
+    text = assert_russian(client.get(page, {"lang": "ru"}))
+    assert "Обработчики персональных данных" in text
+    kazakh = client.get(page, HTTP_ACCEPT_LANGUAGE="kk")
+    assert kazakh["Content-Language"] == "kk"
+    assert "қосалқы өңдеушілері" in kazakh.content.decode()
+    assert 'lang="kk"' in kazakh.content.decode()
+
+
+def test_the_subscription_email_is_in_the_language_of_the_page(
+    client, site, vendors, django_capture_on_commit_callbacks
+):
+    page = reverse("subprocessors:page", args=[site.key])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"{page}?lang=ru", {"email": "dpo@example.ru"})
+    assert_russian(response)
+    [message] = mail.outbox
+    assert "Подтвердите подписку" in message.subject
+    assert english_in(message.subject + "\n" + message.body) == []
+    with translation.override("en"):  # what the reader picked, not what the server runs in
+        mail.outbox = []
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(f"{page}?lang=kk", {"email": "oqyrman@example.kz"})
+    [kazakh] = mail.outbox
+    assert "жазылуыңызды растаңыз" in kazakh.subject
+
+
+def test_an_api_error_message_follows_the_language_and_the_code_stays_english(client):
+    response = client.get("/api/public/v1/sites/nope/config", HTTP_ACCEPT_LANGUAGE="ru")
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert error["code"] == "not_found"
+    assert error["message"] == "Сайта с таким ключом нет."

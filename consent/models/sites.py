@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from consent.languages import LANGUAGE_CHOICES, VISITOR_LANGUAGES
@@ -31,7 +32,9 @@ def jurisdiction_choices() -> list[tuple[str, str]]:
     # Imported here, not at module level: the rules table is code that models only name.
     from consent.rules.jurisdictions import RULESETS
 
-    return [(code, f"{ruleset.name} ({code})") for code, ruleset in RULESETS.items()]
+    # The names are gettext_noop'd in the rules table (its values stay English, as the API shows
+    # them); a form asks for its choices per request, so they are in the reader's language.
+    return [(code, f"{gettext(ruleset.name)} ({code})") for code, ruleset in RULESETS.items()]
 
 
 def origin_normalise(value: str) -> str:

@@ -13,6 +13,7 @@ from datetime import date
 from types import MappingProxyType
 
 from django.db.models import TextChoices
+from django.utils.translation import gettext_noop
 
 # The version of the whole table. Every row carries it so a ledger row can pin "ruleset code +
 # version"; bump it whenever any value below changes.
@@ -97,7 +98,7 @@ class RuleSet:
 
 EU = RuleSet(
     code="EU",
-    name="EU/EEA: GDPR and ePrivacy Directive",
+    name=gettext_noop("EU/EEA: GDPR and ePrivacy Directive"),
     version=RULES_VERSION,
     # Prior consent for any non-essential storage or access (EU-3); pre-ticked boxes are not consent (EU-4).
     consent_model=ConsentModel.OPT_IN,
@@ -155,7 +156,7 @@ EU = RuleSet(
 EU_FR = dataclasses.replace(
     EU,
     code="EU-FR",
-    name="France: GDPR with CNIL guidance",
+    name=gettext_noop("France: GDPR with CNIL guidance"),
     # CNIL: keeping a choice about 6 months is good practice, for consents and refusals alike (EU-11).
     reask_after_consent_days=183,
     reask_after_refusal_days=183,
@@ -169,7 +170,7 @@ EU_FR = dataclasses.replace(
 
 US_CA = RuleSet(
     code="US-CA",
-    name="California: CCPA as amended by CPRA",
+    name=gettext_noop("California: CCPA as amended by CPRA"),
     version=RULES_VERSION,
     # Notice and opt-out of sale/sharing; opt-in only for minors (CA-14), handled by `age_threshold`.
     consent_model=ConsentModel.OPT_OUT,
@@ -210,7 +211,7 @@ US_CA = RuleSet(
 
 US_UOOM = RuleSet(
     code="US-UOOM",
-    name="US states requiring a universal opt-out mechanism",
+    name=gettext_noop("US states requiring a universal opt-out mechanism"),
     version=RULES_VERSION,
     # Notice and opt-out of sale and targeted advertising (§9).
     consent_model=ConsentModel.OPT_OUT,
@@ -253,7 +254,7 @@ US_UOOM = RuleSet(
 US = dataclasses.replace(
     US_UOOM,
     code="US",
-    name="Other US states",
+    name=gettext_noop("Other US states"),
     gpc_effect=GpcEffect.OPT_OUT_SALE_SHARE,
     # Without a region (the embedded GeoIP has none) a Californian lands here, so the row
     # carries California's links too: harmless for other states, required for CA (CA-9).
@@ -263,7 +264,7 @@ US = dataclasses.replace(
 
 RU = RuleSet(
     code="RU",
-    name="Russia: 152-FZ",
+    name=gettext_noop("Russia: 152-FZ"),
     version=RULES_VERSION,
     # Cookie IDs and IPs are personal data and consent is the basis for analytics and ads (RU-3, RU-10).
     consent_model=ConsentModel.OPT_IN,
@@ -304,7 +305,7 @@ RU = RuleSet(
 
 KZ = RuleSet(
     code="KZ",
-    name="Kazakhstan: Law 94-V",
+    name=gettext_noop("Kazakhstan: Law 94-V"),
     version=RULES_VERSION,
     # Prior consent of the subject (KZ-1).
     consent_model=ConsentModel.OPT_IN,
@@ -346,7 +347,7 @@ KZ = RuleSet(
 DEFAULT = dataclasses.replace(
     EU,
     code="DEFAULT",
-    name="Any other country: conservative opt-in",
+    name=gettext_noop("Any other country: conservative opt-in"),
     age_threshold_by_country=(),
 )
 

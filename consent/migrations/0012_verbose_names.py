@@ -10,7 +10,7 @@ import consent.models.sites
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("consent", "0007_idempotency_claims"),
+        ("consent", "0009_ledger_scale_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -10,7 +10,7 @@ import consent.models.sites
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("consent", "0009_ledger_scale_indexes"),
+        ("consent", "0010_c2sp_checkpoints_cosignatures"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

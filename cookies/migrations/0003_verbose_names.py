@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("consent", "0012_verbose_names"),
+        ("consent", "0011_verbose_names"),
         ("cookies", "0002_banner_versions"),
         ("subprocessors", "0002_subscriber_language_verbose_names"),
     ]

@@ -10,7 +10,7 @@ import subprocessors.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("consent", "0012_verbose_names"),
+        ("consent", "0011_verbose_names"),
         ("subprocessors", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

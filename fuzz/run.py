@@ -257,7 +257,10 @@ def main() -> int:
             *("--max-examples", str(MAX_EXAMPLES), "--seed", str(SEED)),
             *("--phases", "examples,coverage,fuzzing"),
             *("--auth", f"admin:{password}", "--header", f"Origin: {DEMO_ORIGIN}"),
-            *("--request-timeout", "20", "--workers", "2", "--no-color"),
+            # One worker: with two threads, hypothesis's ast.parse of its own lambdas races in
+            # CPython 3.11.7 ("AST constructor recursion depth mismatch", python/cpython#106905)
+            # and fails the run as a schemathesis error though the server answered correctly.
+            *("--request-timeout", "20", "--workers", "1", "--no-color"),
             *("--report", "junit", "--report-junit-path", str(workdir / "junit.xml")),
         ]
         print("== " + " ".join(command).replace(password, "***"), flush=True)

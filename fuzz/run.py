@@ -81,9 +81,14 @@ def run(args: list[str], env: dict[str, str]) -> None:
 # stays random, so unknown ids and malformed values are still tried.
 KNOWN_VALUES = """
 import json
-from consent.models import ConsentRecord, PolicyDocument, Purpose
+from consent.models import Checkpoint, ConsentRecord, PolicyDocument, Purpose
 records = ConsentRecord.objects.filter(site__key="demo").order_by("-id")[:20]
+sizes = sorted(Checkpoint.objects.filter(site__key="demo").values_list("tree_size", flat=True))
 print(json.dumps({
+    "tree_sizes": sizes,
+    "tile_levels": ["0", "entries"],
+    # C2SP tile paths below /tile/<L>/ (the log is under 256 leaves: tile 0, partial).
+    "tile_paths": [f"000.p/{size}" for size in sizes[-2:]],
     "site_keys": ["demo"],
     "receipt_ids": [record.receipt_id for record in records],
     "visitor_ids": sorted({record.visitor_id for record in records if record.visitor_id}),
@@ -105,6 +110,9 @@ DICTIONARY_PARAMETERS = {
     "body.granted[*]": "purposes",
     "body.denied[*]": "purposes",
     "body.language": "languages",
+    "path.tree_size": "tree_sizes",
+    "path.level": "tile_levels",
+    "path.rest": "tile_paths",
 }
 
 

@@ -17,24 +17,29 @@ from tests.consent.test_ledger import site as site_fixture  # noqa: F401 (the "s
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_fixture")]
 
 
-def tamper(sql, params):
-    """Change a ledger table behind the triggers' back, as an attacker with the owner role could."""
+def tamper(owner, sql, params):
+    """Change a ledger table behind the triggers' back, as an attacker with the owner role could
+    (`owner`: the ledger_owner_connection fixture; the application's role may do none of it)."""
     tables = [ConsentRecord._meta.db_table, MerkleNode._meta.db_table]
     for table in tables:
-        triggers_remove(connection, table)
-    with connection.cursor() as cursor:
+        triggers_remove(owner, table)
+    with owner.cursor() as cursor:
         cursor.execute(sql, params)
-    triggers_install(connection, tables[0], ConsentRecord.mutable_columns, ConsentRecord.purgeable)
-    triggers_install(connection, tables[1], MerkleNode.mutable_columns, MerkleNode.purgeable)
+    triggers_install(owner, tables[0], ConsentRecord.mutable_columns, ConsentRecord.purgeable)
+    triggers_install(owner, tables[1], MerkleNode.mutable_columns, MerkleNode.purgeable)
 
 
-def test_consent_verify_of_one_month_checks_its_records_and_names_an_altered_one():
+def test_consent_verify_of_one_month_checks_its_records_and_names_an_altered_one(ledger_owner_connection):
     older, newer = timezone.now() - timedelta(days=75), timezone.now() - timedelta(days=15)
     old = [record_at(older + timedelta(minutes=n), visitor_id=f"visitor-old-{n:08d}") for n in range(3)]
     for n in range(2):
         record_at(newer + timedelta(minutes=n), visitor_id=f"visitor-new-{n:08d}")
     call_command("consent_seal", stdout=StringIO())
-    tamper(f"UPDATE {ConsentRecord._meta.db_table} SET action = 'accept_all' WHERE id = %s", [old[1].pk])
+    tamper(
+        ledger_owner_connection,
+        f"UPDATE {ConsentRecord._meta.db_table} SET action = 'accept_all' WHERE id = %s",
+        [old[1].pk],
+    )
 
     out = StringIO()
     call_command("consent_verify", "--month", f"{newer:%Y-%m}", stdout=out)
@@ -48,7 +53,9 @@ def test_consent_verify_of_one_month_checks_its_records_and_names_an_altered_one
     assert f"receipt {old[1].receipt_id}" in out.getvalue() and "the row was altered" in out.getvalue()
 
 
-def test_consent_verify_of_one_month_proves_its_part_of_the_tree_against_the_newest_checkpoint():
+def test_consent_verify_of_one_month_proves_its_part_of_the_tree_against_the_newest_checkpoint(
+    ledger_owner_connection,
+):
     older, newer = timezone.now() - timedelta(days=75), timezone.now() - timedelta(days=15)
     for n in range(3):
         record_at(older + timedelta(minutes=n), visitor_id=f"visitor-old-{n:08d}")
@@ -57,7 +64,11 @@ def test_consent_verify_of_one_month_proves_its_part_of_the_tree_against_the_new
     call_command("consent_seal", stdout=StringIO())
     # Leaves 3..5 are the newer month; the node above leaves 4 and 5 is rewritten.
     index = connection.ops.quote_name("index")
-    tamper(f"UPDATE {MerkleNode._meta.db_table} SET hash = %s WHERE level = 1 AND {index} = 2", ["00" * 32])
+    tamper(
+        ledger_owner_connection,
+        f"UPDATE {MerkleNode._meta.db_table} SET hash = %s WHERE level = 1 AND {index} = 2",
+        ["00" * 32],
+    )
     report = ledger_verify(site=Site.objects.get(key="shop"), month=newer.date())
     assert report.leaves == 3 and report.records == 3
     assert any("node level 1 index 2" in problem for problem in report.problems)
@@ -68,7 +79,7 @@ def test_consent_verify_of_one_month_proves_its_part_of_the_tree_against_the_new
     ]
 
 
-def test_consent_verify_from_a_checkpoint_rebuilds_the_log_after_it(client):
+def test_consent_verify_from_a_checkpoint_rebuilds_the_log_after_it(ledger_owner_connection, client):
     for n in range(4):
         post(client, body(visitor_id=f"visitor-{n:012d}"))
     call_command("consent_seal", stdout=StringIO())
@@ -83,12 +94,18 @@ def test_consent_verify_from_a_checkpoint_rebuilds_the_log_after_it(client):
 
     # The leaf after the checkpoint is rewritten: the rebuilt root no longer matches size 7.
     index = connection.ops.quote_name("index")
-    tamper(f"UPDATE {MerkleNode._meta.db_table} SET hash = %s WHERE level = 0 AND {index} = 5", ["11" * 32])
+    tamper(
+        ledger_owner_connection,
+        f"UPDATE {MerkleNode._meta.db_table} SET hash = %s WHERE level = 0 AND {index} = 5",
+        ["11" * 32],
+    )
     report = ledger_verify(site=Site.objects.get(key="shop"), from_checkpoint=4)
     assert any("checkpoint size 7: its root does not match the log" in problem for problem in report.problems)
 
 
-def test_consent_verify_from_a_checkpoint_checks_the_stored_tree_before_it_against_its_root(client):
+def test_consent_verify_from_a_checkpoint_checks_the_stored_tree_before_it_against_its_root(
+    ledger_owner_connection, client
+):
     for n in range(4):
         post(client, body(visitor_id=f"visitor-{n:012d}"))
     call_command("consent_seal", stdout=StringIO())
@@ -96,7 +113,11 @@ def test_consent_verify_from_a_checkpoint_checks_the_stored_tree_before_it_again
     call_command("consent_seal", stdout=StringIO())
     # The node that stands for leaves 0..3 is what a walk from checkpoint 4 starts from.
     index = connection.ops.quote_name("index")
-    tamper(f"UPDATE {MerkleNode._meta.db_table} SET hash = %s WHERE level = 2 AND {index} = 0", ["22" * 32])
+    tamper(
+        ledger_owner_connection,
+        f"UPDATE {MerkleNode._meta.db_table} SET hash = %s WHERE level = 2 AND {index} = 0",
+        ["22" * 32],
+    )
     report = ledger_verify(site=Site.objects.get(key="shop"), from_checkpoint=4)
     assert any("checkpoint size 4: its root does not match the log" in problem for problem in report.problems)
 

@@ -13,7 +13,6 @@ import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.utils import timezone
 
 from consent.immutability import triggers_install, triggers_remove
@@ -65,13 +64,14 @@ def check(client, note):
     return client.post("/api/public/v1/promises/check", {"note": note}, content_type="application/json")
 
 
-def delete_behind_the_triggers(record):
-    """What an owner of the tables can do: lift the trigger, delete the row, put the trigger back."""
+def delete_behind_the_triggers(owner, record):
+    """What an owner of the tables can do: lift the trigger, delete the row, put the trigger back
+    (`owner`: the ledger_owner_connection fixture; the application's role may do none of it)."""
     table = ConsentRecord._meta.db_table
-    triggers_remove(connection, table)
-    with connection.cursor() as cursor:
+    triggers_remove(owner, table)
+    with owner.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} WHERE id = %s", [record.pk])  # noqa: S608
-    triggers_install(connection, table, ConsentRecord.mutable_columns, ConsentRecord.purgeable)
+    triggers_install(owner, table, ConsentRecord.mutable_columns, ConsentRecord.purgeable)
 
 
 def test_a_consent_post_answers_with_a_promise_anyone_can_verify_without_consentry(client, site, settings):
@@ -152,14 +152,16 @@ def _promise_file(entries, tmp=None):
     return handle.name
 
 
-def test_deleting_an_unsealed_row_is_evidence_of_removal_once_the_merge_delay_has_passed(client, site):
+def test_deleting_an_unsealed_row_is_evidence_of_removal_once_the_merge_delay_has_passed(
+    ledger_owner_connection, client, site
+):
     # Time travel: records made ten minutes ago, past their five-minute merge delay, unsealed.
     then = timezone.now() - timedelta(minutes=10)
     victim = record_at(then, visitor_id="visitor-deleted-0001")
     late = record_at(then, visitor_id="visitor-unsealed-001")
     victim_note, late_note = promise_sign(victim, "shop").decode(), promise_sign(late, "shop").decode()
     fresh = post(client, body()).json()
-    delete_behind_the_triggers(victim)
+    delete_behind_the_triggers(ledger_owner_connection, victim)
     assert not ConsentRecord.objects.filter(receipt_id=victim.receipt_id).exists()
     call_command("consent_verify", stdout=StringIO())  # the ledger alone cannot tell: nothing is left
 

@@ -17,7 +17,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from consent.ledger.note import SIGNATURE_LINE_PREFIX, NoteError, key_hash, key_name_check
+from consent.ledger.note import SIGNATURE_LINE_PREFIX, NoteError, key_hash, vkey_split
 
 ALGORITHM_COSIGNATURE_V1 = 0x04
 
@@ -46,19 +46,10 @@ class CosignatureVerifier:
 
 def cosigner_from_vkey(vkey: str) -> CosignatureVerifier:
     """Parse a witness's vkey `<name>+<hash>+<base64(0x04 || key)>` and check its hash."""
-    try:
-        name, hash_hex, encoded = vkey.strip().split("+", 2)
-        raw = base64.b64decode(encoded, validate=True)
-        expected = bytes.fromhex(hash_hex)
-    except (ValueError, binascii.Error) as error:
-        raise NoteError(f"{vkey!r} is not a verifier key.") from error
-    key_name_check(name)
-    if len(raw) != 33 or raw[0] != ALGORITHM_COSIGNATURE_V1:
-        raise NoteError("A witness key is an Ed25519 cosignature/v1 key (algorithm 0x04).")
-    verifier = CosignatureVerifier(name=name, public_raw=raw[1:])
-    if verifier.hash != expected:
-        raise NoteError("The witness key's hash does not match its key.")
-    return verifier
+    name, public_raw = vkey_split(
+        vkey, ALGORITHM_COSIGNATURE_V1, "A witness key is an Ed25519 cosignature/v1 key (algorithm 0x04)."
+    )
+    return CosignatureVerifier(name=name, public_raw=public_raw)
 
 
 def cosignature_line(*, name: str, private: Ed25519PrivateKey, body: bytes, timestamp: int) -> str:

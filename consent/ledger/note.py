@@ -69,8 +69,8 @@ class NoteVerifier:
         return True
 
 
-def verifier_from_vkey(vkey: str) -> NoteVerifier:
-    """Parse `<name>+<hash>+<base64 key>` and check that the hash matches the key."""
+def vkey_split(vkey: str, algorithm: int, refusal: str) -> tuple[str, bytes]:
+    """The name and 32-byte key of `<name>+<hash>+<base64(algorithm || key)>`, its hash checked."""
     try:
         name, hash_hex, encoded = vkey.strip().split("+", 2)
         raw = base64.b64decode(encoded, validate=True)
@@ -78,12 +78,17 @@ def verifier_from_vkey(vkey: str) -> NoteVerifier:
     except (ValueError, binascii.Error) as error:
         raise NoteError(f"{vkey!r} is not a verifier key.") from error
     key_name_check(name)
-    if len(raw) != 33 or raw[0] != ALGORITHM_ED25519:
-        raise NoteError("Only Ed25519 verifier keys are supported.")
-    verifier = NoteVerifier(name=name, public_raw=raw[1:])
-    if verifier.hash != expected:
+    if len(raw) != 33 or raw[0] != algorithm:
+        raise NoteError(refusal)
+    if key_hash(name, raw[1:], algorithm) != expected:
         raise NoteError("The verifier key's hash does not match its key.")
-    return verifier
+    return name, raw[1:]
+
+
+def verifier_from_vkey(vkey: str) -> NoteVerifier:
+    """Parse `<name>+<hash>+<base64 key>` and check that the hash matches the key."""
+    name, public_raw = vkey_split(vkey, ALGORITHM_ED25519, "Only Ed25519 verifier keys are supported.")
+    return NoteVerifier(name=name, public_raw=public_raw)
 
 
 @dataclass(frozen=True)

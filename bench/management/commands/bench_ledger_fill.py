@@ -21,7 +21,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from consent.ledger.crypto import leaf_hash_hex, personal_commitment, salt_new
-from consent.ledger.partitions import month_after, partitions_ensure
+from consent.ledger.partitions import LEDGER_TABLE, month_after, partition_name
 from consent.ledger.services import _ledger_insert_statement
 from consent.models import Site
 
@@ -47,13 +47,22 @@ class Command(BaseCommand):
         end = timezone.now().replace(microsecond=0) - timedelta(hours=1)
         start = end - timedelta(days=days)
         month = start.date().replace(day=1)
-        # Parts start together: one at a time creates the months' partitions.
+        # Parts start together: one at a time creates the past months' partitions, as the
+        # owner role (the bench connects as it). consentry_ledger_partitions_ensure() makes only
+        # this month's and later ones, from the database's clock.
         with transaction.atomic(), connections[DEFAULT_DB_ALIAS].cursor() as cursor:
             if cursor.db.vendor == "postgresql":
                 cursor.execute("SELECT pg_advisory_xact_lock(4242)")
-            while month <= end.date():
-                partitions_ensure(months_ahead=0, today=month)
-                month = month_after(month)
+                while month <= end.date():
+                    name = partition_name(month)
+                    cursor.execute("SELECT to_regclass(%s)", [name])
+                    if cursor.fetchone()[0] is None:
+                        cursor.execute(
+                            f'CREATE TABLE "{name}" PARTITION OF {LEDGER_TABLE} '
+                            "FOR VALUES FROM (%s) TO (%s)",
+                            [f"{month.isoformat()} 00:00+00", f"{month_after(month).isoformat()} 00:00+00"],
+                        )
+                    month = month_after(month)
         step = (end - start) / count
         database = connections[DEFAULT_DB_ALIAS]
         sql, fields, passed_as_is = _ledger_insert_statement(database.vendor)

@@ -216,6 +216,15 @@ def bench_size(
     name = database_name(size)
     url = f"postgres://postgres@{HOST}:{PG_PORT}/{name}"
     env = {**server_env(url, REDIS_URL), "CACHE_KEY_PREFIX": f"bench_scale_{size}"}
+    # The log's signing key lives as long as its database: a --reuse run reads checkpoints
+    # signed by the run that filled it.
+    key_file = RESULTS / f"bench-ledger-scale-{size}.key"
+    if reuse and key_file.exists():
+        env["LEDGER_SIGNING_KEY"] = key_file.read_text().strip()
+    else:
+        RESULTS.mkdir(exist_ok=True)
+        key_file.write_text(env["LEDGER_SIGNING_KEY"])
+        key_file.chmod(0o600)
     results: dict[str, float] = {"records": size}
     print(f"\n=== {size:,} records asked for: database {name} ===", flush=True)
     if not reuse:

@@ -1,6 +1,7 @@
 """The ledger's public reads: a receipt with its proof, signed checkpoints, a visitor's current consent."""
 
 import base64
+from collections.abc import Sequence
 from typing import Any
 
 from django.http import Http404
@@ -31,11 +32,11 @@ from consent.ledger.selectors import (
 )
 from consent.ledger.validation import VISITOR_ID
 from consent.ledger.witnesses import checkpoint_note_cosigned
-from consent.models import Checkpoint, Site
+from consent.models import Checkpoint, Cosignature, Site
 from consent.rules.geo import jurisdiction_resolve
 from consent.rules.jurisdictions import RULESETS, RuleSet
 from consent.rules.overrides import ruleset_with_overrides
-from consent.sites.selectors import site_get_by_key
+from consent.sites.selectors import site_get_by_key, site_snapshot
 from edge.api import PublicApiView
 
 
@@ -143,7 +144,9 @@ class ReceiptApi(PublicApiView):
             "status": "sealed" if checkpoint else "pending",
             "leaf_index": receipt.leaf_index,
             "inclusion_proof": list(receipt.inclusion_proof),
-            "checkpoint": _checkpoint_data(checkpoint, receipt.site_key) if checkpoint else None,
+            "checkpoint": (
+                _checkpoint_data(checkpoint, receipt.site_key, receipt.cosignatures) if checkpoint else None
+            ),
             "public_key": base64.b64encode(public_raw).decode() if public_raw else None,
             "vkey": _vkey(receipt.site_key, public_raw) if public_raw else None,
             **_promise_data(receipt),
@@ -174,8 +177,9 @@ def _promise_data(receipt: Receipt) -> dict[str, Any]:
     }
 
 
-def _checkpoint_data(checkpoint: Checkpoint, site_key: str) -> dict[str, Any]:
-    cosignatures = list(checkpoint.cosignatures.all())
+def _checkpoint_data(
+    checkpoint: Checkpoint, site_key: str, cosignatures: Sequence[Cosignature]
+) -> dict[str, Any]:
     if checkpoint.note:
         note = checkpoint_note_cosigned(checkpoint, cosignatures)
     else:
@@ -258,7 +262,7 @@ class CheckpointListApi(PublicApiView):
             site=site, sizes=[(older.tree_size, newer.tree_size) for newer, older in pairs]
         )
         for position, newer in enumerate(checkpoints[: query.validated_data["limit"]]):
-            item = _checkpoint_data(newer, site.key)
+            item = _checkpoint_data(newer, site.key, list(newer.cosignatures.all()))
             if position < len(pairs):
                 item["consistency_from"] = pairs[position][1].tree_size
                 item["consistency_proof"] = proofs[position]
@@ -316,10 +320,13 @@ class ConsentCurrentApi(PublicApiView):
         responses=OutputSerializer,
     )
     def get(self, request: Request, site_key: str) -> Response:
-        site = site_get_by_key(key=site_key)
+        # The write path's per-process snapshot: the site's rules overrides a few seconds
+        # stale at most, as the write path sees them, and no query.
+        snapshot = site_snapshot(key=site_key)
         visitor_id = request.query_params.get("visitor_id", "")
-        if site is None:
+        if snapshot is None:
             raise Http404
+        site = snapshot.site
         if not VISITOR_ID.match(visitor_id):
             raise serializers.ValidationError(
                 {"visitor_id": ["Give the visitor id: 16 to 64 letters, digits, '-' or '_'."]}

@@ -58,8 +58,7 @@ class Command(BaseCommand):
                     cursor.execute("SELECT to_regclass(%s)", [name])
                     if cursor.fetchone()[0] is None:
                         cursor.execute(
-                            f'CREATE TABLE "{name}" PARTITION OF {LEDGER_TABLE} '
-                            "FOR VALUES FROM (%s) TO (%s)",
+                            f'CREATE TABLE "{name}" PARTITION OF {LEDGER_TABLE} FOR VALUES FROM (%s) TO (%s)',
                             [f"{month.isoformat()} 00:00+00", f"{month_after(month).isoformat()} 00:00+00"],
                         )
                     month = month_after(month)

@@ -7,8 +7,9 @@ could starve the public endpoints. The production shape: Debian's nginx with the
 config (deploy/nginx-consentry.conf, TLS) in front of gunicorn (production hasher, SQLite).
 wrk measures GET /api/public/v1/sites/<key>/config through nginx alone (the baseline), then
 again while `--flooders` threads send wrong passwords as fast as they are answered, over
-kept-alive TLS connections from another loopback address (127.0.0.2): half Basic auth on
-/api/v1/sites, half admin login form posts (with a valid CSRF token, random usernames).
+kept-alive TLS connections from another loopback address (127.0.0.2): half wrong API tokens
+on /api/v1/sites (Bearer; a token costs a SHA-256 lookup, never a password hash: the API takes
+no password), half admin login form posts (with a valid CSRF token, random usernames).
 
 On a machine with two or more CPUs, the flood's threads run on CPU 1 (they stand for the
 attacker's machine, whose CPU is not the server's) and nginx, gunicorn and wrk on CPU 0,
@@ -21,7 +22,6 @@ failed-login limits are out of reach: both reported, to show what each layer pre
 """
 
 import argparse
-import base64
 import http.client
 import json
 import os
@@ -96,8 +96,10 @@ def answered_by(status: int, body: bytes) -> str:
     """Who answered a flood request: nginx's limit, the app's lock, or a hashed password."""
     if status == 429:
         return "nginx limit (429)" if b"nginx" in body or b"from this address" in body else "app lock (429)"
-    if status in (200, 401):
-        return f"password hashed ({status})"
+    if status == 401:
+        return "wrong token refused, nothing hashed (401)"
+    if status == 200:
+        return "password hashed (200)"
     return f"other ({status})"
 
 
@@ -150,18 +152,18 @@ class Flood:
                         },
                     )
                 else:
-                    credentials = base64.b64encode(f"{username}:{password}".encode()).decode()
+                    guess = f"cst_{secrets.token_hex(4)}_{secrets.token_urlsafe(32)}"
                     connection.request(
                         "GET",
                         "/api/v1/sites",
-                        headers={"Authorization": "Basic " + credentials, "X-Forwarded-Proto": "https"},
+                        headers={"Authorization": "Bearer " + guess, "X-Forwarded-Proto": "https"},
                     )
                 response = connection.getresponse()
                 body = response.read()
                 answer = answered_by(response.status, body)
                 if answer.startswith("other") and not self.unexpected:
                     reason = re.search(rb"Reason given for failure:</p>\s*<pre>\s*([^<]+)", body)
-                    kind = "admin form" if number % 2 else "Basic"
+                    kind = "admin form" if number % 2 else "API token"
                     self.unexpected = (
                         f"{kind}: {response.status} {(reason.group(1) if reason else body[:200])!r}"
                     )

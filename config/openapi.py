@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.urls import URLPattern, URLResolver, get_resolver
-from drf_spectacular.authentication import BasicScheme
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.generators import EndpointEnumerator
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -23,10 +23,18 @@ from cookies.banner.api import banner_config_view
 from cookies.banner.openapi import BannerConfigSchema
 
 
-class ThrottledBasicScheme(BasicScheme):
-    """The management API's Basic auth (failed logins limited) is HTTP Basic in the contract."""
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """The management API's tokens are HTTP bearer tokens in the contract."""
 
-    target_class = "consent.tenancy.auth.ThrottledBasicAuthentication"
+    target_class = "consent.tokens.auth.ApiTokenAuthentication"
+    name = "apiToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A site's API token (`cst_…`): made in the admin or by `manage.py token_create`.",
+        }
 
 
 # The real view -> (the method it is documented for, the schema-only view that describes it).

@@ -326,10 +326,13 @@ RATE_LIMIT_SYNC_SECONDS = env.float("RATE_LIMIT_SYNC_SECONDS", default=0.25)
 CONSENT_MAX_BODY_BYTES = env.int("CONSENT_MAX_BODY_BYTES", default=8192)
 
 # --- APIs ---------------------------------------------------------------------------------
+# Requests per API token (management API), on the shared limiter; nginx limits per address too.
+API_TOKEN_RATE = env.str("API_TOKEN_RATE", default="600/min")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Basic first: its challenge makes an anonymous call a 401 (log in), not a 403.
-        "consent.tenancy.auth.ThrottledBasicAuthentication",
+        # Tokens first: their Bearer challenge makes an anonymous call a 401, not a 403. The
+        # admin's session also reaches the API (a logged-in person, within their roles).
+        "consent.tokens.auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -62,7 +62,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied()
+        # A service's refusal says why (the same sentence the admin shows): keep it.
+        exc = exceptions.PermissionDenied(detail=str(exc) or None)
 
     response = drf_exception_handler(exc, context)
     if response is None:

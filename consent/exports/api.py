@@ -2,8 +2,7 @@
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -12,14 +11,14 @@ from rest_framework.views import APIView
 
 from consent.audit.services import audit_record
 from consent.exports.selectors import consent_export_lines, consent_export_queryset
-from consent.models import ExportFormat
-from consent.tenancy.selectors import EDITOR_ROLES, site_list_for_user, site_role_for_user
+from consent.models import ExportFormat, TokenScope
+from consent.tokens.access import api_actor, api_site
 from edge.client import client_ip
 
 
 class ConsentExportApi(APIView):
     """`GET /api/v1/sites/<site_key>/consents/export?from=&to=&format=csv|jsonl`: every record of
-    the period, streamed in constant memory; owners and DPOs of the site only."""
+    the period, streamed in constant memory; scope `export` (owners and DPOs)."""
 
     class InputSerializer(serializers.Serializer):
         date_from = serializers.DateField()
@@ -45,14 +44,7 @@ class ConsentExportApi(APIView):
         },
     )
     def get(self, request: Request, site_key: str) -> StreamingHttpResponse:
-        site = site_list_for_user(user=request.user).filter(key=site_key).first()
-        if site is None:
-            raise Http404
-        if (
-            not request.user.is_superuser
-            and site_role_for_user(site=site, user=request.user) not in EDITOR_ROLES
-        ):
-            raise PermissionDenied("Only the site's owners and DPOs can export its consent records.")
+        site = api_site(request, site_key=site_key, scope=TokenScope.EXPORT)
         query = self.InputSerializer(
             data={
                 "date_from": request.query_params.get("from"),
@@ -67,13 +59,14 @@ class ConsentExportApi(APIView):
             }
             raise serializers.ValidationError(errors)
         data = query.validated_data
+        actor, via_token = api_actor(request)
         audit_record(
             site=site,
-            actor=request.user,
+            actor=actor,
             actor_ip=client_ip(request),
             action="consent.export",
             target=f"consent records {data['date_from']}..{data['date_to']}",
-            data={"format": data["format"], "via": "api"},
+            data={"format": data["format"], "via": "api", **via_token},
         )
         records = consent_export_queryset(site=site, date_from=data["date_from"], date_to=data["date_to"])
         response = StreamingHttpResponse(

@@ -42,8 +42,12 @@ from consent.models.sites import (
     origin_normalise,
     site_key_new,
 )
+from consent.models.tokens import TOKEN_PREFIX, ApiToken, TokenScope
 
 __all__ = [
+    "ApiToken",
+    "TOKEN_PREFIX",
+    "TokenScope",
     "AuditEntry",
     "Edition",
     "ExportFormat",

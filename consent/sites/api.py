@@ -10,11 +10,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from consent.models import Site
+from consent.models import Site, TokenScope
 from consent.rules.geo import ResolutionMethod, jurisdiction_resolve
 from consent.rules.jurisdictions import RULES_VERSION, ruleset_as_dict
 from consent.sites.selectors import purpose_list, site_get_by_key
-from consent.tenancy.selectors import site_list_for_user, site_role_for_user
+from consent.tenancy.selectors import site_role_for_user
+from consent.tokens.access import api_actor, api_site, api_sites, request_token
+from consent.tokens.scopes import scopes_for_role
 from edge.api import PublicApiView
 
 
@@ -56,7 +58,7 @@ class PurposeOutputSerializer(serializers.Serializer):
 
 
 class SiteListApi(APIView):
-    """The sites the authenticated user is a member of."""
+    """The sites the caller may read: a token's site, or the sites a person holds a role on."""
 
     @extend_schema(
         operation_id="site_list",
@@ -64,15 +66,23 @@ class SiteListApi(APIView):
         responses=inline_serializer("SiteList", {"sites": SiteOutputSerializer(many=True)}),
     )
     def get(self, request: Request) -> Response:
-        sites = site_list_for_user(user=request.user).prefetch_related("origins")
+        sites = api_sites(request).prefetch_related("origins")
         return Response({"sites": SiteOutputSerializer(sites, many=True).data})
 
 
 class SiteDetailApi(APIView):
-    """One site with the caller's role and its purposes; 404 for sites the caller is not a member of."""
+    """One site with the caller's role and its purposes; 404 for sites the caller may not read."""
 
     class OutputSerializer(SiteOutputSerializer):
-        role = serializers.CharField(help_text="The caller's role on the site (or `superuser`).")
+        role = serializers.CharField(
+            allow_null=True,
+            help_text="The role the call acts with: the caller's, or a token's creator's (`superuser`; "
+            "null for a token made from the shell).",
+        )
+        scopes = serializers.ListField(
+            child=serializers.ChoiceField(choices=TokenScope.choices),
+            help_text="What the call may do on the site: a token's scopes, or what the role allows.",
+        )
         purposes = PurposeOutputSerializer(many=True)
 
         class Meta:
@@ -80,14 +90,21 @@ class SiteDetailApi(APIView):
 
     @extend_schema(operation_id="site_detail", tags=["management"], responses=OutputSerializer)
     def get(self, request: Request, site_key: str) -> Response:
-        # Looked up among the caller's sites only: another tenant's site is "not found",
-        # not "forbidden", so its existence does not leak either.
-        site = site_list_for_user(user=request.user).prefetch_related("origins").filter(key=site_key).first()
-        if site is None:
-            raise Http404
+        # Another tenant's site is "not found", not "forbidden", so its existence does not leak.
+        site = api_site(request, site_key=site_key, scope=TokenScope.READ)
         data = dict(SiteOutputSerializer(site).data)
-        data["role"] = (
-            "superuser" if request.user.is_superuser else site_role_for_user(site=site, user=request.user)
+        actor, _audit = api_actor(request)
+        if actor is None:
+            data["role"] = None
+        elif actor.is_superuser:
+            data["role"] = "superuser"
+        else:
+            data["role"] = site_role_for_user(site=site, user=actor)
+        token = request_token(request)
+        data["scopes"] = sorted(
+            token.scopes
+            if token is not None
+            else scopes_for_role(data["role"], is_superuser=request.user.is_superuser)
         )
         data["purposes"] = PurposeOutputSerializer(purpose_list(site=site), many=True).data
         return Response(data)

@@ -1,10 +1,11 @@
-"""Logins with a limit on failures: the admin's login page and the management API's Basic auth.
+"""Logins with a limit on failures: the admin's login page (the management API takes tokens,
+consent.tokens, which cost no password hash).
 
 Every password check costs a PBKDF2 run (about a third of a second of CPU), so wrong
 passwords were both a guessing attack and a way to starve the public endpoints. After
 LOGIN_FAILURES_PER_ADDRESS failures from one client address, or LOGIN_FAILURES_PER_USERNAME
 for one username, within the window, a login is refused *before* its password is hashed:
-the API answers 429 (JSON, Retry-After), the admin's login page says so (also a 429), and one
+the admin's login page says so (a 429, Retry-After), and one
 audit row `auth.login_throttled` per refused address or username and window records it.
 
 The counts live on the one limiter (edge.ratelimit): per process, shared through Redis, and
@@ -23,8 +24,6 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
-from rest_framework.authentication import BasicAuthentication
-from rest_framework.exceptions import Throttled
 
 from consent.audit.services import audit_record
 from edge.client import address_limit_key, client_ip
@@ -88,17 +87,6 @@ class ThrottledModelBackend(ModelBackend):
         if user is None and username:
             login_failed(request, username)
         return user
-
-
-class ThrottledBasicAuthentication(BasicAuthentication):
-    """Basic auth on /api/v1 that answers 429 (the JSON error, Retry-After) instead of hashing
-    a password once the failures from this address or for this username are used up."""
-
-    def authenticate_credentials(self, userid: str, password: str, request: Any = None):  # type: ignore[override]
-        wait = login_refusal(request, userid)
-        if wait is not None:
-            raise Throttled(wait=wait, detail=f"Too many failed logins; try again in {wait} seconds.")
-        return super().authenticate_credentials(userid, password, request)
 
 
 class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):

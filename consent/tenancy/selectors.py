@@ -17,9 +17,13 @@ EDITOR_ROLES: frozenset[str] = frozenset({Role.OWNER, Role.DPO})
 
 
 def site_list_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Site]:
-    """The sites a user may see: all for superusers, their memberships otherwise."""
+    """The sites a user may see: all for superusers, their memberships otherwise; for a request
+    authenticated by an API token (consent.tokens.auth.TokenPrincipal), the token's site only."""
     if not user.is_authenticated or not user.is_active:
         return Site.objects.none()
+    token = getattr(user, "api_token", None)
+    if token is not None:
+        return Site.objects.filter(pk=token.site_id)
     if user.is_superuser:
         return Site.objects.all()
     return Site.objects.filter(memberships__user=user).distinct()
@@ -36,6 +40,6 @@ def site_ids_for_user(
 
 
 def site_role_for_user(*, site: Site, user: AbstractBaseUser | AnonymousUser) -> str | None:
-    if not user.is_authenticated:
+    if not user.is_authenticated or getattr(user, "api_token", None) is not None:
         return None
     return SiteMembership.objects.filter(site=site, user=user).values_list("role", flat=True).first()

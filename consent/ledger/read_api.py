@@ -25,6 +25,7 @@ from consent.ledger.promise_api import PromiseOutputSerializer, PromiseStatusSer
 from consent.ledger.selectors import (
     Receipt,
     checkpoint_consistency_proofs,
+    checkpoint_cosignatures,
     checkpoint_list,
     consent_current,
     consent_freshness,
@@ -258,11 +259,10 @@ class CheckpointListApi(PublicApiView):
         items = []
         # Each checkpoint with the one before it (None for the oldest); an empty page is an empty list.
         pairs = list(zip(checkpoints, checkpoints[1:], strict=False))[: query.validated_data["limit"]]
-        proofs = checkpoint_consistency_proofs(
-            site=site, sizes=[(older.tree_size, newer.tree_size) for newer, older in pairs]
-        )
+        proofs = checkpoint_consistency_proofs(site=site, pairs=[(older, newer) for newer, older in pairs])
+        cosignatures = checkpoint_cosignatures(checkpoints=checkpoints[: query.validated_data["limit"]])
         for position, newer in enumerate(checkpoints[: query.validated_data["limit"]]):
-            item = _checkpoint_data(newer, site.key, list(newer.cosignatures.all()))
+            item = _checkpoint_data(newer, site.key, cosignatures[newer.pk])
             if position < len(pairs):
                 item["consistency_from"] = pairs[position][1].tree_size
                 item["consistency_proof"] = proofs[position]

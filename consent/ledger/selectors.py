@@ -20,6 +20,7 @@ from consent.models import (
     Site,
 )
 from consent.rules.jurisdictions import RuleSet
+from edge.memo import BoundedTTLCache
 
 
 @dataclass(frozen=True)
@@ -275,26 +276,57 @@ def receipt_get(*, receipt_id: str, with_proof: bool = True) -> Receipt | None:
 
 
 def checkpoint_list(*, site: Site, limit: int = 100, before_size: int | None = None) -> list[Checkpoint]:
-    """Newest first."""
-    checkpoints = Checkpoint.objects.filter(site=site).order_by("-tree_size").prefetch_related("cosignatures")
+    """Newest first (their cosignatures: checkpoint_cosignatures)."""
+    checkpoints = Checkpoint.objects.filter(site=site).order_by("-tree_size")
     if before_size is not None:
         checkpoints = checkpoints.filter(tree_size__lt=before_size)
     return list(checkpoints[:limit])
 
 
-def checkpoint_consistency_proofs(*, site: Site, sizes: Sequence[tuple[int, int]]) -> list[list[str]]:
-    """The consistency proof of each (old_size, new_size), their nodes read in one statement."""
-    wanted = _KeysWanted()
-    for old_size, new_size in sizes:
-        consistency_proof(old_size=old_size, new_size=new_size, source=wanted)
-    source = MemoryNodeSource(
-        (level, index, digest)
-        for (level, index), digest in DatabaseNodeSource(site.pk).nodes(sorted(wanted.keys)).items()
-    )
-    return [
-        [digest.hex() for digest in consistency_proof(old_size=old_size, new_size=new_size, source=source)]
-        for old_size, new_size in sizes
-    ]
+def checkpoint_cosignatures(*, checkpoints: Sequence[Checkpoint]) -> dict[int, list[Cosignature]]:
+    """Each checkpoint's cosignatures (oldest first) by checkpoint id, in one query. Grouped here
+    rather than by prefetch_related, whose related managers cost more than the query for 100."""
+    found: dict[int, list[Cosignature]] = {checkpoint.pk: [] for checkpoint in checkpoints}
+    for cosignature in Cosignature.objects.filter(checkpoint_id__in=list(found)).order_by(
+        "witnessed_at", "id"
+    ):
+        found[cosignature.checkpoint_id].append(cosignature)
+    return found
+
+
+# A consistency proof between two checkpoints never changes: it is fixed by the two tree sizes
+# and the newer root (a log only grows). Each process keeps the ones it computed, so the
+# checkpoints list, which asks for the same hundred on every call, reads no node and hashes
+# nothing for them. Keyed by the roots as well as the sizes, never by the site alone: a
+# rewritten log has other roots, hence other keys.
+_consistency_proofs: BoundedTTLCache[tuple[int, str, int, str], tuple[str, ...]] = BoundedTTLCache(
+    maxsize=4096, ttl=24 * 3600
+)
+
+
+def checkpoint_consistency_proofs(
+    *, site: Site, pairs: Sequence[tuple[Checkpoint, Checkpoint]]
+) -> list[list[str]]:
+    """The consistency proof of each (older, newer) pair of the site's checkpoints; the nodes of
+    those not computed before in this process read in one statement."""
+    keys = [(old.tree_size, old.root_hash, new.tree_size, new.root_hash) for old, new in pairs]
+    known = {key: _consistency_proofs.get(key) for key in keys}
+    missing = [key for key, proof in known.items() if proof is None]
+    if missing:
+        wanted = _KeysWanted()
+        for old_size, _old_root, new_size, _new_root in missing:
+            consistency_proof(old_size=old_size, new_size=new_size, source=wanted)
+        source = MemoryNodeSource(
+            (level, index, digest)
+            for (level, index), digest in DatabaseNodeSource(site.pk).nodes(sorted(wanted.keys)).items()
+        )
+        for key in missing:
+            proof = tuple(
+                digest.hex() for digest in consistency_proof(old_size=key[0], new_size=key[2], source=source)
+            )
+            _consistency_proofs.set(key, proof)
+            known[key] = proof
+    return [list(known[key]) for key in keys]  # type: ignore[arg-type]
 
 
 def checkpoint_consistency_proof(*, site: Site, old_size: int, new_size: int) -> list[str]:

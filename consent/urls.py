@@ -52,6 +52,19 @@ public_urlpatterns = [
 management_urlpatterns = [
     path("sites", sites_api.SiteListApi.as_view(), name="site-list"),
     path("sites/<str:site_key>", sites_api.SiteDetailApi.as_view(), name="site-detail"),
+    path("sites/<str:site_key>/settings", sites_api.SiteSettingsApi.as_view(), name="site-settings"),
+    path("sites/<str:site_key>/origins", sites_api.SiteOriginListApi.as_view(), name="site-origin-list"),
+    path(
+        "sites/<str:site_key>/origins/<int:origin_id>",
+        sites_api.SiteOriginDetailApi.as_view(),
+        name="site-origin-detail",
+    ),
+    path("sites/<str:site_key>/purposes", sites_api.PurposeListApi.as_view(), name="purpose-list"),
+    path(
+        "sites/<str:site_key>/purposes/<str:purpose_key>",
+        sites_api.PurposeDetailApi.as_view(),
+        name="purpose-detail",
+    ),
     path(
         "sites/<str:site_key>/consents/export", exports_api.ConsentExportApi.as_view(), name="consent-export"
     ),

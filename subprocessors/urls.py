@@ -4,6 +4,7 @@ from django.urls import path
 
 from subprocessors import views
 from subprocessors.lists import api
+from subprocessors.notices import api as notices_api
 from subprocessors.notices import views as notice_views
 from subprocessors.objections import views as objection_views
 
@@ -17,6 +18,12 @@ urlpatterns = [
     path(f"{api_prefix}/versions", api.SubprocessorVersionListApi.as_view(), name="api-versions"),
     path(
         f"{api_prefix}/versions/<int:number>", api.SubprocessorVersionDetailApi.as_view(), name="api-version"
+    ),
+    # The management API (token or session; consent.tokens).
+    path(
+        "api/v1/sites/<str:site_key>/subscribers",
+        notices_api.SubscriberListApi.as_view(),
+        name="api-subscribers",
     ),
     path(page_prefix, views.subprocessor_page, name="page"),
     path(f"{page_prefix}feed.atom", views.feed, name="feed"),

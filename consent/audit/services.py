@@ -1,8 +1,11 @@
 """The audit log's one writer: every state change a person makes records who, when, from where and what."""
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractUser
@@ -11,6 +14,21 @@ from django.db.models import Model
 from django.utils.translation import gettext
 
 from consent.models import AuditEntry, Site
+
+# What every audit row written in the current context adds to its data: set around a request
+# made with an API token, so each change made through it names the token (`data.token`),
+# whichever service writes the row.
+_audit_context: ContextVar[Mapping[str, object]] = ContextVar("audit_context", default=MappingProxyType({}))
+
+
+@contextmanager
+def audit_context(**data: object) -> Iterator[None]:
+    """Within this block, every audit row also records `data` (nested blocks add to it)."""
+    reset = _audit_context.set({**_audit_context.get(), **data})
+    try:
+        yield
+    finally:
+        _audit_context.reset(reset)
 
 
 def audit_record(
@@ -29,7 +47,7 @@ def audit_record(
         actor_ip=actor_ip or None,
         action=action,
         target=target,
-        data=dict(data or {}),
+        data={**_audit_context.get(), **(data or {})},
     )
 
 

@@ -42,9 +42,10 @@ from consent.models.sites import (
     origin_normalise,
     site_key_new,
 )
-from consent.models.tokens import TOKEN_PREFIX, ApiToken, TokenScope
+from consent.models.tokens import TOKEN_PREFIX, ApiIdempotencyKey, ApiToken, TokenScope
 
 __all__ = [
+    "ApiIdempotencyKey",
     "ApiToken",
     "TOKEN_PREFIX",
     "TokenScope",

@@ -76,3 +76,30 @@ class ApiToken(models.Model):
     @property
     def visible_prefix(self) -> str:
         return f"{TOKEN_PREFIX}{self.prefix}"
+
+
+class ApiIdempotencyKey(models.Model):
+    """The answer a management-API POST gave under an `Idempotency-Key`, replayed to a retry.
+
+    Kept per site and caller (a token's prefix, or `user:<id>`), with the SHA-256 of the request
+    (method, path, body), so the same key with another request is refused, not answered with
+    someone else's result. Only successful answers are kept: a refused request wrote nothing,
+    so running it again is safe. Forgotten after IDEMPOTENCY_KEY_HOURS (consent.tokens.idempotency).
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    caller = models.CharField(max_length=40)
+    key = models.CharField(max_length=200)
+    request_sha256 = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site", "caller", "key"], name="api_idempotency_key_unique"),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="api_idempotency_created")]
+
+    def __str__(self) -> str:
+        return f"{self.caller} {self.key}"

@@ -26,6 +26,7 @@ from consent.models.policies import (
     PolicyText,
     PolicyVersion,
 )
+from consent.models.preferences import AdminPreference
 from consent.models.sites import (
     NECESSARY_PURPOSE_KEY,
     PURPOSE_KEY_PATTERN,
@@ -44,6 +45,7 @@ from consent.models.sites import (
 )
 
 __all__ = [
+    "AdminPreference",
     "AuditEntry",
     "Edition",
     "ExportFormat",

@@ -7,6 +7,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from consent.models import Checkpoint, ConsentRecord, Cosignature
+from consent.rules.geo import ResolutionMethod
 from consent.tenancy.scoping import ReadOnlyAdminMixin, SiteScopedModelAdmin
 
 
@@ -28,7 +29,17 @@ class ConsentRecordAdmin(ReadOnlyAdminMixin, SiteScopedModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["site"]
     show_full_result_count = False  # counting a big ledger on every page load is wasted work
-    readonly_fields = [field.name for field in ConsentRecord._meta.fields]
+    # Every field, the location method by its label (the record keeps the code).
+    readonly_fields = [
+        "resolved_by_display" if field.name == "resolved_by" else field.name
+        for field in ConsentRecord._meta.fields
+    ]
+    fields = readonly_fields
+
+    @admin.display(description=_("location resolved by"))
+    def resolved_by_display(self, record: ConsentRecord) -> str:
+        method = record.resolved_by
+        return ResolutionMethod(method).label if method in ResolutionMethod.values else method
 
     @admin.display(description=_("Redacted"), boolean=True)
     def is_redacted_display(self, record: ConsentRecord) -> bool:
@@ -43,6 +54,10 @@ class CosignatureInline(admin.TabularInline):
     can_delete = False
     fields = ["witness_name", "witnessed_at", "created_at", "signature_line"]
     readonly_fields = fields
+
+    def has_view_permission(self, request: HttpRequest, obj: Checkpoint | None = None) -> bool:
+        # Whoever may see the checkpoint (CheckpointAdmin scopes it to their sites) sees who witnessed it.
+        return True
 
     def has_add_permission(self, request: HttpRequest, obj: Checkpoint | None = None) -> bool:
         return False

@@ -23,8 +23,10 @@ from consent.languages import RIGHT_TO_LEFT, VISITOR_LANGUAGES
 from consent.ledger.crypto import timestamp
 from consent.ledger.promise import PromiseStatus, receipt_promise_status
 from consent.ledger.selectors import RECEIPT_ID, Receipt, receipt_get
+from consent.models import Site
 from consent.policies.selectors import pinned_policy_titles
 from consent.policies.views import page_strings
+from consent.sites.selectors import purpose_list
 from edge.http import language_choose, render_in_language
 
 
@@ -176,12 +178,28 @@ def _receipt_context(receipt: Receipt, language: str) -> dict[str, Any]:
         "visitor_place": "-".join(part for part in (record.country, record.region) if part)
         if record.country
         else "",
+        "granted": _purposes_named(record.site, record.purposes_granted, language),
+        "denied": _purposes_named(record.site, record.purposes_denied, language),
         "action": record.get_action_display(),
         "ui_layer": record.get_ui_layer_display(),
         "t": page_strings(language),
         "script_strings": script_strings(),
         "dir": _direction(language),
     }
+
+
+def _purposes_named(site: Site, keys: list[str], language: str) -> str:
+    """The purposes as the reader knows them: today's name in their language (else the site's
+    default), and the key the record holds, which is what it proves."""
+    names: dict[str, dict[str, str]] = {}
+    for purpose in purpose_list(site=site):
+        names[purpose.key] = {text.language: text.name for text in purpose.translations.all()}
+    named = []
+    for key in keys:
+        texts = names.get(key, {})
+        name = texts.get(language) or texts.get(site.default_language)
+        named.append(f"{name} ({key})" if name and name != key else key)
+    return ", ".join(named)
 
 
 def _editions_shown(receipt: Receipt, language: str) -> list[dict[str, Any]]:

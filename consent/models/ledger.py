@@ -1,6 +1,7 @@
 """The consent ledger: one immutable row per decision, idempotency claims, the Merkle log and checkpoints."""
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from consent.models.immutable import ImmutableModel
@@ -96,7 +97,7 @@ class ConsentRecord(ImmutableModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.receipt_id} {self.action} ({self.created_at:%Y-%m-%d %H:%M})"
+        return f"{self.receipt_id} {self.get_action_display()} ({self.created_at:%Y-%m-%d %H:%M})"
 
     @property
     def is_redacted(self) -> bool:
@@ -190,7 +191,7 @@ class Checkpoint(ImmutableModel):
         constraints = [models.UniqueConstraint(fields=["site", "tree_size"], name="checkpoint_size_unique")]
 
     def __str__(self) -> str:
-        return f"{self.site_id} size {self.tree_size}"
+        return gettext("%(site)s, size %(size)s") % {"site": self.site_id, "size": self.tree_size}
 
 
 class Cosignature(ImmutableModel):
@@ -223,4 +224,7 @@ class Cosignature(ImmutableModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.witness_name} on {self.checkpoint}"
+        return gettext("%(witness)s on %(checkpoint)s") % {
+            "witness": self.witness_name,
+            "checkpoint": self.checkpoint,
+        }

@@ -23,9 +23,9 @@ from django.utils import timezone, translation
 from consent.catalogues import message_keys
 from consent.ledger.services import consent_record_create
 from consent.ledger.validation import consent_input_parse
-from consent.models import AdminPreference, AuditEntry, Role, SiteMembership
+from consent.models import AdminPreference, AuditEntry, Checkpoint, Role, SiteMembership
 from consent.policies.services import policy_document_create, policy_text_set, policy_version_publish
-from consent.rules.geo import jurisdiction_resolve
+from consent.rules.geo import ResolutionMethod, jurisdiction_resolve
 from consent.sites.selectors import site_snapshot
 from consent.sites.services import site_create
 from subprocessors.lists.services import subprocessor_list_publish, vendor_create
@@ -281,6 +281,14 @@ def test_a_consent_record_change_page_is_in_russian(russian_client, site):
     text = assert_russian(russian_client.get(reverse("admin:consent_consentrecord_change", args=[record.pk])))
     assert "Запись о согласии" in text or "запись о согласии" in text
     assert "Хеш листа" in text or "хеш листа" in text
+    with translation.override("ru"):  # how the location was resolved: by its label, not its code
+        assert str(ResolutionMethod(record.resolved_by).label) in text
+    checkpoint = Checkpoint.objects.get(site=site)
+    text = assert_russian(
+        russian_client.get(reverse("admin:consent_checkpoint_change", args=[checkpoint.pk]))
+    )
+    assert "Контрольная точка" in text or "контрольная точка" in text
+    assert "Сопутствующие подписи" in text  # the witnesses' inline, empty here
 
 
 def test_the_admin_language_follows_the_user_to_another_browser(dpo, site):

@@ -27,7 +27,7 @@ from consent.models import AdminPreference, AuditEntry, Checkpoint, Role, SiteMe
 from consent.policies.services import policy_document_create, policy_text_set, policy_version_publish
 from consent.rules.geo import ResolutionMethod, jurisdiction_resolve
 from consent.sites.selectors import site_snapshot
-from consent.sites.services import site_create
+from consent.sites.services import site_create, site_origin_add
 from subprocessors.lists.services import subprocessor_list_publish, vendor_create
 from tests.factories import UserFactory
 
@@ -314,3 +314,22 @@ def test_the_admin_language_follows_the_user_to_another_browser(dpo, site):
     # Choosing the same language again is no change: no second audit row.
     first.post(reverse("set_language"), {"language": "ru", "next": reverse("admin:index")})
     assert AuditEntry.objects.filter(action="user.admin_language_set").count() == 1
+
+
+def test_the_consent_api_answers_in_the_request_language(client, site):
+    site_origin_add(site=site, origin="https://shop.example.ru", by=None)
+    response = client.post(
+        f"/api/public/v1/sites/{site.key}/consents",
+        {"visitor_id": "short", "action": "maybe", "language": "fr", "granted": ["nope"]},
+        content_type="application/json",
+        HTTP_ORIGIN="https://shop.example.ru",
+        HTTP_ACCEPT_LANGUAGE="ru",
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid"  # codes stay English
+    assert error["message"] == "Согласие некорректно; см. поля. Ничего не записано."
+    assert set(error["fields"]) >= {"visitor_id", "action", "language", "ui_layer", "granted"}
+    messages = [message for field in error["fields"].values() for message in field]
+    assert english_in(" ".join(messages)) == [], messages
+    assert "Неизвестные цели: nope." in messages

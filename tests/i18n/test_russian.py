@@ -289,6 +289,8 @@ def test_a_consent_record_change_page_is_in_russian(russian_client, site):
     )
     assert "Контрольная точка" in text or "контрольная точка" in text
     assert "Сопутствующие подписи" in text  # the witnesses' inline, empty here
+    for changelist in ("admin:consent_consentrecord_changelist", "admin:consent_checkpoint_changelist"):
+        assert_russian(russian_client.get(reverse(changelist)))
 
 
 def test_the_admin_language_follows_the_user_to_another_browser(dpo, site):

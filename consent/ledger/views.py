@@ -54,7 +54,7 @@ def script_strings() -> dict[str, str]:
         "step_leaf_bad": _("The record hashes to leaf {leaf}…, not to the leaf {given}… given"),
         "step_receipt": _("The record carries this receipt id"),
         "step_inclusion": _(
-            "Its inclusion proof leads to the root of the log at size {size} (entry {entry}, {steps} steps)"
+            "Its inclusion proof leads to the root of the log at size {size} (entry {entry}; steps: {steps})"
         ),
         "step_note": _("The signed checkpoint note states that size and root"),
         "step_signature": _(

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import translation
-from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from consent.languages import VISITOR_LANGUAGES
@@ -24,12 +23,12 @@ from edge.client import client_ip
 ADMIN_PATH_PREFIX = "/admin/"
 
 
-@require_POST
 def language_set(request: HttpRequest) -> HttpResponseBase:
-    """Django's set_language (cookie, redirect to `next`), and the choice kept on the user."""
+    """Django's set_language (a POST sets the cookie; any request is redirected to `next`), and a
+    logged-in user's choice kept on them."""
     response = set_language(request)
     language = request.POST.get("language", "")
-    if request.user.is_authenticated and language in VISITOR_LANGUAGES:
+    if request.method == "POST" and request.user.is_authenticated and language in VISITOR_LANGUAGES:
         admin_language_set(user=request.user, language=language, ip=client_ip(request) or None)
     return response
 

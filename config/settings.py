@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "edge.middleware.PublicCsrfViewMiddleware",
     "edge.middleware.PublicAuthenticationMiddleware",
+    # A logged-in user's back-office language (stored on the user) over the cookie's.
+    "consent.tenancy.language.AdminLanguageMiddleware",
     "edge.middleware.PublicMessageMiddleware",
     # The CSP of HTML pages; before XFrameOptionsMiddleware, whose header sets frame-ancestors.
     "edge.csp.HtmlContentSecurityPolicyMiddleware",

@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularSwaggerSplitView
 from config import views
 from config.openapi import SchemaView
 from consent.tenancy.auth import ThrottledAdminAuthenticationForm, admin_login
+from consent.tenancy.language import language_set
 from consent.urls import log_urlpatterns, management_urlpatterns, page_urlpatterns, public_urlpatterns
 from edge.errors import api_not_found
 
@@ -44,8 +45,9 @@ urlpatterns = [
     path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("admin/login/", admin_login),  # before the admin's own URLs: the same path, limited
     path("admin/", admin.site.urls),
-    # Django's set_language (POST, CSRF): the admin's language switcher (templates/admin/base_site.html).
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's set_language (POST, CSRF), the choice also kept on the user: the admin's language
+    # switcher (templates/admin/base_site.html).
+    path("i18n/setlang/", language_set, name="set_language"),
     path("api/v1/", include((management_urlpatterns, "consent"), namespace="v1")),
     # The OpenAPI contract (docs/openapi.yaml) and its documentation page (assets served locally).
     path("api/schema/", SchemaView.as_view(), name="api-schema"),

@@ -29,10 +29,13 @@ class ErrorSerializer(serializers.Serializer):
 
 ERROR_DESCRIPTIONS = {
     400: "The request is not valid: `error.fields` names each problem. Nothing was changed.",
-    401: "No valid credentials (HTTP Basic or a session).",
+    401: "No valid credentials (an API token, `Authorization: Bearer cst_…`, or the admin's session).",
     403: "Authenticated, but not allowed to do this.",
     404: "No such resource (or not one the caller may see).",
     409: "A conflict with what is already recorded.",
+    412: "If-Match names an older ETag: the resource changed since it was read. Nothing was changed.",
+    422: "This Idempotency-Key was used for another request.",
+    428: "If-Match is missing: send the ETag of the resource as read.",
     413: "The body is too large.",
     415: "The body is not application/json.",
     429: "Too many requests from this client; see Retry-After.",
@@ -71,8 +74,13 @@ class ApiAutoSchema(AutoSchema):
             statuses += [401, 403]
         if any(parameter["in"] == "path" for parameter in parameters):
             statuses.append(404)
-        # Every public path is rate-limited per client (edge/limits.py), and failed logins to the
-        # management API are limited too (consent/tenancy/auth.py).
+        headers = {parameter["name"] for parameter in parameters if parameter["in"] == "header"}
+        if "If-Match" in headers:
+            statuses += [412, 428]
+        if "Idempotency-Key" in headers and self.path.startswith("/api/v1/"):
+            statuses += [409, 422]
+        # Every public path is rate-limited per client (edge/limits.py), and the management API
+        # per token (consent/tokens/auth.py).
         if self.path.startswith("/api/public/") or self.view.get_authenticators():
             statuses.append(429)
         return statuses

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from consent.ledger.promise import promise_note, record_promise
@@ -37,10 +38,14 @@ def _origin_refusal(request: HttpRequest, snapshot: SiteSnapshot) -> HttpRespons
     origin = request.headers.get("Origin", "")
     if not origin:
         return json_error(
-            403, "origin_required", "Consents are accepted only from the site's own pages (no Origin)."
+            403, "origin_required", _("Consents are accepted only from the site's own pages (no Origin).")
         )
     if origin.lower() not in snapshot.origins:
-        return json_error(403, "origin_not_allowed", f"{origin} is not a registered origin of this site.")
+        return json_error(
+            403,
+            "origin_not_allowed",
+            _("%(origin)s is not a registered origin of this site.") % {"origin": origin},
+        )
     return None
 
 
@@ -57,7 +62,7 @@ def consent_create(request: HttpRequest, site_key: str) -> HttpResponse:
         logger.exception("consent write: site lookup failed")
         return _unavailable()
     if snapshot is None:
-        return json_error(404, "not_found", "No site with this key.")
+        return json_error(404, "not_found", _("No site with this key."))
     refused = _origin_refusal(request, snapshot)
     if refused is not None:
         return refused
@@ -79,7 +84,7 @@ def consent_create(request: HttpRequest, site_key: str) -> HttpResponse:
 def _request_refusal(request: HttpRequest, snapshot: SiteSnapshot, ip: str) -> HttpResponse | None:
     """Refuse, before reading the body, anything but a POST of JSON within the size and rate limits."""
     if request.method != "POST":
-        return json_error(405, "method_not_allowed", "Use POST.")
+        return json_error(405, "method_not_allowed", _("Use POST."))
     retry_after = rate_limits_exceeded(
         [
             (f"consent:ip:{address_limit_key(ip)}", settings.CONSENT_RATE_PER_IP),
@@ -87,17 +92,21 @@ def _request_refusal(request: HttpRequest, snapshot: SiteSnapshot, ip: str) -> H
         ]
     )
     if retry_after is not None:
-        response = json_error(429, "throttled", "Too many consents; try again shortly. Nothing was recorded.")
+        response = json_error(
+            429, "throttled", _("Too many consents; try again shortly. Nothing was recorded.")
+        )
         response["Retry-After"] = str(retry_after)
         return response
     if request.content_type != "application/json":
-        return json_error(415, "unsupported_media_type", "Send the consent as application/json.")
+        return json_error(415, "unsupported_media_type", _("Send the consent as application/json."))
     # The declared length refuses a big body unread; a malformed one is left to the body's own.
     declared = request.headers.get("Content-Length", "")
     too_long = declared.isdigit() and int(declared) > settings.CONSENT_MAX_BODY_BYTES
     if too_long or len(request.body) > settings.CONSENT_MAX_BODY_BYTES:
         return json_error(
-            413, "too_large", f"The body is larger than {settings.CONSENT_MAX_BODY_BYTES} bytes."
+            413,
+            "too_large",
+            _("The body is larger than %(limit)s bytes.") % {"limit": settings.CONSENT_MAX_BODY_BYTES},
         )
     return None
 
@@ -112,9 +121,9 @@ def _consent_input(request: HttpRequest, snapshot: SiteSnapshot) -> ConsentInput
             idempotency_header=request.headers.get("Idempotency-Key"),
         )
     except ValueError:
-        return json_error(400, "parse_error", "The body is not valid JSON.")
+        return json_error(400, "parse_error", _("The body is not valid JSON."))
     except RecursionError:  # nested deeper than the decoder goes: never a consent
-        return json_error(400, "invalid", "The body is nested too deeply. Nothing was recorded.")
+        return json_error(400, "invalid", _("The body is nested too deeply. Nothing was recorded."))
     except InputError as error:
         return json_error(error.status, error.code, error.message, error.fields)
 
@@ -183,7 +192,9 @@ def _promise_body(record: ConsentRecord, site_key: str) -> dict[str, Any]:
 
 def _duplicate(receipt_id: str, site: Site) -> HttpResponse:
     """409 for a replayed choice; the earlier receipt (and its promise) lets a retrying banner keep it."""
-    payload = error_payload("duplicate", f"This choice was already recorded (receipt {receipt_id}).")
+    payload = error_payload(
+        "duplicate", _("This choice was already recorded (receipt %(receipt)s).") % {"receipt": receipt_id}
+    )
     payload["receipt_id"] = receipt_id
     try:
         earlier = consent_record_by_receipt(site=site, receipt_id=receipt_id)
@@ -195,6 +206,8 @@ def _duplicate(receipt_id: str, site: Site) -> HttpResponse:
 
 
 def _unavailable() -> HttpResponse:
-    response = json_error(503, "unavailable", "The consent could not be stored right now; keep it and retry.")
+    response = json_error(
+        503, "unavailable", _("The consent could not be stored right now; keep it and retry.")
+    )
     response["Retry-After"] = "5"
     return response

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -329,7 +330,7 @@ class ConsentCurrentApi(PublicApiView):
         site = snapshot.site
         if not VISITOR_ID.match(visitor_id):
             raise serializers.ValidationError(
-                {"visitor_id": ["Give the visitor id: 16 to 64 letters, digits, '-' or '_'."]}
+                {"visitor_id": [_("Give the visitor id: 16 to 64 letters, digits, '-' or '_'.")]}
             )
         record = consent_current(site=site, visitor_id=visitor_id)
         if record is None:

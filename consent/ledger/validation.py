@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from consent.models import NECESSARY_PURPOSE_KEY, ConsentAction, UiLayer, origin_normalise
 from consent.sites.selectors import SiteSnapshot
@@ -84,51 +85,59 @@ def _page_url(value: Any, origins: frozenset[str]) -> tuple[str, str | None]:
     if value in (None, ""):
         return "", None
     if not isinstance(value, str) or len(value) > 2048:
-        return "", "Give the page URL as a string of at most 2048 characters."
+        return "", _("Give the page URL as a string of at most 2048 characters.")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        return "", "Give an absolute http(s) URL."
+        return "", _("Give an absolute http(s) URL.")
     origin = f"{parts.scheme}://{parts.netloc}".lower()
     if origin not in origins:  # the usual case is already in normal form; otherwise normalise it
         try:
             origin = origin_normalise(origin)
         except ValidationError:
-            return "", "Give an absolute http(s) URL."
+            return "", _("Give an absolute http(s) URL.")
     if origin not in origins:
-        return "", "The page is not on one of the site's registered origins."
+        return "", _("The page is not on one of the site's registered origins.")
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")), None
 
 
 def _versions(value: Any, snapshot: SiteSnapshot, errors: dict[str, list[str]]) -> dict[str, Any]:
     if not isinstance(value, dict):
-        errors["versions"] = ['Give an object, e.g. {"policies": {"privacy-policy": 3}, "banner": 2}.']
+        errors["versions"] = [_('Give an object, e.g. {"policies": {"privacy-policy": 3}, "banner": 2}.')]
         return {}
     pinned: dict[str, Any] = {}
     problems = []
     for kind, requested in value.items():
         if kind == "policies":
             if not isinstance(requested, dict):
-                problems.append("policies: give an object of document slug -> version number.")
+                problems.append(_("policies: give an object of document slug -> version number."))
                 continue
             pinned_policies = {}
             for slug, number in requested.items():
                 editions = snapshot.policies.get(slug)
                 if editions is None:
-                    problems.append(f"policies.{slug}: no such document on this site.")
+                    problems.append(_("policies.%(slug)s: no such document on this site.") % {"slug": slug})
                 elif type(number) is not int or number not in editions:
-                    problems.append(f"policies.{slug}: version {number!r} is not a published version of it.")
+                    problems.append(
+                        _("policies.%(slug)s: version %(number)r is not a published version of it.")
+                        % {"slug": slug, "number": number}
+                    )
                 else:
                     pinned_policies[slug] = {"number": number, "sha256": editions[number]}
             pinned["policies"] = dict(sorted(pinned_policies.items()))
         elif kind in snapshot.pins:
             editions = snapshot.pins[kind]
             if type(requested) is not int or requested not in editions:
-                problems.append(f"{kind}: version {requested!r} is not a published version on this site.")
+                problems.append(
+                    _("%(kind)s: version %(number)r is not a published version on this site.")
+                    % {"kind": kind, "number": requested}
+                )
             else:
                 pinned[kind] = {"number": requested, "sha256": editions[requested]}
         else:
             known = ", ".join(["policies", *sorted(snapshot.pins)])
-            problems.append(f"{kind}: unknown kind of version (known: {known}).")
+            problems.append(
+                _("%(kind)s: unknown kind of version (known: %(known)s).") % {"kind": kind, "known": known}
+            )
     if problems:
         errors["versions"] = problems
     return pinned
@@ -139,12 +148,12 @@ def consent_input_parse(
 ) -> ConsentInput:
     """The decision in `payload`, valid for this site; InputError names every field that is not."""
     if not isinstance(payload, dict):
-        raise InputError(400, "invalid", "The body must be a JSON object.")
+        raise InputError(400, "invalid", _("The body must be a JSON object."))
     _content_check(payload)
     errors: dict[str, list[str]] = {}
     unknown = sorted(set(payload) - KNOWN_FIELDS)
     if unknown:
-        errors["non_field_errors"] = [f"Unknown fields: {', '.join(unknown)}."]
+        errors["non_field_errors"] = [_("Unknown fields: %(fields)s.") % {"fields": ", ".join(unknown)}]
     _choice_fields_check(payload, snapshot, errors)
     granted, denied = _purposes(payload, snapshot, errors)
     versions = _versions(payload.get("versions", {}), snapshot, errors)
@@ -155,10 +164,10 @@ def consent_input_parse(
     if idempotency_key is not None and (
         not isinstance(idempotency_key, str) or not IDEMPOTENCY_KEY.match(idempotency_key)
     ):
-        errors["idempotency_key"] = ["Give 8 to 64 letters, digits, '-' or '_'."]
+        errors["idempotency_key"] = [_("Give 8 to 64 letters, digits, '-' or '_'.")]
     if errors:
         raise InputError(
-            400, "invalid", "The consent is not valid; see fields. Nothing was recorded.", errors
+            400, "invalid", _("The consent is not valid; see fields. Nothing was recorded."), errors
         )
     return ConsentInput(
         visitor_id=payload["visitor_id"],
@@ -186,11 +195,11 @@ def _content_check(payload: dict[str, Any]) -> None:
                 raise InputError(
                     400,
                     "invalid",
-                    "The body holds a NUL character or a lone surrogate. Nothing was recorded.",
+                    _("The body holds a NUL character or a lone surrogate. Nothing was recorded."),
                 )
         elif isinstance(value, dict | list):
             if depth > MAX_DEPTH:
-                raise InputError(400, "invalid", "The body is nested too deeply. Nothing was recorded.")
+                raise InputError(400, "invalid", _("The body is nested too deeply. Nothing was recorded."))
             items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
             stack.extend((item, depth + 1) for item in items)
 
@@ -201,20 +210,21 @@ def _choice_fields_check(
     """The visitor id, the action, the layer, the language and the two flags must each be one we know."""
     visitor_id = payload.get("visitor_id")
     if not isinstance(visitor_id, str) or not VISITOR_ID.match(visitor_id):
-        errors["visitor_id"] = ["Give the random visitor id: 16 to 64 letters, digits, '-' or '_'."]
+        errors["visitor_id"] = [_("Give the random visitor id: 16 to 64 letters, digits, '-' or '_'.")]
     # Each value is type-checked before it is compared: a list or an object is never a choice.
     if not isinstance(payload.get("action"), str) or payload["action"] not in ACTIONS:
-        errors["action"] = [f"Choose one of: {', '.join(ACTIONS)}."]
+        errors["action"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(ACTIONS)}]
     if not isinstance(payload.get("ui_layer"), str) or payload["ui_layer"] not in UI_LAYERS:
-        errors["ui_layer"] = [f"Choose one of: {', '.join(UI_LAYERS)}."]
+        errors["ui_layer"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(UI_LAYERS)}]
     language = payload.get("language")
     if not isinstance(language, str) or language not in snapshot.site.enabled_languages:
         errors["language"] = [
-            f"Choose one of the site's languages: {', '.join(snapshot.site.enabled_languages)}."
+            _("Choose one of the site's languages: %(languages)s.")
+            % {"languages": ", ".join(snapshot.site.enabled_languages)}
         ]
     for flag in ("gpc", "dnt"):
         if flag in payload and not isinstance(payload[flag], bool):
-            errors[flag] = ["Give true or false."]
+            errors[flag] = [_("Give true or false.")]
 
 
 def _purposes(
@@ -229,7 +239,7 @@ def _purposes(
         ("denied", payload.get("denied", []), denied),
     ):
         if not isinstance(raw, list) or not all(isinstance(key, str) for key in raw):
-            errors[name] = ["Give a list of purpose keys."]
+            errors[name] = [_("Give a list of purpose keys.")]
         else:
             target.update(raw)
     if "granted" in errors or "denied" in errors:
@@ -255,13 +265,15 @@ def _purpose_coverage_problems(granted: set[str], denied: set[str], known: set[s
     """Every purpose granted or denied, none both, none unknown, the necessary one never denied."""
     problems = []
     if unknown_keys := sorted((granted | denied) - known):
-        problems.append(f"Unknown purposes: {', '.join(unknown_keys)}.")
+        problems.append(_("Unknown purposes: %(purposes)s.") % {"purposes": ", ".join(unknown_keys)})
     if both := sorted(granted & denied):
-        problems.append(f"Both granted and denied: {', '.join(both)}.")
+        problems.append(_("Both granted and denied: %(purposes)s.") % {"purposes": ", ".join(both)})
     if NECESSARY_PURPOSE_KEY in denied:
-        problems.append("The necessary purpose is required and cannot be denied.")
+        problems.append(_("The necessary purpose is required and cannot be denied."))
     if missing := sorted(known - granted - denied - {NECESSARY_PURPOSE_KEY}):
-        problems.append(f"Missing purposes (grant or deny each): {', '.join(missing)}.")
+        problems.append(
+            _("Missing purposes (grant or deny each): %(purposes)s.") % {"purposes": ", ".join(missing)}
+        )
     return problems
 
 
@@ -270,9 +282,12 @@ def _action_contradiction(
 ) -> list[str]:
     """An all-or-nothing action must not come with a partial choice (that is `custom`)."""
     if action == ConsentAction.ACCEPT_ALL and denied:
-        return ["accept_all grants every purpose; use custom for a partial choice."]
+        return [_("accept_all grants every purpose; use custom for a partial choice.")]
     if action in (ConsentAction.REJECT_ALL, ConsentAction.WITHDRAW) and granted & optional:
-        return [f"{action} denies every optional purpose; use custom for a partial choice."]
+        return [
+            _("%(action)s denies every optional purpose; use custom for a partial choice.")
+            % {"action": action}
+        ]
     if action in OPT_OUT_ACTIONS and granted & sale_or_share:
-        return [f"{action} denies every purpose that sells or shares personal data."]
+        return [_("%(action)s denies every purpose that sells or shares personal data.") % {"action": action}]
     return []

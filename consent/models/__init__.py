@@ -26,6 +26,7 @@ from consent.models.policies import (
     PolicyText,
     PolicyVersion,
 )
+from consent.models.preferences import AdminPreference
 from consent.models.sites import (
     NECESSARY_PURPOSE_KEY,
     PURPOSE_KEY_PATTERN,
@@ -45,6 +46,7 @@ from consent.models.sites import (
 from consent.models.tokens import TOKEN_PREFIX, ApiIdempotencyKey, ApiToken, TokenScope
 
 __all__ = [
+    "AdminPreference",
     "ApiIdempotencyKey",
     "ApiToken",
     "TOKEN_PREFIX",

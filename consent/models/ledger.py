@@ -1,6 +1,8 @@
 """The consent ledger: one immutable row per decision, idempotency claims, the Merkle log and checkpoints."""
 
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from consent.models.immutable import ImmutableModel
 from consent.models.sites import Site
@@ -9,22 +11,22 @@ from consent.models.sites import Site
 class ConsentAction(models.TextChoices):
     """What the visitor (or their browser's signal) decided. Values are stored in the ledger: API."""
 
-    ACCEPT_ALL = "accept_all", "Accept all"
-    REJECT_ALL = "reject_all", "Reject all"
-    CUSTOM = "custom", "Custom choice"
-    WITHDRAW = "withdraw", "Withdraw consent"
-    GPC_OPT_OUT = "gpc_opt_out", "Global Privacy Control opt-out"
-    DO_NOT_SELL_OPT_OUT = "do_not_sell_opt_out", "Do Not Sell or Share opt-out"
+    ACCEPT_ALL = "accept_all", _("Accept all")
+    REJECT_ALL = "reject_all", _("Reject all")
+    CUSTOM = "custom", _("Custom choice")
+    WITHDRAW = "withdraw", _("Withdraw consent")
+    GPC_OPT_OUT = "gpc_opt_out", _("Global Privacy Control opt-out")
+    DO_NOT_SELL_OPT_OUT = "do_not_sell_opt_out", _("Do Not Sell or Share opt-out")
 
 
 class UiLayer(models.TextChoices):
     """Where the decision was taken."""
 
-    FIRST_LAYER = "first_layer", "Banner (first layer)"
-    SECOND_LAYER = "second_layer", "Preferences (second layer)"
-    OPT_OUT_LINK = "opt_out_link", "Do Not Sell or Share page"
-    SIGNAL = "signal", "Browser signal, no interaction"
-    API = "api", "Site's own interface through the JavaScript API"
+    FIRST_LAYER = "first_layer", _("Banner (first layer)")
+    SECOND_LAYER = "second_layer", _("Preferences (second layer)")
+    OPT_OUT_LINK = "opt_out_link", _("Do Not Sell or Share page")
+    SIGNAL = "signal", _("Browser signal, no interaction")
+    API = "api", _("Site's own interface through the JavaScript API")
 
 
 class ConsentRecord(ImmutableModel):
@@ -43,37 +45,47 @@ class ConsentRecord(ImmutableModel):
     mutable_columns = ("visitor_id", "ip_address", "user_agent", "personal_salt")
     purgeable = True
 
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="consent_records")
-    receipt_id = models.CharField(max_length=32, db_index=True)
-    created_at = models.DateTimeField(db_index=True)
-    action = models.CharField(max_length=32, choices=ConsentAction.choices)
-    ui_layer = models.CharField(max_length=32, choices=UiLayer.choices)
-    purposes_granted = models.JSONField()
-    purposes_denied = models.JSONField()
-    jurisdiction = models.CharField(max_length=16)
-    rules_version = models.CharField(max_length=32)
-    rules_sha256 = models.CharField(
-        max_length=64, help_text="Hash of the rules applied, site overrides included."
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="consent_records", verbose_name=_("site")
     )
-    resolved_by = models.CharField(max_length=16)
-    country = models.CharField(max_length=2, blank=True)
-    region = models.CharField(max_length=8, blank=True)
-    language = models.CharField(max_length=8)
-    versions = models.JSONField(help_text="The editions shown: kind -> number and content hash.")
-    gpc = models.BooleanField()
-    dnt = models.BooleanField()
-    page_url = models.CharField(max_length=2048, blank=True)
-    idempotency_key = models.CharField(max_length=64, null=True)  # noqa: DJ001
+    receipt_id = models.CharField(max_length=32, db_index=True, verbose_name=_("receipt id"))
+    created_at = models.DateTimeField(db_index=True, verbose_name=_("recorded at"))
+    action = models.CharField(max_length=32, choices=ConsentAction.choices, verbose_name=_("decision"))
+    ui_layer = models.CharField(max_length=32, choices=UiLayer.choices, verbose_name=_("where"))
+    purposes_granted = models.JSONField(verbose_name=_("purposes allowed"))
+    purposes_denied = models.JSONField(verbose_name=_("purposes refused"))
+    jurisdiction = models.CharField(max_length=16, verbose_name=_("jurisdiction"))
+    rules_version = models.CharField(max_length=32, verbose_name=_("rules version"))
+    rules_sha256 = models.CharField(
+        max_length=64,
+        help_text=_("Hash of the rules applied, site overrides included."),
+        verbose_name=_("rules hash"),
+    )
+    resolved_by = models.CharField(max_length=16, verbose_name=_("location resolved by"))
+    country = models.CharField(max_length=2, blank=True, verbose_name=_("country"))
+    region = models.CharField(max_length=8, blank=True, verbose_name=_("region"))
+    language = models.CharField(max_length=8, verbose_name=_("language"))
+    versions = models.JSONField(
+        help_text=_("The editions shown: kind -> number and content hash."), verbose_name=_("editions shown")
+    )
+    gpc = models.BooleanField(verbose_name=_("Global Privacy Control"))
+    dnt = models.BooleanField(verbose_name=_("Do Not Track"))
+    page_url = models.CharField(max_length=2048, blank=True, verbose_name=_("page address"))
+    idempotency_key = models.CharField(max_length=64, null=True, verbose_name=_("idempotency key"))  # noqa: DJ001
     # Personal data, erasable: cleared by redaction (NULL means "erased", distinct from ""),
     # committed to by personal_sha256.
-    visitor_id = models.CharField(max_length=64, null=True)  # noqa: DJ001
-    ip_address = models.CharField(max_length=45, null=True)  # noqa: DJ001
-    user_agent = models.CharField(max_length=512, null=True)  # noqa: DJ001
-    personal_salt = models.CharField(max_length=32, null=True)  # noqa: DJ001
-    personal_sha256 = models.CharField(max_length=64)
-    leaf_sha256 = models.CharField(max_length=64, help_text="RFC 6962 leaf hash of the canonical record.")
+    visitor_id = models.CharField(max_length=64, null=True, verbose_name=_("visitor id"))  # noqa: DJ001
+    ip_address = models.CharField(max_length=45, null=True, verbose_name=_("IP address"))  # noqa: DJ001
+    user_agent = models.CharField(max_length=512, null=True, verbose_name=_("browser (user agent)"))  # noqa: DJ001
+    personal_salt = models.CharField(max_length=32, null=True, verbose_name=_("personal data salt"))  # noqa: DJ001
+    personal_sha256 = models.CharField(max_length=64, verbose_name=_("personal data commitment"))
+    leaf_sha256 = models.CharField(
+        max_length=64, help_text=_("RFC 6962 leaf hash of the canonical record."), verbose_name=_("leaf hash")
+    )
 
     class Meta:
+        verbose_name = _("consent record")
+        verbose_name_plural = _("consent records")
         ordering = ["-created_at", "-id"]
         # Idempotency keys are unique per site through IdempotencyClaim, not an index here:
         # PostgreSQL cannot hold a unique index on the partitioned ledger without the month.
@@ -85,7 +97,7 @@ class ConsentRecord(ImmutableModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.receipt_id} {self.action} ({self.created_at:%Y-%m-%d %H:%M})"
+        return f"{self.receipt_id} {self.get_action_display()} ({self.created_at:%Y-%m-%d %H:%M})"
 
     @property
     def is_redacted(self) -> bool:
@@ -151,42 +163,68 @@ class MerkleNode(ImmutableModel):
 class Checkpoint(ImmutableModel):
     """A signed statement of a site's log: its size and root hash at a time (a signed tree head)."""
 
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="checkpoints")
-    tree_size = models.BigIntegerField()
-    root_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField()
-    key_id = models.CharField(max_length=16, help_text="First 8 bytes (hex) of SHA-256 of the public key.")
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="checkpoints", verbose_name=_("site")
+    )
+    tree_size = models.BigIntegerField(verbose_name=_("size"))
+    root_hash = models.CharField(max_length=64, verbose_name=_("root hash"))
+    created_at = models.DateTimeField(verbose_name=_("signed at"))
+    key_id = models.CharField(
+        max_length=16,
+        help_text=_("First 8 bytes (hex) of SHA-256 of the public key."),
+        verbose_name=_("key id"),
+    )
     signature = models.CharField(
-        max_length=128, help_text="Ed25519 signature (base64) of the checkpoint note."
+        max_length=128,
+        help_text=_("Ed25519 signature (base64) of the checkpoint note."),
+        verbose_name=_("signature"),
     )
     # The C2SP signed note exactly as signed: "<origin>\n<size>\n<base64 root>\n", a blank line
     # and the log's signature line. Empty for checkpoints signed before the C2SP format: their
     # `signature` is over the older text (consent.ledger.crypto.checkpoint_note_legacy).
-    note = models.TextField(blank=True, default="")
+    note = models.TextField(blank=True, default="", verbose_name=_("signed note"))
 
     class Meta:
+        verbose_name = _("checkpoint")
+        verbose_name_plural = _("checkpoints")
         ordering = ["site", "-tree_size"]
         constraints = [models.UniqueConstraint(fields=["site", "tree_size"], name="checkpoint_size_unique")]
 
     def __str__(self) -> str:
-        return f"{self.site_id} size {self.tree_size}"
+        return gettext("%(site)s, size %(size)s") % {"site": self.site_id, "size": self.tree_size}
 
 
 class Cosignature(ImmutableModel):
     """A witness's C2SP tlog-cosignature of a checkpoint: its signature line, checked on arrival
     against the witness keys this deployment trusts (settings.LEDGER_WITNESS_KEYS)."""
 
-    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="cosignatures")
-    witness_name = models.CharField(max_length=255, help_text="The witness's key name.")
-    witnessed_at = models.DateTimeField(help_text="The cosignature's own timestamp.")
-    created_at = models.DateTimeField(help_text="When Consentry received it.")
-    signature_line = models.TextField(help_text="The note signature line, as appended to the checkpoint.")
+    checkpoint = models.ForeignKey(
+        Checkpoint, on_delete=models.PROTECT, related_name="cosignatures", verbose_name=_("checkpoint")
+    )
+    witness_name = models.CharField(
+        max_length=255, help_text=_("The witness's key name."), verbose_name=_("witness")
+    )
+    witnessed_at = models.DateTimeField(
+        help_text=_("The cosignature's own timestamp."), verbose_name=_("witnessed at")
+    )
+    created_at = models.DateTimeField(
+        help_text=_("When Consentry received it."), verbose_name=_("received at")
+    )
+    signature_line = models.TextField(
+        help_text=_("The note signature line, as appended to the checkpoint."),
+        verbose_name=_("signature line"),
+    )
 
     class Meta:
+        verbose_name = _("cosignature")
+        verbose_name_plural = _("cosignatures")
         ordering = ["checkpoint", "witnessed_at"]
         constraints = [
             models.UniqueConstraint(fields=["checkpoint", "witness_name"], name="cosignature_one_per_witness")
         ]
 
     def __str__(self) -> str:
-        return f"{self.witness_name} on {self.checkpoint}"
+        return gettext("%(witness)s on %(checkpoint)s") % {
+            "witness": self.witness_name,
+            "checkpoint": self.checkpoint,
+        }

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import TextChoices
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from consent.rules.jurisdictions import RuleSet, ruleset_for_location, ruleset_get
 from consent.rules.overrides import overrides_validate, ruleset_with_overrides
@@ -139,10 +140,10 @@ def country_lookup() -> CountryLookup:
 class ResolutionMethod(TextChoices):
     """How a request's jurisdiction was decided."""
 
-    HEADER = "header", "Edge location header"
-    GEOIP = "geoip", "GeoIP lookup"
-    SITE_DEFAULT = "site_default", "Site default"
-    OVERRIDE = "override", "Forced (preview or test)"
+    HEADER = "header", _("Edge location header")
+    GEOIP = "geoip", _("GeoIP lookup")
+    SITE_DEFAULT = "site_default", _("Site default")
+    OVERRIDE = "override", _("Forced (preview or test)")
 
 
 @dataclass(frozen=True)

@@ -227,6 +227,9 @@ class SiteOriginListApi(ManagementApiView):
     """The origins the banner runs on (CORS); POST registers one more (owners)."""
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SiteOriginCreate"
+
         origin = serializers.CharField(max_length=200)
 
     @extend_schema(
@@ -294,6 +297,9 @@ class PurposeListApi(ManagementApiView):
     """The site's purposes in banner order; POST adds one with its texts (owners and DPOs)."""
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "PurposeCreate"
+
         key = serializers.RegexField(PURPOSE_KEY_PATTERN, max_length=40)
         is_sale_or_share = serializers.BooleanField(default=False)
         position = serializers.IntegerField(min_value=0, max_value=32767, default=100)
@@ -350,6 +356,9 @@ class PurposeDetailApi(ManagementApiView):
     """One purpose: GET (ETag); PATCH its flags, place and texts with If-Match; DELETE with If-Match."""
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "PurposeUpdate"
+
         is_sale_or_share = serializers.BooleanField(required=False)
         position = serializers.IntegerField(min_value=0, max_value=32767, required=False)
         texts = serializers.DictField(

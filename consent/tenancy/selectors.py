@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
 from consent.models import (
+    AdminPreference,
     Role,
     Site,
     SiteMembership,
@@ -43,3 +44,10 @@ def site_role_for_user(*, site: Site, user: AbstractBaseUser | AnonymousUser) ->
     if not user.is_authenticated or getattr(user, "api_token", None) is not None:
         return None
     return SiteMembership.objects.filter(site=site, user=user).values_list("role", flat=True).first()
+
+
+def admin_language_for_user(*, user: AbstractBaseUser | AnonymousUser) -> str | None:
+    """The back-office language `user` chose (consent.tenancy.services.admin_language_set), if any."""
+    if not user.is_authenticated:
+        return None
+    return AdminPreference.objects.filter(user_id=user.pk).values_list("language", flat=True).first()

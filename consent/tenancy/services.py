@@ -15,7 +15,9 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from consent.audit.services import audit_record
+from consent.languages import VISITOR_LANGUAGES
 from consent.models import (
+    AdminPreference,
     Role,
     Site,
     SiteMembership,
@@ -182,3 +184,30 @@ def site_membership_remove(
     )
     _membership_audit(membership, "site_membership.remove", by, ip, {"role": membership.role})
     membership.delete()
+
+
+def admin_language_set(*, user: AbstractUser, language: str, ip: str | None) -> AdminPreference:
+    """Keep `language` as `user`'s back-office language (consent.tenancy.language applies it on
+    each of their admin requests, in any browser). A change is audited; the same choice again is not."""
+    if language not in VISITOR_LANGUAGES:
+        raise ValidationError(
+            gettext("%(language)s is not a language of the back office.") % {"language": language}
+        )
+    with transaction.atomic():
+        preference, created = AdminPreference.objects.select_for_update().get_or_create(
+            user=user, defaults={"language": language}
+        )
+        before = None if created else preference.language
+        if before == language:
+            return preference
+        if not created:
+            preference.language = language
+            preference.save(update_fields=["language", "updated_at"])
+        audit_record(
+            actor=user,
+            actor_ip=ip,
+            action="user.admin_language_set",
+            target=f"user:{user.get_username()}",
+            data={"language": [before, language]},
+        )
+    return preference

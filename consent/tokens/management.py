@@ -29,6 +29,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model, QuerySet
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers, status
@@ -47,7 +48,7 @@ from edge.client import client_ip
 class PreconditionRequired(APIException):
     status_code = 428
     default_code = "precondition_required"
-    default_detail = (
+    default_detail = gettext_lazy(
         "Send If-Match with the ETag of the resource you read, so no one else's change is overwritten."
     )
 
@@ -55,13 +56,15 @@ class PreconditionRequired(APIException):
 class PreconditionFailed(APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
     default_code = "precondition_failed"
-    default_detail = "The resource changed since you read it: read it again and re-apply your change."
+    default_detail = gettext_lazy(
+        "The resource changed since you read it: read it again and re-apply your change."
+    )
 
 
 class IdempotencyKeyInUse(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "idempotency_key_in_use"
-    default_detail = "A request with this Idempotency-Key is being answered; retry in a moment."
+    default_detail = gettext_lazy("A request with this Idempotency-Key is being answered; retry in a moment.")
 
 
 class _KeyRace(Exception):
@@ -71,7 +74,9 @@ class _KeyRace(Exception):
 class IdempotencyKeyReused(APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_code = "idempotency_key_reused"
-    default_detail = "This Idempotency-Key was used for another request; use a new key for a new request."
+    default_detail = gettext_lazy(
+        "This Idempotency-Key was used for another request; use a new key for a new request."
+    )
 
 
 def representation_etag(data: Any) -> str:
@@ -154,10 +159,10 @@ class ManagementApiView(APIView):
         """Refuse an update unless If-Match names the current representation."""
         sent = request.headers.get("If-Match", "").strip()
         if not sent:
-            raise PreconditionRequired(_(PreconditionRequired.default_detail))
+            raise PreconditionRequired()
         tags = {tag.strip().removeprefix("W/") for tag in sent.split(",")}
         if "*" not in tags and representation_etag(current) not in tags:
-            raise PreconditionFailed(_(PreconditionFailed.default_detail))
+            raise PreconditionFailed()
 
     # --- Idempotency-Key -------------------------------------------------------------------
     def idempotent(self, request: Request, site: Site, run: Callable[[], Response]) -> Response:
@@ -176,7 +181,7 @@ class ManagementApiView(APIView):
         try:
             earlier = idempotent_response_find(site=site, caller=caller, key=key, request_sha256=fingerprint)
         except IdempotencyReused as reused:
-            raise IdempotencyKeyReused(_(IdempotencyKeyReused.default_detail)) from reused
+            raise IdempotencyKeyReused() from reused
         if earlier is not None:
             response = Response(earlier.body, status=earlier.status)
             response["Idempotent-Replayed"] = "true"
@@ -197,7 +202,7 @@ class ManagementApiView(APIView):
                     except IntegrityError as race:
                         raise _KeyRace from race
         except _KeyRace as race:
-            raise IdempotencyKeyInUse(_(IdempotencyKeyInUse.default_detail)) from race
+            raise IdempotencyKeyInUse() from race
         return response
 
     # --- lists -----------------------------------------------------------------------------

@@ -33,10 +33,10 @@
   // The note's text, and its signature lines as {name, hash (4 bytes), signature (64 bytes)}.
   function split(note) {
     var at = note.lastIndexOf('\n\n');
-    if (at < 0 || note.slice(-1) !== '\n') throw new Error('not a signed note');
+    if (at < 0 || note.slice(-1) !== '\n') throw new Error(say('error_note', {}));
     var signatures = note.slice(at + 2, -1).split('\n').map(function (line) {
       var parts = /^\u2014 (\S+) ([A-Za-z0-9+/=]+)$/.exec(line);
-      if (!parts) throw new Error('not a signature line');
+      if (!parts) throw new Error(say('error_note', {}));
       var raw = bytesOf(atob(parts[2]));
       return { name: parts[1], hash: raw.slice(0, 4), signature: raw.slice(4) };
     });
@@ -66,19 +66,20 @@
     var note = new TextDecoder().decode(bytesOf(atob(match[1].replace(/-/g, '+').replace(/_/g, '/'))));
     var parsed = split(note);
     var lines = parsed.text.split('\n');
-    if (lines[0] !== 'consentry/promise/v1' || lines.length !== 7) throw new Error('not a Consentry promise');
+    if (lines[0] !== 'consentry/promise/v1' || lines.length !== 7) throw new Error(say('error_note', {}));
     var origin = lines[1];
     var siteKey = origin.slice(origin.lastIndexOf('/') + 1);
     var keysUrl = box.dataset.checkUrl.replace(/promises\/check$/, 'sites/' + encodeURIComponent(siteKey) + '/checkpoints?limit=1');
     var keys = await fetch(keysUrl, { cache: 'no-store' }).then(function (response) {
-      if (!response.ok) throw new Error('the checkpoints endpoint answered ' + response.status);
+      if (!response.ok) throw new Error(say('error_status', { status: response.status }));
       return response.json();
     });
     var signer = await signedByLog(parsed, origin, keys.keys.map(function (key) { return key.public_key; }));
     item(signer ? 'passed' : 'failed', signer ? say('promise_signed', { key: signer }) : say('promise_unsigned', {}));
     if (box.dataset.receipt) item(lines[2] === box.dataset.receipt ? 'passed' : 'failed', say('promise_receipt', { receipt: lines[2] }));
     if (!signer) return;
-    var response = await fetch(box.dataset.checkUrl, {
+    // The API's error messages in the page's language (?lang=), not the browser's.
+    var response = await fetch(box.dataset.checkUrl + '?lang=' + encodeURIComponent(box.dataset.lang || 'en'), {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
       body: JSON.stringify({ note: note }),

@@ -98,7 +98,7 @@
   async function check() {
     list.textContent = '';
     var response = await fetch(box.dataset.proofUrl, { headers: { Accept: 'application/json' }, cache: 'no-store' });
-    if (!response.ok) throw new Error('the receipt endpoint answered ' + response.status);
+    if (!response.ok) throw new Error(say('error_status', { status: response.status }));
     var receipt = await response.json();
     var text = canonical(receipt.record);
     if (canonicalBox) { canonicalBox.textContent = text; canonicalBox.hidden = false; }

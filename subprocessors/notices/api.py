@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -41,7 +42,7 @@ class SubscriberListApi(ManagementApiView):
         if wanted:
             if wanted not in SubscriberStatus.values:
                 raise serializers.ValidationError(
-                    {"status": [f"One of: {', '.join(SubscriberStatus.values)}."]}
+                    {"status": [_("One of: %(choices)s.") % {"choices": ", ".join(SubscriberStatus.values)}]}
                 )
             subscribers = subscribers.filter(status=wanted)
 

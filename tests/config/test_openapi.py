@@ -36,7 +36,13 @@ def test_every_json_endpoint_is_in_the_contract_with_the_error_shape():
         for path, item in schema["paths"].items()
         for method, operation in item.items()
     }
-    assert len(operations) == 22
+    assert len(operations) == 34
+    # The management API: updates need If-Match, creations take an Idempotency-Key.
+    update = operations["patch", "/api/v1/sites/{site_key}/purposes/{purpose_key}"]
+    assert {"401", "403", "404", "412", "428", "429"} <= set(update["responses"])
+    create = operations["post", "/api/v1/sites/{site_key}/purposes"]
+    assert {"409", "422"} <= set(create["responses"])
+    assert schema["components"]["securitySchemes"]["apiToken"]["scheme"] == "bearer"
     # The log in C2SP formats: its checkpoint and tiles (plain views), and where witnesses cosign.
     assert ("get", "/log/{site_key}/tile/{level}/{rest}") in operations
     assert ("post", "/api/public/v1/sites/{site_key}/checkpoints/{tree_size}/cosignatures") in operations

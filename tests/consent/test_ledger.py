@@ -547,13 +547,17 @@ def test_the_receipt_page_shows_the_decision_and_what_was_shown_and_no_personal_
     html = client.get(f"/r/{receipt_id}/").content.decode()
     assert "was erased on request" in html and 'data-status="sealed"' in html
 
-    # In the reader's language where the page has it (else the record's, else English).
-    russian = client.get(f"/r/{receipt_id}/", HTTP_ACCEPT_LANGUAGE="ru-RU,ru;q=0.9").content.decode()
+    # ?lang= first, then the record's language, then Accept-Language, among every catalogue.
+    russian = client.get(f"/r/{receipt_id}/", {"lang": "ru"}).content.decode()
     assert '<html lang="ru"' in russian and "Подтверждение согласия" in russian and "Свой выбор" in russian
     assert 'href="/s/shop/policies/privacy-policy/v1/?lang=ru"' in russian
     strings = re.search(r'<script id="receipt-strings" type="application/json">(.*?)</script>', russian)
     assert json.loads(strings.group(1))["verdict_verified"].startswith("Все проверки пройдены")
-    assert "Consent receipt" in client.get(f"/r/{receipt_id}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    # The record was made in English: that beats the reader's browser.
+    english = client.get(f"/r/{receipt_id}/", HTTP_ACCEPT_LANGUAGE="ru-RU,ru;q=0.9").content.decode()
+    assert '<html lang="en"' in english and "Consent receipt" in english
+    hebrew = client.get(f"/r/{receipt_id}/", {"lang": "he"}).content.decode()
+    assert '<html lang="he" dir="rtl"' in hebrew
 
     assert client.get("/r/AAAAAAAAAAAAAAAAAAAAAA/").status_code == 404
     assert client.get("/r/not%20a%20receipt/").status_code == 404

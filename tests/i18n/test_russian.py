@@ -6,20 +6,28 @@ on the public pages, the language chosen at subscription for emails), its visibl
 collected, and no English message id of ours may appear in it.
 """
 
+import json
 import re
 from datetime import timedelta
 from html.parser import HTMLParser
+from io import StringIO
 
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.core.management import call_command
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from consent.catalogues import message_keys
-from consent.models import Role, SiteMembership
+from consent.ledger.services import consent_record_create
+from consent.ledger.validation import consent_input_parse
+from consent.models import AdminPreference, AuditEntry, Checkpoint, Role, SiteMembership
 from consent.policies.services import policy_document_create, policy_text_set, policy_version_publish
-from consent.sites.services import site_create
+from consent.rules.geo import ResolutionMethod, jurisdiction_resolve
+from consent.sites.selectors import site_snapshot
+from consent.sites.services import site_create, site_origin_add
 from subprocessors.lists.services import subprocessor_list_publish, vendor_create
 from tests.factories import UserFactory
 
@@ -27,8 +35,6 @@ pytestmark = pytest.mark.django_db
 
 # Message ids that read the same in Russian (names, formats) are not evidence of English.
 SAME_IN_RUSSIAN = {"CSV", "JSON Lines"}
-# The ledger's models (consent/models/ledger.py) are translated in phase 2 of issue 13.
-LEDGER_PHASE_2 = ("Consent records", "Checkpoints")
 
 
 class VisibleText(HTMLParser):
@@ -150,11 +156,38 @@ def vendors(site, dpo):
     )
 
 
+def record_in(site, language: str):
+    """A decision taken in `language`, as the consent API writes it, then sealed into the log."""
+    snapshot = site_snapshot(key=site.key)
+    data = consent_input_parse(
+        {
+            "visitor_id": "visitor-000000000001",
+            "action": "custom",
+            "granted": [],
+            "denied": [],
+            "language": language,
+            "ui_layer": "second_layer",
+        },
+        snapshot,
+        gpc_header=True,
+        idempotency_header=None,
+    )
+    record = consent_record_create(
+        snapshot=snapshot,
+        data=data,
+        resolution=jurisdiction_resolve(
+            request=RequestFactory().post("/", HTTP_CF_IPCOUNTRY="RU"), default_code="RU"
+        ),
+        ip="",
+        user_agent="",
+    )
+    call_command("consent_seal", stdout=StringIO())
+    return record
+
+
 def assert_russian(response) -> str:
     assert response.status_code == 200
     text = visible_text(response.content.decode())
-    for name in LEDGER_PHASE_2:
-        text = text.replace(name, "")
     assert re.search(r"[а-яА-Я]", text)
     found = english_in(text)
     assert found == [], (found, text)
@@ -219,3 +252,86 @@ def test_an_api_error_message_follows_the_language_and_the_code_stays_english(cl
     error = response.json()["error"]
     assert error["code"] == "not_found"
     assert error["message"] == "Сайта с таким ключом нет."
+
+
+def test_the_receipt_page_is_in_russian(client, site):
+    record = record_in(site, "en")
+    response = client.get(reverse("receipt-page", args=[record.receipt_id]), {"lang": "ru"})
+    text = assert_russian(response)
+    assert response["Content-Language"] == "ru"
+    assert "Подтверждение согласия" in text and "Свой выбор" in text and "журнале согласий" in text
+    strings = re.search(
+        r'id="receipt-strings" type="application/json">(.*?)</script>', response.content.decode()
+    )
+    messages = " ".join(json.loads(strings[1]).values())  # the in-browser checks' words
+    assert english_in(re.sub(r"\{\w+\}", "", messages)) == []
+
+
+def test_the_receipt_page_follows_the_record_in_kazakh(client, site):
+    record = record_in(site, "kk")
+    response = client.get(reverse("receipt-page", args=[record.receipt_id]), HTTP_ACCEPT_LANGUAGE="ru")
+    html = response.content.decode()
+    assert response.status_code == 200 and '<html lang="kk" dir="ltr"' in html
+    assert "Келісім түбіртегі" in html and "Жеке таңдау" in html
+    assert english_in(visible_text(html)) == []
+
+
+def test_a_consent_record_change_page_is_in_russian(russian_client, site):
+    record = record_in(site, "ru")
+    text = assert_russian(russian_client.get(reverse("admin:consent_consentrecord_change", args=[record.pk])))
+    assert "Запись о согласии" in text or "запись о согласии" in text
+    assert "Хеш листа" in text or "хеш листа" in text
+    with translation.override("ru"):  # how the location was resolved: by its label, not its code
+        assert str(ResolutionMethod(record.resolved_by).label) in text
+    checkpoint = Checkpoint.objects.get(site=site)
+    text = assert_russian(
+        russian_client.get(reverse("admin:consent_checkpoint_change", args=[checkpoint.pk]))
+    )
+    assert "Контрольная точка" in text or "контрольная точка" in text
+    assert "Сопутствующие подписи" in text  # the witnesses' inline, empty here
+    for changelist in ("admin:consent_consentrecord_changelist", "admin:consent_checkpoint_changelist"):
+        assert_russian(russian_client.get(reverse(changelist)))
+
+
+def test_the_admin_language_follows_the_user_to_another_browser(dpo, site):
+    first = Client()
+    first.force_login(dpo)
+    switched = first.post(reverse("set_language"), {"language": "ru", "next": reverse("admin:index")})
+    assert switched.status_code == 302
+    assert AdminPreference.objects.get(user=dpo).language == "ru"
+    entry = AuditEntry.objects.get(action="user.admin_language_set")
+    assert entry.actor == dpo and entry.data == {"language": [None, "ru"]}
+
+    # Another browser: no language cookie, an English Accept-Language, a real login.
+    second = Client(HTTP_ACCEPT_LANGUAGE="en")
+    login = second.post(
+        reverse("admin:login"),
+        {"username": "dpo", "password": "correct horse battery staple", "next": reverse("admin:index")},
+    )
+    assert login.status_code == 302
+    assert login.cookies[settings.LANGUAGE_COOKIE_NAME].value == "ru"  # its login page, next time
+    text = assert_russian(second.get(reverse("admin:index")))
+    assert "Управление согласиями" in text
+
+    # Choosing the same language again is no change: no second audit row.
+    first.post(reverse("set_language"), {"language": "ru", "next": reverse("admin:index")})
+    assert AuditEntry.objects.filter(action="user.admin_language_set").count() == 1
+
+
+def test_the_consent_api_answers_in_the_request_language(client, site):
+    site_origin_add(site=site, origin="https://shop.example.ru", by=None)
+    response = client.post(
+        f"/api/public/v1/sites/{site.key}/consents",
+        {"visitor_id": "short", "action": "maybe", "language": "fr", "granted": ["nope"]},
+        content_type="application/json",
+        HTTP_ORIGIN="https://shop.example.ru",
+        HTTP_ACCEPT_LANGUAGE="ru",
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid"  # codes stay English
+    assert error["message"] == "Согласие некорректно; см. поля. Ничего не записано."
+    assert set(error["fields"]) >= {"visitor_id", "action", "language", "ui_layer", "granted"}
+    messages = [message for field in error["fields"].values() for message in field]
+    assert english_in(" ".join(messages)) == [], messages
+    assert "Неизвестные цели: nope." in messages

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("consent", "0012_api_tokens"),
+        ("consent", "0013_admin_preference_ledger_names"),
     ]
 
     operations = [

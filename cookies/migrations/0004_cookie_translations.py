@@ -112,6 +112,12 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(texts_to_translations, translations_to_texts),
+        # A default first, so that going back can add the column again to rows that exist.
+        migrations.AlterField(
+            model_name="cookie",
+            name="description",
+            field=models.TextField(default="", help_text="What it stores and why, in plain words.", verbose_name="description"),
+        ),
         migrations.RemoveField(
             model_name="cookie",
             name="description",

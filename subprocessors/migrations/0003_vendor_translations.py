@@ -111,6 +111,12 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(texts_to_translations, translations_to_texts),
+        # A default first, so that going back can add the column again to rows that exist.
+        migrations.AlterField(
+            model_name="vendor",
+            name="purpose",
+            field=models.TextField(default="", help_text="The service it provides and why personal data is shared.", verbose_name="purpose"),
+        ),
         migrations.RemoveField(
             model_name="vendor",
             name="purpose",

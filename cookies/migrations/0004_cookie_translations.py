@@ -116,7 +116,9 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="cookie",
             name="description",
-            field=models.TextField(default="", help_text="What it stores and why, in plain words.", verbose_name="description"),
+            field=models.TextField(
+                default="", help_text="What it stores and why, in plain words.", verbose_name="description"
+            ),
         ),
         migrations.RemoveField(
             model_name="cookie",

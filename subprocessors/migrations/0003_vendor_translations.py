@@ -115,7 +115,11 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="vendor",
             name="purpose",
-            field=models.TextField(default="", help_text="The service it provides and why personal data is shared.", verbose_name="purpose"),
+            field=models.TextField(
+                default="",
+                help_text="The service it provides and why personal data is shared.",
+                verbose_name="purpose",
+            ),
         ),
         migrations.RemoveField(
             model_name="vendor",

@@ -96,8 +96,6 @@ def banner_config(
     texts = banner_strings(language)
     texts.update({key: value for key, value in (content["texts"].get(language) or {}).items() if value})
     purpose_items = _purpose_items(site=site, keys=content["purposes"], language=language)
-    # Site texts not written in the visitor's language are shown in another and say which (`lang`
-    # on the item): the banner marks them up so a screen reader reads them in their own language.
     links, policy_numbers = _links(site=site, ruleset=ruleset, language=language, base_url=base_url, at=now)
     versions: dict[str, Any] = {"policies": policy_numbers}
     if version is not None:
@@ -145,7 +143,8 @@ def _purpose_items(*, site: Site, keys: list[str], language: str) -> list[dict[s
     any), with its cookies and vendors; a key the site no longer has is left out.
 
     A purpose or cookie whose text is in another language than `language` carries `lang`, the
-    language it is in (no `lang`: the config's)."""
+    language it is in (no `lang`: the config's), which the banner puts on the element: the
+    fallback is named, and a screen reader reads it in its own language."""
     purposes = {
         purpose.key: purpose
         for purpose in Purpose.objects.filter(site=site)

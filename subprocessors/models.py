@@ -67,7 +67,8 @@ class Vendor(models.Model):
     """A sub-processor of one site (and the provider of cookies in its banner).
 
     Tenants never share vendor rows: two sites using Google each have their own, so one
-    site's edits never change what another site published.
+    site's edits never change what another site published. Its purpose (what a reader of the
+    list is told it does) is per language in `translations` (VendorTranslation).
     """
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="vendors", verbose_name=_("site"))
@@ -95,9 +96,6 @@ class Vendor(models.Model):
     privacy_policy_url = models.URLField(blank=True, verbose_name=_("privacy policy URL"))
     dpa_url = models.URLField(
         _("DPA URL"), blank=True, help_text=_("The data processing agreement or terms.")
-    )
-    purpose = models.TextField(
-        help_text=_("The service it provides and why personal data is shared."), verbose_name=_("purpose")
     )
     data_categories = models.JSONField(
         default=list,
@@ -155,7 +153,7 @@ class Vendor(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
-        for field in ("name", "legal_entity", "address", "contact", "purpose"):
+        for field in ("name", "legal_entity", "address", "contact"):
             value = getattr(self, field)
             if not isinstance(value, str) or not value.strip():
                 errors.setdefault(field, []).append("This field is required for a sub-processor.")
@@ -223,8 +221,13 @@ class Vendor(models.Model):
             errors["ru_cross_border_notified_on"] = ["Give the date Roskomnadzor was notified."]
         return errors
 
-    def as_entry(self) -> dict[str, Any]:
-        """The vendor by value, as a published list stores it (the hash input)."""
+    def as_entry(self, *, texts: dict[str, str], default_language: str) -> dict[str, Any]:
+        """The vendor by value, as a published list stores it (the hash input).
+
+        `texts`: its purpose per language. `purpose` is the one in the site's default language
+        (what lists published before per-language texts had, and what feeds and emails quote);
+        `texts` has every language, `language` names the one `purpose` is in.
+        """
 
         def day(value: date | None) -> str | None:
             return value.isoformat() if value else None
@@ -238,7 +241,9 @@ class Vendor(models.Model):
             "website": self.website,
             "privacy_policy_url": self.privacy_policy_url,
             "dpa_url": self.dpa_url,
-            "purpose": self.purpose.strip(),
+            "purpose": texts.get(default_language, "").strip(),
+            "language": default_language,
+            "texts": {code: {"purpose": text.strip()} for code, text in sorted(texts.items())},
             "data_categories": list(self.data_categories),
             "locations": list(self.locations),
             "transfer_mechanisms": list(self.transfer_mechanisms),
@@ -247,6 +252,29 @@ class Vendor(models.Model):
             "ru_cross_border_notified_on": day(self.ru_cross_border_notified_on),
             "category": self.category,
         }
+
+
+class VendorTranslation(models.Model):
+    """A vendor's purpose in one language: what a reader of the sub-processor list is told it does."""
+
+    vendor = models.ForeignKey(
+        Vendor, on_delete=models.CASCADE, related_name="translations", verbose_name=_("vendor")
+    )
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, verbose_name=_("language"))
+    purpose = models.TextField(
+        help_text=_("The service it provides and why personal data is shared."), verbose_name=_("purpose")
+    )
+
+    class Meta:
+        verbose_name = _("vendor text")
+        verbose_name_plural = _("vendor texts")
+        ordering = ["vendor", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "language"], name="vendor_translation_unique_language")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vendor.key} [{self.language}]"
 
 
 class SubprocessorListVersion(Edition):

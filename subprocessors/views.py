@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
+from consent.languages import VISITOR_LANGUAGES
 from consent.models import Site
 from edge.client import address_limit_key, client_ip
 from edge.http import cache_public, no_store, not_modified_or_none
@@ -26,6 +27,7 @@ from edge.ratelimit import rate_limits_exceeded
 from subprocessors.lists.http import LIST_MAX_AGE, list_etag
 from subprocessors.lists.pages import in_page_language, message_page, page_language, site_or_404
 from subprocessors.lists.selectors import (
+    entry_text,
     subprocessor_history,
     subprocessor_list_diff,
     subprocessor_list_in_force,
@@ -38,12 +40,21 @@ from subprocessors.notices.services import subscriber_subscribe
 SUBSCRIBE_RATE = "10/hour"
 
 
-def _entry_view(entry: dict[str, Any]) -> dict[str, Any]:
+def _entry_view(entry: dict[str, Any], *, language: str, fallback: str) -> dict[str, Any]:
     # The choices' labels are lazy: read here, inside the page's language.
     MECHANISM_LABELS = dict(TransferMechanism.choices)  # noqa: N806
     CATEGORY_LABELS = dict(VendorCategory.choices)  # noqa: N806
+    purpose = entry_text(entry, language=language, fallback=fallback)
     return {
         **entry,
+        "purpose": purpose.text,
+        # A purpose not written in the page's language is shown in another, marked up and named.
+        "purpose_lang": purpose.language if purpose.is_fallback else "",
+        "purpose_note": _("Shown in {language}: not yet translated.").format(
+            language=VISITOR_LANGUAGES.get(purpose.language, purpose.language)
+        )
+        if purpose.is_fallback
+        else "",
         "mechanism_labels": [MECHANISM_LABELS.get(m, m) for m in entry.get("transfer_mechanisms", [])],
         "category_label": CATEGORY_LABELS.get(entry.get("category", ""), entry.get("category", "")),
     }
@@ -53,6 +64,7 @@ def _page(
     request: HttpRequest, site: Site, *, status: int = 200, form: dict[str, Any] | None = None
 ) -> HttpResponse:
     now = timezone.now()
+    language = page_language(request, site)
     in_force = subprocessor_list_in_force(site=site, at=now)
     upcoming = []
     previous_entries = in_force.entries if in_force else []
@@ -64,7 +76,10 @@ def _page(
     context = {
         "site": site,
         "in_force": in_force,
-        "entries": [_entry_view(entry) for entry in (in_force.entries if in_force else [])],
+        "entries": [
+            _entry_view(entry, language=language, fallback=site.default_language)
+            for entry in (in_force.entries if in_force else [])
+        ],
         "upcoming": upcoming,
         "history": subprocessor_history(site=site),
         "form": form or {},

@@ -55,6 +55,7 @@ def page_strings(language: str) -> dict[str, str]:
             "summary": _("Summary of changes"),
             "no_changes": _("This language has no changes."),
             "unchanged_lines": _("unchanged lines"),
+            "fallback": _("Shown in {language}: not yet translated."),
         }
 
 
@@ -67,10 +68,15 @@ def _site_and_document(site_key: str, slug: str) -> tuple[Site, PolicyDocument]:
 
 
 def _version_context(
-    request: HttpRequest, version: PolicyVersion, timeline: PolicyTimeline
+    request: HttpRequest, site: Site, version: PolicyVersion, timeline: PolicyTimeline
 ) -> dict[str, Any]:
-    language = language_choose(request, list(version.texts), version.prevailing_language)
-    text = version.texts[language]
+    # The page is in the reader's language among the site's; an edition without a text in it shows
+    # the prevailing language's text, named as such (its `lang` and a note).
+    language = language_choose(
+        request, list(dict.fromkeys([*version.texts, *site.enabled_languages])), version.prevailing_language
+    )
+    text_language = language if language in version.texts else version.prevailing_language
+    text = version.texts[text_language]
     strings = page_strings(language)
     return {
         "timeline": timeline,
@@ -91,6 +97,13 @@ def _version_context(
         "version": version,
         "title": text["title"],
         "html": text["html"],
+        "text_language": text_language,
+        "text_dir": "rtl" if text_language in RIGHT_TO_LEFT else "ltr",
+        "fallback_note": strings["fallback"].format(
+            language=VISITOR_LANGUAGES.get(text_language, text_language)
+        )
+        if text_language != language
+        else "",
         "other_languages": [
             (code, VISITOR_LANGUAGES.get(code, code)) for code in version.languages if code != language
         ],
@@ -145,7 +158,7 @@ def policy_page(request: HttpRequest, site_key: str, slug: str) -> HttpResponseB
             status=404,
         )
         return response
-    context = _version_context(request, shown, timeline)
+    context = _version_context(request, site, shown, timeline)
     etag = etag_for(
         "page",
         site.key,
@@ -170,7 +183,7 @@ def policy_version_page(request: HttpRequest, site_key: str, slug: str, number: 
     if version is None:
         raise Http404("No such version.")
     timeline = policy_timeline(document=document, at=timezone.now())
-    context = _version_context(request, version, timeline)
+    context = _version_context(request, site, version, timeline)
     etag = etag_for(
         "version",
         version.content_sha256,

@@ -149,6 +149,12 @@ class SiteAdmin(SiteScopedModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Site | None = None) -> list[Any]:
         fieldsets = list(super().get_fieldsets(request, obj))
         if obj is not None:
+            fieldsets = [
+                (name, {**options, "fields": [*options["fields"], "content_languages"]})
+                if options["fields"] and options["fields"][0] == "default_language"
+                else (name, options)
+                for name, options in fieldsets
+            ]
             fieldsets.append((gettext_lazy("History"), {"fields": ["audit_trail"]}))
         return fieldsets
 
@@ -156,10 +162,19 @@ class SiteAdmin(SiteScopedModelAdmin):
         if obj is None:
             return []
         # The key is printed in script tags on customer pages: changing it would break them.
-        readonly = ["key", "audit_trail"]
+        readonly = ["key", "audit_trail", "content_languages"]
         if not request.user.is_superuser and site_role_for_user(site=obj, user=request.user) != Role.OWNER:
             readonly += [name for name in SiteForm.Meta.fields if name != "key"]
         return readonly
+
+    @admin.display(description=gettext_lazy("Site content"))
+    def content_languages(self, site: Site) -> str:
+        # The page is the cookies app's (it reads purposes, cookies, vendors and policies together).
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:cookies_site_languages", args=[site.pk]),
+            gettext("What is missing in each language"),
+        )
 
     @admin.display(description=gettext_lazy("Audit trail"))
     def audit_trail(self, site: Site) -> str:

@@ -8,14 +8,19 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import path
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from consent.content.selectors import MissingText
+from consent.languages import VISITOR_LANGUAGES
+from consent.models import Site
 from consent.rules.jurisdictions import RULESETS
 from consent.tenancy.scoping import ReadOnlyAdminMixin, SiteScopedModelAdmin, form_changes, instance_adopt
-from cookies.banner.selectors import banner_version_latest
+from consent.tenancy.selectors import site_ids_for_user
+from cookies.banner.selectors import banner_version_latest, site_content_missing
 from cookies.banner.services import (
     BANNER_SETTINGS_FIELDS,
     banner_content,
@@ -125,8 +130,40 @@ class BannerSettingsAdmin(SiteScopedModelAdmin):
                 self.admin_site.admin_view(self.publish_view),
                 name="cookies_banner_publish",
             ),
+            path(
+                "languages/<int:site_id>/",
+                self.admin_site.admin_view(self.languages_view),
+                name="cookies_site_languages",
+            ),
             *super().get_urls(),
         ]
+
+    def languages_view(self, request: HttpRequest, site_id: int) -> HttpResponse:
+        """Per language of the site: who requires it and what a visitor would miss, each with a link to
+        where it is written. Members of the site only (any role: viewers see what is missing too)."""
+        if not request.user.is_superuser and site_id not in site_ids_for_user(user=request.user):
+            raise Http404
+        site = Site.objects.filter(pk=site_id).first()
+        if site is None:
+            raise Http404
+        languages = [
+            {
+                "content": content,
+                "name": f"{VISITOR_LANGUAGES.get(content.language, content.language)} ({content.language})",
+                "missing": [(text, _missing_text_link(site, text)) for text in content.missing],
+            }
+            for content in site_content_missing(site=site)
+        ]
+        settings_row = BannerSettings.objects.filter(site=site).first()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Languages of %(site)s") % {"site": site},
+            "site_obj": site,
+            "languages": languages,
+            "settings_row": settings_row,
+        }
+        return TemplateResponse(request, "admin/cookies/site_languages.html", context)
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
@@ -165,6 +202,22 @@ class BannerSettingsAdmin(SiteScopedModelAdmin):
                 messages.SUCCESS,
             )
         return redirect("admin:cookies_bannersettings_change", settings_row.pk)
+
+
+def _missing_text_link(site: Site, text: MissingText) -> str:
+    """The admin page where `text` is written."""
+    if text.kind == "banner":
+        existing = BannerText.objects.filter(site=site, language=text.language).first()
+        if existing is not None:
+            return reverse("admin:cookies_bannertext_change", args=[existing.pk])
+        return reverse("admin:cookies_bannertext_add") + f"?site={site.pk}&language={text.language}"
+    name = {
+        "purpose": "admin:consent_purpose_change",
+        "cookie": "admin:cookies_cookie_change",
+        "vendor": "admin:subprocessors_vendor_change",
+        "policy": "admin:consent_policydocument_change",
+    }[text.kind]
+    return reverse(name, args=[text.object_id])
 
 
 @admin.register(BannerVersion)

@@ -33,6 +33,10 @@ class BannerCookieSerializer(serializers.Serializer):
     provider = serializers.CharField()
     days = serializers.IntegerField(allow_null=True)
     description = serializers.CharField()
+    lang = serializers.CharField(
+        required=False,
+        help_text="Only when the description is in another language than the config's: that one.",
+    )
 
 
 class BannerPurposeSerializer(serializers.Serializer):
@@ -41,6 +45,10 @@ class BannerPurposeSerializer(serializers.Serializer):
     description = serializers.CharField()
     locked = serializers.BooleanField(help_text="The necessary purpose: cannot be refused.")
     sale = serializers.BooleanField(help_text="Sells or shares personal data (US opt-out laws).")
+    lang = serializers.CharField(
+        required=False,
+        help_text="Only when the name and description are in another language than the config's: that one.",
+    )
     cookies = BannerCookieSerializer(many=True)
     vendors = serializers.ListField(child=serializers.CharField())
 

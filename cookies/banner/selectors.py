@@ -1,19 +1,32 @@
 """What a visitor's banner shows: the config for their jurisdiction and language, from published editions."""
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
 
+from consent.content.selectors import (
+    MissingText,
+    policy_texts_missing,
+    purpose_texts_missing,
+    site_required_languages,
+)
 from consent.languages import RIGHT_TO_LEFT
 from consent.ledger.selectors import policy_version_asks_consent_again
 from consent.models import DocumentKind, PolicyDocument, PolicyVersion, Purpose, PurposeTranslation, Site
 from consent.policies.selectors import policy_version_in_force
 from consent.rules.jurisdictions import RuleSet
 from cookies.banner.messages import banner_strings
-from cookies.catalogue.selectors import VendorCookies, cookie_vendors_by_purpose
-from cookies.models import BannerSettings, BannerVersion, consent_mode_guess
-from subprocessors.lists.selectors import subprocessor_list_in_force
+from cookies.catalogue.selectors import (
+    VendorCookies,
+    cookie_texts,
+    cookie_texts_missing,
+    cookie_vendors_by_purpose,
+)
+from cookies.models import BannerSettings, BannerText, BannerVersion, consent_mode_guess
+from subprocessors.lists.selectors import subprocessor_list_in_force, vendor_texts_missing
 from subprocessors.models import SubprocessorListVersion
 
 
@@ -127,7 +140,11 @@ def _jurisdiction_rules(ruleset: RuleSet) -> dict[str, Any]:
 
 def _purpose_items(*, site: Site, keys: list[str], language: str) -> list[dict[str, Any]]:
     """The banner's purposes in its order, each in the visitor's language (else the site's, else
-    any), with its cookies and vendors; a key the site no longer has is left out."""
+    any), with its cookies and vendors; a key the site no longer has is left out.
+
+    A purpose or cookie whose text is in another language than `language` carries `lang`, the
+    language it is in (no `lang`: the config's), which the banner puts on the element: the
+    fallback is named, and a screen reader reads it in its own language."""
     purposes = {
         purpose.key: purpose
         for purpose in Purpose.objects.filter(site=site)
@@ -135,6 +152,7 @@ def _purpose_items(*, site: Site, keys: list[str], language: str) -> list[dict[s
         .order_by("position", "key")
     }
     by_purpose = cookie_vendors_by_purpose(site=site)
+    descriptions = cookie_texts(site=site)
     items = []
     for key in keys:
         purpose = purposes.get(key)
@@ -146,32 +164,55 @@ def _purpose_items(*, site: Site, keys: list[str], language: str) -> list[dict[s
             or translations.get(site.default_language)
             or next(iter(translations.values()), None)
         )
-        items.append(_purpose_item(purpose, text, by_purpose.get(key, [])))
+        item = _purpose_item(
+            purpose, text, by_purpose.get(key, []), descriptions, language, site.default_language
+        )
+        items.append(item)
     return items
 
 
+def _text_in(texts: dict[str, str], language: str, fallback: str) -> tuple[str, str]:
+    """(text, its language): in `language`, else `fallback`, else any; ("", language) when none."""
+    for code in (language, fallback, *sorted(texts)):
+        if texts.get(code):
+            return texts[code], code
+    return "", language
+
+
 def _purpose_item(
-    purpose: Purpose, text: PurposeTranslation | None, groups: list[VendorCookies]
+    purpose: Purpose,
+    text: PurposeTranslation | None,
+    groups: list[VendorCookies],
+    descriptions: dict[int, dict[str, str]],
+    language: str,
+    fallback: str,
 ) -> dict[str, Any]:
     """One purpose as the banner lists it: its name, whether it can be refused, its cookies and vendors."""
-    return {
+    item: dict[str, Any] = {
         "key": purpose.key,
         "name": text.name if text else purpose.key,
         "description": text.description if text else "",
         "locked": purpose.is_necessary,
         "sale": purpose.is_sale_or_share,
-        "cookies": [
-            {
+    }
+    if text is not None and text.language != language:
+        item["lang"] = text.language
+    cookies = []
+    for group in groups:
+        for cookie in group.cookies:
+            description, described_in = _text_in(descriptions.get(cookie.pk, {}), language, fallback)
+            entry: dict[str, Any] = {
                 "name": cookie.name,
                 "provider": group.vendor.name if group.vendor else "",
                 "days": cookie.duration_days,
-                "description": cookie.description,
+                "description": description,
             }
-            for group in groups
-            for cookie in group.cookies
-        ],
-        "vendors": [group.vendor.name for group in groups if group.vendor is not None],
-    }
+            if described_in != language:
+                entry["lang"] = described_in
+            cookies.append(entry)
+    item["cookies"] = cookies
+    item["vendors"] = [group.vendor.name for group in groups if group.vendor is not None]
+    return item
 
 
 def _links(
@@ -212,3 +253,69 @@ def banner_content_default(*, site: Site) -> dict[str, Any]:
         "purposes": keys,
         "texts": {},
     }
+
+
+@dataclass(frozen=True)
+class LanguageContent:
+    """One language of a site: who requires it and which texts a visitor would miss in it.
+
+    `required_by`: the site's jurisdictions whose rules require the language (publishing a banner
+    is refused while anything is missing in it); `is_enabled`: the site serves visitors in it.
+    """
+
+    language: str
+    is_default: bool
+    is_enabled: bool
+    required_by: tuple[str, ...]
+    missing: tuple[MissingText, ...]
+
+    @property
+    def is_complete(self) -> bool:
+        return not self.missing
+
+
+def banner_texts_missing(*, site: Site, languages: Iterable[str]) -> list[MissingText]:
+    """The site's own banner title and body: once written in one language, needed in each of
+    `languages` (else that visitor reads the built-in wording, not the site's)."""
+    texts = {text.language: text for text in BannerText.objects.filter(site=site)}
+    needed = [field for field in ("title", "body") if any(getattr(text, field) for text in texts.values())]
+    missing = []
+    for language in languages:
+        text = texts.get(language)
+        for field in needed:
+            if text is None or not getattr(text, field):
+                missing.append(
+                    MissingText(kind="banner", key=field, label=field, language=language, object_id=None)
+                )
+    return missing
+
+
+def site_content_missing(*, site: Site) -> list[LanguageContent]:
+    """Per language the site serves or its jurisdictions require (default first): what a visitor
+    would see that is missing in it, across purposes, cookies, vendors, banner texts and policies.
+
+    The one reading of "is this site's content complete in language X": the admin's languages page
+    shows it and the banner and sub-processor list publications refuse on it.
+    """
+    required = site_required_languages(site=site)
+    languages = list(dict.fromkeys([*site.enabled_languages, *required]))
+    missing: dict[str, list[MissingText]] = {language: [] for language in languages}
+    for finder in (
+        purpose_texts_missing,
+        cookie_texts_missing,
+        vendor_texts_missing,
+        banner_texts_missing,
+        policy_texts_missing,
+    ):
+        for text in finder(site=site, languages=languages):
+            missing[text.language].append(text)
+    return [
+        LanguageContent(
+            language=language,
+            is_default=language == site.default_language,
+            is_enabled=language in site.enabled_languages,
+            required_by=tuple(required.get(language, ())),
+            missing=tuple(missing[language]),
+        )
+        for language in languages
+    ]

@@ -4,15 +4,18 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from consent.audit.services import audit_record, audit_snapshot, audited_change, fields_assign
+from consent.content.selectors import missing_texts_refusal
 from consent.editions import canonical_json, edition_publish, sha256_hex
 from consent.models import Purpose, Site
 from consent.tenancy.selectors import EDITOR_ROLES
 from consent.tenancy.services import site_actor_require, site_role_require
+from cookies.banner.selectors import site_content_missing
 from cookies.models import BannerSettings, BannerText, BannerVersion, consent_mode_guess
 
 
@@ -175,6 +178,20 @@ def banner_content(*, site: Site) -> dict[str, Any]:
     }
 
 
+def banner_language_refusals(*, site: Site) -> list[str]:
+    """One message per required language a visitor would miss texts in; empty when none is."""
+    refusals = []
+    for language in site_content_missing(site=site):
+        missing = [text for text in language.missing if text.seen_in(language.required_by)]
+        if language.required_by and missing:
+            refusals.append(
+                missing_texts_refusal(
+                    language=language.language, required_by=language.required_by, missing=missing
+                )
+            )
+    return refusals
+
+
 @transaction.atomic
 def banner_version_publish(
     *, site: Site, by: AbstractUser, change_note: str = "", ip: str | None = None, now: datetime | None = None
@@ -183,6 +200,10 @@ def banner_version_publish(
 
     A banner version changes how the choice is asked, not what it covers: new purposes and
     vendors make visitors answer again through the config's purpose list and epoch.
+
+    Refused (ValidationError, nothing written) while a text a visitor would see is missing in a
+    language one of the site's jurisdictions requires (Russian for RU): there a text in another
+    language is not enough. Elsewhere a missing text falls back to another language, named.
     """
     site_role_require(
         site=site,
@@ -191,6 +212,9 @@ def banner_version_publish(
         refusal="Only the site's owners and DPOs can publish its banner.",
     )
     Site.objects.select_for_update().filter(pk=site.pk).values_list("pk", flat=True).first()
+    refusals = banner_language_refusals(site=site)
+    if refusals:
+        raise ValidationError({"languages": refusals})
     now = now or timezone.now()
     content = banner_content(site=site)
     content_sha256 = sha256_hex(canonical_json(content))

@@ -1,9 +1,12 @@
-"""Reads of the cookie catalogue: each purpose's cookies grouped by the vendor that sets them."""
+"""Reads of the cookie catalogue: each purpose's cookies grouped by the vendor that sets them, and
+their descriptions per language."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from consent.content.selectors import MissingText
 from consent.models import Site
-from cookies.models import Cookie
+from cookies.models import Cookie, CookieTranslation
 from subprocessors.models import Vendor
 
 
@@ -32,3 +35,26 @@ def cookie_vendors_by_purpose(*, site: Site) -> dict[str, list[VendorCookies]]:
         ]
         for purpose, by_vendor in grouped.items()
     }
+
+
+def cookie_texts(*, site: Site) -> dict[int, dict[str, str]]:
+    """Cookie id -> language -> its description in that language (non-empty texts only)."""
+    texts: dict[int, dict[str, str]] = {}
+    for cookie_id, language, description in CookieTranslation.objects.filter(cookie__site=site).values_list(
+        "cookie_id", "language", "description"
+    ):
+        if description.strip():
+            texts.setdefault(cookie_id, {})[language] = description
+    return texts
+
+
+def cookie_texts_missing(*, site: Site, languages: Iterable[str]) -> list[MissingText]:
+    """The cookies whose description a visitor of the banner lacks in each of `languages`."""
+    texts = cookie_texts(site=site)
+    cookies = list(Cookie.objects.filter(site=site).order_by("purpose__position", "purpose__key", "name"))
+    return [
+        MissingText(kind="cookie", key=cookie.name, label=cookie.name, language=language, object_id=cookie.pk)
+        for language in languages
+        for cookie in cookies
+        if language not in texts.get(cookie.pk, {})
+    ]

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext
 
@@ -10,7 +11,7 @@ from consent.audit.services import audit_record, audit_snapshot, audited_change
 from consent.models import Purpose, Site
 from consent.tenancy.selectors import EDITOR_ROLES
 from consent.tenancy.services import site_actor_require
-from cookies.models import Cookie
+from cookies.models import Cookie, CookieTranslation
 from subprocessors.models import Vendor
 
 # Site is fixed once catalogued: a cookie never moves to another tenant.
@@ -20,9 +21,9 @@ COOKIE_FIELDS: tuple[str, ...] = (
     "name",
     "domain",
     "duration_days",
-    "description",
     "justification",
 )
+COOKIE_TRANSLATION_FIELDS: tuple[str, ...] = ("language", "description")
 
 
 def _editor_require(site: Site, by: AbstractUser | None) -> None:
@@ -52,7 +53,10 @@ def cookie_create(
     by: AbstractUser | None,
     ip: str | None = None,
 ) -> Cookie:
-    """Catalogue a cookie; purpose and vendor must belong to the same site."""
+    """Catalogue a cookie; purpose and vendor must belong to the same site.
+
+    `description` is in the site's default language (other languages: cookie_translation_set).
+    """
     _editor_require(site, by)
     cookie = Cookie(
         site=site,
@@ -61,10 +65,17 @@ def cookie_create(
         name=name,
         domain=domain,
         duration_days=duration_days,
-        description=description,
         justification=justification,
     )
-    cookie.full_clean()
+    errors: dict[str, list[str]] = {}
+    try:
+        cookie.full_clean()
+    except ValidationError as error:
+        errors = error.message_dict
+    if not description.strip():
+        errors.setdefault("description", []).append(gettext("Say what it stores and why."))
+    if errors:
+        raise ValidationError(errors)
     cookie.save()
     audit_record(
         site=site,
@@ -74,14 +85,25 @@ def cookie_create(
         target=_target(cookie),
         data=audit_snapshot(obj=cookie, fields=COOKIE_FIELDS),
     )
+    cookie_translation_set(
+        cookie=cookie, language=site.default_language, description=description, by=by, ip=ip
+    )
     return cookie
 
 
 @transaction.atomic
 def cookie_update(*, cookie: Cookie, by: AbstractUser | None, ip: str | None = None, **fields: Any) -> Cookie:
-    """Change a catalogued cookie (owners and DPOs); the audit row has each change before and after."""
+    """Change a catalogued cookie (owners and DPOs); the audit row has each change before and after.
+
+    `description` changes its description in the site's default language.
+    """
     cookie = Cookie.objects.select_for_update().select_related("site").get(pk=cookie.pk)
     _editor_require(cookie.site, by)
+    if "description" in fields:
+        description = fields.pop("description")
+        cookie_translation_set(
+            cookie=cookie, language=cookie.site.default_language, description=description, by=by, ip=ip
+        )
     audited_change(
         obj=cookie,
         fields=fields,
@@ -108,3 +130,71 @@ def cookie_delete(*, cookie: Cookie, by: AbstractUser | None, ip: str | None = N
         data=audit_snapshot(obj=cookie, fields=COOKIE_FIELDS),
     )
     cookie.delete()
+
+
+def _translation_target(translation: CookieTranslation) -> str:
+    return f"{_target(translation.cookie)} [{translation.language}]"
+
+
+@transaction.atomic
+def cookie_translation_set(
+    *, cookie: Cookie, language: str, description: str, by: AbstractUser | None, ip: str | None = None
+) -> CookieTranslation:
+    """Write a cookie's description in one language (owners and DPOs)."""
+    existing = CookieTranslation.objects.filter(cookie=cookie, language=language).first()
+    if existing is not None:
+        return cookie_translation_update(translation=existing, description=description, by=by, ip=ip)
+    _editor_require(cookie.site, by)
+    translation = CookieTranslation(cookie=cookie, language=language, description=description.strip())
+    translation.full_clean()
+    translation.save()
+    audit_record(
+        site=cookie.site,
+        actor=by,
+        actor_ip=ip,
+        action="cookie_translation.add",
+        target=_translation_target(translation),
+        data=audit_snapshot(obj=translation, fields=COOKIE_TRANSLATION_FIELDS),
+    )
+    return translation
+
+
+@transaction.atomic
+def cookie_translation_update(
+    *, translation: CookieTranslation, by: AbstractUser | None, ip: str | None = None, **fields: Any
+) -> CookieTranslation:
+    """Change a cookie's description in one language (owners and DPOs)."""
+    translation = (
+        CookieTranslation.objects.select_for_update().select_related("cookie__site").get(pk=translation.pk)
+    )
+    _editor_require(translation.cookie.site, by)
+    fields = {name: value.strip() if name == "description" else value for name, value in fields.items()}
+    audited_change(
+        obj=translation,
+        fields=fields,
+        allowed=COOKIE_TRANSLATION_FIELDS,
+        site=translation.cookie.site,
+        by=by,
+        ip=ip,
+        action="cookie_translation.change",
+        target=_translation_target,
+    )
+    return translation
+
+
+@transaction.atomic
+def cookie_translation_delete(
+    *, translation: CookieTranslation, by: AbstractUser | None, ip: str | None = None
+) -> None:
+    """Delete a cookie's description in one language: visitors in it see another language's, named."""
+    site = translation.cookie.site
+    _editor_require(site, by)
+    audit_record(
+        site=site,
+        actor=by,
+        actor_ip=ip,
+        action="cookie_translation.delete",
+        target=_translation_target(translation),
+        data=audit_snapshot(obj=translation, fields=COOKIE_TRANSLATION_FIELDS),
+    )
+    translation.delete()

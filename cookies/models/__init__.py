@@ -11,7 +11,7 @@ from cookies.models.banner import (
     BannerVersion,
     consent_mode_guess,
 )
-from cookies.models.catalogue import COOKIE_NAME_PATTERN, Cookie
+from cookies.models.catalogue import COOKIE_NAME_PATTERN, Cookie, CookieTranslation
 
 __all__ = [
     "HEX_COLOUR",
@@ -25,4 +25,5 @@ __all__ = [
     "BannerVersion",
     "COOKIE_NAME_PATTERN",
     "Cookie",
+    "CookieTranslation",
 ]

@@ -5,6 +5,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from consent.languages import LANGUAGE_CHOICES
 from consent.models.sites import Purpose, Site
 from subprocessors.models import Vendor
 
@@ -16,6 +17,7 @@ class Cookie(models.Model):
     """One cookie (or family of cookies, by name pattern) a site's pages may set.
 
     The vendor is its provider and a sub-processor of the site; no vendor means first-party.
+    What it does is told per language in `translations` (CookieTranslation).
     """
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="cookies", verbose_name=_("site"))
@@ -43,9 +45,6 @@ class Cookie(models.Model):
     )
     duration_days = models.PositiveIntegerField(
         null=True, blank=True, help_text=_("Empty: a session cookie."), verbose_name=_("duration days")
-    )
-    description = models.TextField(
-        help_text=_("What it stores and why, in plain words."), verbose_name=_("description")
     )
     justification = models.TextField(
         blank=True,
@@ -78,3 +77,26 @@ class Cookie(models.Model):
             errors["justification"] = "Say why this cookie is strictly necessary: it is set without consent."
         if errors:
             raise ValidationError(errors)
+
+
+class CookieTranslation(models.Model):
+    """A cookie's description in one language: what a visitor reads about it in the banner."""
+
+    cookie = models.ForeignKey(
+        Cookie, on_delete=models.CASCADE, related_name="translations", verbose_name=_("cookie")
+    )
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, verbose_name=_("language"))
+    description = models.TextField(
+        help_text=_("What it stores and why, in plain words."), verbose_name=_("description")
+    )
+
+    class Meta:
+        verbose_name = _("cookie text")
+        verbose_name_plural = _("cookie texts")
+        ordering = ["cookie", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["cookie", "language"], name="cookie_translation_unique_language")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cookie.name} [{self.language}]"

@@ -16,7 +16,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from consent.models import Site
-from consent.tenancy.scoping import ReadOnlyAdminMixin, SiteScopedModelAdmin, form_changes, instance_adopt
+from consent.tenancy.scoping import (
+    ReadOnlyAdminMixin,
+    SiteScopedAdminMixin,
+    SiteScopedModelAdmin,
+    form_changes,
+    instance_adopt,
+)
 from consent.tenancy.selectors import EDITOR_ROLES, site_ids_for_user
 from edge.client import client_ip
 from subprocessors.lists.selectors import (
@@ -31,12 +37,16 @@ from subprocessors.lists.services import (
     subprocessor_list_publish,
     vendor_create,
     vendor_delete,
+    vendor_translation_delete,
+    vendor_translation_set,
+    vendor_translation_update,
     vendor_update,
 )
 from subprocessors.models import (
     SubprocessorListVersion,
     TransferMechanism,
     Vendor,
+    VendorTranslation,
 )
 
 
@@ -66,6 +76,15 @@ class CommaListField(forms.CharField):
 
 
 class VendorForm(forms.ModelForm):
+    # Adding a vendor: its purpose in the site's default language; other languages, and changes, in
+    # the per-language texts of the change form.
+    purpose = forms.CharField(
+        label=_("purpose"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "The service it provides and why personal data is shared (in the site's default language)."
+        ),
+    )
     locations = CommaListField(upper=True, help_text="ISO country codes, comma separated, e.g. IE, US.")
     data_categories = CommaListField(
         required=False, help_text=_("Comma separated, e.g. online identifiers, usage data.")
@@ -92,7 +111,6 @@ class VendorForm(forms.ModelForm):
             "website",
             "privacy_policy_url",
             "dpa_url",
-            "purpose",
             "data_categories",
             "locations",
             "transfer_mechanisms",
@@ -102,16 +120,41 @@ class VendorForm(forms.ModelForm):
         ]
 
 
+class VendorTranslationInline(SiteScopedAdminMixin, admin.StackedInline):
+    """The vendor's purpose per language: one per language the site serves."""
+
+    model = VendorTranslation
+    site_path = "vendor__site"
+    extra = 0
+    min_num = 1
+
+
 @admin.register(Vendor)
 class VendorAdmin(SiteScopedModelAdmin):
     """The working list: edits here are published only with the next list version."""
 
     form = VendorForm
+    inlines = [VendorTranslationInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "key", "site", "category", "legal_entity", "locations_display", "is_listed"]
     list_filter = ["category", "is_listed"]
     search_fields = ["name", "key", "legal_entity"]
     list_select_related = ["site"]
+
+    def get_form(
+        self, request: HttpRequest, obj: Vendor | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is not None:
+            form.base_fields.pop("purpose", None)
+        return form
+
+    def get_fields(self, request: HttpRequest, obj: Vendor | None = None) -> list[str]:
+        fields = list(super().get_fields(request, obj))
+        return [field for field in fields if field != "purpose"] if obj is not None else fields
+
+    def get_inlines(self, request: HttpRequest, obj: Vendor | None = None) -> list[Any]:
+        return list(self.inlines) if obj is not None else []
 
     @admin.display(description="locations")
     def locations_display(self, vendor: Vendor) -> str:
@@ -127,7 +170,9 @@ class VendorAdmin(SiteScopedModelAdmin):
             if changes:
                 instance_adopt(obj, self.service_call(request, vendor_update, vendor=obj, **changes))
             return
-        data = {name: form.cleaned_data[name] for name in VENDOR_FIELDS if name in form.cleaned_data}
+        data = {
+            name: form.cleaned_data[name] for name in (*VENDOR_FIELDS, "purpose") if name in form.cleaned_data
+        }
         vendor = self.service_call(
             request, vendor_create, site=form.cleaned_data["site"], key=form.cleaned_data["key"], **data
         )
@@ -135,6 +180,24 @@ class VendorAdmin(SiteScopedModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Vendor) -> None:
         self.service_call(request, vendor_delete, vendor=obj)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        vendor = formset.instance
+        self.formset_save_with(
+            request,
+            formset,
+            create=lambda row: self.service_call(
+                request,
+                vendor_translation_set,
+                vendor=vendor,
+                language=row.cleaned_data["language"],
+                purpose=row.cleaned_data["purpose"],
+            ),
+            update=lambda text, changes: self.service_call(
+                request, vendor_translation_update, translation=text, **changes
+            ),
+            delete=lambda text: self.service_call(request, vendor_translation_delete, translation=text),
+        )
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

@@ -53,7 +53,16 @@ class EntryOutputSerializer(serializers.Serializer):
     website = serializers.CharField(allow_blank=True)
     privacy_policy_url = serializers.CharField(allow_blank=True)
     dpa_url = serializers.CharField(allow_blank=True)
-    purpose = serializers.CharField()
+    purpose = serializers.CharField(help_text="In the site's default language (`language`).")
+    language = serializers.CharField(
+        required=False,
+        help_text="The language of `purpose`; absent in lists published before per-language texts.",
+    )
+    texts = serializers.DictField(
+        child=serializers.DictField(child=serializers.CharField()),
+        required=False,
+        help_text='The purpose per language: {"ru": {"purpose": "..."}}; absent in lists published before.',
+    )
     data_categories = serializers.ListField(child=serializers.CharField())
     locations = serializers.ListField(child=serializers.CharField())
     transfer_mechanisms = serializers.ListField(child=serializers.CharField())

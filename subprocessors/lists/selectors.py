@@ -9,11 +9,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from consent.content.selectors import MissingText
 from consent.editions import edition_in_force, editions_upcoming
 from consent.models import Site
 from subprocessors.models import (
     SubprocessorListVersion,
     Vendor,
+    VendorTranslation,
 )
 
 # Fields whose change makes an entry a different engagement, with the same notice as an
@@ -21,6 +23,17 @@ from subprocessors.models import (
 # processing countries or a different transfer mechanism change where and under which
 # safeguards the data goes, which is exactly what the controller must be able to object to.
 NOTICE_FIELDS = frozenset({"legal_entity", "locations", "transfer_mechanisms"})
+
+
+def _comparable(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """An entry as a diff compares it: the purpose in each language other than the one `purpose` is
+    in becomes a field of its own ("purpose [ru]"); `language` and `texts` are bookkeeping. An entry
+    published before purposes were per language has only `purpose`."""
+    fields = {name: value for name, value in entry.items() if name not in ("language", "texts")}
+    for code, text in (entry.get("texts") or {}).items():
+        if code != entry.get("language"):
+            fields[f"purpose [{code}]"] = text.get("purpose", "")
+    return fields
 
 
 @dataclass(frozen=True)
@@ -108,11 +121,12 @@ def subprocessor_list_diff(
     new = {entry["key"]: entry for entry in new_entries}
     changed = []
     for key in sorted(old.keys() & new.keys()):
-        fields = sorted(old[key].keys() | new[key].keys())
+        before, after = _comparable(old[key]), _comparable(new[key])
+        fields = sorted(before.keys() | after.keys())
         changes = tuple(
-            FieldChange(field=field, old=old[key].get(field), new=new[key].get(field))
+            FieldChange(field=field, old=before.get(field), new=after.get(field))
             for field in fields
-            if old[key].get(field) != new[key].get(field)
+            if before.get(field) != after.get(field)
         )
         if changes:
             changed.append(EntryChange(key=key, name=str(new[key].get("name", key)), changes=changes))
@@ -127,9 +141,59 @@ def vendor_list(*, site: Site) -> QuerySet[Vendor]:
     return Vendor.objects.filter(site=site).order_by("key")
 
 
+def vendor_texts(*, site: Site) -> dict[int, dict[str, str]]:
+    """Vendor id -> language -> its purpose in that language (non-empty texts only), for one site."""
+    texts: dict[int, dict[str, str]] = {}
+    for vendor_id, language, purpose in VendorTranslation.objects.filter(vendor__site=site).values_list(
+        "vendor_id", "language", "purpose"
+    ):
+        if purpose.strip():
+            texts.setdefault(vendor_id, {})[language] = purpose
+    return texts
+
+
 def subprocessor_list_working_entries(*, site: Site) -> list[dict[str, Any]]:
     """The working list (listed vendors) by value, sorted by key: what publishing would freeze."""
-    return [vendor.as_entry() for vendor in vendor_list(site=site).filter(is_listed=True)]
+    texts = vendor_texts(site=site)
+    return [
+        vendor.as_entry(texts=texts.get(vendor.pk, {}), default_language=site.default_language)
+        for vendor in vendor_list(site=site).filter(is_listed=True)
+    ]
+
+
+def vendor_texts_missing(*, site: Site, languages: Iterable[str]) -> list[MissingText]:
+    """The listed vendors whose purpose a reader of the sub-processor page lacks in each of `languages`."""
+    texts = vendor_texts(site=site)
+    vendors = list(vendor_list(site=site).filter(is_listed=True))
+    return [
+        MissingText(kind="vendor", key=vendor.key, label=vendor.name, language=language, object_id=vendor.pk)
+        for language in languages
+        for vendor in vendors
+        if language not in texts.get(vendor.pk, {})
+    ]
+
+
+@dataclass(frozen=True)
+class EntryText:
+    """An entry's purpose as a page shows it: the text and the language it is actually in."""
+
+    text: str
+    language: str
+    is_fallback: bool
+
+
+def entry_text(entry: Mapping[str, Any], *, language: str, fallback: str) -> EntryText:
+    """A published entry's purpose in `language`, else in `fallback`, else as published.
+
+    Lists published before per-language texts have only `purpose`, in the site's default language
+    of the time (`fallback` for them).
+    """
+    texts = entry.get("texts") or {}
+    for code in (language, fallback):
+        if code in texts and texts[code].get("purpose"):
+            return EntryText(texts[code]["purpose"], code, code != language)
+    source = entry.get("language") or fallback
+    return EntryText(str(entry.get("purpose", "")), source, source != language)
 
 
 def subprocessor_list_versions(*, site: Site) -> QuerySet[SubprocessorListVersion]:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from consent.audit.services import audit_record, audit_snapshot, audited_change
+from consent.content.selectors import missing_texts_refusal, site_required_languages
 from consent.editions import canonical_json, edition_publish, sha256_hex
 from consent.jobs import job_enqueue_on_commit
 from consent.models import Site
@@ -20,11 +21,15 @@ from subprocessors.lists.selectors import (
     ListDiff,
     subprocessor_list_diff,
     subprocessor_list_latest,
+    subprocessor_list_working_entries,
     vendor_list,
+    vendor_texts,
+    vendor_texts_missing,
 )
 from subprocessors.models import (
     SubprocessorListVersion,
     Vendor,
+    VendorTranslation,
 )
 
 # A vendor's site and key never change: published lists and cookies name it by them.
@@ -36,7 +41,6 @@ VENDOR_FIELDS: tuple[str, ...] = (
     "website",
     "privacy_policy_url",
     "dpa_url",
-    "purpose",
     "data_categories",
     "locations",
     "transfer_mechanisms",
@@ -85,7 +89,10 @@ def vendor_create(
     by: AbstractUser | None,
     ip: str | None = None,
 ) -> Vendor:
-    """Add a vendor to the site's working list; refused without the identity fields Art. 28 needs."""
+    """Add a vendor to the site's working list; refused without the identity fields Art. 28 needs.
+
+    `purpose` is its purpose in the site's default language (other languages: vendor_translation_set).
+    """
     _editor_require(site, by)
     vendor = Vendor(
         site=site,
@@ -94,7 +101,6 @@ def vendor_create(
         legal_entity=legal_entity,
         address=address,
         contact=contact,
-        purpose=purpose,
         locations=list(locations),
         category=category,
         data_categories=list(data_categories or []),
@@ -107,7 +113,7 @@ def vendor_create(
         dpa_url=dpa_url,
         is_listed=is_listed,
     )
-    vendor.full_clean()
+    _full_clean_with_text(vendor, "purpose", purpose, gettext("This field is required for a sub-processor."))
     vendor.save()
     audit_record(
         site=site,
@@ -117,17 +123,39 @@ def vendor_create(
         target=_vendor_target(vendor),
         data={"key": vendor.key, **audit_snapshot(obj=vendor, fields=VENDOR_FIELDS)},
     )
+    vendor_translation_set(vendor=vendor, language=site.default_language, purpose=purpose, by=by, ip=ip)
     return vendor
+
+
+def _full_clean_with_text(row: Vendor, field: str, text: str, required: str) -> None:
+    """`row.full_clean()`, with `field` (a text kept per language) refused too when empty."""
+    errors: dict[str, list[str]] = {}
+    try:
+        row.full_clean()
+    except ValidationError as error:
+        errors = error.message_dict
+    if not text.strip():
+        errors.setdefault(field, []).append(required)
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic
 def vendor_update(*, vendor: Vendor, by: AbstractUser | None, ip: str | None = None, **fields: Any) -> Vendor:
-    """Change a vendor on the working list (published with the next version); owners and DPOs."""
+    """Change a vendor on the working list (published with the next version); owners and DPOs.
+
+    `purpose` changes its purpose in the site's default language.
+    """
     for name in fields:
         if name in ("site", "site_id", "key", "pk", "id"):
             raise ValidationError({name: gettext("The site and key of a vendor never change.")})
     vendor = Vendor.objects.select_for_update().select_related("site").get(pk=vendor.pk)
     _editor_require(vendor.site, by)
+    if "purpose" in fields:
+        purpose = fields.pop("purpose")
+        vendor_translation_set(
+            vendor=vendor, language=vendor.site.default_language, purpose=purpose, by=by, ip=ip
+        )
     audited_change(
         obj=vendor,
         fields=fields,
@@ -163,6 +191,77 @@ def vendor_delete(*, vendor: Vendor, by: AbstractUser | None, ip: str | None = N
         ) from error
 
 
+def _vendor_translation_target(translation: VendorTranslation) -> str:
+    return f"{_vendor_target(translation.vendor)} [{translation.language}]"
+
+
+VENDOR_TRANSLATION_FIELDS: tuple[str, ...] = ("language", "purpose")
+
+
+@transaction.atomic
+def vendor_translation_set(
+    *, vendor: Vendor, language: str, purpose: str, by: AbstractUser | None, ip: str | None = None
+) -> VendorTranslation:
+    """Write a vendor's purpose in one language (owners and DPOs); published with the next list."""
+    existing = VendorTranslation.objects.filter(vendor=vendor, language=language).first()
+    if existing is not None:
+        return vendor_translation_update(translation=existing, purpose=purpose, by=by, ip=ip)
+    _editor_require(vendor.site, by)
+    translation = VendorTranslation(vendor=vendor, language=language, purpose=purpose.strip())
+    translation.full_clean()
+    translation.save()
+    audit_record(
+        site=vendor.site,
+        actor=by,
+        actor_ip=ip,
+        action="vendor_translation.add",
+        target=_vendor_translation_target(translation),
+        data=audit_snapshot(obj=translation, fields=VENDOR_TRANSLATION_FIELDS),
+    )
+    return translation
+
+
+@transaction.atomic
+def vendor_translation_update(
+    *, translation: VendorTranslation, by: AbstractUser | None, ip: str | None = None, **fields: Any
+) -> VendorTranslation:
+    """Change a vendor's purpose in one language (owners and DPOs)."""
+    translation = (
+        VendorTranslation.objects.select_for_update().select_related("vendor__site").get(pk=translation.pk)
+    )
+    _editor_require(translation.vendor.site, by)
+    fields = {name: value.strip() if name == "purpose" else value for name, value in fields.items()}
+    audited_change(
+        obj=translation,
+        fields=fields,
+        allowed=VENDOR_TRANSLATION_FIELDS,
+        site=translation.vendor.site,
+        by=by,
+        ip=ip,
+        action="vendor_translation.change",
+        target=_vendor_translation_target,
+    )
+    return translation
+
+
+@transaction.atomic
+def vendor_translation_delete(
+    *, translation: VendorTranslation, by: AbstractUser | None, ip: str | None = None
+) -> None:
+    """Delete a vendor's purpose in one language: readers in it see another language's, named."""
+    site = translation.vendor.site
+    _editor_require(site, by)
+    audit_record(
+        site=site,
+        actor=by,
+        actor_ip=ip,
+        action="vendor_translation.delete",
+        target=_vendor_translation_target(translation),
+        data=audit_snapshot(obj=translation, fields=VENDOR_TRANSLATION_FIELDS),
+    )
+    translation.delete()
+
+
 def subprocessor_list_earliest_effective_at(*, site: Site, published_at: datetime) -> datetime:
     return published_at + timedelta(days=site.notice_period_days)
 
@@ -191,6 +290,9 @@ def subprocessor_list_publish(
     site = Site.objects.select_for_update().get(pk=site.pk)
 
     entries = _listed_entries(site)
+    refusals = subprocessor_list_language_refusals(site=site)
+    if refusals:
+        raise ValidationError({"languages": refusals})
 
     latest = subprocessor_list_latest(site=site)
     if latest is None and not entries:
@@ -227,18 +329,43 @@ def subprocessor_list_publish(
     return version
 
 
+def subprocessor_list_language_refusals(*, site: Site) -> list[str]:
+    """One message per language the site's jurisdictions require in which a listed vendor's purpose
+    is missing (readers of the page would meet another language there); empty when none is.
+
+    The sub-processor part of `cookies.banner.selectors.site_content_missing`, which the
+    subprocessors app cannot import.
+    """
+    refusals = []
+    for language, jurisdictions in site_required_languages(site=site).items():
+        missing = vendor_texts_missing(site=site, languages=[language])
+        if missing:
+            refusals.append(
+                missing_texts_refusal(language=language, required_by=jurisdictions, missing=missing)
+            )
+    return refusals
+
+
 def _listed_entries(site: Site) -> list[dict[str, Any]]:
     """The listed vendors as published entries; refused (naming each) if any is incomplete."""
     errors = []
+    texts = vendor_texts(site=site)
     for vendor in vendor_list(site=site).filter(is_listed=True):
+        problems = []
         try:
             vendor.full_clean()
         except ValidationError as error:
-            problems = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
-            errors.append(f"{vendor.name} ({vendor.key}) is incomplete: {problems}")
+            problems = [f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items()]
+        if site.default_language not in texts.get(vendor.pk, {}):
+            problems.append(
+                gettext("purpose: none in the site's default language (%(language)s).")
+                % {"language": site.default_language}
+            )
+        if problems:
+            errors.append(f"{vendor.name} ({vendor.key}) is incomplete: {'; '.join(problems)}")
     if errors:
         raise ValidationError(errors)
-    return [vendor.as_entry() for vendor in vendor_list(site=site).filter(is_listed=True)]
+    return subprocessor_list_working_entries(site=site)
 
 
 def _notice_period_require(

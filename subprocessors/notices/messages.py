@@ -1,6 +1,7 @@
 """What notifications say: the email and webhook bodies for a published version (pure functions)."""
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -9,7 +10,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from consent.editions import canonical_json, sha256_hex
-from subprocessors.lists.selectors import ListDiff
+from consent.languages import VISITOR_LANGUAGES
+from consent.models import Site
+from subprocessors.lists.selectors import ListDiff, entry_text
 from subprocessors.models import SubprocessorListVersion, Subscriber
 from subprocessors.notices.tokens import objection_token_make, unsubscribe_token_make
 
@@ -52,6 +55,18 @@ def version_email(
         return _version_email(subscriber, version, diff)
 
 
+def _purpose_in(entry: Mapping[str, Any], subscriber: Subscriber, site: Site) -> str:
+    """The entry's purpose in the subscriber's language, else the site's, named when it is not theirs."""
+    language = subscriber.language or site.default_language
+    purpose = entry_text(entry, language=language, fallback=site.default_language)
+    if not purpose.is_fallback:
+        return purpose.text
+    note = _("Shown in {language}: not yet translated.").format(
+        language=VISITOR_LANGUAGES.get(purpose.language, purpose.language)
+    )
+    return f"{purpose.text} ({note})"
+
+
 def _version_email(
     subscriber: Subscriber, version: SubprocessorListVersion, diff: ListDiff
 ) -> tuple[str, str, dict[str, str]]:
@@ -77,7 +92,7 @@ def _version_email(
                 "entity": entry["legal_entity"],
                 "locations": ", ".join(entry["locations"]),
             },
-            "  " + _("Purpose: %(purpose)s") % {"purpose": entry["purpose"]},
+            "  " + _("Purpose: %(purpose)s") % {"purpose": _purpose_in(entry, subscriber, site)},
             "  "
             + _("To object before %(when)s: %(url)s")
             % {"when": _when(version), "url": objection_url(subscriber, version, entry["key"])},

@@ -386,20 +386,38 @@ def test_banner_texts_and_cookies_edited_in_the_admin_are_recorded_and_a_viewer_
     )
     purpose = Purpose.objects.get(site=site, key="analytics")
     cookie = cookie_create(site=site, purpose=purpose, name="_ga", description="Counts visits.", by=None)
-    client.post(
+    english = cookie.translations.get()
+    changed = client.post(
         reverse("admin:cookies_cookie_change", args=[cookie.pk]),
         {
             "purpose": purpose.pk,
             "name": "_ga",
             "domain": "",
             "duration_days": 400,
-            "description": "Counts visits.",
+            # The descriptions per language, inline: one changed, one added.
+            "translations-TOTAL_FORMS": 2,
+            "translations-INITIAL_FORMS": 1,
+            "translations-0-id": english.pk,
+            "translations-0-cookie": cookie.pk,
+            "translations-0-language": "en",
+            "translations-0-description": "Counts visits to the shop.",
+            "translations-1-cookie": cookie.pk,
+            "translations-1-language": "ru",
+            "translations-1-description": "Считает посещения магазина.",
         },
     )
+    assert changed.status_code == 302, changed.content.decode()[-3000:]
     entries = {entry.action: entry for entry in AuditEntry.objects.filter(site=site, actor=olga)}
     assert entries["banner_text.add"].data == {"language": "en", "title": "Cookies", "body": "We ask first."}
     assert entries["banner_text.change"].data["changes"] == {"title": ["Cookies", "Your choice"]}
     assert entries["cookie.change"].data["changes"] == {"duration_days": [None, 400]}
+    assert entries["cookie_translation.change"].data["changes"] == {
+        "description": ["Counts visits.", "Counts visits to the shop."]
+    }
+    assert entries["cookie_translation.add"].data == {
+        "language": "ru",
+        "description": "Считает посещения магазина.",
+    }
 
     client.force_login(victor)
     before = AuditEntry.objects.count()

@@ -67,3 +67,47 @@ def test_claims_are_backfilled_from_the_keys_already_in_the_ledger(ledger_transa
     claims = dict(IdempotencyClaim.objects.values_list("idempotency_key", "receipt_id"))
     assert claims == {"legacy-key-0001": "legacy-receipt-0", "legacy-key-0002": "legacy-receipt-1"}
     assert claim_trigger_present(connection)
+
+
+BEFORE_TEXTS = [
+    ("cookies", "0003_verbose_names"),
+    ("subprocessors", "0002_subscriber_language_verbose_names"),
+]
+
+
+def test_cookie_and_vendor_texts_move_under_the_sites_default_language_and_back(ledger_transactional_db):
+    # Before 0004/0003 a cookie's description and a vendor's purpose had one language: they become
+    # the site's default-language texts, and going back restores them.
+    db_login(owner=True)
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(BEFORE_TEXTS)
+    try:
+        old = executor.loader.project_state(BEFORE_TEXTS).apps
+        site = old.get_model("consent", "Site").objects.create(
+            key="legacy", name="Legacy", default_language="ru"
+        )
+        purpose = old.get_model("consent", "Purpose").objects.create(site=site, key="analytics")
+        vendor = old.get_model("subprocessors", "Vendor").objects.create(
+            site=site, key="yandex", name="Yandex Metrica", legal_entity="YANDEX LLC", address="Moscow",
+            contact="https://yandex.ru", purpose="Веб-аналитика.", locations=["RU"],
+        )  # fmt: skip
+        old.get_model("cookies", "Cookie").objects.create(
+            site=site, purpose=purpose, vendor=vendor, name="_ym_uid", description="Различает посетителей."
+        )
+    finally:
+        _migrate()
+    from cookies.models import CookieTranslation
+    from subprocessors.models import VendorTranslation
+
+    assert list(CookieTranslation.objects.values_list("language", "description")) == [
+        ("ru", "Различает посетителей.")
+    ]
+    assert list(VendorTranslation.objects.values_list("language", "purpose")) == [("ru", "Веб-аналитика.")]
+    _migrate(BEFORE_TEXTS)
+    try:
+        old = MigrationExecutor(connection).loader.project_state(BEFORE_TEXTS).apps
+        assert old.get_model("cookies", "Cookie").objects.get().description == "Различает посетителей."
+        assert old.get_model("subprocessors", "Vendor").objects.get().purpose == "Веб-аналитика."
+    finally:
+        _migrate()

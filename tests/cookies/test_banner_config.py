@@ -21,7 +21,7 @@ from consent.policies.services import policy_document_create, policy_text_set, p
 from consent.sites.services import purpose_create, site_create
 from cookies.banner.api import config_cache_forget
 from cookies.banner.services import banner_settings_ensure, banner_text_set, banner_version_publish
-from cookies.catalogue.services import cookie_create
+from cookies.catalogue.services import cookie_create, cookie_translation_set
 from cookies.models import BannerVersion
 from tests.factories import UserFactory
 
@@ -54,20 +54,29 @@ def site(dpo):
         by=None,
     )
     purpose_create(
-        site=site, key="marketing", texts={"en": ("Marketing", "Ads.")}, is_sale_or_share=True, by=None
+        site=site,
+        key="marketing",
+        texts={"en": ("Marketing", "Ads."), "ru": ("Маркетинг", "Реклама.")},
+        is_sale_or_share=True,
+        by=None,
     )
-    cookie_create(
+    # The RU consent document makes Russian required: every text a visitor sees is written in it.
+    ga = cookie_create(
         site=site, purpose=analytics, name="_ga", description="Visit counter.", duration_days=395, by=None
     )
-    cookie_create(
+    cookie_translation_set(cookie=ga, language="ru", description="Счётчик посещений.", by=None)
+    ga_star = cookie_create(
         site=site, purpose=analytics, name="_ga_*", description="Session state.", duration_days=395, by=None
     )
+    cookie_translation_set(cookie=ga_star, language="ru", description="Состояние сеанса.", by=None)
     for kind, jurisdictions in (("privacy_policy", []), ("cookie_policy", []), ("pd_consent", ["RU"]),
                                 ("california_notice", ["US-CA", "US"])):  # fmt: skip
         document = policy_document_create(
             site=site, kind=kind, jurisdictions=jurisdictions, languages=["en"], by=None
         )
-        for language in {"en", document.prevailing_language}:
+        for language in {"en", document.prevailing_language} | (
+            {"ru"} if kind != "california_notice" else set()
+        ):
             policy_text_set(document=document, language=language, title=kind, body=f"The {kind}.", by=None)
         policy_version_publish(document=document, effective_at=timezone.now() - timedelta(days=1), by=dpo,
                                now=timezone.now() - timedelta(days=1))  # fmt: skip
@@ -141,6 +150,13 @@ def test_languages_come_from_the_parameter_then_the_browser_then_the_site(client
 def test_site_texts_replace_the_built_in_title_and_body_once_published(client, site, dpo):
     banner_text_set(site=site, language="en", title="Cookies at the shop", body="Short and honest.", by=None)
     assert config(client, query="?lang=en").json()["texts"]["title"] != "Cookies at the shop"
+    # Russian is required here (RU): the site's own wording must be there too before visitors get it.
+    with pytest.raises(ValidationError) as refused:
+        banner_version_publish(site=site, by=dpo)
+    assert (
+        "(ru) is required by RU" in refused.value.messages[0] and "banner title" in refused.value.messages[0]
+    )
+    banner_text_set(site=site, language="ru", title="Cookie в магазине", body="Коротко и честно.", by=None)
     banner_version_publish(site=site, by=dpo)
     config_cache_forget()
     body = config(client, query="?lang=en").json()

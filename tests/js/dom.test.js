@@ -89,6 +89,20 @@ test('the preferences dialog has a switch per purpose, necessary locked on, and 
   assert.match(modal.textContent, /csrftoken · Provider: Meta · Duration: session/);
 });
 
+test('a site text in another language than the banner\'s carries that language, the others none', () => {
+  const c = config();
+  c.purposes[1] = { ...c.purposes[1], lang: 'en' };
+  c.purposes[1].cookies = [{ ...c.purposes[1].cookies[0], description: 'Visit counter.', lang: 'en' }];
+  const { modal } = preferencesDialog(context(c), ['necessary'], handlers);
+  const section = modal.querySelector('[data-consentry-purpose=analytics]').closest('.cs-purpose');
+  assert.equal(section.querySelector('h3').getAttribute('lang'), 'en');
+  assert.equal(section.querySelector('.cs-row + p').getAttribute('lang'), 'en');
+  const description = Array.from(section.querySelectorAll('li span')).find(span => span.textContent === 'Visit counter.');
+  assert.equal(description.getAttribute('lang'), 'en');
+  const other = modal.querySelector('[data-consentry-purpose=marketing]').closest('.cs-purpose');
+  assert.equal(other.querySelector('[lang]'), null);
+});
+
 test('with GPC honoured the sale purpose cannot be switched on; under opt-out it is named as a sale', () => {
   const { modal } = preferencesDialog(context(config('US-CA'), { gpcHonored: true }), ['necessary', 'analytics'], handlers);
   const marketing = modal.querySelector('[data-consentry-purpose=marketing]');

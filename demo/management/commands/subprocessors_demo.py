@@ -19,9 +19,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from consent.models import Purpose, Site
-from cookies.catalogue.services import cookie_create
+from cookies.catalogue.services import cookie_create, cookie_translation_set
 from cookies.models import Cookie
-from subprocessors.lists.services import subprocessor_list_publish, vendor_create
+from subprocessors.lists.services import subprocessor_list_publish, vendor_create, vendor_translation_set
 from subprocessors.models import SubprocessorListVersion, Vendor
 
 DEMO_KEY = "demo"
@@ -159,6 +159,34 @@ VENDORS: list[dict[str, Any]] = [
     },
 ]
 
+# The demo site serves Russian visitors (its RU consent document): each vendor's purpose and each
+# cookie's description in Russian too, or the banner and the list could not be published.
+VENDOR_PURPOSES_RU: dict[str, str] = {
+    "google": "Измеряет посещаемость и то, как используются страницы, в обобщённом виде.",
+    "intercom": "Обеспечивает работу чата поддержки и сообщений справочного центра.",
+    "meta": "Измеряет конверсии рекламы и формирует аудитории для рекламы в Facebook и Instagram.",
+    "yandex": "Измеряет посещаемость и то, как используются страницы "
+    "(веб-аналитика для посетителей из России).",
+    "vk": "Измеряет конверсии рекламы ВКонтакте.",
+    "mytarget": "Показывает и измеряет рекламу в рекламной сети VK (счётчик ретаргетинга).",
+    "carrotquest": "Обеспечивает работу виджета чата и автоматических сообщений посетителям.",
+    "hotjar": "Записывает тепловые карты и обезличенные записи сеансов, "
+    "чтобы находить неудобства в интерфейсе.",
+}
+COOKIE_DESCRIPTIONS_RU: dict[str, str] = {
+    "csrftoken": "Защищает формы сайта от подделки межсайтовых запросов.",
+    "_ga": "Различает посетителей для Google Analytics.",
+    "_ga_*": "Хранит состояние сеанса ресурса Google Analytics 4.",
+    "_gid": "Различает посетителей в течение суток (Google Analytics).",
+    "_ym_uid": "Различает посетителей для Яндекс Метрики.",
+    "_ym_d": "Дата первого посещения, для Яндекс Метрики.",
+    "_hjSessionUser_*": "Различает посетителей для Hotjar.",
+    "_fbp": "Различает браузеры для измерения рекламы Meta.",
+    "tmr_lvid": "Различает посетителей для счётчика VK/myTarget.",
+    "intercom-id-*": "Хранит анонимный идентификатор посетителя чата поддержки.",
+    "intercom-session-*": "Сохраняет открытым разговор в чате поддержки.",
+}
+
 # (name, purpose key, vendor key or None, days or None, description, justification)
 COOKIES: list[tuple[str, str, str | None, int | None, str, str]] = [
     ("csrftoken", "necessary", None, 365, "Protects the site's forms against cross-site request forgery.",
@@ -202,6 +230,10 @@ class Command(BaseCommand):
                         **data,
                         by=None,
                     )
+                if "ru" in site.enabled_languages:
+                    vendor_translation_set(
+                        vendor=vendor, language="ru", purpose=VENDOR_PURPOSES_RU[vendor.key], by=None
+                    )
                 vendors[vendor.key] = vendor
             self._cookies(site, vendors)
             if fresh:
@@ -222,7 +254,7 @@ class Command(BaseCommand):
         for name, purpose_key, vendor_key, days, description, justification in COOKIES:
             if purpose_key not in purposes or Cookie.objects.filter(site=site, name=name, domain="").exists():
                 continue
-            cookie_create(
+            cookie = cookie_create(
                 site=site,
                 purpose=purposes[purpose_key],
                 vendor=vendors[vendor_key] if vendor_key else None,
@@ -232,6 +264,10 @@ class Command(BaseCommand):
                 justification=justification,
                 by=None,
             )
+            if "ru" in site.enabled_languages:
+                cookie_translation_set(
+                    cookie=cookie, language="ru", description=COOKIE_DESCRIPTIONS_RU[name], by=None
+                )
 
     def _history(self, site: Site, vendors: dict[str, Vendor], now: Any) -> None:
         """v1 120 days ago; v2 adds myTarget (published 60, effective 30 days ago);

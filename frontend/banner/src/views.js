@@ -68,14 +68,16 @@ export function firstLayer(context, handlers) {
 function cookieList({ config, texts }, cookies) {
   return el('details', {}, [
     el('summary', { text: texts.cookies + ' (' + cookies.length + ')' }),
-    el('ul', {}, cookies.map(cookie => el('li', {
-      text: [
+    // A description the site has not written in the banner's language comes in another, and says which.
+    el('ul', {}, cookies.map(cookie => el('li', {}, [
+      [
         cookie.name,
         texts.provider + ': ' + (cookie.provider || texts.first_party),
         texts.duration + ': ' + cookieDuration(texts, config.lang, cookie.days),
-        cookie.description,
-      ].filter(Boolean).join(' · '),
-    }))),
+      ].join(' · '),
+      cookie.description && ' · ',
+      cookie.description && el('span', { lang: cookie.lang, text: cookie.description }),
+    ]))),
   ]);
 }
 
@@ -108,11 +110,13 @@ export function preferencesDialog(context, granted, handlers) {
     });
     return el('section', { class: 'cs-purpose' }, [
       el('div', { class: 'cs-row' }, [
-        el('h3', { id: titleId, text: optOut && purpose.sale ? texts.sale_label : purpose.name }),
+        optOut && purpose.sale
+          ? el('h3', { id: titleId, text: texts.sale_label })
+          : el('h3', { id: titleId, lang: purpose.lang, text: purpose.name }),
         purpose.locked && el('span', { text: texts.always_on }),
         toggle,
       ]),
-      el('p', { text: purpose.description }),
+      el('p', { lang: purpose.lang, text: purpose.description }),
       purpose.vendors.length && el('p', { text: texts.vendors + ': ' + purpose.vendors.join(', ') }),
       purpose.cookies.length && cookieList(context, purpose.cookies),
     ]);

@@ -171,13 +171,23 @@ class PolicyDocumentAdmin(SiteScopedModelAdmin):
     @admin.display(description=_("In force"))
     def version_in_force(self, document: PolicyDocument) -> str:
         version = policy_version_in_force(document=document, at=timezone.now())
-        return f"v{version.number} since {version.effective_at:%Y-%m-%d}" if version else "—"
+        if version is None:
+            return "—"
+        return gettext("v%(number)s since %(date)s") % {
+            "number": version.number,
+            "date": f"{version.effective_at:%Y-%m-%d}",
+        }
 
     @admin.display(description=_("Upcoming"))
     def version_upcoming(self, document: PolicyDocument) -> str:
         upcoming = policy_versions_upcoming(document=document, at=timezone.now())
         return (
-            ", ".join(f"v{version.number} on {version.effective_at:%Y-%m-%d}" for version in upcoming) or "—"
+            ", ".join(
+                gettext("v%(number)s on %(date)s")
+                % {"number": version.number, "date": f"{version.effective_at:%Y-%m-%d}"}
+                for version in upcoming
+            )
+            or "—"
         )
 
     def get_urls(self) -> list[Any]:

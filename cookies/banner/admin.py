@@ -121,7 +121,12 @@ class BannerSettingsAdmin(SiteScopedModelAdmin):
     @admin.display(description=_("Published"))
     def published_version(self, settings_row: BannerSettings) -> str:
         version = banner_version_latest(site=settings_row.site)
-        return f"v{version.number} ({version.published_at:%Y-%m-%d})" if version else gettext("not yet")
+        if version is None:
+            return gettext("not yet")
+        return gettext("v%(number)s (%(date)s)") % {
+            "number": version.number,
+            "date": f"{version.published_at:%Y-%m-%d}",
+        }
 
     def get_urls(self) -> list[Any]:
         return [

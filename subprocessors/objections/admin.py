@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from consent.tenancy.scoping import ReadOnlyAdminMixin, SiteScopedModelAdmin
@@ -55,14 +55,26 @@ class ObjectionAdmin(ReadOnlyAdminMixin, SiteScopedModelAdmin):
     def answers_display(self, objection: Objection) -> str:
         answers = list(objection.answers.select_related("answered_by"))
         link = format_html(
-            '<a class="button" href="{}">Answer</a>',
+            '<a class="button" href="{}">{}</a>',
             reverse("admin:subprocessors_objection_answer", args=[objection.pk]),
+            pgettext("button", "Answer"),
         )
         if not answers:
             return format_html(gettext("Not answered yet. {}"), link)
         rows = format_html(
-            "".join(["<p><strong>{}</strong> by {}:<br>{}</p>"] * len(answers)),
-            *[value for a in answers for value in (f"{a.created_at:%Y-%m-%d %H:%M}", a.answered_by, a.text)],
+            "".join(["<p>{}:<br>{}</p>"] * len(answers)),
+            *[
+                value
+                for a in answers
+                for value in (
+                    format_html(
+                        gettext("{time} by {person}"),
+                        time=format_html("<strong>{}</strong>", f"{a.created_at:%Y-%m-%d %H:%M}"),
+                        person=a.answered_by,
+                    ),
+                    a.text,
+                )
+            ],
         )
         return format_html("{}{}", rows, link)
 

@@ -327,6 +327,9 @@ RATE_LIMIT_SYNC_SECONDS = env.float("RATE_LIMIT_SYNC_SECONDS", default=0.25)
 # Largest consent body accepted, in bytes (a real choice is well under 2 KB).
 CONSENT_MAX_BODY_BYTES = env.int("CONSENT_MAX_BODY_BYTES", default=8192)
 
+# A CSRF refusal under /api/ answers in the JSON error shape (edge/errors.py).
+CSRF_FAILURE_VIEW = "edge.errors.csrf_failure"
+
 # --- APIs ---------------------------------------------------------------------------------
 # Requests per API token (management API), on the shared limiter; nginx limits per address too.
 API_TOKEN_RATE = env.str("API_TOKEN_RATE", default="600/min")

@@ -68,7 +68,13 @@ class ApiAutoSchema(AutoSchema):
     def _error_statuses(self, operation: dict[str, Any]) -> list[int]:
         statuses = []
         parameters = operation.get("parameters", [])
-        if any(parameter["in"] == "query" for parameter in parameters) or "requestBody" in operation:
+        # Bad input, or a write a service refuses (it answers why, as the admin would).
+        writes = self.method in ("POST", "PUT", "PATCH", "DELETE")
+        if (
+            any(parameter["in"] == "query" for parameter in parameters)
+            or "requestBody" in operation
+            or writes
+        ):
             statuses.append(400)
         if self.view.get_authenticators():
             statuses += [401, 403]

@@ -1,5 +1,7 @@
 """Every API error has one JSON shape: {"error": {"code", "message", "fields"}}."""
 
+import json
+
 import pytest
 
 from consent.sites.services import site_create
@@ -82,3 +84,30 @@ def test_management_api_hides_other_tenants_sites(client):
     assert detail["role"] == "owner"
     assert [purpose["key"] for purpose in detail["purposes"]] == ["necessary"]
     assert_error(client.get(f"/api/v1/sites/{other.key}"), 404, "not_found")
+
+
+def test_a_session_write_to_an_unknown_api_path_is_a_json_404_not_a_csrf_page(db):
+    from django.test import Client
+
+    from tests.factories import UserFactory
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(UserFactory(username="sam", is_staff=True))
+    for method in ("delete", "post", "patch"):
+        response = getattr(client, method)("/api/v1/sites/demo/origins/null,null", HTTP_IF_MATCH="")
+        assert_error(response, 404, "not_found")
+    # A DRF view checks the session's CSRF token itself, in the JSON shape.
+    refused = client.post(
+        "/api/v1/sites/demo/origins", {"origin": "https://x.example"}, content_type="application/json"
+    )
+    assert_error(refused, 403, "permission_denied")
+
+
+def test_a_csrf_refusal_under_the_api_is_in_the_json_shape(rf):
+    from edge.errors import csrf_failure
+
+    response = csrf_failure(rf.post("/api/v1/sites"), reason="CSRF cookie not set.")
+    assert response.status_code == 403 and response["Content-Type"] == "application/json"
+    assert json.loads(response.content)["error"]["code"] == "csrf_failed"
+    page = csrf_failure(rf.post("/admin/login/"), reason="CSRF cookie not set.")
+    assert page.status_code == 403 and page["Content-Type"].startswith("text/html")

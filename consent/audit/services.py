@@ -98,6 +98,53 @@ def fields_assign(*, obj: Model, fields: Mapping[str, Any], allowed: Iterable[st
 M = TypeVar("M", bound=Model)
 
 
+def audited_create(
+    *,
+    obj: M,
+    fields: Sequence[str],
+    site: Site,
+    by: AbstractUser | None,
+    ip: str | None,
+    action: str,
+    target: Callable[[M], str],
+) -> M:
+    """Validate and save a new row with one audit entry holding its `fields`. Call it inside the
+    service's transaction, after the service's own role check."""
+    obj.full_clean()
+    obj.save()
+    audit_record(
+        site=site,
+        actor=by,
+        actor_ip=ip,
+        action=action,
+        target=target(obj),
+        data=audit_snapshot(obj=obj, fields=fields),
+    )
+    return obj
+
+
+def audited_delete(
+    *,
+    obj: M,
+    fields: Sequence[str],
+    site: Site,
+    by: AbstractUser | None,
+    ip: str | None,
+    action: str,
+    target: Callable[[M], str],
+) -> None:
+    """Delete a row, its `fields` kept in the audit entry that records it (same transaction)."""
+    audit_record(
+        site=site,
+        actor=by,
+        actor_ip=ip,
+        action=action,
+        target=target(obj),
+        data=audit_snapshot(obj=obj, fields=fields),
+    )
+    obj.delete()
+
+
 def audited_change(
     *,
     obj: M,

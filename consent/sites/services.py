@@ -10,7 +10,14 @@ from django.db.models import ProtectedError
 from django.utils import translation
 from django.utils.translation import gettext, pgettext
 
-from consent.audit.services import audit_record, audit_snapshot, audited_change, fields_assign
+from consent.audit.services import (
+    audit_record,
+    audit_snapshot,
+    audited_change,
+    audited_create,
+    audited_delete,
+    fields_assign,
+)
 from consent.models import (
     NECESSARY_PURPOSE_KEY,
     Purpose,
@@ -322,18 +329,15 @@ def purpose_translation_set(
             translation=existing, name=name, description=description, by=by, ip=ip
         )
     _editor_require(purpose.site, by)
-    translation = PurposeTranslation(purpose=purpose, language=language, name=name, description=description)
-    translation.full_clean()
-    translation.save()
-    audit_record(
+    return audited_create(
+        obj=PurposeTranslation(purpose=purpose, language=language, name=name, description=description),
+        fields=PURPOSE_TRANSLATION_FIELDS,
         site=purpose.site,
-        actor=by,
-        actor_ip=ip,
+        by=by,
+        ip=ip,
         action="purpose_translation.add",
-        target=_translation_target(translation),
-        data=audit_snapshot(obj=translation, fields=PURPOSE_TRANSLATION_FIELDS),
+        target=_translation_target,
     )
-    return translation
 
 
 @transaction.atomic
@@ -365,12 +369,12 @@ def purpose_translation_delete(
     """Delete a purpose's wording in one language (owners and DPOs)."""
     site = translation.purpose.site
     _editor_require(site, by)
-    audit_record(
+    audited_delete(
+        obj=translation,
+        fields=PURPOSE_TRANSLATION_FIELDS,
         site=site,
-        actor=by,
-        actor_ip=ip,
+        by=by,
+        ip=ip,
         action="purpose_translation.delete",
-        target=_translation_target(translation),
-        data=audit_snapshot(obj=translation, fields=PURPOSE_TRANSLATION_FIELDS),
+        target=_translation_target,
     )
-    translation.delete()

@@ -7,7 +7,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext
 
-from consent.audit.services import audit_record, audit_snapshot, audited_change
+from consent.audit.services import (
+    audit_record,
+    audit_snapshot,
+    audited_change,
+    audited_create,
+    audited_delete,
+)
 from consent.models import Purpose, Site
 from consent.tenancy.selectors import EDITOR_ROLES
 from consent.tenancy.services import site_actor_require
@@ -145,18 +151,15 @@ def cookie_translation_set(
     if existing is not None:
         return cookie_translation_update(translation=existing, description=description, by=by, ip=ip)
     _editor_require(cookie.site, by)
-    translation = CookieTranslation(cookie=cookie, language=language, description=description.strip())
-    translation.full_clean()
-    translation.save()
-    audit_record(
+    return audited_create(
+        obj=CookieTranslation(cookie=cookie, language=language, description=description.strip()),
+        fields=COOKIE_TRANSLATION_FIELDS,
         site=cookie.site,
-        actor=by,
-        actor_ip=ip,
+        by=by,
+        ip=ip,
         action="cookie_translation.add",
-        target=_translation_target(translation),
-        data=audit_snapshot(obj=translation, fields=COOKIE_TRANSLATION_FIELDS),
+        target=_translation_target,
     )
-    return translation
 
 
 @transaction.atomic
@@ -189,12 +192,12 @@ def cookie_translation_delete(
     """Delete a cookie's description in one language: visitors in it see another language's, named."""
     site = translation.cookie.site
     _editor_require(site, by)
-    audit_record(
+    audited_delete(
+        obj=translation,
+        fields=COOKIE_TRANSLATION_FIELDS,
         site=site,
-        actor=by,
-        actor_ip=ip,
+        by=by,
+        ip=ip,
         action="cookie_translation.delete",
-        target=_translation_target(translation),
-        data=audit_snapshot(obj=translation, fields=COOKIE_TRANSLATION_FIELDS),
+        target=_translation_target,
     )
-    translation.delete()

@@ -10,7 +10,13 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from consent.audit.services import audit_record, audit_snapshot, audited_change
+from consent.audit.services import (
+    audit_record,
+    audit_snapshot,
+    audited_change,
+    audited_create,
+    audited_delete,
+)
 from consent.content.selectors import missing_texts_refusal, site_required_languages
 from consent.editions import canonical_json, edition_publish, sha256_hex
 from consent.jobs import job_enqueue_on_commit
@@ -207,18 +213,15 @@ def vendor_translation_set(
     if existing is not None:
         return vendor_translation_update(translation=existing, purpose=purpose, by=by, ip=ip)
     _editor_require(vendor.site, by)
-    translation = VendorTranslation(vendor=vendor, language=language, purpose=purpose.strip())
-    translation.full_clean()
-    translation.save()
-    audit_record(
+    return audited_create(
+        obj=VendorTranslation(vendor=vendor, language=language, purpose=purpose.strip()),
+        fields=VENDOR_TRANSLATION_FIELDS,
         site=vendor.site,
-        actor=by,
-        actor_ip=ip,
+        by=by,
+        ip=ip,
         action="vendor_translation.add",
-        target=_vendor_translation_target(translation),
-        data=audit_snapshot(obj=translation, fields=VENDOR_TRANSLATION_FIELDS),
+        target=_vendor_translation_target,
     )
-    return translation
 
 
 @transaction.atomic
@@ -251,15 +254,15 @@ def vendor_translation_delete(
     """Delete a vendor's purpose in one language: readers in it see another language's, named."""
     site = translation.vendor.site
     _editor_require(site, by)
-    audit_record(
+    audited_delete(
+        obj=translation,
+        fields=VENDOR_TRANSLATION_FIELDS,
         site=site,
-        actor=by,
-        actor_ip=ip,
+        by=by,
+        ip=ip,
         action="vendor_translation.delete",
-        target=_vendor_translation_target(translation),
-        data=audit_snapshot(obj=translation, fields=VENDOR_TRANSLATION_FIELDS),
+        target=_vendor_translation_target,
     )
-    translation.delete()
 
 
 def subprocessor_list_earliest_effective_at(*, site: Site, published_at: datetime) -> datetime:

@@ -4,13 +4,16 @@ from django.urls import path
 
 from subprocessors import views
 from subprocessors.lists import api
+from subprocessors.lists import management_api as lists_management
 from subprocessors.notices import api as notices_api
 from subprocessors.notices import views as notice_views
+from subprocessors.objections import management_api as objections_management
 from subprocessors.objections import views as objection_views
 
 app_name = "subprocessors"
 
 api_prefix = "api/public/v1/sites/<str:site_key>/subprocessors"
+management_prefix = "api/v1/sites/<str:site_key>"
 page_prefix = "s/<str:site_key>/subprocessors/"
 
 urlpatterns = [
@@ -21,9 +24,40 @@ urlpatterns = [
     ),
     # The management API (token or session; consent.tokens).
     path(
-        "api/v1/sites/<str:site_key>/subscribers",
+        f"{management_prefix}/subscribers",
         notices_api.SubscriberListApi.as_view(),
         name="api-subscribers",
+    ),
+    path(f"{management_prefix}/vendors", lists_management.VendorListApi.as_view(), name="api-vendors"),
+    path(
+        f"{management_prefix}/vendors/<str:vendor_key>",
+        lists_management.VendorDetailApi.as_view(),
+        name="api-vendor",
+    ),
+    path(
+        f"{management_prefix}/subprocessors/in-force",
+        lists_management.SubprocessorListInForceApi.as_view(),
+        name="api-list-in-force",
+    ),
+    path(
+        f"{management_prefix}/subprocessors/versions",
+        lists_management.SubprocessorVersionsApi.as_view(),
+        name="api-list-versions",
+    ),
+    path(
+        f"{management_prefix}/objections",
+        objections_management.ObjectionListApi.as_view(),
+        name="api-objections",
+    ),
+    path(
+        f"{management_prefix}/objections/<int:objection_id>",
+        objections_management.ObjectionDetailApi.as_view(),
+        name="api-objection",
+    ),
+    path(
+        f"{management_prefix}/objections/<int:objection_id>/answers",
+        objections_management.ObjectionAnswerApi.as_view(),
+        name="api-objection-answer",
     ),
     path(page_prefix, views.subprocessor_page, name="page"),
     path(f"{page_prefix}feed.atom", views.feed, name="feed"),

@@ -68,6 +68,42 @@ management_urlpatterns = [
     path(
         "sites/<str:site_key>/consents/export", exports_api.ConsentExportApi.as_view(), name="consent-export"
     ),
+    # Policies: documents, their working copies per language, publishing and the versions.
+    path(
+        "sites/<str:site_key>/policies",
+        policies_api.ManagementPolicyDocumentListApi.as_view(),
+        name="management-policy-list",
+    ),
+    path(
+        "sites/<str:site_key>/policies/<slug:slug>",
+        policies_api.ManagementPolicyDocumentDetailApi.as_view(),
+        name="management-policy-detail",
+    ),
+    path(
+        "sites/<str:site_key>/policies/<slug:slug>/texts",
+        policies_api.ManagementPolicyTextListApi.as_view(),
+        name="management-policy-text-list",
+    ),
+    path(
+        "sites/<str:site_key>/policies/<slug:slug>/texts/<str:language>",
+        policies_api.ManagementPolicyTextDetailApi.as_view(),
+        name="management-policy-text-detail",
+    ),
+    path(
+        "sites/<str:site_key>/policies/<slug:slug>/versions",
+        policies_api.ManagementPolicyVersionListApi.as_view(),
+        name="management-policy-version-list",
+    ),
+    path(
+        "sites/<str:site_key>/policies/<slug:slug>/versions/in-force",
+        policies_api.ManagementPolicyVersionInForceApi.as_view(),
+        name="management-policy-version-in-force",
+    ),
+    path(
+        "sites/<str:site_key>/policies/<slug:slug>/versions/<int:number>",
+        policies_api.ManagementPolicyVersionDetailApi.as_view(),
+        name="management-policy-version-detail",
+    ),
 ]
 
 # The log as C2SP tlog-tiles, under /log/<site_key>/ (consent/ledger/tile_views.py).

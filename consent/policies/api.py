@@ -1,23 +1,54 @@
-"""Public JSON twins of the policy pages: documents, versions and diffs."""
+"""Policies over HTTP, in two parts kept apart:
+
+- **Public** (`/api/public/v1/`, no authentication): JSON twins of the policy pages, i.e.
+  documents, versions and diffs (`PublicApiView` classes, `policy_*` operations, tag `policies`).
+- **Management** (`/api/v1/`, a token or a session; `ManagementApiView` classes named
+  `Management...`, tag `management`): documents, their working copies' texts per language,
+  publishing a version (scope `publish`, a DPO behind the token) and reads of the version in
+  force and the history, through the same services and selectors as the admin.
+"""
 
 from typing import Any
 
+from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from consent.models import PolicyDocument, PolicyVersion
+from consent.models import DocumentKind, PolicyDocument, PolicyText, PolicyVersion, TokenScope
 from consent.policies.selectors import (
     policy_document_get,
     policy_document_list,
+    policy_text_get,
+    policy_texts,
     policy_timeline,
     policy_version_diff,
     policy_version_get,
+    policy_version_in_force,
+    policy_versions,
+)
+from consent.policies.services import (
+    POLICY_DOCUMENT_FIELDS,
+    policy_document_create,
+    policy_document_update,
+    policy_required_languages,
+    policy_text_delete,
+    policy_text_set,
+    policy_version_publish,
 )
 from consent.sites.selectors import site_get_by_key
+from consent.tokens.management import (
+    IDEMPOTENCY_KEY,
+    IF_MATCH,
+    PAGE_PARAMETERS,
+    ManagementApiView,
+    page_serializer,
+)
 from edge.api import PublicApiView
 from edge.http import cache_public, etag_for, not_modified_or_none
 
@@ -253,3 +284,365 @@ class PolicyDiffApi(PublicApiView):
         return _cached_json(
             request, data, etag_for("api-diff", old.content_sha256, new.content_sha256), max_age=86400
         )
+
+
+# === The management API (`/api/v1/`): documents, working copies, publishing ===================
+
+
+class ManagementPolicyDocumentOutputSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "ManagementPolicyDocument"
+
+    slug = serializers.CharField()
+    kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    jurisdictions = serializers.ListField(child=serializers.CharField())
+    prevailing_language = serializers.CharField()
+    languages = serializers.ListField(child=serializers.CharField())
+    required_languages = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Every language a published version needs: the prevailing one, `languages` and "
+        "what the jurisdictions require.",
+    )
+    created_at = serializers.DateTimeField()
+
+
+class ManagementPolicyTextOutputSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "ManagementPolicyText"
+
+    language = serializers.CharField()
+    title = serializers.CharField()
+    body = serializers.CharField(help_text="Markdown.")
+    updated_at = serializers.DateTimeField()
+
+
+class ManagementPolicyVersionOutputSerializer(PolicyVersionFullOutputSerializer):
+    class Meta:
+        ref_name = "ManagementPolicyVersion"
+
+    document = serializers.CharField(help_text="The document's slug.")
+
+
+def _management_document_data(document: PolicyDocument) -> dict[str, Any]:
+    return dict(
+        ManagementPolicyDocumentOutputSerializer(
+            {
+                "slug": document.slug,
+                "kind": document.kind,
+                "jurisdictions": document.jurisdictions,
+                "prevailing_language": document.prevailing_language,
+                "languages": document.languages,
+                "required_languages": policy_required_languages(document=document),
+                "created_at": document.created_at,
+            }
+        ).data
+    )
+
+
+def _management_text_data(text: PolicyText) -> dict[str, Any]:
+    return dict(ManagementPolicyTextOutputSerializer(text).data)
+
+
+def _management_version_data(version: PolicyVersion) -> dict[str, Any]:
+    return dict(
+        ManagementPolicyVersionOutputSerializer(
+            {"document": version.document.slug, **_version_full(version)}
+        ).data
+    )
+
+
+IF_MATCH_WHEN_EXISTS = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The ETag of the text as you read it (GET), when there is one: required to replace "
+    "it; a language without a text yet needs none.",
+)
+
+
+def _fields_refusal(data: Any, allowed: set[str]) -> None:
+    """Refuse a body that is not an object or names a field this operation cannot set."""
+    if not isinstance(data, dict):
+        raise serializers.ValidationError({"non_field_errors": [_("Send a JSON object.")]})
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise serializers.ValidationError({name: [_("This field cannot be set here.")] for name in unknown})
+
+
+class ManagementPolicyApiView(ManagementApiView):
+    """Finds a site's document by slug: another site's, or none, is a 404."""
+
+    def document_for(self, request: Request, site_key: str, slug: str, scope: str) -> PolicyDocument:
+        site = self.site_for(request, site_key, scope)
+        document = policy_document_get(site=site, slug=slug)
+        if document is None:
+            raise Http404
+        return document
+
+
+class ManagementPolicyDocumentListApi(ManagementPolicyApiView):
+    """A site's policy documents; POST creates one (owners and DPOs, as in the admin)."""
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ManagementPolicyDocumentCreate"
+
+        kind = serializers.ChoiceField(choices=DocumentKind.choices)
+        slug = serializers.CharField(
+            max_length=63, required=False, help_text="Default: the kind with '-' for '_'."
+        )
+        jurisdictions = serializers.ListField(
+            child=serializers.CharField(), required=False, help_text="Empty: every jurisdiction."
+        )
+        prevailing_language = serializers.CharField(
+            max_length=8,
+            required=False,
+            help_text="Default: Russian for Russia and 152-FZ consents, else the site's default language.",
+        )
+        languages = serializers.ListField(
+            child=serializers.CharField(), required=False, help_text="Default: the site's languages."
+        )
+
+    @extend_schema(
+        operation_id="management_policy_list",
+        tags=["management"],
+        responses=inline_serializer(
+            "ManagementPolicyDocumentList", {"documents": ManagementPolicyDocumentOutputSerializer(many=True)}
+        ),
+    )
+    def get(self, request: Request, site_key: str) -> Response:
+        site = self.site_for(request, site_key, TokenScope.READ)
+        return Response(
+            {"documents": [_management_document_data(doc) for doc in policy_document_list(site=site)]}
+        )
+
+    @extend_schema(
+        operation_id="management_policy_create",
+        tags=["management"],
+        parameters=[IDEMPOTENCY_KEY],
+        request=InputSerializer,
+        responses={201: ManagementPolicyDocumentOutputSerializer},
+    )
+    def post(self, request: Request, site_key: str) -> Response:
+        site = self.site_for(request, site_key, TokenScope.WRITE)
+        given = self.InputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+
+        def create() -> Response:
+            document = policy_document_create(site=site, **data, **self.service_kwargs(request))
+            return self.with_etag(_management_document_data(document), status.HTTP_201_CREATED)
+
+        return self.idempotent(request, site, create)
+
+
+class ManagementPolicyDocumentDetailApi(ManagementPolicyApiView):
+    """One document: GET (ETag); PATCH its jurisdictions and languages with If-Match."""
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ManagementPolicyDocumentUpdate"
+
+        jurisdictions = serializers.ListField(child=serializers.CharField(), required=False)
+        prevailing_language = serializers.CharField(max_length=8, required=False)
+        languages = serializers.ListField(child=serializers.CharField(), required=False)
+
+    @extend_schema(
+        operation_id="management_policy",
+        tags=["management"],
+        responses=ManagementPolicyDocumentOutputSerializer,
+    )
+    def get(self, request: Request, site_key: str, slug: str) -> Response:
+        document = self.document_for(request, site_key, slug, TokenScope.READ)
+        return self.with_etag(_management_document_data(document))
+
+    @extend_schema(
+        operation_id="management_policy_update",
+        tags=["management"],
+        parameters=[IF_MATCH],
+        request=InputSerializer,
+        responses=ManagementPolicyDocumentOutputSerializer,
+    )
+    def patch(self, request: Request, site_key: str, slug: str) -> Response:
+        document = self.document_for(request, site_key, slug, TokenScope.WRITE)
+        self.precondition_check(request, _management_document_data(document))
+        _fields_refusal(request.data, set(POLICY_DOCUMENT_FIELDS))
+        given = self.InputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        with transaction.atomic():
+            document = policy_document_update(
+                document=document, **given.validated_data, **self.service_kwargs(request)
+            )
+        return self.with_etag(_management_document_data(document))
+
+
+class ManagementPolicyTextListApi(ManagementPolicyApiView):
+    """The working copy of a document: its text in every language drafted so far."""
+
+    @extend_schema(
+        operation_id="management_policy_text_list",
+        tags=["management"],
+        responses=inline_serializer(
+            "ManagementPolicyTextList", {"texts": ManagementPolicyTextOutputSerializer(many=True)}
+        ),
+    )
+    def get(self, request: Request, site_key: str, slug: str) -> Response:
+        document = self.document_for(request, site_key, slug, TokenScope.READ)
+        return Response({"texts": [_management_text_data(text) for text in policy_texts(document=document)]})
+
+
+class ManagementPolicyTextDetailApi(ManagementPolicyApiView):
+    """The working copy in one language: GET (ETag); PUT writes it (If-Match when it exists);
+    DELETE drops it (If-Match). Published versions are untouched."""
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ManagementPolicyTextPut"
+
+        title = serializers.CharField(max_length=200)
+        body = serializers.CharField(trim_whitespace=False, help_text="Markdown, kept as sent.")
+
+    def _text(self, document: PolicyDocument, language: str) -> PolicyText | None:
+        return policy_text_get(document=document, language=language)
+
+    @extend_schema(
+        operation_id="management_policy_text",
+        tags=["management"],
+        responses=ManagementPolicyTextOutputSerializer,
+    )
+    def get(self, request: Request, site_key: str, slug: str, language: str) -> Response:
+        text = self._text(self.document_for(request, site_key, slug, TokenScope.READ), language)
+        if text is None:
+            raise Http404
+        return self.with_etag(_management_text_data(text))
+
+    @extend_schema(
+        operation_id="management_policy_text_put",
+        tags=["management"],
+        parameters=[IF_MATCH_WHEN_EXISTS],
+        request=InputSerializer,
+        responses={200: ManagementPolicyTextOutputSerializer, 201: ManagementPolicyTextOutputSerializer},
+        description="Writes the text in this language: a new language is a 201 and needs no If-Match; "
+        "replacing an existing text needs If-Match with its ETag.",
+    )
+    def put(self, request: Request, site_key: str, slug: str, language: str) -> Response:
+        document = self.document_for(request, site_key, slug, TokenScope.WRITE)
+        existing = self._text(document, language)
+        if existing is not None:
+            self.precondition_check(request, _management_text_data(existing))
+        _fields_refusal(request.data, {"title", "body"})
+        given = self.InputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        with transaction.atomic():
+            text = policy_text_set(
+                document=document, language=language, **given.validated_data, **self.service_kwargs(request)
+            )
+        return self.with_etag(
+            _management_text_data(text), status.HTTP_200_OK if existing else status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        operation_id="management_policy_text_delete",
+        tags=["management"],
+        parameters=[IF_MATCH],
+        responses={204: None},
+    )
+    def delete(self, request: Request, site_key: str, slug: str, language: str) -> Response:
+        text = self._text(self.document_for(request, site_key, slug, TokenScope.WRITE), language)
+        if text is None:
+            raise Http404
+        self.precondition_check(request, _management_text_data(text))
+        with transaction.atomic():
+            policy_text_delete(text=text, **self.service_kwargs(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ManagementPolicyVersionListApi(ManagementPolicyApiView):
+    """The history of a document's versions (cursor page, oldest first); POST publishes the
+    working copy as the next version (scope `publish`; the site's DPO behind the token)."""
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ManagementPolicyVersionPublish"
+
+        effective_at = serializers.DateTimeField(
+            help_text="When it takes effect; a material change needs the site's notice period."
+        )
+        summary = serializers.CharField(help_text="Shown in the public history.")
+        is_material = serializers.BooleanField(
+            default=False,
+            help_text="Visitors are asked again once it takes effect; a change kind that needs fresh "
+            "consent under the document's jurisdictions makes it material anyway.",
+        )
+        change_kinds = serializers.ListField(
+            child=serializers.CharField(), default=list, help_text="Values of ChangeKind, e.g. `new_purpose`."
+        )
+        affected_purposes = serializers.ListField(
+            child=serializers.CharField(), default=list, help_text="Purpose keys; empty: every purpose."
+        )
+
+    @extend_schema(
+        operation_id="management_policy_version_list",
+        tags=["management"],
+        parameters=PAGE_PARAMETERS,
+        responses=page_serializer("ManagementPolicyVersionPage", PolicyVersionSummaryOutputSerializer()),
+    )
+    def get(self, request: Request, site_key: str, slug: str) -> Response:
+        document = self.document_for(request, site_key, slug, TokenScope.READ)
+        return self.cursor_page(
+            request,
+            policy_versions(document=document),
+            lambda rows: [_version_summary(version) for version in rows],
+            time_field="published_at",
+        )
+
+    @extend_schema(
+        operation_id="management_policy_publish",
+        tags=["management"],
+        parameters=[IDEMPOTENCY_KEY],
+        request=InputSerializer,
+        responses={201: ManagementPolicyVersionOutputSerializer},
+    )
+    def post(self, request: Request, site_key: str, slug: str) -> Response:
+        document = self.document_for(request, site_key, slug, TokenScope.PUBLISH)
+        given = self.InputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+
+        def publish() -> Response:
+            version = policy_version_publish(document=document, **data, **self.service_kwargs(request))
+            return self.with_etag(_management_version_data(version), status.HTTP_201_CREATED)
+
+        return self.idempotent(request, document.site, publish)
+
+
+class ManagementPolicyVersionInForceApi(ManagementPolicyApiView):
+    """The version in force now, in full; 404 while none has taken effect."""
+
+    @extend_schema(
+        operation_id="management_policy_version_in_force",
+        tags=["management"],
+        responses=ManagementPolicyVersionOutputSerializer,
+    )
+    def get(self, request: Request, site_key: str, slug: str) -> Response:
+        document = self.document_for(request, site_key, slug, TokenScope.READ)
+        version = policy_version_in_force(document=document, at=timezone.now())
+        if version is None:
+            raise Http404
+        return self.with_etag(_management_version_data(version))
+
+
+class ManagementPolicyVersionDetailApi(ManagementPolicyApiView):
+    """One published version in full (versions never change)."""
+
+    @extend_schema(
+        operation_id="management_policy_version",
+        tags=["management"],
+        responses=ManagementPolicyVersionOutputSerializer,
+    )
+    def get(self, request: Request, site_key: str, slug: str, number: int) -> Response:
+        document = self.document_for(request, site_key, slug, TokenScope.READ)
+        version = policy_version_get(document=document, number=number)
+        if version is None:
+            raise Http404
+        return self.with_etag(_management_version_data(version))

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from consent.editions import edition_in_force, editions_upcoming
-from consent.models import PolicyDocument, PolicyVersion, Site
+from consent.models import PolicyDocument, PolicyText, PolicyVersion, Site
 from consent.policies.text import DiffBlock, text_diff
 
 
@@ -18,6 +18,15 @@ def policy_document_list(*, site: Site) -> QuerySet[PolicyDocument]:
 
 def policy_document_get(*, site: Site, slug: str) -> PolicyDocument | None:
     return PolicyDocument.objects.filter(site=site, slug=slug).first()
+
+
+def policy_texts(*, document: PolicyDocument) -> QuerySet[PolicyText]:
+    """The working copy: the document's draft text in each language, by language."""
+    return PolicyText.objects.filter(document=document).order_by("language")
+
+
+def policy_text_get(*, document: PolicyDocument, language: str) -> PolicyText | None:
+    return policy_texts(document=document).filter(language=language).first()
 
 
 def policy_versions(*, document: PolicyDocument) -> QuerySet[PolicyVersion]:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -207,7 +207,7 @@ def policy_version_publish(
     *,
     document: PolicyDocument,
     effective_at: datetime,
-    by: AbstractUser,
+    by: AbstractUser | None,
     summary: str = "",
     is_material: bool = False,
     change_kinds: Iterable[str] = (),
@@ -273,16 +273,21 @@ def policy_version_publish(
     return version
 
 
-def _document_locked_for_publisher(document: PolicyDocument, by: AbstractUser) -> PolicyDocument:
-    """The document, locked until the transaction ends, once `by` is known to be its site's DPO."""
+def publisher_refusal() -> str:
+    """Why someone who is not the site's DPO may not publish (the admin and the API say the same)."""
+    return gettext("Only the site's data protection officer can publish its documents.")
+
+
+def _document_locked_for_publisher(document: PolicyDocument, by: AbstractUser | None) -> PolicyDocument:
+    """The document, locked until the transaction ends, once `by` is known to be its site's DPO.
+
+    A legal document is published by a person: `by` None (e.g. a token made from the shell,
+    with no one behind it) is refused like any non-DPO."""
+    if by is None:
+        raise PermissionDenied(publisher_refusal())
     # Two DPOs publishing at once must not take the same number.
     document = PolicyDocument.objects.select_for_update().select_related("site").get(pk=document.pk)
-    site_role_require(
-        site=document.site,
-        user=by,
-        roles=PUBLISHER_ROLES,
-        refusal="Only the site's data protection officer can publish its documents.",
-    )
+    site_role_require(site=document.site, user=by, roles=PUBLISHER_ROLES, refusal=publisher_refusal())
     return document
 
 

@@ -209,7 +209,7 @@ def banner_version_publish(
         site=site,
         user=by,
         roles=EDITOR_ROLES,
-        refusal="Only the site's owners and DPOs can publish its banner.",
+        refusal=gettext("Only the site's owners and DPOs can publish its banner."),
     )
     Site.objects.select_for_update().filter(pk=site.pk).values_list("pk", flat=True).first()
     refusals = banner_language_refusals(site=site)

@@ -14,7 +14,7 @@ from consent.content.selectors import missing_texts_refusal
 from consent.editions import canonical_json, edition_publish, sha256_hex
 from consent.models import Purpose, Site
 from consent.tenancy.selectors import EDITOR_ROLES
-from consent.tenancy.services import site_actor_require, site_role_require
+from consent.tenancy.services import site_actor_require
 from cookies.banner.selectors import site_content_missing
 from cookies.models import BannerSettings, BannerText, BannerVersion, consent_mode_guess
 
@@ -194,7 +194,12 @@ def banner_language_refusals(*, site: Site) -> list[str]:
 
 @transaction.atomic
 def banner_version_publish(
-    *, site: Site, by: AbstractUser, change_note: str = "", ip: str | None = None, now: datetime | None = None
+    *,
+    site: Site,
+    by: AbstractUser | None,
+    change_note: str = "",
+    ip: str | None = None,
+    now: datetime | None = None,
 ) -> BannerVersion:
     """Freeze the banner working copy as the next version, in force at once; unchanged is refused.
 
@@ -205,11 +210,11 @@ def banner_version_publish(
     language one of the site's jurisdictions requires (Russian for RU): there a text in another
     language is not enough. Elsewhere a missing text falls back to another language, named.
     """
-    site_role_require(
+    site_actor_require(
         site=site,
-        user=by,
+        by=by,
         roles=EDITOR_ROLES,
-        refusal="Only the site's owners and DPOs can publish its banner.",
+        refusal=gettext("Only the site's owners and DPOs can publish its banner."),
     )
     Site.objects.select_for_update().filter(pk=site.pk).values_list("pk", flat=True).first()
     refusals = banner_language_refusals(site=site)

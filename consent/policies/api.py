@@ -13,7 +13,6 @@ from typing import Any
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -47,6 +46,7 @@ from consent.tokens.management import (
     IF_MATCH,
     PAGE_PARAMETERS,
     ManagementApiView,
+    fields_refusal,
     page_serializer,
 )
 from edge.api import PublicApiView
@@ -360,15 +360,6 @@ IF_MATCH_WHEN_EXISTS = OpenApiParameter(
 )
 
 
-def _fields_refusal(data: Any, allowed: set[str]) -> None:
-    """Refuse a body that is not an object or names a field this operation cannot set."""
-    if not isinstance(data, dict):
-        raise serializers.ValidationError({"non_field_errors": [_("Send a JSON object.")]})
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise serializers.ValidationError({name: [_("This field cannot be set here.")] for name in unknown})
-
-
 class ManagementPolicyApiView(ManagementApiView):
     """Finds a site's document by slug: another site's, or none, is a 404."""
 
@@ -466,7 +457,7 @@ class ManagementPolicyDocumentDetailApi(ManagementPolicyApiView):
     def patch(self, request: Request, site_key: str, slug: str) -> Response:
         document = self.document_for(request, site_key, slug, TokenScope.WRITE)
         self.precondition_check(request, _management_document_data(document))
-        _fields_refusal(request.data, set(POLICY_DOCUMENT_FIELDS))
+        fields_refusal(request.data, set(POLICY_DOCUMENT_FIELDS))
         given = self.InputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         with transaction.atomic():
@@ -530,7 +521,7 @@ class ManagementPolicyTextDetailApi(ManagementPolicyApiView):
         existing = self._text(document, language)
         if existing is not None:
             self.precondition_check(request, _management_text_data(existing))
-        _fields_refusal(request.data, {"title", "body"})
+        fields_refusal(request.data, {"title", "body"})
         given = self.InputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         with transaction.atomic():

@@ -5,7 +5,6 @@ from typing import Any
 
 from django.db import transaction
 from django.http import Http404
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -29,7 +28,7 @@ from consent.sites.services import (
 )
 from consent.tenancy.selectors import site_role_for_user
 from consent.tokens.access import api_actor, api_site, api_sites, request_token
-from consent.tokens.management import IDEMPOTENCY_KEY, IF_MATCH, ManagementApiView
+from consent.tokens.management import IDEMPOTENCY_KEY, IF_MATCH, ManagementApiView, fields_refusal
 from consent.tokens.scopes import scopes_for_role
 from edge.api import PublicApiView
 
@@ -176,14 +175,6 @@ class SiteSettingsInputSerializer(serializers.ModelSerializer):
         extra_kwargs = {field: {"required": False} for field in SITE_SETTINGS_FIELDS}
 
 
-def _fields_refusal(data: Any, allowed: set[str]) -> None:
-    if not isinstance(data, dict):
-        raise serializers.ValidationError({"non_field_errors": [_("Send a JSON object.")]})
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise serializers.ValidationError({name: [_("This field cannot be set here.")] for name in unknown})
-
-
 class SiteSettingsApi(ManagementApiView):
     """A site's settings: GET them with an ETag, PATCH some of them with If-Match (owners)."""
 
@@ -210,7 +201,7 @@ class SiteSettingsApi(ManagementApiView):
     def patch(self, request: Request, site_key: str) -> Response:
         site = self.site_for(request, site_key, TokenScope.WRITE)
         self.precondition_check(request, self._data(site))
-        _fields_refusal(request.data, set(SITE_SETTINGS_FIELDS))
+        fields_refusal(request.data, set(SITE_SETTINGS_FIELDS))
         given = SiteSettingsInputSerializer(site, data=request.data, partial=True)
         given.is_valid(raise_exception=True)
         with transaction.atomic():
@@ -388,7 +379,7 @@ class PurposeDetailApi(ManagementApiView):
     def patch(self, request: Request, site_key: str, purpose_key: str) -> Response:
         purpose = self._purpose(request, site_key, purpose_key, TokenScope.WRITE)
         self.precondition_check(request, _purpose_data(purpose))
-        _fields_refusal(request.data, {"is_sale_or_share", "position", "texts"})
+        fields_refusal(request.data, {"is_sale_or_share", "position", "texts"})
         given = self.InputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = dict(given.validated_data)

@@ -247,6 +247,16 @@ class ManagementApiView(APIView):
         )
 
 
+def fields_refusal(data: Any, allowed: set[str]) -> None:
+    """Refuse a body that is not a JSON object, or names a field this operation does not set
+    (a typo must not pass as "nothing to change")."""
+    if not isinstance(data, dict):
+        raise ValidationError({"non_field_errors": [_("Send a JSON object.")]})
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be set here.")] for name in unknown})
+
+
 def _cursor_make(pk: int) -> str:
     return base64.urlsafe_b64encode(f"after:{pk}".encode()).decode().rstrip("=")
 

@@ -24,6 +24,7 @@ from consent.tokens.management import (
     IF_MATCH,
     PAGE_PARAMETERS,
     ManagementApiView,
+    fields_refusal,
     page_serializer,
 )
 from cookies.banner.selectors import banner_version_latest
@@ -35,7 +36,6 @@ from cookies.banner.services import (
     banner_text_set,
     banner_version_publish,
 )
-from cookies.catalogue.api import fields_refusal
 from cookies.models import BannerSettings, BannerText, BannerVersion, consent_mode_guess
 
 LANGUAGES = frozenset(code for code, _name in LANGUAGE_CHOICES)

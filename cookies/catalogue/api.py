@@ -9,7 +9,6 @@ from typing import Any
 
 from django.db import transaction
 from django.http import Http404
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -22,6 +21,7 @@ from consent.tokens.management import (
     IF_MATCH,
     PAGE_PARAMETERS,
     ManagementApiView,
+    fields_refusal,
     page_serializer,
 )
 from cookies.catalogue.services import (
@@ -70,15 +70,6 @@ def _cookies(site: Site) -> Any:
 
 def _cookie_data(cookie: Cookie) -> dict[str, Any]:
     return dict(CookieOutputSerializer(_cookies(cookie.site).get(pk=cookie.pk)).data)
-
-
-def fields_refusal(data: Any, allowed: set[str]) -> None:
-    """Refuse a body that is not an object or sets a field this resource does not change."""
-    if not isinstance(data, dict):
-        raise serializers.ValidationError({"non_field_errors": [_("Send a JSON object.")]})
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise serializers.ValidationError({name: [_("This field cannot be set here.")] for name in unknown})
 
 
 @extend_schema_field(OpenApiTypes.STR)

@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -24,6 +23,7 @@ from consent.tokens.management import (
     IF_MATCH,
     PAGE_PARAMETERS,
     ManagementApiView,
+    fields_refusal,
     page_serializer,
 )
 from subprocessors.lists.api import (
@@ -106,14 +106,6 @@ class _VendorFieldsSerializer(serializers.Serializer):
     ru_cross_border_notified_on = serializers.DateField(allow_null=True, required=False)
     category = serializers.ChoiceField(choices=VendorCategory.choices, required=False)
     is_listed = serializers.BooleanField(required=False)
-
-
-def _fields_refusal(data: Any, allowed: set[str]) -> None:
-    if not isinstance(data, dict):
-        raise serializers.ValidationError({"non_field_errors": [_("Send a JSON object.")]})
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise serializers.ValidationError({name: [_("This field cannot be set here.")] for name in unknown})
 
 
 def _vendor_data(vendor: Vendor) -> dict[str, Any]:
@@ -203,7 +195,7 @@ class VendorDetailApi(ManagementApiView):
     def patch(self, request: Request, site_key: str, vendor_key: str) -> Response:
         vendor = self._vendor(request, site_key, vendor_key, TokenScope.WRITE)
         self.precondition_check(request, _vendor_data(vendor))
-        _fields_refusal(request.data, {*VENDOR_FIELDS, "texts"})
+        fields_refusal(request.data, {*VENDOR_FIELDS, "texts"})
         given = self.InputSerializer(data=request.data, partial=True)
         given.is_valid(raise_exception=True)
         data = dict(given.validated_data)

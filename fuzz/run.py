@@ -8,7 +8,7 @@ Sets up a fresh database (migrate, the three demo commands), starts gunicorn on 
 127.0.0.1 with DEBUG off, then runs schemathesis against `/api/schema/` with the checks
 not_a_server_error, status_code_conformance, content_type_conformance and
 response_schema_conformance, a fixed number of examples per operation and a fixed seed, with an
-API token of the demo site holding every scope (so the management API is fuzzed too) and from
+API token of the demo superuser holding every scope (so the management API is fuzzed too) and from
 the demo site's own origin (so the consent POST reaches its validator). Exits non-zero on any
 failure, or when the run takes longer than FUZZ_TIMEOUT.
 """
@@ -223,6 +223,7 @@ def main() -> int:
         CONSENT_RATE_PER_IP="1000000/min",
         CONSENT_RATE_PER_SITE="1000000/min",
         PUBLIC_API_RATE="1000000/min",
+        API_TOKEN_RATE="1000000/min",
         TASKS_BACKEND="immediate",
         PYTHONUNBUFFERED="1",
     )
@@ -260,7 +261,10 @@ def main() -> int:
         print(f"== known values, drawn half of the time: {counts}", flush=True)
         scopes = "read,write,publish,consents:read,consents:write,export"
         token = subprocess.run(
-            [PYTHON, "manage.py", "token_create", "--site", "demo", "--scopes", scopes, "--name", "fuzzer"],
+            # The demo superuser's token: every operation is allowed to it, the owners' (origins,
+            # settings) and the DPO's (publishing a policy version) alike.
+            [PYTHON, "manage.py", "token_create", "--site", "demo", "--scopes", scopes, "--name", "fuzzer"]
+            + ["--user", "admin"],
             cwd=REPO,
             env=env,
             capture_output=True,

@@ -224,3 +224,24 @@ def test_token_create_refuses_an_unknown_site_or_scope(shop):
     with pytest.raises(CommandError, match="Unknown scopes"):
         shell_token("shop", "read,everything")
     assert not ApiToken.objects.exists()
+
+
+def test_token_create_for_a_member_acts_as_them(client, shop):
+    dpo = member(shop, Role.DPO, "dora")
+    dpo.email = "dora@shop.example"
+    dpo.save()
+    out, err = io.StringIO(), io.StringIO()
+    arguments = ["--site", "shop", "--scopes", "read,publish", "--name", "ci", "--user", "DORA@shop.example"]
+    call_command("token_create", *arguments, stdout=out, stderr=err)
+    assert ApiToken.objects.get().created_by == dpo
+    assert client.get("/api/v1/sites/shop", **bearer(out.getvalue().strip())).json()["role"] == Role.DPO
+    viewer = member(shop, Role.VIEWER, "vera")
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="owners and DPOs"):
+        call_command(
+            "token_create", "--site", "shop", "--scopes", "read", "--name", "x", "--user", viewer.username
+        )
+    with pytest.raises(CommandError, match="No user"):
+        call_command("token_create", "--site", "shop", "--scopes", "read", "--name", "x", "--user", "nobody")
+    assert ApiToken.objects.count() == 1

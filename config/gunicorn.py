@@ -22,4 +22,9 @@ max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
 max_requests_jitter = 500
 accesslog = "-"
 errorlog = "-"
+# Request lines and header fields as long as nginx passes (large_client_header_buffers 4 8k in
+# deploy/nginx-consentry.conf), so anything nginx lets through is answered by Django in the API's
+# JSON shape, not by gunicorn's own HTML 414 (its default stops at 4,094 bytes).
+limit_request_line = 8190
+limit_request_field_size = 8190
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")

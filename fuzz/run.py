@@ -245,6 +245,8 @@ def main() -> int:
                 [
                     *(PYTHON, "-m", "gunicorn", "config.wsgi:application"),
                     *("--bind", f"127.0.0.1:{port}", "--workers", "2", "--timeout", "30"),
+                    # As config/gunicorn.py: request lines as long as nginx passes.
+                    *("--limit-request-line", "8190", "--limit-request-field_size", "8190"),
                     *("--access-logfile", "-", "--error-logfile", "-"),
                 ],
                 cwd=REPO,

@@ -316,3 +316,17 @@ def test_nginx_limits_login_posts_per_address_before_the_app_sees_them(stack):
     # 20 posts a minute with a burst of 10: most of 40 at once are answered by nginx.
     assert len(nginx_refusals) >= 25, sorted({answer[0] for answer in answers})
     assert len(answers) - len(nginx_refusals) >= 10
+
+
+def test_a_long_request_line_nginx_passes_is_answered_by_the_app_in_json(stack):
+    """6 KB of query string: within nginx's 8k header buffers, and gunicorn (config/gunicorn.py)
+    lets it through too, so the API answers in its JSON shape rather than gunicorn's HTML 414."""
+    query = "&".join(f"limit={n}" for n in range(800))  # about 7,000 bytes
+    request = urllib.request.Request(  # noqa: S310
+        stack.nginx_origin + "/api/public/v1/receipts/AAAAAAAAAAAAAAAAAAAAAA?" + query
+    )
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.urlopen(request, context=stack.tls, timeout=10)  # noqa: S310
+    assert answer.value.code == 404
+    assert answer.value.headers["Content-Type"] == "application/json"
+    assert json.loads(answer.value.read())["error"]["code"] == "not_found"

@@ -55,10 +55,19 @@ class CspWatch:
     def violations(self) -> list[Any]:
         found: list[Any] = []
         for frame in self.page.frames:
-            try:
-                found += frame.evaluate("() => window.__csp || []")
-            except Exception as error:  # a frame that went away while we asked
-                found.append(f"could not read {frame.url}: {error}")
+            # A frame may navigate while we ask (an embed's about:blank becoming its document):
+            # ask its new document again; a frame that is gone has nothing left to report.
+            for attempt in range(3):
+                try:
+                    found += frame.evaluate("() => window.__csp || []")
+                    break
+                except Exception as error:
+                    if frame.is_detached():
+                        break
+                    if attempt == 2:
+                        found.append(f"could not read {frame.url}: {error}")
+                    else:
+                        self.page.wait_for_timeout(250)
         return found + self.console
 
 

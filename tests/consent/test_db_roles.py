@@ -195,7 +195,9 @@ def test_redaction_by_receipt_ids_clears_only_the_erasable_columns_and_leaves_it
     assert entry.actor_ip == "192.0.2.1" and entry.site == site
     # Again, from the command: nothing left to erase, and that is recorded too.
     out = StringIO()
-    call_command("consent_redact", site="shop", receipt=[first], stdout=out)
+    # `--receipt=<id>`: a receipt id may start with "-" (URL-safe base64), which argparse would
+    # take for an option if it came as a separate word.
+    call_command("consent_redact", "--site=shop", f"--receipt={first}", stdout=out)
     assert "Redacted 0 record(s)." in out.getvalue()
     assert AuditEntry.objects.filter(action="consent.redact").count() == 2
     report = ledger_verify(site=site)

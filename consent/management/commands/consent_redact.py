@@ -20,7 +20,9 @@ class Command(BaseCommand):
         whom = parser.add_mutually_exclusive_group(required=True)
         whom.add_argument("--visitor")
         whom.add_argument(
-            "--receipt", action="append", help="A receipt id the visitor holds (repeat for several)."
+            "--receipt",
+            action="append",
+            help="A receipt id the visitor holds, as --receipt=ID (ids may start with '-'); repeat for more.",
         )
         parser.add_argument("--reason", default="")
 

@@ -21,7 +21,7 @@ import binascii
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
@@ -232,8 +232,8 @@ class ManagementApiView(APIView):
         bounds: dict[str, datetime] = {}
         for name, lookup in (("since", "gte"), ("until", "lt")):
             if params.get(name):
-                moment = parse_datetime(params[name])
-                if moment is None or moment.tzinfo is None:
+                moment = _time_read(params[name])
+                if moment is None:
                     errors[name] = [_("Give an ISO 8601 time with its offset, e.g. 2026-01-31T00:00:00Z.")]
                 else:
                     bounds[f"{time_field}__{lookup}"] = moment
@@ -255,6 +255,21 @@ def fields_refusal(data: Any, allowed: set[str]) -> None:
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise ValidationError({name: [_("This field cannot be set here.")] for name in unknown})
+
+
+def _time_read(text: str) -> datetime | None:
+    """An aware ISO 8601 time as UTC, or None: no offset, an offset no place has (over 14 hours;
+    PostgreSQL refuses them), or a time that leaves the calendar once in UTC."""
+    try:
+        moment = parse_datetime(text)
+    except ValueError:
+        return None
+    if moment is None or moment.tzinfo is None or abs(moment.utcoffset()) > timedelta(hours=14):
+        return None
+    try:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
 
 
 def _cursor_make(pk: int) -> str:

@@ -217,5 +217,10 @@ def test_subscribers_come_in_cursor_pages_filtered_by_time_and_status(api, shop)
         "results": [],
         "next_cursor": None,
     }
-    for query in ["limit=0", "limit=x", "cursor=nonsense", "since=yesterday", "status=gone"]:
+    odd_times = [
+        "until=0200-02-08T16:44:45%2B21:36",
+        "since=0001-01-01T00:00:00%2B01:00",
+        "since=2026-13-01T00:00Z",
+    ]
+    for query in ["limit=0", "limit=x", "cursor=nonsense", "since=yesterday", "status=gone", *odd_times]:
         assert_error(api.get(f"shop/subscribers?{query}"), 400, "invalid")

@@ -20,7 +20,6 @@ from consent.models import AuditEntry, PolicyDocument, Site
 from consent.sites.services import site_create
 from consent.tokens.services import token_create
 from cookies.models import Cookie
-from edge.ratelimit import rate_limits_reset
 from subprocessors.models import Objection, SubprocessorListVersion, Subscriber, Vendor
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +42,6 @@ def management_operations() -> list[tuple[str, str]]:
 
 @pytest.fixture
 def tenants(tmp_path):
-    rate_limits_reset()
     call_command("consent_demo", admin_password_file=str(tmp_path / "pw"), stdout=open("/dev/null", "w"))
     call_command("subprocessors_demo", stdout=open("/dev/null", "w"))
     call_command("cookies_demo", stdout=open("/dev/null", "w"))

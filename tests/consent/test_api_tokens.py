@@ -14,18 +14,10 @@ from django.utils import timezone
 from consent.models import ApiToken, AuditEntry, Role, SiteMembership
 from consent.sites.services import site_create
 from consent.tokens.services import token_create
-from edge.ratelimit import rate_limits_reset
 from tests.config.test_api_errors import assert_error
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_limits():
-    rate_limits_reset()
-    yield
-    rate_limits_reset()
 
 
 @pytest.fixture

@@ -8,20 +8,12 @@ import pytest
 from consent.models import AuditEntry, Purpose, Role, SiteMembership, SiteOrigin
 from consent.sites.services import site_create
 from consent.tokens.services import token_create
-from edge.ratelimit import rate_limits_reset
 from subprocessors.models import Subscriber, SubscriberStatus
 from tests.config.test_api_errors import assert_error
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 ALL = ["read", "write", "publish", "consents:read", "consents:write", "export"]
-
-
-@pytest.fixture(autouse=True)
-def fresh_limits():
-    rate_limits_reset()
-    yield
-    rate_limits_reset()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from consent.models import AuditEntry, PolicyDocument, PolicyText, PolicyVersion
 from consent.policies.services import policy_document_create, policy_text_set
 from consent.sites.services import site_create
 from consent.tokens.services import token_create
-from edge.ratelimit import rate_limits_reset
 from tests.config.test_api_errors import assert_error
 from tests.consent.test_management_api import ALL, Api
 from tests.factories import UserFactory
@@ -18,13 +17,6 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 DPO_ONLY = "Only the site's data protection officer can publish its documents."
-
-
-@pytest.fixture(autouse=True)
-def fresh_limits():
-    rate_limits_reset()
-    yield
-    rate_limits_reset()
 
 
 @pytest.fixture

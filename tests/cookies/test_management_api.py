@@ -12,20 +12,12 @@ from consent.sites.services import purpose_create, purpose_translation_set, site
 from consent.tokens.services import token_create
 from cookies.banner.services import banner_version_publish
 from cookies.models import BannerSettings, BannerText, BannerVersion, Cookie, CookieTranslation
-from edge.ratelimit import rate_limits_reset
 from tests.config.test_api_errors import assert_error
 from tests.consent.test_management_api import ALL, Api
 from tests.factories import UserFactory
 from tests.subprocessors.conftest import GOOGLE, vendor_make
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_limits():
-    rate_limits_reset()
-    yield
-    rate_limits_reset()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from django.utils import timezone
 from consent.models import AuditEntry, Site
 from consent.sites.services import site_create
 from consent.tokens.services import token_create
-from edge.ratelimit import rate_limits_reset
 from subprocessors.lists.services import subprocessor_list_publish
 from subprocessors.models import Objection, ObjectionAnswer, SubprocessorListVersion, Subscriber, Vendor
 from tests.config.test_api_errors import assert_error
@@ -30,13 +29,6 @@ HOTJAR_BODY = {
     "category": "analytics",
     "texts": {"en": {"purpose": "Heatmaps."}, "ru": {"purpose": "Тепловые карты."}},
 }
-
-
-@pytest.fixture(autouse=True)
-def fresh_limits():
-    rate_limits_reset()
-    yield
-    rate_limits_reset()
 
 
 @pytest.fixture

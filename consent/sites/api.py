@@ -5,6 +5,7 @@ from typing import Any
 
 from django.db import transaction
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -258,10 +259,7 @@ class SiteOriginDetailApi(ManagementApiView):
 
     def _origin(self, request: Request, site_key: str, origin_id: int, scope: str) -> SiteOrigin:
         site = self.site_for(request, site_key, scope)
-        origin = site.origins.filter(pk=origin_id).first()
-        if origin is None:
-            raise Http404
-        return origin
+        return get_object_or_404(site.origins, pk=origin_id)
 
     @extend_schema(operation_id="site_origin", tags=["management"], responses=OriginOutputSerializer)
     def get(self, request: Request, site_key: str, origin_id: int) -> Response:
@@ -360,10 +358,7 @@ class PurposeDetailApi(ManagementApiView):
 
     def _purpose(self, request: Request, site_key: str, purpose_key: str, scope: str) -> Purpose:
         site = self.site_for(request, site_key, scope)
-        purpose = Purpose.objects.filter(site=site, key=purpose_key).select_related("site").first()
-        if purpose is None:
-            raise Http404
-        return purpose
+        return get_object_or_404(Purpose.objects.select_related("site"), site=site, key=purpose_key)
 
     @extend_schema(operation_id="purpose", tags=["management"], responses=PurposeOutputSerializer)
     def get(self, request: Request, site_key: str, purpose_key: str) -> Response:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
-from django.http import Http404
+from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -170,10 +170,7 @@ class CookieDetailApi(ManagementApiView):
 
     def _cookie(self, request: Request, site_key: str, cookie_id: int, scope: str) -> Cookie:
         site = self.site_for(request, site_key, scope)
-        cookie = _cookies(site).filter(pk=cookie_id).first()
-        if cookie is None:
-            raise Http404
-        return cookie
+        return get_object_or_404(_cookies(site), pk=cookie_id)
 
     @extend_schema(operation_id="cookie", tags=["management"], responses=CookieOutputSerializer)
     def get(self, request: Request, site_key: str, cookie_id: int) -> Response:

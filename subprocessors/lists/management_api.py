@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
@@ -176,10 +176,7 @@ class VendorDetailApi(ManagementApiView):
 
     def _vendor(self, request: Request, site_key: str, vendor_key: str, scope: str) -> Vendor:
         site = self.site_for(request, site_key, scope)
-        vendor = Vendor.objects.filter(site=site, key=vendor_key).select_related("site").first()
-        if vendor is None:
-            raise Http404
-        return vendor
+        return get_object_or_404(Vendor.objects.select_related("site"), site=site, key=vendor_key)
 
     @extend_schema(operation_id="vendor", tags=["management"], responses=VendorOutputSerializer)
     def get(self, request: Request, site_key: str, vendor_key: str) -> Response:

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.db.models import QuerySet
-from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -63,10 +63,7 @@ def _objections(site: Site) -> QuerySet[Objection]:
 class _ObjectionApi(ManagementApiView):
     def _objection(self, request: Request, site_key: str, objection_id: int, scope: str) -> Objection:
         site = self.site_for(request, site_key, scope)
-        objection = _objections(site).filter(pk=objection_id).first()
-        if objection is None:
-            raise Http404
-        return objection
+        return get_object_or_404(_objections(site), pk=objection_id)
 
 
 class ObjectionListApi(ManagementApiView):

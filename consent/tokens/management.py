@@ -21,6 +21,7 @@ import binascii
 import hashlib
 import json
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -124,19 +125,18 @@ def page_serializer(name: str, item: serializers.Serializer) -> serializers.Seri
 class ManagementApiView(APIView):
     """Subclass for every `/api/v1/` view; see the module's docstring for the rules it applies."""
 
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        # The audit context is left in a `finally`: a fault DRF re-raises (a 500) skips
+        # finalize_response, and a context left set would name this token in the audit rows of
+        # the next request the same thread serves.
+        with ExitStack() as self._audit_stack:
+            return super().dispatch(request, *args, **kwargs)
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # authentication, permissions
         token = request_token(request)
         if token is not None:
-            self._audit_context = audit_context(token=token.visible_prefix)
-            self._audit_context.__enter__()
-
-    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
-        context = getattr(self, "_audit_context", None)
-        if context is not None:
-            self._audit_context = None
-            context.__exit__(None, None, None)
-        return super().finalize_response(request, response, *args, **kwargs)
+            self._audit_stack.enter_context(audit_context(token=token.visible_prefix))
 
     # --- who and where ---------------------------------------------------------------------
     def site_for(self, request: Request, site_key: str, scope: str) -> Site:

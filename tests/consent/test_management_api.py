@@ -216,3 +216,21 @@ def test_subscribers_come_in_cursor_pages_filtered_by_time_and_status(api, shop)
     ]
     for query in ["limit=0", "limit=x", "cursor=nonsense", "since=yesterday", "status=gone", *odd_times]:
         assert_error(api.get(f"shop/subscribers?{query}"), 400, "invalid")
+
+
+def test_a_fault_in_a_token_request_leaves_no_token_for_the_next_audit_row(client, api, shop, monkeypatch):
+    from django.test import Client
+
+    from consent.audit.services import audit_record
+    from consent.sites import api as sites_api
+
+    def fault(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(sites_api, "site_origin_add", fault)
+    api.client = Client(raise_request_exception=False)
+    answer = api.send("post", "shop/origins", {"origin": "https://x.example"})
+    assert answer.status_code == 500
+    # The same thread's next audit row (a person's, not the token's) names no token.
+    entry = audit_record(action="test.after_fault", target="nothing", site=shop)
+    assert "token" not in entry.data

@@ -45,4 +45,9 @@ urlpatterns = [
         management_api.BannerVersionCurrentApi.as_view(),
         name="api-banner-version-current",
     ),
+    path(
+        f"{management_prefix}/banner/versions/<int:number>",
+        management_api.BannerVersionDetailApi.as_view(),
+        name="api-banner-version-detail",
+    ),
 ]

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
@@ -28,6 +29,9 @@ logger = logging.getLogger(__name__)
 
 # Where a fault must answer as JSON: the APIs, the loader script (a banner reads both) and the log's tiles.
 JSON_FAULT_PREFIXES = ("/api/", "/c/", "/log/")
+
+# What a client is told to wait when the database is down (the consent POST says the same).
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 def is_public_path(request: HttpRequest) -> bool:
@@ -89,6 +93,8 @@ class ApiFaultMiddleware:
 
     The answer names an error id, and the log line with the traceback carries the same id, so
     a customer who reports it can be matched to the cause; nothing else of the fault is shown.
+    The database being unreachable is an outage, not a fault: a 503 with Retry-After, on every
+    API at once (DRF's handler leaves it to here), so a client retries instead of giving up.
     Innermost in MIDDLEWARE, so the middleware around it (CORS among them) still decorates it.
     """
 
@@ -102,6 +108,21 @@ class ApiFaultMiddleware:
         if not request.path_info.startswith(JSON_FAULT_PREFIXES):
             return None  # the admin and the pages: Django's own 500 handling
         error_id = uuid.uuid4().hex[:16]
+        if isinstance(exception, OperationalError | InterfaceError):
+            # The database is unreachable or went away: not a bug of ours but an outage, so the
+            # client is told to retry (nothing was written: the request's transaction never committed).
+            logger.warning(
+                "Database unavailable on %s %s (error id %s): %s", request.method, request.path, error_id, exception
+            )
+            response = json_error(
+                503,
+                "unavailable",
+                _("A service we depend on is unavailable right now; nothing was saved. Retry in a few seconds."),
+            )
+            response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+            response["X-Error-Id"] = error_id
+            response["Cache-Control"] = "no-store"
+            return response
         logger.error(
             "Fault on %s %s (error id %s)", request.method, request.path, error_id, exc_info=exception
         )

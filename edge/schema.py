@@ -89,4 +89,7 @@ class ApiAutoSchema(AutoSchema):
         # per token (consent/tokens/auth.py).
         if self.path.startswith("/api/public/") or self.view.get_authenticators():
             statuses.append(429)
+        # Every operation reads the database; while it is unreachable the answer is a 503
+        # with Retry-After (edge/middleware.py ApiFaultMiddleware), never a 500.
+        statuses.append(503)
         return statuses

@@ -45,6 +45,11 @@ urlpatterns = [
         name="api-list-versions",
     ),
     path(
+        f"{management_prefix}/subprocessors/versions/<int:number>",
+        lists_management.SubprocessorVersionDetailApi.as_view(),
+        name="api-list-version",
+    ),
+    path(
         f"{management_prefix}/objections",
         objections_management.ObjectionListApi.as_view(),
         name="api-objections",

@@ -93,6 +93,8 @@ class ApiIdempotencyKey(models.Model):
     request_sha256 = models.CharField(max_length=64)
     status = models.PositiveSmallIntegerField()
     body = models.JSONField()
+    # The first answer's ETag ("" if it had none): a retry must be able to PATCH what it made.
+    etag = models.CharField(max_length=80, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -25,7 +25,7 @@ def idempotent_response_find(
             key=key,
             created_at__gte=timezone.now() - timedelta(hours=IDEMPOTENCY_KEY_HOURS),
         )
-        .only("request_sha256", "status", "body")
+        .only("request_sha256", "status", "body", "etag")
         .first()
     )
     if kept is not None and kept.request_sha256 != request_sha256:
@@ -34,7 +34,7 @@ def idempotent_response_find(
 
 
 def idempotent_response_keep(
-    *, site: Site, caller: str, key: str, request_sha256: str, status: int, body: Any
+    *, site: Site, caller: str, key: str, request_sha256: str, status: int, body: Any, etag: str = ""
 ) -> None:
     """Keep a successful answer, in the transaction of the change it reports. A key older than
     IDEMPOTENCY_KEY_HOURS is replaced; two requests racing with one key: the second fails
@@ -47,7 +47,7 @@ def idempotent_response_keep(
     ).delete()
     with transaction.atomic():
         ApiIdempotencyKey.objects.create(
-            site=site, caller=caller, key=key, request_sha256=request_sha256, status=status, body=body
+            site=site, caller=caller, key=key, request_sha256=request_sha256, status=status, body=body, etag=etag
         )
 
 

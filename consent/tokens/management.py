@@ -185,6 +185,8 @@ class ManagementApiView(APIView):
         if earlier is not None:
             response = Response(earlier.body, status=earlier.status)
             response["Idempotent-Replayed"] = "true"
+            if earlier.etag:
+                response["ETag"] = earlier.etag
             return response
         try:
             with transaction.atomic():
@@ -198,6 +200,7 @@ class ManagementApiView(APIView):
                             request_sha256=fingerprint,
                             status=response.status_code,
                             body=response.data,
+                            etag=response.get("ETag", ""),
                         )
                     except IntegrityError as race:
                         raise _KeyRace from race

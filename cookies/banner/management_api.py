@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -297,4 +298,14 @@ class BannerVersionCurrentApi(ManagementApiView):
         version = banner_version_latest(site=self.site_for(request, site_key, TokenScope.READ))
         if version is None:
             raise Http404
+        return self.with_etag(dict(BannerVersionOutputSerializer(version).data))
+
+
+class BannerVersionDetailApi(ManagementApiView):
+    """One published banner version by its number, with its frozen content."""
+
+    @extend_schema(operation_id="banner_version", tags=["management"], responses=BannerVersionOutputSerializer)
+    def get(self, request: Request, site_key: str, number: int) -> Response:
+        site = self.site_for(request, site_key, TokenScope.READ)
+        version = get_object_or_404(BannerVersion.objects.filter(site=site), number=number)
         return self.with_etag(dict(BannerVersionOutputSerializer(version).data))

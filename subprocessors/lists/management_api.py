@@ -314,6 +314,21 @@ class SubprocessorVersionsApi(ManagementApiView):
         return self.idempotent(request, site, publish)
 
 
+class SubprocessorVersionDetailApi(ManagementApiView):
+    """One published list version by its number: its entries and what it changed."""
+
+    @extend_schema(
+        operation_id="subprocessor_version",
+        tags=["management"],
+        responses=SubprocessorVersionDetailOutputSerializer,
+    )
+    def get(self, request: Request, site_key: str, number: int) -> Response:
+        site = self.site_for(request, site_key, TokenScope.READ)
+        version = get_object_or_404(SubprocessorListVersion.objects.filter(site=site), number=number)
+        data = {"site": site.key, **_version(version, diff=subprocessor_version_diff(version=version))}
+        return self.with_etag(data)
+
+
 def _as_admin_shows(error: DjangoValidationError, inputs: set[str]) -> DjangoValidationError:
     """A refusal as the admin's publish form shows it: on the field given, else the form's own
     message (e.g. a required language's missing texts), which the API answers as its `message`."""

@@ -118,6 +118,8 @@ def test_purposes_created_once_per_idempotency_key_and_edited_with_their_texts(a
     again = api.send("post", "shop/purposes", body, HTTP_IDEMPOTENCY_KEY="k-1")
     assert again.status_code == 201 and again.json() == first.json()
     assert again["Idempotent-Replayed"] == "true"
+    # The replay carries the first answer's ETag, so a client that retried can still PATCH what it made.
+    assert first["ETag"] and again["ETag"] == first["ETag"] == api.get("shop/purposes/analytics")["ETag"]
     assert Purpose.objects.filter(site=shop, key="analytics").count() == 1
     other = {**body, "key": "marketing"}
     assert_error(

@@ -191,6 +191,10 @@ def test_a_banner_version_published_once_per_key_then_read_in_force_and_in_the_h
     current = api.get("shop/banner/versions/current")
     assert current.json()["number"] == 2 and current.json()["content"]["theme"]["layout"] == "box"
     assert current["ETag"]
+    first = api.get("shop/banner/versions/1")
+    assert first.json()["number"] == 1 and first.json()["content"]["theme"]["layout"] != "box"
+    assert api.get("shop/banner/versions/2").json() == current.json()
+    assert_error(api.get("shop/banner/versions/3"), 404, "not_found")
     page = api.get("shop/banner/versions?limit=1").json()
     assert [row["number"] for row in page["results"]] == [1]
     rest = api.get(f"shop/banner/versions?cursor={page['next_cursor']}").json()

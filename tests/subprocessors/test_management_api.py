@@ -148,6 +148,11 @@ def test_the_version_in_force_and_the_history_in_cursor_pages(api, site, owner):
     assert current["ETag"] and data["in_force"]["number"] == 2
     assert [entry["key"] for entry in data["in_force"]["entries"]] == ["hotjar"]
     assert [version["number"] for version in data["upcoming"]] == [3]
+    second = api.get("shop/subprocessors/versions/2")
+    assert second["ETag"] and second.json()["number"] == 2
+    assert [entry["key"] for entry in second.json()["entries"]] == ["hotjar"]
+    assert [entry["key"] for entry in second.json()["diff"]["removed"]] == ["google"]
+    assert_error(api.get("shop/subprocessors/versions/4"), 404, "not_found")
     assert data["upcoming"][0]["diff"]["summary"] == "Added: Google Analytics."
 
     first = api.get("shop/subprocessors/versions?limit=2").json()

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.middleware.locale import LocaleMiddleware
@@ -112,12 +112,16 @@ class ApiFaultMiddleware:
             # The database is unreachable or went away: not a bug of ours but an outage, so the
             # client is told to retry (nothing was written: the request's transaction never committed).
             logger.warning(
-                "Database unavailable on %s %s (error id %s): %s", request.method, request.path, error_id, exception
+                "Database unavailable on %s %s (error id %s): %s",
+                request.method,
+                request.path,
+                error_id,
+                exception,
             )
             response = json_error(
                 503,
                 "unavailable",
-                _("A service we depend on is unavailable right now; nothing was saved. Retry in a few seconds."),
+                _("A service we depend on is down right now; nothing was saved. Retry in a few seconds."),
             )
             response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
             response["X-Error-Id"] = error_id

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('consent', '0014_api_idempotency_keys'),
+        ("consent", "0014_api_idempotency_keys"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='apiidempotencykey',
-            name='etag',
-            field=models.CharField(blank=True, default='', max_length=80),
+            model_name="apiidempotencykey",
+            name="etag",
+            field=models.CharField(blank=True, default="", max_length=80),
         ),
     ]

@@ -47,7 +47,13 @@ def idempotent_response_keep(
     ).delete()
     with transaction.atomic():
         ApiIdempotencyKey.objects.create(
-            site=site, caller=caller, key=key, request_sha256=request_sha256, status=status, body=body, etag=etag
+            site=site,
+            caller=caller,
+            key=key,
+            request_sha256=request_sha256,
+            status=status,
+            body=body,
+            etag=etag,
         )
 
 

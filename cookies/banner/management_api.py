@@ -304,7 +304,9 @@ class BannerVersionCurrentApi(ManagementApiView):
 class BannerVersionDetailApi(ManagementApiView):
     """One published banner version by its number, with its frozen content."""
 
-    @extend_schema(operation_id="banner_version", tags=["management"], responses=BannerVersionOutputSerializer)
+    @extend_schema(
+        operation_id="banner_version", tags=["management"], responses=BannerVersionOutputSerializer
+    )
     def get(self, request: Request, site_key: str, number: int) -> Response:
         site = self.site_for(request, site_key, TokenScope.READ)
         version = get_object_or_404(BannerVersion.objects.filter(site=site), number=number)

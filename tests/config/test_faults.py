@@ -48,7 +48,8 @@ def test_with_the_database_down_every_api_answers_503_with_retry_after_not_500()
         "import django, json; django.setup();"
         "from django.test import Client;"
         "client = Client(); answers = {};"
-        "paths = ['/api/public/v1/receipts/AAAAAAAAAAAAAAAAAAAAAA', '/api/public/v1/sites/shop/checkpoints',"
+        "paths = ['/api/public/v1/receipts/AAAAAAAAAAAAAAAAAAAAAA',"
+        " '/api/public/v1/sites/shop/checkpoints',"
         " '/api/public/v1/sites/shop/policies', '/api/public/v1/sites/shop/subprocessors', '/log/shop/checkpoint'];"
         "answers.update({p: client.get(p) for p in paths});"
         "answers['/api/v1/sites'] = client.get('/api/v1/sites', HTTP_AUTHORIZATION='Bearer cst_abcdefgh_' + 'A' * 43);"
@@ -68,7 +69,13 @@ def test_with_the_database_down_every_api_answers_503_with_retry_after_not_500()
     }
     root = Path(__file__).resolve().parents[2]
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, timeout=60, check=True
+        [sys.executable, "-c", script],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     answers = json.loads(result.stdout.strip().splitlines()[-1])
     assert len(answers) == 7

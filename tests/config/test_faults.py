@@ -5,6 +5,7 @@ import logging
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -44,19 +45,34 @@ def test_with_the_database_down_every_api_answers_503_with_retry_after_not_500()
     # A real outage: the database is unreachable (nothing listens on port 1). The public reads,
     # the log's tiles and the management API (its token is looked up in the database) all tell
     # the client to retry, in the JSON error shape.
-    script = (
-        "import django, json; django.setup();"
-        "from django.test import Client;"
-        "client = Client(); answers = {};"
-        "paths = ['/api/public/v1/receipts/AAAAAAAAAAAAAAAAAAAAAA',"
-        " '/api/public/v1/sites/shop/checkpoints',"
-        " '/api/public/v1/sites/shop/policies', '/api/public/v1/sites/shop/subprocessors', '/log/shop/checkpoint'];"
-        "answers.update({p: client.get(p) for p in paths});"
-        "answers['/api/v1/sites'] = client.get('/api/v1/sites', HTTP_AUTHORIZATION='Bearer cst_abcdefgh_' + 'A' * 43);"
-        "answers['/api/v1/sites/shop/cookies'] = client.post('/api/v1/sites/shop/cookies', '{}',"
-        " content_type='application/json', HTTP_AUTHORIZATION='Bearer cst_abcdefgh_' + 'A' * 43);"
-        "print(json.dumps({p: [r.status_code, r.get('Retry-After'), r.get('Content-Type'),"
-        " r.content.decode()] for p, r in answers.items()}))"
+    script = textwrap.dedent(
+        """
+        import json
+
+        import django
+
+        django.setup()
+        from django.test import Client
+
+        client = Client()
+        token = {"HTTP_AUTHORIZATION": "Bearer cst_abcdefgh_" + "A" * 43}
+        paths = [
+            "/api/public/v1/receipts/AAAAAAAAAAAAAAAAAAAAAA",
+            "/api/public/v1/sites/shop/checkpoints",
+            "/api/public/v1/sites/shop/policies",
+            "/api/public/v1/sites/shop/subprocessors",
+            "/log/shop/checkpoint",
+        ]
+        answers = {path: client.get(path) for path in paths}
+        answers["/api/v1/sites"] = client.get("/api/v1/sites", **token)
+        answers["/api/v1/sites/shop/cookies"] = client.post(
+            "/api/v1/sites/shop/cookies", "{}", content_type="application/json", **token
+        )
+        print(json.dumps({
+            path: [r.status_code, r.get("Retry-After"), r.get("Content-Type"), r.content.decode()]
+            for path, r in answers.items()
+        }))
+        """
     )
     env = {
         **os.environ,

@@ -9,7 +9,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Local development only: DEBUG on, a per-checkout secret kept in var/, and the edge country header
 # trusted (the demo shop can be tried "from another country" with CF-IPCountry).
-DEV_ENV = DEBUG=true GEO_COUNTRY_HEADER=CF-IPCountry SECRET_KEY="$$(cat var/dev-secret-key)" LEDGER_SIGNING_KEY="$$(cat var/ledger-signing-key)"
+# PUBLIC_BASE_URL follows HOST and PORT (links in emails, the demo site's origins); the ledger's
+# log name stays the same whatever the port, as a log's name must never change.
+DEV_ENV = DEBUG=true GEO_COUNTRY_HEADER=CF-IPCountry SECRET_KEY="$$(cat var/dev-secret-key)" LEDGER_SIGNING_KEY="$$(cat var/ledger-signing-key)" \
+  PUBLIC_BASE_URL=http://$(HOST):$(PORT) LEDGER_LOG_HOST=127.0.0.1:8000
 
 .PHONY: run test check ci install migrate demo clean banner need-node openapi openapi-check fuzz messages compilemessages banner-messages
 

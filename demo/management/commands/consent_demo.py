@@ -19,7 +19,13 @@ from consent.tenancy.services import site_member_set
 from demo import content as text
 
 DEMO_KEY = "demo"
-DEMO_ORIGINS = ["http://127.0.0.1:8000", "http://localhost:8000"]
+
+
+def demo_origins() -> list[str]:
+    """Where the demo page is served (PUBLIC_BASE_URL; `make run PORT=…` sets it) under both
+    names a developer may type, so the banner on it may send consents."""
+    base = settings.PUBLIC_BASE_URL
+    return list(dict.fromkeys([base, base.replace("://127.0.0.1", "://localhost")]))
 
 # key -> (position, sold or shared?, {language: (name, description)})
 DEMO_PURPOSES: dict[str, tuple[int, bool, dict[str, tuple[str, str]]]] = {
@@ -79,12 +85,12 @@ class Command(BaseCommand):
                 default_language="en",
                 languages=["en", "ru"],
                 default_jurisdiction="EU",
-                origins=DEMO_ORIGINS,
+                origins=demo_origins(),
                 by=None,
             )
             self.stdout.write(f"Created the demo site '{DEMO_KEY}'.")
         necessary_purpose_ensure(site=site)
-        for origin in DEMO_ORIGINS:
+        for origin in demo_origins():
             if not site.origins.filter(origin=origin).exists():
                 site_origin_add(site=site, origin=origin, by=None)
         for key, (position, is_sale_or_share, texts) in DEMO_PURPOSES.items():
@@ -104,9 +110,9 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo ready.\n"
-                "  Demo page:  http://127.0.0.1:8000/demo/\n"
-                "  Policies:   http://127.0.0.1:8000/s/demo/policies/\n"
-                "  Admin:      http://127.0.0.1:8000/admin/\n"
+                f"  Demo page:  {settings.PUBLIC_BASE_URL}/demo/\n"
+                f"  Policies:   {settings.PUBLIC_BASE_URL}/s/demo/policies/\n"
+                f"  Admin:      {settings.PUBLIC_BASE_URL}/admin/\n"
                 f"  Username:   {admin_username} (superuser) or {dpo.username} (the demo site's DPO)\n"
                 f"  Password:   {password}   (kept in {admin_password_file})"
             )

@@ -243,9 +243,9 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "Sub-processors ready.\n"
-                f"  List:  http://127.0.0.1:8000/s/{DEMO_KEY}/subprocessors/\n"
-                f"  Feed:  http://127.0.0.1:8000/s/{DEMO_KEY}/subprocessors/feed.atom\n"
-                f"  JSON:  http://127.0.0.1:8000/api/public/v1/sites/{DEMO_KEY}/subprocessors"
+                f"  List:  {settings.PUBLIC_BASE_URL}/s/{DEMO_KEY}/subprocessors/\n"
+                f"  Feed:  {settings.PUBLIC_BASE_URL}/s/{DEMO_KEY}/subprocessors/feed.atom\n"
+                f"  JSON:  {settings.PUBLIC_BASE_URL}/api/public/v1/sites/{DEMO_KEY}/subprocessors"
             )
         )
 

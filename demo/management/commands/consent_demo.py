@@ -27,6 +27,7 @@ def demo_origins() -> list[str]:
     base = settings.PUBLIC_BASE_URL
     return list(dict.fromkeys([base, base.replace("://127.0.0.1", "://localhost")]))
 
+
 # key -> (position, sold or shared?, {language: (name, description)})
 DEMO_PURPOSES: dict[str, tuple[int, bool, dict[str, tuple[str, str]]]] = {
     "preferences": (

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_noop
 
 # The version of the whole table. Every row carries it so a ledger row can pin "ruleset code +
 # version"; bump it whenever any value below changes.
-RULES_VERSION = "2026.11"
+RULES_VERSION = "2026.12"
 
 
 class ConsentModel(TextChoices):
@@ -82,6 +82,15 @@ class RuleSet:
     request_extension: Period | None
     opt_out_deadline: Period | None
     withdrawal_deadline: Period | None
+    # Whether a deadline counted in calendar days or months that ends on a Saturday, Sunday or public
+    # holiday of the site's establishment country ends on the next working day instead (Regulation
+    # 1182/71 Art. 3(4), EU law only). Elsewhere the date stays, which is never later than the law's.
+    deadline_moves_to_working_day: bool
+    # Whether a request's clock starts only once the requester's identity is verified. Off by default:
+    # California says the clock runs "regardless of time required to verify" (11 CCR §7021(b), CA-10),
+    # and elsewhere a pause is at most a regulator's reading (EU-13: Berlin DPA [S]), so a site
+    # turning it on takes that legal risk (consent/requests/clocks.py `clock_start`).
+    verification_pauses_clock: bool
     data_localization_country: str | None
     separate_consent_document: bool
     required_links: tuple[str, ...]
@@ -139,6 +148,9 @@ EU = RuleSet(
     opt_out_deadline=None,
     # Art. 17 says "without undue delay"; one month mirrors EU-13 [M].
     withdrawal_deadline=Period(1, DayType.CALENDAR_MONTHS),
+    # GDPR's periods are counted under Regulation 1182/71 (EU-13), Art. 3(4) included.
+    deadline_moves_to_working_day=True,
+    verification_pauses_clock=False,
     # No localization: transfers are governed by Chapter V instead (EU-17).
     data_localization_country=None,
     separate_consent_document=False,
@@ -197,6 +209,10 @@ US_CA = RuleSet(
     # Opt-outs within 15 business days (CA-6).
     opt_out_deadline=Period(15, DayType.BUSINESS_DAYS),
     withdrawal_deadline=None,
+    deadline_moves_to_working_day=False,
+    # "The 45-day period will begin on the day that the business receives the request, regardless of
+    # time required to verify the request" (11 CCR §7021(b), CA-10).
+    verification_pauses_clock=False,
     data_localization_country=None,
     separate_consent_document=False,
     # CA-5, CA-8, CA-9, CA-16.
@@ -238,6 +254,8 @@ US_UOOM = RuleSet(
     # "≤15 days?" (§9) [M].
     opt_out_deadline=Period(15, DayType.CALENDAR_DAYS),
     withdrawal_deadline=None,
+    deadline_moves_to_working_day=False,
+    verification_pauses_clock=False,
     data_localization_country=None,
     separate_consent_document=False,
     # An "opt out of targeted advertising/sale" link (§9) [M]: the same link key as California's.
@@ -289,6 +307,9 @@ RU = RuleSet(
     opt_out_deadline=None,
     # Stop and destroy within 30 days; calendar or working days is open question 3 [M] (RU-6).
     withdrawal_deadline=Period(30, DayType.CALENDAR_DAYS),
+    # Civil Code Art. 193 would move a calendar-day end off a non-working day; keeping it is never later.
+    deadline_moves_to_working_day=False,
+    verification_pauses_clock=False,
     # Primary database in Russia for Russian citizens' data (RU-12).
     data_localization_country="RU",
     # Since 2025-09-01 consent is a document separate from any policy (RU-4).
@@ -323,12 +344,19 @@ KZ = RuleSet(
     # Likely 18 or a legal representative [M] (KZ-4); unknown, so the site decides.
     age_threshold=None,
     age_threshold_by_country=(),
-    # Request, opt-out and withdrawal deadlines were not verified (KZ-4) [M].
     request_acknowledge=None,
-    request_deadline=None,
+    # The owner or operator tells the subject what data it holds on them "within three working days"
+    # of the request (KZ-5 [S]: Law 94-V, the owner's and operator's duties, Art. 24 [M for the
+    # article]). Counted as three calendar days, which are never later than three Kazakh working
+    # days, until a Kazakh working-day calendar is shipped.
+    request_deadline=Period(3, DayType.CALENDAR_DAYS),
+    # The law provides no extension [S].
     request_extension=None,
+    # Opt-out and withdrawal deadlines were not found (KZ-4) [M].
     opt_out_deadline=None,
     withdrawal_deadline=None,
+    deadline_moves_to_working_day=False,
+    verification_pauses_clock=False,
     # Storage database in Kazakhstan (KZ-3).
     data_localization_country="KZ",
     separate_consent_document=False,
@@ -349,6 +377,8 @@ DEFAULT = dataclasses.replace(
     code="DEFAULT",
     name=gettext_noop("Any other country: conservative opt-in"),
     age_threshold_by_country=(),
+    # No EU law to move a deadline off a weekend: the date stays, which is never later.
+    deadline_moves_to_working_day=False,
 )
 
 

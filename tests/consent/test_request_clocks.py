@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from consent.requests.calendars import WorkingCalendar
 from consent.requests.calendars.eu import EstablishmentCalendar
@@ -114,6 +115,21 @@ def test_without_an_establishment_country_only_saturdays_and_sundays_move_an_eu_
     # 14 July 2027 stays a working day when no country says otherwise.
     assert _due(EU, "request_deadline", date(2027, 6, 14), country=None).due_on == date(2027, 7, 14)
     assert _due(EU, "request_deadline", date(2027, 1, 31), country=None).due_on == date(2027, 3, 1)
+
+
+def test_a_regional_holiday_counts_when_the_site_names_its_subdivision():
+    # 6 January (Epiphany) is a holiday in Bavaria, not in all of Germany.
+    bavaria = EstablishmentCalendar(country="DE", subdivision="BY")
+
+    assert deadline_for(start=date(2026, 12, 6), period=EU.request_deadline, calendar=bavaria).due_on == date(
+        2027, 1, 7
+    )
+    assert _due(EU, "request_deadline", date(2026, 12, 6), country="DE").due_on == date(2027, 1, 6)
+
+
+def test_an_establishment_country_without_a_holiday_calendar_is_a_clear_error():
+    with pytest.raises(ValueError, match="No public-holiday calendar for the establishment country 'XX'"):
+        calendar_for(ruleset=EU, period=EU.request_deadline, establishment_country="xx")
 
 
 def test_an_eu_extension_of_two_months_with_notice_before_the_deadline_runs_from_the_first_months_end():
@@ -280,6 +296,14 @@ def test_a_russian_request_filed_on_26_december_2026_is_due_after_10_working_day
         "31 December 2026 (a non-working day: Day off (substituted from 01/04/2026))" in deadline.explanation
     )
     assert "7 January 2027 (a non-working day: Christmas Day)" in deadline.explanation
+
+
+def test_holiday_names_come_in_the_active_language_where_the_package_has_it():
+    with translation.override("ru"):
+        deadline = _due(RU, "request_deadline", date(2026, 12, 26))
+
+    assert "Выходной (перенесено с 04.01.2026)" in deadline.explanation
+    assert "декабря 2026" in deadline.explanation
 
 
 def test_a_russian_extension_adds_5_working_days_with_a_reasoned_notice():

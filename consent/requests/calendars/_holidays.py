@@ -14,6 +14,16 @@ def holiday_name(*, country: str, subdivision: str | None, day: date) -> str | N
     return "; ".join(names) or None
 
 
+def country_supported(country: str) -> bool:
+    """Whether the package has public holidays for `country` (ISO 3166-1 alpha-2)."""
+    return country in _supported_countries()
+
+
+@lru_cache(maxsize=1)
+def _supported_countries() -> frozenset[str]:
+    return frozenset(holidays.list_supported_countries())
+
+
 def weekend_workdays(*, country: str, year: int) -> frozenset[date]:
     """The Saturdays and Sundays that a decree of `country` made working days in `year`."""
     return frozenset(_year(country, None, _language(country), year).weekend_workdays)

@@ -14,7 +14,7 @@ from datetime import date
 from django.utils.translation import gettext, gettext_lazy
 
 from consent.requests.calendars import WorkingCalendar, weekend_reason
-from consent.requests.calendars._holidays import holiday_name
+from consent.requests.calendars._holidays import country_supported, holiday_name
 
 REGULATION_1182_71 = "Regulation 1182/71 Art. 3(4)"
 
@@ -27,6 +27,9 @@ class EstablishmentCalendar(WorkingCalendar):
     def __init__(self, *, country: str | None, subdivision: str | None = None) -> None:
         self.country = (country or "").strip().upper() or None
         self.subdivision = (subdivision or "").strip().upper() or None
+        if self.country and not country_supported(self.country):
+            # A site setting to fix, not a reason to count without the holidays.
+            raise ValueError(f"No public-holiday calendar for the establishment country {self.country!r}")
         self.name = (
             gettext_lazy("working days of the establishment country")
             if self.country

@@ -177,6 +177,18 @@ def deadline_extend(
     )
 
 
+def days_left(*, today: date, deadline: Deadline, calendar: WorkingCalendar) -> int:
+    """How many days are left until `deadline`, in its period's kind of day: working days on
+    `calendar` for a working-day period (today not counted, the due day counted), calendar days
+    otherwise. 0 on the due day itself; negative (calendar days) once it has passed."""
+    if today >= deadline.due_on:
+        return -(today - deadline.due_on).days
+    if deadline.period.unit not in (DayType.BUSINESS_DAYS, DayType.RU_WORKING_DAYS):
+        return (deadline.due_on - today).days
+    span = (deadline.due_on - today).days
+    return sum(calendar.is_working_day(today + timedelta(days=n)) for n in range(1, span + 1))
+
+
 def period_text(period: Period) -> str:
     """ "1 calendar month", "10 working days on the Russian production calendar", ... for a person."""
     count = period.amount

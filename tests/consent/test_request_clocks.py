@@ -16,6 +16,7 @@ from consent.requests.clocks import (
     Deadline,
     calendar_for,
     clock_start,
+    days_left,
     deadline_extend,
     deadline_for,
     extension_allowed,
@@ -453,3 +454,15 @@ def test_a_datetime_is_refused_as_a_start_because_the_site_decides_the_day():
             period=Period(1, DayType.CALENDAR_MONTHS),
             calendar=WorkingCalendar(),
         )
+
+
+def test_days_left_are_counted_in_the_periods_kind_of_day():
+    russian = _due(RU, "request_deadline", date(2026, 12, 26))
+    californian = _due(US_CA, "request_deadline", date(2027, 1, 4))
+    production = RussianProductionCalendar()
+
+    # From 30 December 2026: 31 December and 1-10 January are not working days; 11-15, 18, 19 are.
+    assert days_left(today=date(2026, 12, 30), deadline=russian, calendar=production) == 7
+    assert days_left(today=date(2027, 1, 19), deadline=russian, calendar=production) == 0
+    assert days_left(today=date(2027, 1, 21), deadline=russian, calendar=production) == -2
+    assert days_left(today=date(2027, 2, 8), deadline=californian, calendar=WorkingCalendar()) == 10

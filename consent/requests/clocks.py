@@ -62,7 +62,10 @@ class Deadline:
 
 
 def deadline_for(*, start: date, period: Period, calendar: WorkingCalendar) -> Deadline:
-    """The deadline of `period` counted from `start` (not itself counted) on `calendar`."""
+    """The deadline of `period` counted from `start` (not itself counted) on `calendar`: working or
+    business days are counted on it; a calendar-day or month period whose end it does not count as a
+    working day moves to its next one (Reg. 1182/71 Art. 3(4)), so pass the base `WorkingCalendar`
+    for a period no rule moves (`calendar_for` picks the right one)."""
     if isinstance(start, datetime):
         raise TypeError("start is the date of receipt in the site's time zone, not a datetime")
     if period.amount < 1:

@@ -422,8 +422,12 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rs
 # C2SP checkpoints name their log: a host (and path) without scheme. It must never change for a
 # running log, so it is its own setting, defaulting to PUBLIC_BASE_URL's host.
 LEDGER_LOG_HOST = env.str("LEDGER_LOG_HOST", default=PUBLIC_BASE_URL.split("://", 1)[-1])
-# Webhook deliveries are retried with exponential backoff up to this many attempts in all.
-WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=5)
+# Attempts per event and endpoint: the first and its retries after 1 min, 5 min, 30 min, 2 h,
+# 6 h and 24 h (consent.webhooks.services).
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=7)
+# How old a consent record must be before the dispatcher announces it: the bound on late commits
+# (consent.webhooks.dispatch).
+WEBHOOK_SETTLE_SECONDS = env.float("WEBHOOK_SETTLE_SECONDS", default=5)
 
 # --- Logging ------------------------------------------------------------------------------
 LOGGING = {

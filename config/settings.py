@@ -358,7 +358,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "The public API the banner and anyone else may call (no credentials, rate-limited per "
         "client address) and the management API (HTTP Basic or a session; roles per site). "
-        'Every error is `{"error": {"code", "message", "fields"}}`.'
+        'Every error is `{"error": {"code", "message", "fields"}}`. '
+        "The webhooks a site may subscribe to, with their bodies, are under `x-webhooks`."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -370,7 +371,10 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.openapi.path_parameter_examples",
+        "config.openapi.webhooks_extension",
     ],
+    # Every webhook event and its body (consent/webhooks/openapi.py).
+    "WEBHOOKS": "consent.webhooks.openapi.EVENT_WEBHOOKS",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

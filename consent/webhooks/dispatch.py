@@ -9,12 +9,13 @@
 - **policy.effective.** Versions published for a later date whose time has come.
 - **The sweep.** Every pending delivery that is due is queued (consent.webhooks.services).
 
-The settle lag is the bound on late commits: a record's created_at is taken just before its one
-INSERT (consent.ledger.services), so it commits milliseconds later. A record that commits more
-than WEBHOOK_SETTLE_SECONDS after its created_at (a database stalled mid-statement) is behind the
-cursor when it appears and is not announced; it is still in the ledger, the exports and the
-receipts. The sealer tolerates up to LATE_COMMIT_MARGIN for the same reason; webhooks trade that
-for latency.
+Late commits. A record's created_at is taken just before its one INSERT (consent.ledger.services),
+so it commits milliseconds later, well within the settle lag. One that commits later still (a
+database stalled mid-statement) appears behind the cursor: the late scan (`late=True`, once a
+minute from the command) looks LATE_LOOK_BACK behind each cursor for records no event announced
+yet, and announces them. A record that commits more than LATE_LOOK_BACK after its created_at is
+never announced (it is still in the ledger, the exports and the receipts); the sealer tolerates
+up to LATE_COMMIT_MARGIN, webhooks trade the rest of that hour for bounded work per minute.
 """
 
 from collections import defaultdict
@@ -31,6 +32,7 @@ from consent.models import (
     ConsentAction,
     ConsentRecord,
     PolicyVersion,
+    Site,
     WebhookCursor,
     WebhookEndpoint,
     WebhookEvent,
@@ -45,6 +47,9 @@ ROUND_LIMIT = 2000
 # A version that took effect longer ago than this is not announced (the dispatcher was down
 # longer, or webhooks were switched on after it).
 POLICY_EFFECTIVE_LOOK_BACK = timedelta(days=7)
+# How far behind its cursor the late scan looks for records that committed late.
+LATE_LOOK_BACK = timedelta(minutes=5)
+LATE_LIMIT = 20000
 
 
 @dataclass(frozen=True)
@@ -93,9 +98,25 @@ def _site_dispatch(endpoints: list[WebhookEndpoint], horizon: datetime) -> int:
     )
     if not records:
         return 0
+    written = _records_announce(site, endpoints, records, recorded=records, known_keys=set())
+    cursor.record_created_at, cursor.record_id = records[-1].created_at, records[-1].pk
+    cursor.save(update_fields=["record_created_at", "record_id"])
+    return written
+
+
+def _records_announce(
+    site: Site,
+    endpoints: list[WebhookEndpoint],
+    records: list[ConsentRecord],
+    *,
+    recorded: list[ConsentRecord],
+    known_keys: set[str],
+) -> int:
+    """Write the events of `records`: `recorded` in consent.recorded batches, and a withdrawal or
+    opt-out event for each record that is one (unless its dedupe key is in `known_keys`)."""
     written = 0
-    for start_at in range(0, len(records), BATCH_SIZE):
-        batch = records[start_at : start_at + BATCH_SIZE]
+    for start_at in range(0, len(recorded), BATCH_SIZE):
+        batch = recorded[start_at : start_at + BATCH_SIZE]
         emitted = webhook_event_emit(
             site=site,
             type=WebhookEventType.CONSENT_RECORDED,
@@ -105,27 +126,59 @@ def _site_dispatch(endpoints: list[WebhookEndpoint], horizon: datetime) -> int:
         )
         written += emitted is not None
     for record in records:
+        singles = []
         if record.action == ConsentAction.WITHDRAW:
-            emitted = webhook_event_emit(
-                site=site,
-                type=WebhookEventType.CONSENT_WITHDRAWN,
-                data={"record": record_data(record)},
-                dedupe_key=f"consent.withdrawn:{record.receipt_id}",
-                endpoints=endpoints,
-            )
-            written += emitted is not None
+            singles.append((WebhookEventType.CONSENT_WITHDRAWN, {"record": record_data(record)}))
         if record_is_opt_out(record):
+            singles.append((WebhookEventType.OPTOUT_SIGNAL, optout_data(record)))
+        for event_type, data in singles:
+            key = f"{event_type}:{record.receipt_id}"
+            if key in known_keys:
+                continue
             emitted = webhook_event_emit(
-                site=site,
-                type=WebhookEventType.OPTOUT_SIGNAL,
-                data=optout_data(record),
-                dedupe_key=f"optout.signal:{record.receipt_id}",
-                endpoints=endpoints,
+                site=site, type=event_type, data=data, dedupe_key=key, endpoints=endpoints
             )
             written += emitted is not None
-    cursor.record_created_at, cursor.record_id = records[-1].created_at, records[-1].pk
-    cursor.save(update_fields=["record_created_at", "record_id"])
     return written
+
+
+def webhook_consent_late_dispatch() -> int:
+    """Announce the records that committed after the cursor passed their time (see the module's
+    docstring). Returns the events written."""
+    written = 0
+    for endpoints in _active_endpoints_by_site(CONSENT_EVENT_TYPES).values():
+        written += _site_late_dispatch(endpoints)
+    return written
+
+
+@transaction.atomic
+def _site_late_dispatch(endpoints: list[WebhookEndpoint]) -> int:
+    site = endpoints[0].site
+    cursor = WebhookCursor.objects.select_for_update().filter(site=site).first()
+    if cursor is None:
+        return 0
+    # Not before the endpoints existed: they get the records from their creation on.
+    since = max(cursor.record_created_at - LATE_LOOK_BACK, min(endpoint.created_at for endpoint in endpoints))
+    records = list(
+        ConsentRecord.objects.filter(site=site, created_at__gte=since)
+        .extra(where=["(created_at, id) <= (%s, %s)"], params=[cursor.record_created_at, cursor.record_id])
+        # Newest first: a late record is most likely just behind the cursor.
+        .order_by("-created_at", "-id")[:LATE_LIMIT]
+    )[::-1]
+    if not records:
+        return 0
+    # What was announced: every event about these records was written after they were made.
+    announced = set()
+    for payload in WebhookEvent.objects.filter(
+        site=site, type=WebhookEventType.CONSENT_RECORDED, created_at__gte=since
+    ).values_list("payload", flat=True):
+        announced.update(record["receipt_id"] for record in payload["records"])
+    keys = [f"{kind}:{record.receipt_id}" for record in records for kind in CONSENT_EVENT_TYPES[1:]]
+    known = set(
+        WebhookEvent.objects.filter(site=site, dedupe_key__in=keys).values_list("dedupe_key", flat=True)
+    )
+    missing = [record for record in records if record.receipt_id not in announced]
+    return _records_announce(site, endpoints, records, recorded=missing, known_keys=known)
 
 
 def webhook_policy_effective_detect(*, now: datetime | None = None) -> int:
@@ -162,7 +215,10 @@ def webhook_policy_effective_detect(*, now: datetime | None = None) -> int:
     return written
 
 
-def webhooks_dispatch_round(*, now: datetime | None = None) -> DispatchRound:
-    """One round of the dispatcher: consent events, policy.effective, then the due deliveries."""
+def webhooks_dispatch_round(*, now: datetime | None = None, late: bool = False) -> DispatchRound:
+    """One round of the dispatcher: consent events (with `late`, also those that committed late),
+    policy.effective, then the due deliveries."""
     events = webhook_consent_dispatch(now=now) + webhook_policy_effective_detect(now=now)
+    if late:
+        events += webhook_consent_late_dispatch()
     return DispatchRound(events=events, queued=webhook_deliveries_sweep(now=now))

@@ -13,7 +13,7 @@ from consent.webhooks.events import EVENT_DESCRIPTIONS
 DELIVERY = (
     "\n\nPOSTed as JSON with the headers `Consentry-Event-Id` (the event id: dedupe by it, an event "
     "may arrive more than once), `Consentry-Event-Type` and `Consentry-Signature: t=<unix seconds>,"
-    "v1=<hex HMAC-SHA256 of \"<t>.<raw body>\" keyed with the endpoint's secret>`; refuse a signature "
+    'v1=<hex HMAC-SHA256 of "<t>.<raw body>" keyed with the endpoint\'s secret>`; refuse a signature '
     "that does not match or a `t` older than a few minutes. Answer any 2xx within 5 seconds; anything "
     "else is retried after 1 min, 5 min, 30 min, 2 h, 6 h and 24 h. Redirects are not followed."
 )

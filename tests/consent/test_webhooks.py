@@ -390,3 +390,48 @@ def test_another_sites_records_never_reach_this_sites_endpoint(
     with django_capture_on_commit_callbacks(execute=True):
         webhooks_dispatch_round(now=later(seconds=10))
     assert receiver.requests == []
+
+
+def test_a_record_that_commits_after_the_cursor_passed_its_time_is_announced_by_the_late_scan(
+    client, site, receiver, django_capture_on_commit_callbacks
+):
+    from tests.consent.test_ledger import record_at
+
+    endpoint, secret = hook(site, receiver, ["consent.recorded", "consent.withdrawn"])
+    post(client, body())
+    with django_capture_on_commit_callbacks(execute=True):
+        webhooks_dispatch_round(now=later(seconds=10))
+    # Made (created_at) before the first, committed only now: behind the cursor.
+    first = ConsentRecord.objects.get()
+    made_at = endpoint.created_at + (first.created_at - endpoint.created_at) / 2
+    late = record_at(made_at, visitor_id="late-visitor-00000001")
+    with django_capture_on_commit_callbacks(execute=True):
+        webhooks_dispatch_round(now=later(seconds=20))
+    assert len(receiver.requests) == 1
+    for _ in range(2):  # the scan once a minute: announced once
+        with django_capture_on_commit_callbacks(execute=True):
+            webhooks_dispatch_round(now=later(seconds=30), late=True)
+    on_time, caught_up = receiver.events(secret)
+    assert [record["receipt_id"] for record in on_time["data"]["records"]] == [first.receipt_id]
+    assert [record["receipt_id"] for record in caught_up["data"]["records"]] == [late.receipt_id]
+
+
+def test_the_dispatch_command_runs_a_round_and_says_what_it_did(
+    client, site, receiver, django_capture_on_commit_callbacks
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from cookies.banner.services import banner_version_publish
+
+    _, secret = hook(site, receiver, ["banner.published"])
+    with django_capture_on_commit_callbacks(execute=False):
+        banner_version_publish(site=site, by=None)  # its task lost
+    WebhookPending.objects.update(queued_until=None)  # and its lease run out
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("webhooks_dispatch", stdout=out)
+    assert "1 deliveries queued" in out.getvalue()
+    [event] = receiver.events(secret)
+    assert event["type"] == "banner.published"

@@ -2,6 +2,7 @@
 consent events read from the ledger by the dispatcher, retries from the outbox, exactly once."""
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -435,3 +436,60 @@ def test_the_dispatch_command_runs_a_round_and_says_what_it_did(
     assert "1 deliveries queued" in out.getvalue()
     [event] = receiver.events(secret)
     assert event["type"] == "banner.published"
+
+
+def test_the_example_receiver_in_the_docs_accepts_our_events_once_and_refuses_forgeries(
+    site, django_capture_on_commit_callbacks
+):
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from cookies.banner.services import banner_version_publish
+
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    endpoint, secret = webhook_endpoint_create(
+        site=site, url=f"http://127.0.0.1:{port}/", events=["banner.published"], by=None
+    )
+    script = Path(settings.BASE_DIR, "docs", "examples", "webhook_receiver.py")
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, str(script), str(port)],
+        env={"WEBHOOK_SECRET": secret, "PATH": ""},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(100):  # until it listens
+            with socket.socket() as attempt:
+                if attempt.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        with django_capture_on_commit_callbacks(execute=True):
+            banner_version_publish(site=site, by=None)
+        event = WebhookEvent.objects.get()
+        with django_capture_on_commit_callbacks(execute=True):
+            webhook_redeliver(event=event, endpoint=endpoint, by=None)  # the same event again
+        forged = urllib.request.Request(
+            f"http://127.0.0.1:{port}/",
+            data=b'{"id": "evt_forged", "type": "test", "site": "shop"}',
+            headers={"Consentry-Signature": f"t={int(time.time())},v1={'0' * 64}"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(forged, timeout=5)  # noqa: S310
+        assert refused.value.code == 400
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=5)
+    assert list(WebhookDelivery.objects.order_by("attempt").values_list("status", "http_status")) == [
+        ("sent", 204),
+        ("sent", 204),
+    ]
+    assert output.splitlines() == [f"banner.published {event.key} shop"]  # handled once

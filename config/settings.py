@@ -432,6 +432,9 @@ WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=7)
 # How old a consent record must be before the dispatcher announces it: the bound on late commits
 # (consent.webhooks.dispatch).
 WEBHOOK_SETTLE_SECONDS = env.float("WEBHOOK_SETTLE_SECONDS", default=5)
+# Days a delivered (or given up) webhook event keeps its data for redelivery; then only the row
+# and its delivery log stay (the data copies ledger records, visitor ids included).
+WEBHOOK_EVENT_RETENTION_DAYS = env.int("WEBHOOK_EVENT_RETENTION_DAYS", default=30)
 
 # --- Logging ------------------------------------------------------------------------------
 LOGGING = {

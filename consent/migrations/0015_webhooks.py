@@ -122,7 +122,7 @@ class Migration(migrations.Migration):
                         verbose_name="type",
                     ),
                 ),
-                ("payload", models.JSONField(verbose_name="data")),
+                ("payload", models.JSONField(null=True, verbose_name="data")),
                 ("dedupe_key", models.CharField(max_length=200, verbose_name="dedupe key")),
                 ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
                 (
@@ -271,6 +271,6 @@ class Migration(migrations.Migration):
             model_name="webhookpending",
             constraint=models.UniqueConstraint(fields=("event", "endpoint"), name="webhook_pending_unique"),
         ),
-        triggers_migration("WebhookEvent", "consent", mutable_columns=("endpoint_id",)),
+        triggers_migration("WebhookEvent", "consent", mutable_columns=("endpoint_id", "payload")),
         triggers_migration("WebhookDelivery", "consent", mutable_columns=("endpoint_id",)),
     ]

@@ -81,21 +81,24 @@ class WebhookEndpoint(models.Model):
 
 
 class WebhookEvent(ImmutableModel):
-    """One event in a site's outbox, with the payload every receiver gets. Append-only.
+    """One event in a site's outbox, with the payload every receiver gets. Append-only (but for
+    the payload's expiry: `payload` null means "expired").
 
     `dedupe_key` is unique per site: a publication, a ledger record or a policy taking effect is
     announced once however often a detector looks at it.
     """
 
-    # A test event names the one endpoint it is for; deleting that endpoint clears the link.
-    mutable_columns = ("endpoint_id",)
+    # A test event names the one endpoint it is for; deleting that endpoint clears the link. The
+    # data (visitor ids among it) is cleared once the event is settled and older than
+    # WEBHOOK_EVENT_RETENTION_DAYS; the row stays, with its deliveries.
+    mutable_columns = ("endpoint_id", "payload")
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", verbose_name=_("site"))
     key = models.CharField(
         max_length=40, unique=True, default=event_key_new, editable=False, verbose_name=_("event id")
     )
     type = models.CharField(max_length=32, choices=WebhookEventType.choices, verbose_name=_("type"))
-    payload = models.JSONField(verbose_name=_("data"))
+    payload = models.JSONField(null=True, verbose_name=_("data"))
     dedupe_key = models.CharField(max_length=200, verbose_name=_("dedupe key"))
     endpoint = models.ForeignKey(
         WebhookEndpoint,

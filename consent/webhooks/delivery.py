@@ -52,8 +52,12 @@ def _address_is_public(address: _IPAddress) -> bool:
 
 def webhook_url_validate(url: str) -> str:
     """Refuse URLs a webhook must not call: plain HTTP, credentials, private addresses (SSRF)."""
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower()
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+        _ = parts.port  # a port out of range raises here, not at delivery time
+    except ValueError:
+        host = ""  # e.g. an unclosed IPv6 bracket
     if not host:
         raise ValidationError(
             {"url": gettext("Enter a full URL such as https://hooks.example.com/consentry.")}

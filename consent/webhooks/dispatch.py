@@ -172,7 +172,7 @@ def _site_late_dispatch(endpoints: list[WebhookEndpoint]) -> int:
     for payload in WebhookEvent.objects.filter(
         site=site, type=WebhookEventType.CONSENT_RECORDED, created_at__gte=since
     ).values_list("payload", flat=True):
-        announced.update(record["receipt_id"] for record in payload["records"])
+        announced.update(record["receipt_id"] for record in (payload or {"records": []})["records"])
     keys = [f"{kind}:{record.receipt_id}" for record in records for kind in CONSENT_EVENT_TYPES[1:]]
     known = set(
         WebhookEvent.objects.filter(site=site, dedupe_key__in=keys).values_list("dedupe_key", flat=True)

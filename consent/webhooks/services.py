@@ -294,6 +294,8 @@ def webhook_redeliver(
         raise ValidationError(gettext("This event belongs to another site."))
     if not endpoint.is_active:
         raise ValidationError(gettext("This endpoint is paused: activate it first."))
+    if event.payload is None:
+        raise ValidationError(gettext("This event is too old: its data is no longer kept."))
     last = WebhookDelivery.objects.filter(event=event, endpoint=endpoint).order_by("-attempt").first()
     now = timezone.now()
     pending = WebhookPending.objects.select_for_update().filter(event=event, endpoint=endpoint).first()
@@ -422,3 +424,14 @@ def webhook_deliveries_sweep(*, now: datetime | None = None, limit: int = 500) -
             job_enqueue("consent.webhook_deliver", pending_id, attempt)
             queued += 1
     return queued
+
+
+def webhook_events_expire(*, now: datetime | None = None) -> int:
+    """Clear the data of settled events older than WEBHOOK_EVENT_RETENTION_DAYS (they copy ledger
+    records, visitor ids included); the rows and their delivery log stay. Returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.WEBHOOK_EVENT_RETENTION_DAYS)
+    settled = WebhookEvent._base_manager.filter(created_at__lt=cutoff, payload__isnull=False).exclude(
+        pk__in=WebhookPending.objects.values("event_id")
+    )
+    # The one UPDATE the table's triggers allow besides unlinking an endpoint: payload to NULL.
+    return settled.update(payload=None)

@@ -81,6 +81,8 @@ def test_a_signature_covers_the_timestamp_and_the_raw_body():
         "https://metadata.internal/x",
         "ftp://hooks.example.com/x",
         "not a url",
+        "https://[::1/x",
+        "https://hooks.example.com:99999/x",
     ],
 )
 def test_webhook_urls_must_be_https_and_public_in_production(url):

@@ -9,6 +9,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import override_settings
 from django.utils import timezone
 
@@ -493,3 +494,29 @@ def test_the_example_receiver_in_the_docs_accepts_our_events_once_and_refuses_fo
         ("sent", 204),
     ]
     assert output.splitlines() == [f"banner.published {event.key} shop"]  # handled once
+
+
+def test_settled_events_lose_their_data_after_the_retention_period_and_keep_their_log(
+    site, receiver, django_capture_on_commit_callbacks
+):
+    from django.db import DatabaseError, transaction
+
+    from consent.webhooks.services import webhook_events_expire
+
+    endpoint, _ = hook(site, receiver, ["banner.published"])
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = webhook_test_send(endpoint=endpoint, by=None)
+    receiver.stop()
+    with django_capture_on_commit_callbacks(execute=True):
+        waiting = webhook_test_send(endpoint=endpoint, by=None)  # failed, a retry pending
+    assert webhook_events_expire(now=later(days=29)) == 0
+    assert webhook_events_expire(now=later(days=31)) == 1
+    sent.refresh_from_db()
+    waiting.refresh_from_db()
+    assert sent.payload is None and waiting.payload is not None
+    assert WebhookDelivery.objects.filter(event=sent, status="sent").exists()
+    with pytest.raises(ValidationError):
+        webhook_redeliver(event=sent, endpoint=endpoint, by=None)
+    # Clearing is all the table allows: its data cannot be rewritten, even bypassing the ORM guard.
+    with pytest.raises(DatabaseError), transaction.atomic():
+        WebhookEvent._base_manager.filter(pk=waiting.pk).update(payload={"forged": True})

@@ -112,3 +112,17 @@ def test_a_read_token_lists_but_cannot_change_or_send(client, api, shop, owner, 
     assert_error(register(reader, receiver.url), 403, "scope_missing")
     assert_error(reader.send("post", f"shop/webhooks/{key}/test"), 403, "scope_missing")
     assert WebhookEndpoint.objects.count() == 1 and not WebhookEvent.objects.exists()
+
+
+def test_deleting_an_endpoint_keeps_its_delivery_log_with_the_url(
+    api, receiver, django_capture_on_commit_callbacks
+):
+    body = register(api, receiver.url).json()
+    with django_capture_on_commit_callbacks(execute=True):
+        api.send("post", f"shop/webhooks/{body['key']}/test")
+    etag = api.get(f"shop/webhooks/{body['key']}")["ETag"]
+    assert api.send("delete", f"shop/webhooks/{body['key']}", HTTP_IF_MATCH=etag).status_code == 204
+    [delivery] = WebhookDelivery.objects.all()
+    assert delivery.endpoint is None and delivery.url == receiver.url and delivery.status == "sent"
+    assert WebhookEvent.objects.get().endpoint is None
+    assert AuditEntry.objects.filter(action="webhook.delete").exists()

@@ -247,7 +247,8 @@ class WebhookDeliveryListApi(ManagementApiView):
 
 
 class WebhookRedeliverApi(ManagementApiView):
-    """Send one of the endpoint's events again, now (owners and DPOs): one attempt, logged as by hand."""
+    """Send one of the endpoint's events again, now (owners and DPOs): logged as by hand, retried
+    as usual if it fails."""
 
     class InputSerializer(serializers.Serializer):
         event = serializers.CharField(max_length=40, help_text="The event id (Consentry-Event-Id).")

@@ -263,6 +263,8 @@ def webhook_test_send(
 ) -> WebhookEvent:
     """Send a `test` event to one endpoint now (owners and DPOs); it is logged like any other."""
     _editor_require(endpoint.site, by)
+    if not endpoint.is_active:
+        raise ValidationError(gettext("This endpoint is paused: activate it first."))
     event = webhook_event_emit(
         site=endpoint.site,
         type=WebhookEventType.TEST,
@@ -287,8 +289,8 @@ def webhook_test_send(
 def webhook_redeliver(
     *, event: WebhookEvent, endpoint: WebhookEndpoint, by: AbstractUser | None, ip: str | None = None
 ) -> WebhookPending:
-    """Send `event` to `endpoint` once more, now, whatever happened before (owners and DPOs):
-    one attempt, logged as made by hand."""
+    """Send `event` to `endpoint` once more, now, whatever happened before (owners and DPOs): an
+    attempt logged as made by hand, retried as usual if it fails (up to WEBHOOK_MAX_ATTEMPTS)."""
     _editor_require(endpoint.site, by)
     if event.site_id != endpoint.site_id:
         raise ValidationError(gettext("This event belongs to another site."))
@@ -368,7 +370,8 @@ def webhook_delivery_attempt(*, pending_id: int, attempt: int) -> WebhookDeliver
         SIGNATURE_HEADER: signature_header(secret=endpoint.secret, timestamp=int(time.time()), body=body),
     }
     result = webhook_post(url=endpoint.url, body=body, headers=headers)
-    last_try = pending.is_manual or attempt >= settings.WEBHOOK_MAX_ATTEMPTS
+    # A redelivery by hand that fails is retried like any attempt, up to the same last one.
+    last_try = attempt >= settings.WEBHOOK_MAX_ATTEMPTS
     if result.ok:
         status = WebhookDeliveryStatus.SENT
     else:

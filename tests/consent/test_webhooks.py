@@ -520,3 +520,29 @@ def test_settled_events_lose_their_data_after_the_retention_period_and_keep_thei
     # Clearing is all the table allows: its data cannot be rewritten, even bypassing the ORM guard.
     with pytest.raises(DatabaseError), transaction.atomic():
         WebhookEvent._base_manager.filter(pk=waiting.pk).update(payload={"forged": True})
+
+
+def test_a_redelivery_by_hand_that_fails_is_retried_and_a_paused_endpoint_gets_no_test(
+    site, django_capture_on_commit_callbacks
+):
+    from consent.webhooks.services import webhook_endpoint_update
+
+    flaky = Receiver([200, 503])
+    try:
+        endpoint, secret = hook(site, flaky, ["banner.published"])
+        with django_capture_on_commit_callbacks(execute=True):
+            event = webhook_test_send(endpoint=endpoint, by=None)
+        with django_capture_on_commit_callbacks(execute=True):
+            webhook_redeliver(event=event, endpoint=endpoint, by=None)  # answered 503
+        with django_capture_on_commit_callbacks(execute=True):
+            webhooks_dispatch_round(now=later(minutes=10))  # attempt 2 failed: the next in 5 minutes
+        assert list(WebhookDelivery.objects.order_by("attempt").values_list("status", "is_manual")) == [
+            ("sent", False),
+            ("failed", True),
+            ("sent", False),
+        ]
+        paused = webhook_endpoint_update(endpoint=endpoint, is_active=False, by=None)
+        with pytest.raises(ValidationError):
+            webhook_test_send(endpoint=paused, by=None)
+    finally:
+        flaky.stop()

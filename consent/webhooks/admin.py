@@ -249,7 +249,10 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, SiteScopedModelAdmin):
         return delivery.event.key
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
-        return lookup == "event__key" or super().lookup_allowed(lookup, value, request)
+        # The links from an endpoint's page and from "Send test event".
+        return lookup in ("event__key", "endpoint__id__exact") or super().lookup_allowed(
+            lookup, value, request
+        )
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         # Actions are hidden by ReadOnlyAdminMixin's change permission; redelivering is an editor's.

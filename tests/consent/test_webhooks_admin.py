@@ -92,6 +92,8 @@ def test_the_test_button_sends_a_signed_event_and_the_log_shows_it_and_redeliver
         listed = alice_client.get(log, {"status": "failed", "type": "test"})
         assert failed.event.key.encode() in listed.content
         assert failed.event.key.encode() not in alice_client.get(log, {"status": "sent"}).content
+        by_endpoint = alice_client.get(log, {"endpoint__id__exact": endpoint.pk})
+        assert by_endpoint.status_code == 200 and failed.event.key.encode() in by_endpoint.content
         with django_capture_on_commit_callbacks(execute=True):
             alice_client.post(log, {"action": "redeliver_selected", "_selected_action": [failed.pk]})
         assert list(WebhookDelivery.objects.order_by("attempt").values_list("status", "is_manual")) == [

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.text import format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -46,7 +47,9 @@ def _https_formfield(field: models.Field, **kwargs: Any) -> forms.Field | None:
 class WebhookEndpointForm(forms.ModelForm):
     events = forms.MultipleChoiceField(
         choices=[
-            (choice.value, f"{choice.value}: {EVENT_DESCRIPTIONS[choice]}") for choice in SUBSCRIBABLE_TYPES
+            # Lazy: the description is translated into the reader's language at rendering.
+            (choice.value, format_lazy("{}: {}", choice.value, EVENT_DESCRIPTIONS[choice]))
+            for choice in SUBSCRIBABLE_TYPES
         ],
         widget=forms.CheckboxSelectMultiple,
         label=_("events"),

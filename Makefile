@@ -66,7 +66,8 @@ demo: migrate
 run: demo
 	$(DEV_ENV) $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
 	$(DEV_ENV) $(BIN)/python manage.py consent_seal --every 30 & sealer=$$!; \
-	trap 'kill $$worker $$sealer 2>/dev/null' EXIT INT TERM; \
+	$(DEV_ENV) $(BIN)/python manage.py webhooks_dispatch --every 2 & hooks=$$!; \
+	trap 'kill $$worker $$sealer $$hooks 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Node tools from npm, pinned in the lock: esbuild (the banner's build), ESLint, jsdom (the

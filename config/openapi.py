@@ -99,3 +99,11 @@ def path_parameter_examples(result: dict[str, Any], **kwargs: Any) -> dict[str, 
                     parameter.setdefault("description", "The site's key, as in its `<script>` tag.")
                     parameter.setdefault("example", "demo")
     return result
+
+
+def webhooks_extension(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """The webhooks (SPECTACULAR_SETTINGS["WEBHOOKS"]) under `x-webhooks`: `webhooks` is OpenAPI
+    3.1's, and this contract is 3.0 (Redoc and others read the extension the same way)."""
+    if "webhooks" in result and result.get("openapi", "").startswith("3.0"):
+        result["x-webhooks"] = result.pop("webhooks")
+    return result

@@ -358,7 +358,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "The public API the banner and anyone else may call (no credentials, rate-limited per "
         "client address) and the management API (HTTP Basic or a session; roles per site). "
-        'Every error is `{"error": {"code", "message", "fields"}}`.'
+        'Every error is `{"error": {"code", "message", "fields"}}`. '
+        "The webhooks a site may subscribe to, with their bodies, are under `x-webhooks`."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -370,7 +371,10 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.openapi.path_parameter_examples",
+        "config.openapi.webhooks_extension",
     ],
+    # Every webhook event and its body (consent/webhooks/openapi.py).
+    "WEBHOOKS": "consent.webhooks.openapi.EVENT_WEBHOOKS",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -422,8 +426,15 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rs
 # C2SP checkpoints name their log: a host (and path) without scheme. It must never change for a
 # running log, so it is its own setting, defaulting to PUBLIC_BASE_URL's host.
 LEDGER_LOG_HOST = env.str("LEDGER_LOG_HOST", default=PUBLIC_BASE_URL.split("://", 1)[-1])
-# Webhook deliveries are retried with exponential backoff up to this many attempts in all.
-WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=5)
+# Attempts per event and endpoint: the first and its retries after 1 min, 5 min, 30 min, 2 h,
+# 6 h and 24 h (consent.webhooks.services).
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=7)
+# How old a consent record must be before the dispatcher announces it: the bound on late commits
+# (consent.webhooks.dispatch).
+WEBHOOK_SETTLE_SECONDS = env.float("WEBHOOK_SETTLE_SECONDS", default=5)
+# Days a delivered (or given up) webhook event keeps its data for redelivery; then only the row
+# and its delivery log stay (the data copies ledger records, visitor ids included).
+WEBHOOK_EVENT_RETENTION_DAYS = env.int("WEBHOOK_EVENT_RETENTION_DAYS", default=30)
 
 # --- Logging ------------------------------------------------------------------------------
 LOGGING = {

@@ -6,5 +6,14 @@ from consent.policies import admin as policies_admin
 from consent.sites import admin as sites_admin
 from consent.sites import audit_admin
 from consent.tokens import admin as tokens_admin
+from consent.webhooks import admin as webhooks_admin
 
-__all__ = ["audit_admin", "exports_admin", "ledger_admin", "policies_admin", "sites_admin", "tokens_admin"]
+__all__ = [
+    "audit_admin",
+    "exports_admin",
+    "ledger_admin",
+    "policies_admin",
+    "sites_admin",
+    "tokens_admin",
+    "webhooks_admin",
+]

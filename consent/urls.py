@@ -10,6 +10,7 @@ from consent.policies import api as policies_api
 from consent.policies import views as policies_views
 from consent.rules import api as rules_api
 from consent.sites import api as sites_api
+from consent.webhooks import api as webhooks_api
 
 public_urlpatterns = [
     path("sites/<str:site_key>/consents", ledger_api.consent_create, name="consent-create"),
@@ -103,6 +104,28 @@ management_urlpatterns = [
         "sites/<str:site_key>/policies/<slug:slug>/versions/<int:number>",
         policies_api.ManagementPolicyVersionDetailApi.as_view(),
         name="management-policy-version-detail",
+    ),
+    # Webhooks: endpoints, a test event, the delivery log and redelivery.
+    path("sites/<str:site_key>/webhooks", webhooks_api.WebhookListApi.as_view(), name="webhook-list"),
+    path(
+        "sites/<str:site_key>/webhooks/<str:endpoint_key>",
+        webhooks_api.WebhookDetailApi.as_view(),
+        name="webhook-detail",
+    ),
+    path(
+        "sites/<str:site_key>/webhooks/<str:endpoint_key>/test",
+        webhooks_api.WebhookTestApi.as_view(),
+        name="webhook-test",
+    ),
+    path(
+        "sites/<str:site_key>/webhooks/<str:endpoint_key>/deliveries",
+        webhooks_api.WebhookDeliveryListApi.as_view(),
+        name="webhook-delivery-list",
+    ),
+    path(
+        "sites/<str:site_key>/webhooks/<str:endpoint_key>/redeliveries",
+        webhooks_api.WebhookRedeliverApi.as_view(),
+        name="webhook-redeliver",
     ),
 ]
 

@@ -344,31 +344,6 @@ class Subscriber(models.Model):
         return f"{self.email} ({self.get_status_display()})"
 
 
-class WebhookEndpoint(models.Model):
-    """A URL that receives a signed POST each time the site publishes a list version."""
-
-    site = models.ForeignKey(
-        Site, on_delete=models.CASCADE, related_name="subprocessor_webhooks", verbose_name=_("site")
-    )
-    key = models.CharField(
-        max_length=32, unique=True, default=public_key_new, editable=False, verbose_name=_("key")
-    )
-    url = models.URLField(max_length=500, verbose_name=_("URL"))
-    description = models.CharField(max_length=200, blank=True, verbose_name=_("description"))
-    # Kept in clear: an HMAC key must be known to sign. Shown once to the owner on creation.
-    secret = models.CharField(max_length=64, editable=False, verbose_name=_("secret"))
-    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
-    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
-
-    class Meta:
-        verbose_name = _("webhook endpoint")
-        verbose_name_plural = _("webhook endpoints")
-        ordering = ["site", "url"]
-
-    def __str__(self) -> str:
-        return self.url
-
-
 class NotificationChannel(models.TextChoices):
     EMAIL = "email", _("Email")
     WEBHOOK = "webhook", _("Webhook")
@@ -383,8 +358,8 @@ class NotificationStatus(models.TextChoices):
 class NotificationLog(ImmutableModel):
     """One attempt to tell one recipient about one list version (SP-4 evidence). Append-only.
 
-    A webhook delivery that is retried has one row per attempt, so this is also the
-    webhook delivery log.
+    Emails only since webhooks moved to the consent app (consent.WebhookDelivery); the webhook
+    rows written before stay, one per attempt.
     """
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", verbose_name=_("site"))
@@ -401,8 +376,13 @@ class NotificationLog(ImmutableModel):
     subscriber = models.ForeignKey(
         Subscriber, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("subscriber")
     )
+    # Webhook rows are from before webhooks moved to consent.WebhookDelivery; new ones go there.
     endpoint = models.ForeignKey(
-        WebhookEndpoint, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("endpoint")
+        "consent.WebhookEndpoint",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("endpoint"),
     )
     attempt = models.PositiveSmallIntegerField(default=1, verbose_name=_("attempt"))
     status = models.CharField(max_length=16, choices=NotificationStatus.choices, verbose_name=_("status"))

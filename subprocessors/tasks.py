@@ -1,4 +1,4 @@
-"""Background tasks (Django Tasks API): notices by email and webhook, with webhook retries.
+"""Background tasks (Django Tasks API): notices by email (webhooks: consent.tasks).
 
 Tasks take row ids (JSON-serialisable) and re-read the rows, so a queued task always works
 on the committed state. With the database backend `manage.py db_worker` runs them; the
@@ -7,16 +7,14 @@ tests use the immediate backend, which runs them inline.
 
 import logging
 
-from django.utils import timezone
 from django_tasks import task
 
 from consent.jobs import job_register
-from subprocessors.models import SubprocessorListVersion, Subscriber, SubscriberStatus, WebhookEndpoint
+from subprocessors.models import SubprocessorListVersion, Subscriber, SubscriberStatus
 from subprocessors.notices.services import (
     confirmation_email_send,
     notification_email_send,
     subprocessor_version_notify,
-    webhook_deliver,
 )
 
 logger = logging.getLogger(__name__)
@@ -45,23 +43,3 @@ def confirmation_email_send_task(subscriber_id: int) -> None:
     subscriber = Subscriber.objects.select_related("site").filter(pk=subscriber_id).first()
     if subscriber is not None and subscriber.status == SubscriberStatus.PENDING:
         confirmation_email_send(subscriber=subscriber)
-
-
-@job_register("subprocessors.webhook_deliver")
-@task()
-def webhook_delivery_task(version_id: int, endpoint_id: int, attempt: int) -> None:
-    version = SubprocessorListVersion.objects.select_related("site").get(pk=version_id)
-    endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id, is_active=True).first()
-    if endpoint is None:
-        return
-    log, retry_in = webhook_deliver(version=version, endpoint=endpoint, attempt=attempt)
-    if retry_in is None:
-        return
-    retry = webhook_delivery_task
-    if retry.get_backend().supports_defer:
-        retry = retry.using(run_after=timezone.now() + retry_in)
-    else:
-        # The immediate backend (tests) cannot wait: it retries at once, the log still
-        # shows every attempt.
-        logger.info("Webhook %s attempt %s failed; retrying without delay", endpoint.pk, attempt)
-    retry.enqueue(version_id, endpoint_id, attempt + 1)

@@ -2,7 +2,8 @@
 
 `sites` (the tenant, its origins, members and purposes), `audit` (who changed what),
 `policies` (documents and their published versions), `ledger` (consent records, the Merkle
-log, checkpoints), `exports`; `immutable` and `editions` are the bases the other apps use too.
+log, checkpoints), `exports`, `tokens`, `webhooks` (endpoints, the event outbox, deliveries);
+`immutable` and `editions` are the bases the other apps use too.
 """
 
 from consent.models.audit import AuditEntry
@@ -44,6 +45,16 @@ from consent.models.sites import (
     site_key_new,
 )
 from consent.models.tokens import TOKEN_PREFIX, ApiIdempotencyKey, ApiToken, TokenScope
+from consent.models.webhooks import (
+    CONSENT_EVENT_TYPES,
+    WebhookCursor,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookEventType,
+    WebhookPending,
+)
 
 __all__ = [
     "AdminPreference",
@@ -86,4 +97,12 @@ __all__ = [
     "SiteMembership",
     "Purpose",
     "PurposeTranslation",
+    "CONSENT_EVENT_TYPES",
+    "WebhookCursor",
+    "WebhookDelivery",
+    "WebhookDeliveryStatus",
+    "WebhookEndpoint",
+    "WebhookEvent",
+    "WebhookEventType",
+    "WebhookPending",
 ]

@@ -22,11 +22,14 @@ from consent.models import (
     Purpose,
     Role,
     Site,
+    WebhookEventType,
 )
 from consent.policies.text import markdown_render
 from consent.rules.jurisdictions import RULESETS
 from consent.tenancy.selectors import EDITOR_ROLES
 from consent.tenancy.services import site_actor_require, site_role_require
+from consent.webhooks.events import policy_version_data
+from consent.webhooks.services import webhook_event_emit
 
 # Wording that gives consent. Since 2025-09-01 a Russian consent must be a document of its
 # own, never part of a policy (RU-4), so policies for Russia may not contain it.
@@ -269,6 +272,12 @@ def policy_version_publish(
             "affected_purposes": affected_purposes,
             "languages": sorted(frozen),
         },
+    )
+    webhook_event_emit(
+        site=document.site,
+        type=WebhookEventType.POLICY_PUBLISHED,
+        data=policy_version_data(version),
+        dedupe_key=f"policy.published:{document.slug}:{version.number}",
     )
     return version
 

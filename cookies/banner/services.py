@@ -12,9 +12,10 @@ from django.utils.translation import gettext
 from consent.audit.services import audit_record, audit_snapshot, audited_change, fields_assign
 from consent.content.selectors import missing_texts_refusal
 from consent.editions import canonical_json, edition_publish, sha256_hex
-from consent.models import Purpose, Site
+from consent.models import Purpose, Site, WebhookEventType
 from consent.tenancy.selectors import EDITOR_ROLES
 from consent.tenancy.services import site_actor_require
+from consent.webhooks.services import webhook_event_emit
 from cookies.banner.selectors import site_content_missing
 from cookies.models import BannerSettings, BannerText, BannerVersion, consent_mode_guess
 
@@ -241,5 +242,16 @@ def banner_version_publish(
         action="banner_version.publish",
         target=f"banner v{version.number}",
         data={"number": version.number, "content_sha256": content_sha256},
+    )
+    webhook_event_emit(
+        site=site,
+        type=WebhookEventType.BANNER_PUBLISHED,
+        data={
+            "number": version.number,
+            "published_at": version.published_at.isoformat(),
+            "content_sha256": content_sha256,
+            "change_note": change_note,
+        },
+        dedupe_key=f"banner.published:{version.number}",
     )
     return version

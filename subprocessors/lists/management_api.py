@@ -318,7 +318,7 @@ class SubprocessorVersionDetailApi(ManagementApiView):
     """One published list version by its number: its entries and what it changed."""
 
     @extend_schema(
-        operation_id="subprocessor_version",
+        operation_id="subprocessor_list_version",
         tags=["management"],
         responses=SubprocessorVersionDetailOutputSerializer,
     )

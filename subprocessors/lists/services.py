@@ -3,10 +3,12 @@
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -20,9 +22,10 @@ from consent.audit.services import (
 from consent.content.selectors import missing_texts_refusal, site_required_languages
 from consent.editions import canonical_json, edition_publish, sha256_hex
 from consent.jobs import job_enqueue_on_commit
-from consent.models import Site
+from consent.models import Site, WebhookEventType
 from consent.tenancy.selectors import EDITOR_ROLES
 from consent.tenancy.services import site_actor_require
+from consent.webhooks.services import webhook_event_emit
 from subprocessors.lists.selectors import (
     ListDiff,
     subprocessor_list_diff,
@@ -326,6 +329,22 @@ def subprocessor_list_publish(
             "effective_at": effective_at.isoformat(),
             "summary": diff.summary(),
         },
+    )
+    webhook_event_emit(
+        site=site,
+        type=WebhookEventType.SUBPROCESSORS_PUBLISHED,
+        data={
+            "version": {
+                "number": version.number,
+                "published_at": version.published_at.isoformat(),
+                "effective_at": version.effective_at.isoformat(),
+                "content_sha256": version.content_sha256,
+                "change_note": version.change_note,
+            },
+            "diff": diff.as_dict(),
+            "url": settings.PUBLIC_BASE_URL + reverse("subprocessors:page", args=[site.key]),
+        },
+        dedupe_key=f"subprocessors.published:{version.number}",
     )
     # After commit: a worker must never pick up a version that was rolled back.
     job_enqueue_on_commit("subprocessors.version_notify", version.pk)

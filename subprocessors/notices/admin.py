@@ -1,27 +1,17 @@
-"""Subscribers, webhook endpoints and the notification log in the back office."""
+"""Subscribers and the notification log in the back office (webhook endpoints: consent.webhooks.admin)."""
 
 from typing import Any
 
-from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.db import models
+from django.contrib import admin
 from django.http import HttpRequest
-from django.utils.html import format_html
-from django.utils.translation import gettext
 
-from consent.tenancy.scoping import ReadOnlyAdminMixin, SiteScopedModelAdmin, form_changes, instance_adopt
-from subprocessors.lists.admin import https_url_formfield
+from consent.tenancy.scoping import ReadOnlyAdminMixin, SiteScopedModelAdmin
 from subprocessors.models import (
     NotificationLog,
     Subscriber,
-    WebhookEndpoint,
 )
 from subprocessors.notices.services import (
     subscriber_delete,
-    webhook_endpoint_create,
-    webhook_endpoint_delete,
-    webhook_endpoint_update,
 )
 
 
@@ -42,65 +32,6 @@ class SubscriberAdmin(SiteScopedModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Subscriber) -> None:
         self.service_call(request, subscriber_delete, subscriber=obj)
-
-
-class WebhookEndpointForm(forms.ModelForm):
-    class Meta:
-        model = WebhookEndpoint
-        formfield_callback = staticmethod(https_url_formfield)
-        fields = ["site", "url", "description", "is_active"]
-
-    def clean_url(self) -> str:
-        from subprocessors.notices.webhooks import webhook_url_validate
-
-        try:
-            return webhook_url_validate(self.cleaned_data["url"])
-        except ValidationError as error:
-            raise ValidationError(error.message_dict["url"]) from error
-
-
-@admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(SiteScopedModelAdmin):
-    form = WebhookEndpointForm
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    list_display = ["url", "site", "description", "is_active", "created_at"]
-    list_select_related = ["site"]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: WebhookEndpoint | None = None) -> list[str]:
-        return ["site"] if obj is not None else []
-
-    def delete_model(self, request: HttpRequest, obj: WebhookEndpoint) -> None:
-        self.service_call(request, webhook_endpoint_delete, endpoint=obj)
-
-    def save_model(
-        self, request: HttpRequest, obj: WebhookEndpoint, form: forms.ModelForm, change: bool
-    ) -> None:
-        if change:
-            changes = form_changes(form)
-            if changes:
-                instance_adopt(
-                    obj, self.service_call(request, webhook_endpoint_update, endpoint=obj, **changes)
-                )
-            return
-        endpoint, secret = self.service_call(
-            request,
-            webhook_endpoint_create,
-            site=form.cleaned_data["site"],
-            url=form.cleaned_data["url"],
-            description=form.cleaned_data["description"],
-            is_active=form.cleaned_data["is_active"],
-        )
-        instance_adopt(obj, endpoint)
-        messages.warning(
-            request,
-            format_html(
-                gettext(
-                    "Signing secret (shown only now, copy it): <code>{}</code>. Verify the "
-                    "<code>Consentry-Signature</code> header with it."
-                ),
-                secret,
-            ),
-        )
 
 
 @admin.register(NotificationLog)

@@ -1,6 +1,6 @@
-"""What notifications say: the email and webhook bodies for a published version (pure functions)."""
+"""What notifications say: the emails about a published version (pure functions; the webhook
+event is built where the list is published, subprocessors.lists.services)."""
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -155,26 +155,6 @@ def answer_email(
             + f"\n\n{text}\n"
         )
     return subject, body
-
-
-def version_payload(*, version: SubprocessorListVersion, diff: ListDiff) -> dict[str, Any]:
-    return {
-        "type": "subprocessor_list.published",
-        "site": version.site.key,
-        "version": {
-            "number": version.number,
-            "published_at": version.published_at.isoformat(),
-            "effective_at": version.effective_at.isoformat(),
-            "content_sha256": version.content_sha256,
-            "change_note": version.change_note,
-        },
-        "diff": diff.as_dict(),
-        "url": page_url(version.site.key),
-    }
-
-
-def payload_bytes(payload: dict[str, Any]) -> bytes:
-    return json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
 
 
 def content_hash(*parts: str) -> str:

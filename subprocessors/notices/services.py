@@ -1,11 +1,11 @@
-"""Telling people about a published list: subscriptions with double opt-in, emails and signed webhooks."""
+"""Telling people about a published list: subscriptions with double opt-in and emails.
+
+Webhooks are the consent app's (consent.webhooks): publishing emits `subprocessors.published`.
+"""
 
 import logging
-import secrets
-import time
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
@@ -16,11 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from consent.audit.services import audit_record, audited_change
-from consent.editions import sha256_hex
+from consent.audit.services import audit_record
 from consent.jobs import job_enqueue, job_enqueue_on_commit
 from consent.models import Site
-from consent.tenancy.selectors import EDITOR_ROLES, OWNER_ROLES
+from consent.tenancy.selectors import OWNER_ROLES
 from consent.tenancy.services import site_actor_require
 from subprocessors.lists.selectors import subprocessor_version_diff
 from subprocessors.models import (
@@ -30,28 +29,19 @@ from subprocessors.models import (
     SubprocessorListVersion,
     Subscriber,
     SubscriberStatus,
-    WebhookEndpoint,
 )
 from subprocessors.notices.messages import (
     absolute,
     confirmation_email,
     content_hash,
-    payload_bytes,
     version_email,
-    version_payload,
 )
-from subprocessors.notices.selectors import subscriber_list_confirmed, webhook_endpoint_list_active
+from subprocessors.notices.selectors import subscriber_list_confirmed
 from subprocessors.notices.tokens import (
     TokenError,
     confirm_token_make,
     confirm_token_read,
     unsubscribe_token_read,
-)
-from subprocessors.notices.webhooks import (
-    SIGNATURE_HEADER,
-    signature_header,
-    webhook_post,
-    webhook_url_validate,
 )
 
 logger = logging.getLogger(__name__)
@@ -62,11 +52,9 @@ logger = logging.getLogger(__name__)
 CONFIRMATION_RESEND_AFTER = timedelta(minutes=10)
 
 
-WEBHOOK_BACKOFF_BASE_SECONDS = 30
-
-
 def subprocessor_version_notify(*, version: SubprocessorListVersion) -> None:
-    """Queue one email per confirmed subscriber and one delivery per active webhook.
+    """Queue one email per confirmed subscriber (webhooks: the publication's
+    `subprocessors.published` event, consent.webhooks).
 
     Only those that existed when the version was published: the worker may run this much
     later (or for a history recorded with past dates), and someone who subscribes after
@@ -77,9 +65,6 @@ def subprocessor_version_notify(*, version: SubprocessorListVersion) -> None:
     subscribers = subscriber_list_confirmed(site=version.site).filter(confirmed_at__lt=cutoff)
     for subscriber_id in subscribers.values_list("pk", flat=True):
         job_enqueue("subprocessors.notification_email_send", version.pk, subscriber_id)
-    endpoints = webhook_endpoint_list_active(site=version.site).filter(created_at__lt=cutoff)
-    for endpoint_id in endpoints.values_list("pk", flat=True):
-        job_enqueue("subprocessors.webhook_deliver", version.pk, endpoint_id, 1)
 
 
 def notification_email_send(*, version: SubprocessorListVersion, subscriber: Subscriber) -> NotificationLog:
@@ -110,49 +95,6 @@ def notification_email_send(*, version: SubprocessorListVersion, subscriber: Sub
         error=error,
         content_sha256=content_hash(subject, body),
     )
-
-
-def webhook_backoff(attempt: int) -> timedelta:
-    """Delay before attempt `attempt + 1`: 30 s, 2 min, 8 min, 32 min, ..."""
-    return timedelta(seconds=WEBHOOK_BACKOFF_BASE_SECONDS * 4 ** (attempt - 1))
-
-
-def webhook_deliver(
-    *, version: SubprocessorListVersion, endpoint: WebhookEndpoint, attempt: int
-) -> tuple[NotificationLog, timedelta | None]:
-    """POST the signed notice once; log the attempt. Returns the log row and the delay before a retry."""
-    payload = version_payload(version=version, diff=subprocessor_version_diff(version=version))
-    body = payload_bytes(payload)
-    timestamp = int(time.time())
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "Consentry-Webhooks/1",
-        "Consentry-Event": "subprocessor_list.published",
-        "Consentry-Delivery": f"{endpoint.key}-v{version.number}-{attempt}",
-        SIGNATURE_HEADER: signature_header(secret=endpoint.secret, timestamp=timestamp, body=body),
-    }
-    result = webhook_post(url=endpoint.url, body=body, headers=headers)
-    retry_in: timedelta | None = None
-    if result.ok:
-        status = NotificationStatus.SENT
-    elif attempt < settings.WEBHOOK_MAX_ATTEMPTS:
-        status = NotificationStatus.FAILED
-        retry_in = webhook_backoff(attempt)
-    else:
-        status = NotificationStatus.GAVE_UP
-    log = NotificationLog.objects.create(
-        site_id=version.site_id,
-        version=version,
-        channel=NotificationChannel.WEBHOOK,
-        recipient=endpoint.url,
-        endpoint=endpoint,
-        attempt=attempt,
-        status=status,
-        http_status=result.http_status,
-        error=result.error,
-        content_sha256=sha256_hex(body),
-    )
-    return log, retry_in
 
 
 def _email_normalise(email: str) -> str:
@@ -243,88 +185,6 @@ def subscriber_unsubscribe(*, site: Site, token: str, now: datetime | None = Non
     subscriber.unsubscribed_at = now or timezone.now()
     subscriber.save(update_fields=["status", "unsubscribed_at"])
     return subscriber, True
-
-
-@transaction.atomic
-def webhook_endpoint_create(
-    *,
-    site: Site,
-    url: str,
-    description: str = "",
-    is_active: bool = True,
-    by: AbstractUser | None,
-    ip: str | None = None,
-) -> tuple[WebhookEndpoint, str]:
-    """Register a webhook. Returns the endpoint and its signing secret, which is shown only now."""
-    _editor_require(site, by)
-    url = webhook_url_validate(url)
-    secret = "whsec_" + secrets.token_hex(24)
-    endpoint = WebhookEndpoint(
-        site=site, url=url, description=description, secret=secret, is_active=is_active
-    )
-    endpoint.full_clean()
-    endpoint.save()
-    audit_record(
-        action="subprocessor_webhook.create",
-        target=url,
-        site=site,
-        actor=by,
-        actor_ip=ip,
-        data={"key": endpoint.key, "description": description, "is_active": is_active},
-    )
-    return endpoint, secret
-
-
-WEBHOOK_FIELDS: tuple[str, ...] = ("url", "description", "is_active")
-
-
-def _editor_require(site: Site, by: AbstractUser | None) -> None:
-    site_actor_require(
-        site=site,
-        by=by,
-        roles=EDITOR_ROLES,
-        refusal=gettext("Only the site's owners and DPOs can change who is told about its sub-processors."),
-    )
-
-
-@transaction.atomic
-def webhook_endpoint_update(
-    *, endpoint: WebhookEndpoint, by: AbstractUser | None, ip: str | None = None, **fields: object
-) -> WebhookEndpoint:
-    """Change a webhook's URL, description or whether it is active (owners and DPOs)."""
-    endpoint = WebhookEndpoint.objects.select_for_update().select_related("site").get(pk=endpoint.pk)
-    _editor_require(endpoint.site, by)
-    if "url" in fields:
-        fields = {**fields, "url": webhook_url_validate(str(fields["url"]))}
-    audited_change(
-        obj=endpoint,
-        fields=fields,
-        allowed=WEBHOOK_FIELDS,
-        site=endpoint.site,
-        by=by,
-        ip=ip,
-        action="subprocessor_webhook.change",
-        target=lambda row: row.url,
-        data={"key": endpoint.key},
-    )
-    return endpoint
-
-
-@transaction.atomic
-def webhook_endpoint_delete(
-    *, endpoint: WebhookEndpoint, by: AbstractUser | None, ip: str | None = None
-) -> None:
-    """Stop sending to a webhook; its delivery log stays (owners and DPOs)."""
-    _editor_require(endpoint.site, by)
-    audit_record(
-        action="subprocessor_webhook.delete",
-        target=endpoint.url,
-        site=endpoint.site,
-        actor=by,
-        actor_ip=ip,
-        data={"key": endpoint.key},
-    )
-    endpoint.delete()
 
 
 @transaction.atomic

@@ -16,9 +16,10 @@ import yaml
 from django.conf import settings
 from django.core.management import call_command
 
-from consent.models import AuditEntry, PolicyDocument, Site
+from consent.models import AuditEntry, PolicyDocument, Site, WebhookEndpoint, WebhookEvent
 from consent.sites.services import site_create
 from consent.tokens.services import token_create
+from consent.webhooks.services import webhook_endpoint_create
 from cookies.models import Cookie
 from subprocessors.models import Objection, SubprocessorListVersion, Subscriber, Vendor
 
@@ -26,7 +27,9 @@ pytestmark = pytest.mark.django_db
 ALL_SCOPES = ["read", "write", "publish", "consents:read", "consents:write", "export"]
 # Path parameters that name one of the demo site's objects (a language or a version number
 # names none: under the token's own site they are its own texts and versions).
-OBJECT_PARAMETERS = {"cookie_id", "origin_id", "objection_id", "purpose_key", "vendor_key", "slug"}
+OBJECT_PARAMETERS = {
+    "cookie_id", "origin_id", "objection_id", "purpose_key", "vendor_key", "slug", "endpoint_key",
+}  # fmt: skip
 
 
 def management_operations() -> list[tuple[str, str]]:
@@ -57,6 +60,9 @@ def tenants(tmp_path):
     other = site_create(key="other", name="Other", origins=["https://other.example"], by=None)
     _, raw = token_create(site=other, name="foreign", scopes=ALL_SCOPES, by=None)
     document = PolicyDocument.objects.filter(site=demo).first()
+    endpoint, _ = webhook_endpoint_create(
+        site=demo, url="https://hooks.demo.example/in", events=["consent.withdrawn"], by=None
+    )
     values = {
         "cookie_id": str(Cookie.objects.filter(site=demo).first().pk),
         "origin_id": str(demo.origins.first().pk),
@@ -64,6 +70,7 @@ def tenants(tmp_path):
         "purpose_key": "analytics",
         "vendor_key": Vendor.objects.filter(site=demo).first().key,
         "slug": document.slug,
+        "endpoint_key": endpoint.key,
         "number": "1",
         "language": "en",
     }
@@ -78,6 +85,8 @@ def _rows(demo):
         "origins": demo.origins.count(),
         "purposes": demo.purposes.count(),
         "settings": Site.objects.filter(pk=demo.pk).values().get(),
+        "webhooks": list(WebhookEndpoint.objects.filter(site=demo).values()),
+        "webhook_events": WebhookEvent.objects.filter(site=demo).count(),
     }
 
 

@@ -36,7 +36,7 @@ def test_every_json_endpoint_is_in_the_contract_with_the_error_shape():
         for path, item in schema["paths"].items()
         for method, operation in item.items()
     }
-    assert len(operations) == 73
+    assert len(operations) == 81
     # The management API: updates need If-Match, creations take an Idempotency-Key.
     update = operations["patch", "/api/v1/sites/{site_key}/purposes/{purpose_key}"]
     assert {"401", "403", "404", "412", "428", "429"} <= set(update["responses"])
@@ -57,3 +57,23 @@ def test_every_json_endpoint_is_in_the_contract_with_the_error_shape():
         assert errors, operation["operationId"]
     assert set(schema["components"]["schemas"]["Error"]["properties"]) == {"error"}
     assert reverse("api-schema") == "/api/schema/"
+
+
+def test_every_webhook_event_is_in_the_contract_with_its_body():
+    from django.test import Client
+
+    from consent.models import WebhookEventType
+
+    schema = json.loads(Client().get("/api/schema/?format=json").content)
+    webhooks = schema["x-webhooks"]  # OpenAPI 3.0: the extension 3.1 made `webhooks`
+    assert set(webhooks) == set(WebhookEventType.values)
+    components = schema["components"]["schemas"]
+    for name, item in webhooks.items():
+        body = item["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        envelope = components[body.rsplit("/", 1)[1]]
+        assert set(envelope["properties"]) == {"id", "type", "created_at", "site", "data"}, name
+        assert "Consentry-Signature" in item["post"]["description"]
+    recorded = components["ConsentRecordedData"]["properties"]["records"]["items"]["$ref"]
+    assert set(components[recorded.rsplit("/", 1)[1]]["properties"]) >= {
+        "receipt_id", "recorded_at", "action", "purposes", "jurisdiction", "visitor_id", "gpc", "versions",
+    }  # fmt: skip

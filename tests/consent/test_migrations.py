@@ -111,3 +111,59 @@ def test_cookie_and_vendor_texts_move_under_the_sites_default_language_and_back(
         assert old.get_model("subprocessors", "Vendor").objects.get().purpose == "Веб-аналитика."
     finally:
         _migrate()
+
+
+BEFORE_WEBHOOKS = [("subprocessors", "0003_vendor_translations"), ("consent", "0014_api_idempotency_keys")]
+
+
+def test_sub_processor_webhooks_move_to_the_consent_app_with_their_log_and_back(ledger_transactional_db):
+    # The endpoints keep id, key, URL and secret and subscribe to subprocessors.published; the
+    # append-only notification log keeps its rows, pointing at the moved endpoints, and its triggers.
+    from consent.immutability import triggers_present
+    from consent.models import WebhookEndpoint
+
+    db_login(owner=True)
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(BEFORE_WEBHOOKS)
+    try:
+        old = executor.loader.project_state(BEFORE_WEBHOOKS).apps
+        site = old.get_model("consent", "Site").objects.create(key="legacy", name="Legacy")
+        Endpoint = old.get_model("subprocessors", "WebhookEndpoint")
+        registered = timezone.now() - timezone.timedelta(days=30)
+        endpoint = Endpoint.objects.create(
+            site=site, key="k-legacy", url="https://hooks.example.com/in", secret="whsec_old", is_active=True
+        )
+        Endpoint.objects.filter(pk=endpoint.pk).update(created_at=registered)
+        version = old.get_model("subprocessors", "SubprocessorListVersion").objects.create(
+            site=site, number=1, content_sha256="0" * 64, published_at=registered, effective_at=registered,
+            entries=[],
+        )  # fmt: skip
+        old.get_model("subprocessors", "NotificationLog").objects.create(
+            site=site, version=version, channel="webhook", recipient=endpoint.url, endpoint=endpoint,
+            attempt=1, status="sent", http_status=200, content_sha256="0" * 64,
+        )  # fmt: skip
+    finally:
+        _migrate()
+    from subprocessors.models import NotificationLog
+
+    moved = WebhookEndpoint.objects.get()
+    assert (moved.pk, moved.key, moved.url, moved.secret, moved.events) == (
+        endpoint.pk, "k-legacy", "https://hooks.example.com/in", "whsec_old", ["subprocessors.published"],
+    )  # fmt: skip
+    assert moved.created_at == registered
+    assert NotificationLog.objects.get().endpoint == moved
+    assert triggers_present(connection, NotificationLog._meta.db_table)
+    # The sequence continues after the moved ids.
+    newer = WebhookEndpoint.objects.create(site_id=moved.site_id, url="https://b.example.com/", secret="s")
+    assert newer.pk > moved.pk
+    newer.delete()
+    _migrate(BEFORE_WEBHOOKS)
+    try:
+        old = MigrationExecutor(connection).loader.project_state(BEFORE_WEBHOOKS).apps
+        back = old.get_model("subprocessors", "WebhookEndpoint").objects.get()
+        assert (back.pk, back.key, back.secret) == (endpoint.pk, "k-legacy", "whsec_old")
+        assert old.get_model("subprocessors", "NotificationLog").objects.get().endpoint_id == back.pk
+    finally:
+        _migrate()
+    assert triggers_present(connection, NotificationLog._meta.db_table)

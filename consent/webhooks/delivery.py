@@ -1,5 +1,7 @@
 """Webhook plumbing: which URLs may be called, how a body is signed, one HTTP attempt.
 
+Every event of every app goes out through here (consent.webhooks.services).
+
 Signature header (Stripe-style, so receivers can reuse known code):
     Consentry-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>
 Receivers recompute the HMAC over the timestamp, a dot and the raw body, compare in constant
@@ -17,8 +19,11 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 SIGNATURE_HEADER = "Consentry-Signature"
+EVENT_ID_HEADER = "Consentry-Event-Id"
+EVENT_TYPE_HEADER = "Consentry-Event-Type"
 
 
 # One attempt: connecting, the TLS handshake, sending and the status line each get at most this long.
@@ -47,27 +52,37 @@ def _address_is_public(address: _IPAddress) -> bool:
 
 def webhook_url_validate(url: str) -> str:
     """Refuse URLs a webhook must not call: plain HTTP, credentials, private addresses (SSRF)."""
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower()
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+        _ = parts.port  # a port out of range raises here, not at delivery time
+    except ValueError:
+        host = ""  # e.g. an unclosed IPv6 bracket
     if not host:
-        raise ValidationError({"url": "Enter a full URL such as https://hooks.example.com/consentry."})
+        raise ValidationError(
+            {"url": gettext("Enter a full URL such as https://hooks.example.com/consentry.")}
+        )
     if parts.username or parts.password:
-        raise ValidationError({"url": "Put no credentials in the URL; verify our signature instead."})
+        raise ValidationError(
+            {"url": gettext("Put no credentials in the URL; verify our signature instead.")}
+        )
     is_local = host in LOOPBACK_NAMES
     if is_local and _local_targets_allowed():
         if parts.scheme not in ("http", "https"):
-            raise ValidationError({"url": "Use an http(s) URL."})
+            raise ValidationError({"url": gettext("Use an http(s) URL.")})
         return url.strip()
     if parts.scheme != "https":
-        raise ValidationError({"url": "Webhook URLs must use https."})
+        raise ValidationError({"url": gettext("Webhook URLs must use https.")})
     if is_local or host.endswith((".local", ".internal", ".localhost")):
-        raise ValidationError({"url": "Webhooks cannot target local or internal hosts."})
+        raise ValidationError({"url": gettext("Webhooks cannot target local or internal hosts.")})
     try:
         literal = ipaddress.ip_address(host)
     except ValueError:
         literal = None
     if literal is not None and not _address_is_public(literal):
-        raise ValidationError({"url": "Webhooks cannot target private, loopback or reserved addresses."})
+        raise ValidationError(
+            {"url": gettext("Webhooks cannot target private, loopback or reserved addresses.")}
+        )
     return url.strip()
 
 

@@ -1,0 +1,87 @@
+"""The event catalogue: what each webhook event means and what its `data` holds (pure functions).
+
+Every POST's body is `{"id", "type", "created_at", "site", "data"}`; `data` is built here for the
+consent app's events, and by the apps above for theirs (cookies: banner.published,
+subprocessors: subprocessors.published). The OpenAPI schema documents each one
+(consent/webhooks/openapi.py).
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from consent.models import ConsentAction, ConsentRecord, PolicyVersion, WebhookEventType
+
+# Which event types a person may subscribe an endpoint to (the test event is sent on request only).
+SUBSCRIBABLE_TYPES = [choice for choice in WebhookEventType if choice != WebhookEventType.TEST]
+
+EVENT_DESCRIPTIONS: dict[str, Any] = {
+    WebhookEventType.CONSENT_RECORDED: _(
+        "Decisions recorded in the ledger, in batches of up to 100 records (a few seconds each), "
+        "filtered by the endpoint's consent actions."
+    ),
+    WebhookEventType.CONSENT_WITHDRAWN: _(
+        "A visitor or the site's backend withdrew consent (one event per record)."
+    ),
+    WebhookEventType.OPTOUT_SIGNAL: _(
+        "A Global Privacy Control signal or a Do Not Sell or Share opt-out (one event per record)."
+    ),
+    WebhookEventType.POLICY_PUBLISHED: _("A policy version was published."),
+    WebhookEventType.POLICY_EFFECTIVE: _("A policy version published for a later date has taken effect."),
+    WebhookEventType.BANNER_PUBLISHED: _("A banner version was published."),
+    WebhookEventType.SUBPROCESSORS_PUBLISHED: _("A sub-processor list version was published."),
+    WebhookEventType.TEST: _("Sent from the admin or the API to check an endpoint."),
+}
+
+OPT_OUT_ACTIONS = frozenset({ConsentAction.GPC_OPT_OUT, ConsentAction.DO_NOT_SELL_OPT_OUT})
+
+
+def record_data(record: ConsentRecord) -> dict[str, Any]:
+    """One ledger record as a receiver sees it: no IP, no user agent (the visitor id is the
+    site's own random id, null once redacted)."""
+    return {
+        "receipt_id": record.receipt_id,
+        "recorded_at": record.created_at.isoformat(),
+        "action": record.action,
+        "purposes": {"granted": list(record.purposes_granted), "denied": list(record.purposes_denied)},
+        "jurisdiction": record.jurisdiction,
+        "visitor_id": record.visitor_id,
+        "gpc": record.gpc,
+        "versions": record.versions,
+    }
+
+
+def record_is_opt_out(record: ConsentRecord) -> bool:
+    return record.gpc or record.action in OPT_OUT_ACTIONS
+
+
+def optout_data(record: ConsentRecord) -> dict[str, Any]:
+    signal = "do_not_sell" if record.action == ConsentAction.DO_NOT_SELL_OPT_OUT else "gpc"
+    return {"signal": signal, "record": record_data(record)}
+
+
+def policy_version_data(version: PolicyVersion) -> dict[str, Any]:
+    document = version.document
+    return {
+        "document": document.slug,
+        "kind": document.kind,
+        "number": version.number,
+        "published_at": version.published_at.isoformat(),
+        "effective_at": version.effective_at.isoformat(),
+        "is_material": version.is_material,
+        "change_kinds": list(version.change_kinds),
+        "summary": version.change_note,
+        "content_sha256": version.content_sha256,
+        "url": settings.PUBLIC_BASE_URL
+        + reverse("policy-version", args=[document.site.key, document.slug, version.number]),
+    }
+
+
+def records_for_endpoint(data: dict[str, Any], consent_actions: list[str]) -> dict[str, Any]:
+    """A consent.recorded event's data narrowed to the actions an endpoint asked for (none: all)."""
+    if not consent_actions:
+        return data
+    wanted = set(consent_actions)
+    return {**data, "records": [record for record in data["records"] if record["action"] in wanted]}

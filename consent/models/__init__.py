@@ -11,6 +11,7 @@ from consent.models.exports import ConsentExport, ExportFormat, ExportStatus
 from consent.models.immutable import ImmutableModel, ImmutableQuerySet, ImmutableRowError
 from consent.models.ledger import (
     Checkpoint,
+    CollectionMethod,
     ConsentAction,
     ConsentRecord,
     Cosignature,
@@ -42,7 +43,9 @@ from consent.models.sites import (
     jurisdiction_choices,
     origin_normalise,
     site_key_new,
+    subject_secret_new,
 )
+from consent.models.subjects import SubjectLink
 from consent.models.tokens import TOKEN_PREFIX, ApiIdempotencyKey, ApiToken, TokenScope
 
 __all__ = [
@@ -60,7 +63,10 @@ __all__ = [
     "ImmutableQuerySet",
     "ImmutableModel",
     "ConsentAction",
+    "CollectionMethod",
     "UiLayer",
+    "SubjectLink",
+    "subject_secret_new",
     "ConsentRecord",
     "IdempotencyClaim",
     "MerkleNode",

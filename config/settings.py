@@ -368,6 +368,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ActionEnum": "consent.ledger.validation.ACTIONS",
         "BackendActionEnum": "consent.subjects.validation.BACKEND_ACTIONS",
+        "CollectionMethodEnum": "consent.models.CollectionMethod",
     },
     # The two hot public paths are plain Django views (not DRF): described by schema-only views.
     "PREPROCESSING_HOOKS": ["config.openapi.plain_view_endpoints"],

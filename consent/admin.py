@@ -5,6 +5,15 @@ from consent.ledger import admin as ledger_admin
 from consent.policies import admin as policies_admin
 from consent.sites import admin as sites_admin
 from consent.sites import audit_admin
+from consent.subjects import admin as subjects_admin
 from consent.tokens import admin as tokens_admin
 
-__all__ = ["audit_admin", "exports_admin", "ledger_admin", "policies_admin", "sites_admin", "tokens_admin"]
+__all__ = [
+    "audit_admin",
+    "exports_admin",
+    "ledger_admin",
+    "policies_admin",
+    "sites_admin",
+    "subjects_admin",
+    "tokens_admin",
+]

@@ -13,6 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from consent.editions import canonical_json
+from consent.immutability import triggers_install, triggers_remove
 from consent.ledger.crypto import leaf_data, personal_commitment
 from consent.ledger.seal import ledger_seal
 from consent.ledger.verify import ledger_verify
@@ -423,18 +424,18 @@ def test_redacting_an_account_clears_its_hmac_and_links_and_the_ledger_still_ver
     assert "The ledger verifies." in out.getvalue()
 
 
-def test_a_record_with_its_subject_altered_fails_verification(api, shop):
+def test_a_record_with_its_subject_altered_fails_verification(ledger_owner_connection, api, shop):
     created = api.send("post", "shop/consents", sign_up()).json()
     ledger_seal(site=shop)
-    from django.db.models import QuerySet
-
-    from consent.immutability import triggers_install, triggers_remove
-
-    triggers_remove(connection, "consent_consentrecord")
-    try:
-        QuerySet(ConsentRecord).filter(receipt_id=created["receipt_id"]).update(subject_hmac="0" * 64)
-    finally:
-        triggers_install(connection, "consent_consentrecord", ConsentRecord.mutable_columns, purgeable=True)
+    # The attacker, holding the tables' owner, drops the triggers and pins the record on another account.
+    owner, table = ledger_owner_connection, ConsentRecord._meta.db_table
+    triggers_remove(owner, table)
+    with owner.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET subject_hmac = %s WHERE receipt_id = %s",  # noqa: S608
+            ["0" * 64, created["receipt_id"]],
+        )
+    triggers_install(owner, table, ConsentRecord.mutable_columns, ConsentRecord.purgeable)
     (problem,) = ledger_verify(site=shop).problems
     assert "personal data no longer matches its commitment" in problem
 
@@ -528,3 +529,26 @@ def test_no_log_line_of_ours_holds_an_account_id(api, shop):
     written = stream.getvalue()
     assert "Not Found: /api/v1/sites/shop/subjects/…/consents" in written
     assert "secret-account" not in written
+
+
+def test_the_readmes_sign_up_example_records_a_consent_on_the_demo_site(client, tmp_path):
+    import re
+    from pathlib import Path
+
+    from django.conf import settings
+
+    call_command("consent_demo", admin_password_file=str(tmp_path / "pw"), stdout=StringIO())
+    readme = Path(settings.BASE_DIR, "README.md").read_text()
+    section = readme[readme.index("### Consents from the site's own systems") :]
+    example = section[section.index("```sh") + 5 : section.index("```", section.index("```sh") + 5)]
+    body = json.loads(re.search(r"-d '(.*?)'", example, re.DOTALL)[1])
+    out = StringIO()
+    call_command(
+        "token_create", site="demo", scopes="consents:read,consents:write", name="sign-up form", stdout=out
+    )
+    raw = re.search(r"cst_\S+", out.getvalue())[0]
+    api = Api(client, raw)
+    created = api.send("post", "demo/consents", body, HTTP_IDEMPOTENCY_KEY="signup-4711")
+    assert created.status_code == 201, created.content
+    read = api.get("demo/subjects/4711/consents")
+    assert read.json()["state"]["analytics"]["decided_by"] == created.json()["receipt_id"]

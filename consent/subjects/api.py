@@ -17,7 +17,8 @@ from typing import Any
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.request import Request
@@ -59,6 +60,17 @@ from consent.tokens.management import (
     ManagementApiView,
     fields_refusal,
     page_serializer,
+)
+
+SUBJECT = OpenApiParameter(
+    "subject",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The site's account id (1 to 200 printable characters, percent-encoded; '/' allowed): "
+    "the ledger keeps only its HMAC under the site's secret.",
+)
+VISITOR = OpenApiParameter(
+    "visitor_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="The banner's random visitor id."
 )
 
 
@@ -343,7 +355,7 @@ class SubjectLinkCreateApi(_SubjectView):
     @extend_schema(
         operation_id="subject_link_create",
         tags=["management"],
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[SUBJECT, IDEMPOTENCY_KEY],
         request=InputSerializer,
         responses={201: LinkSerializer, 200: LinkSerializer},
     )
@@ -383,13 +395,21 @@ class SubjectLinkDetailApi(_SubjectView):
             raise Http404
         return link
 
-    @extend_schema(operation_id="subject_link", tags=["management"], responses=LinkSerializer)
+    @extend_schema(
+        operation_id="subject_link",
+        tags=["management"],
+        parameters=[SUBJECT, VISITOR],
+        responses=LinkSerializer,
+    )
     def get(self, request: Request, site_key: str, subject: str, visitor_id: str) -> Response:
         link = self._link(request, site_key, subject, visitor_id, TokenScope.CONSENTS_READ)
         return self.with_etag(_link_data(link))
 
     @extend_schema(
-        operation_id="subject_link_remove", tags=["management"], parameters=[IF_MATCH], responses={204: None}
+        operation_id="subject_link_remove",
+        tags=["management"],
+        parameters=[SUBJECT, VISITOR, IF_MATCH],
+        responses={204: None},
     )
     def delete(self, request: Request, site_key: str, subject: str, visitor_id: str) -> Response:
         link = self._link(request, site_key, subject, visitor_id, TokenScope.CONSENTS_WRITE)
@@ -414,7 +434,7 @@ class SubjectConsentsApi(_SubjectView):
     @extend_schema(
         operation_id="subject_consents",
         tags=["management"],
-        parameters=PAGE_PARAMETERS,
+        parameters=[SUBJECT, *PAGE_PARAMETERS],
         responses=OutputSerializer,
     )
     def get(self, request: Request, site_key: str, subject: str) -> Response:
@@ -456,7 +476,7 @@ class VisitorConsentsApi(ManagementApiView):
     @extend_schema(
         operation_id="visitor_consents",
         tags=["management"],
-        parameters=PAGE_PARAMETERS,
+        parameters=[VISITOR, *PAGE_PARAMETERS],
         responses=OutputSerializer,
     )
     def get(self, request: Request, site_key: str, visitor_id: str) -> Response:

@@ -552,3 +552,21 @@ def test_the_readmes_sign_up_example_records_a_consent_on_the_demo_site(client, 
     assert created.status_code == 201, created.content
     read = api.get("demo/subjects/4711/consents")
     assert read.json()["state"]["analytics"]["decided_by"] == created.json()["receipt_id"]
+
+
+def test_the_sites_subject_secret_is_in_no_answer_or_admin_page(api, shop, client):
+    secret = shop.subject_secret
+    assert len(secret) == 64
+    answers = [
+        api.get("shop"),
+        api.get("shop/settings"),
+        api.client.get("/api/v1/sites", **api.headers),
+        api.send("post", "shop/consents", sign_up()),
+    ]
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    answers.append(client.get(f"/admin/consent/site/{shop.pk}/change/"))
+    assert [response.status_code for response in answers] == [200, 200, 200, 201, 200]
+    assert not any(secret in response.content.decode() for response in answers)
+    # Every site gets its own, including one made later.
+    other = site_create(key="other", name="Other", origins=["https://other.example"], by=None)
+    assert other.subject_secret != secret and len(other.subject_secret) == 64

@@ -81,7 +81,7 @@ def timestamp(value: datetime) -> str:
 def leaf_data(record: ConsentRecord, site_key: str) -> dict[str, Any]:
     """Everything a record proves, in canonical form; personal data only as its commitment.
     A decision recorded by the site's systems adds how it was collected (`collection`)."""
-    return {
+    data: dict[str, Any] = {
         "v": LEAF_FORMAT_VERSION,
         "site": site_key,
         "receipt": record.receipt_id,
@@ -102,10 +102,10 @@ def leaf_data(record: ConsentRecord, site_key: str) -> dict[str, Any]:
         "dnt": record.dnt,
         "page": record.page_url,
         "personal": record.personal_sha256,
-    } | (
-        # Only on a decision the site recorded itself: every banner record keeps its leaf.
-        {"collection": record.collection_method} if record.collection_method else {}
-    )
+    }
+    if record.collection_method:  # only on a decision the site recorded itself: banner leaves unchanged
+        data["collection"] = record.collection_method
+    return data
 
 
 def leaf_hash_hex(record: ConsentRecord, site_key: str) -> str:

@@ -389,7 +389,10 @@ class SubjectLinkDetailApi(_SubjectView):
     def _link(
         self, request: Request, site_key: str, subject: str, visitor_id: str, scope: str
     ) -> SubjectLink:
-        site, reference = self.subject_for(request, site_key, subject, scope)
+        site = self.site_for(request, site_key, scope)
+        if not subject_valid(subject):
+            raise Http404  # no link names such an account
+        reference = subject_ref(site=site, subject=subject)
         link = subject_link_get(site=site, subject_hmac=reference, visitor_id=visitor_id)
         if link is None:
             raise Http404

@@ -570,3 +570,45 @@ def test_the_sites_subject_secret_is_in_no_answer_or_admin_page(api, shop, clien
     # Every site gets its own, including one made later.
     other = site_create(key="other", name="Other", origins=["https://other.example"], by=None)
     assert other.subject_secret != secret and len(other.subject_secret) == 64
+
+
+def test_gpc_counts_as_an_opt_out_for_the_account_only_where_its_rules_honour_it(api, shop, client):
+    from consent.models import Site
+    from consent.sites.selectors import site_snapshot_forget
+
+    api.send(
+        "post", "shop/consents", sign_up(purposes_granted=["analytics", "marketing"], visitor_id=VISITOR)
+    )
+    # In the EU, GPC is no opt-out signal in law: a browser sending it with its consent is a consent.
+    Site.objects.filter(pk=shop.pk).update(default_jurisdiction="EU")
+    site_snapshot_forget()
+    eu = banner_post(client, action="custom", headers={"HTTP_SEC_GPC": "1"})
+    assert eu.status_code == 201, eu.content
+    body = api.get(f"shop/subjects/{ACCOUNT}/consents").json()
+    assert body["optout_signals"] == [] and body["state"]["marketing"]["granted"] is True
+    # In California it is one, even on a choice that grants the purpose.
+    Site.objects.filter(pk=shop.pk).update(default_jurisdiction="US-CA")
+    site_snapshot_forget()
+    ca = banner_post(client, action="custom", headers={"HTTP_SEC_GPC": "1"})
+    assert ca.status_code == 201, ca.content
+    body = api.get(f"shop/subjects/{ACCOUNT}/consents").json()
+    assert [(s["signal"], s["jurisdiction"]) for s in body["optout_signals"]] == [("gpc", "US-CA")]
+    assert body["state"]["marketing"] == {
+        "granted": False,
+        "decided_by": ca.json()["receipt_id"],
+        "at": body["state"]["marketing"]["at"],
+        "by_optout_signal": True,
+    }
+    assert body["state"]["analytics"]["granted"] is True
+    # A call centre's Do-Not-Sell request for the account is an opt-out signal too.
+    api.send(
+        "post",
+        "shop/consents",
+        sign_up(action="do_not_sell_opt_out", purposes_granted=[], collection_method="call_centre"),
+    )
+    body = api.get(f"shop/subjects/{ACCOUNT}/consents").json()
+    assert [(s["signal"], s["source"]) for s in body["optout_signals"]][0] == (
+        "do_not_sell_opt_out",
+        "backend",
+    )
+    assert body["state"]["analytics"]["granted"] is True  # it decided sale and sharing only

@@ -415,6 +415,8 @@ def test_redacting_an_account_clears_its_hmac_and_links_and_the_ledger_still_ver
     assert SubjectLink.objects.count() == 0
     assert ConsentRecord.objects.get(receipt_id=banner.json()["receipt_id"]).visitor_id == VISITOR
     assert_error(api.get(f"shop/subjects/{ACCOUNT}/consents"), 404, "not_found")
+    page = client.get(f"/r/{created['receipt_id']}/?lang=en").content.decode()
+    assert "the reference to the account, a visitor id) was erased on request" in page
     report = ledger_verify(site=shop)
     assert report.problems == [] and report.redacted == 1 and report.records == 2
     audit = AuditEntry.objects.get(action="subject.redact")
@@ -612,3 +614,15 @@ def test_gpc_counts_as_an_opt_out_for_the_account_only_where_its_rules_honour_it
         "backend",
     )
     assert body["state"]["analytics"]["granted"] is True  # it decided sale and sharing only
+
+
+def test_a_sign_up_record_with_the_browsers_id_is_not_the_banners_choice_to_restore(api, shop, client):
+    banner = banner_post(client, action="reject_all", granted=[], denied=["analytics", "marketing"])
+    api.send("post", "shop/consents", sign_up(visitor_id=VISITOR))
+    current = client.get(
+        f"/api/public/v1/sites/shop/consents/current?visitor_id={VISITOR}", HTTP_ORIGIN=ORIGIN
+    )
+    assert current.status_code == 200 and current.json()["receipt_id"] == banner.json()["receipt_id"]
+    # The browser's history through the management API has both: the sign-up carries its id.
+    history = api.get(f"shop/visitors/{VISITOR}/consents").json()["history"]["results"]
+    assert [item["source"] for item in history] == ["banner", "backend"]

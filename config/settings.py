@@ -365,7 +365,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/(public/)?v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # The banner's actions keep their name; the subset the site's systems may record has its own.
+    "ENUM_NAME_OVERRIDES": {
+        "ActionEnum": "consent.ledger.validation.ACTIONS",
+        "BackendActionEnum": "consent.subjects.validation.BACKEND_ACTIONS",
+        "CollectionMethodEnum": "consent.models.CollectionMethod",
+    },
     # The two hot public paths are plain Django views (not DRF): described by schema-only views.
     "PREPROCESSING_HOOKS": ["config.openapi.plain_view_endpoints"],
     "POSTPROCESSING_HOOKS": [
@@ -441,7 +446,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # An account id in a management API path never reaches a log line (edge/logs.py).
+    "filters": {"subject_paths": {"()": "edge.logs.SubjectPathFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["subject_paths"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

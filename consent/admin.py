@@ -5,6 +5,7 @@ from consent.ledger import admin as ledger_admin
 from consent.policies import admin as policies_admin
 from consent.sites import admin as sites_admin
 from consent.sites import audit_admin
+from consent.subjects import admin as subjects_admin
 from consent.tokens import admin as tokens_admin
 from consent.webhooks import admin as webhooks_admin
 
@@ -14,6 +15,7 @@ __all__ = [
     "ledger_admin",
     "policies_admin",
     "sites_admin",
+    "subjects_admin",
     "tokens_admin",
     "webhooks_admin",
 ]

@@ -11,6 +11,7 @@ from consent.policies import views as policies_views
 from consent.rules import api as rules_api
 from consent.sites import api as sites_api
 from consent.webhooks import api as webhooks_api
+from consent.subjects import api as subjects_api
 
 public_urlpatterns = [
     path("sites/<str:site_key>/consents", ledger_api.consent_create, name="consent-create"),
@@ -68,6 +69,33 @@ management_urlpatterns = [
     ),
     path(
         "sites/<str:site_key>/consents/export", exports_api.ConsentExportApi.as_view(), name="consent-export"
+    ),
+    # Consents from the site's own systems, its accounts (subjects; any printable id, '/' too)
+    # and their links to banner visitors.
+    path(
+        "sites/<str:site_key>/consents",
+        subjects_api.SubjectConsentCreateApi.as_view(),
+        name="subject-consent-create",
+    ),
+    path(
+        "sites/<str:site_key>/subjects/<path:subject>/link",
+        subjects_api.SubjectLinkCreateApi.as_view(),
+        name="subject-link-create",
+    ),
+    path(
+        "sites/<str:site_key>/subjects/<path:subject>/links/<str:visitor_id>",
+        subjects_api.SubjectLinkDetailApi.as_view(),
+        name="subject-link-detail",
+    ),
+    path(
+        "sites/<str:site_key>/subjects/<path:subject>/consents",
+        subjects_api.SubjectConsentsApi.as_view(),
+        name="subject-consents",
+    ),
+    path(
+        "sites/<str:site_key>/visitors/<str:visitor_id>/consents",
+        subjects_api.VisitorConsentsApi.as_view(),
+        name="visitor-consents",
     ),
     # Policies: documents, their working copies per language, publishing and the versions.
     path(

@@ -97,13 +97,34 @@ print(json.dumps({
     "policy_slugs": sorted(PolicyDocument.objects.filter(site__key="demo").values_list("slug", flat=True)),
     "numbers": [1, 2],
     "languages": ["en", "ru", "de"],
+    "subjects": ["fuzz-account-1", "fuzz/account 2"],
 }))
+"""
+# An account of the demo site with a consent its systems recorded and a linked browser, so the
+# subject and visitor operations are reached with ones that exist.
+SUBJECTS_SEED = """
+from consent.models import ConsentRecord
+from consent.sites.selectors import site_snapshot
+from consent.subjects.services import subject_consent_record
+from consent.subjects.validation import subject_consent_parse
+snapshot = site_snapshot(key="demo")
+records = ConsentRecord.objects.filter(site__key="demo", visitor_id__isnull=False)
+visitor = records.values_list("visitor_id", flat=True).first()
+for subject, linked in (("fuzz-account-1", visitor), ("fuzz/account 2", None)):
+    body = {"subject": subject, "action": "accept_all", "collection_method": "sign_up_form", "language": "en"}
+    data = subject_consent_parse({**body, **({"visitor_id": linked} if linked else {})}, snapshot)
+    subject_consent_record(snapshot=snapshot, data=data, by=None)
 """
 DICTIONARY_PARAMETERS = {
     "path.site_key": "site_keys",
     "path.receipt_id": "receipt_ids",
     "query.visitor_id": "visitor_ids",
     "body.visitor_id": "visitor_ids",
+    "path.visitor_id": "visitor_ids",
+    "path.subject": "subjects",
+    "body.subject": "subjects",
+    "body.purposes_granted[*]": "purposes",
+    "body.purposes_denied[*]": "purposes",
     "path.slug": "policy_slugs",
     "path.number": "numbers",
     "path.a": "numbers",
@@ -257,6 +278,7 @@ def main() -> int:
         wait_healthy(origin, server, log)
         # Real consents through the write path, sealed, so receipts have proofs and ids to find.
         consents_seed(origin, known_values(env)["purposes"])
+        run([PYTHON, "manage.py", "shell", "-c", SUBJECTS_SEED], env)
         run([PYTHON, "manage.py", "consent_seal"], env)
         config = workdir / "schemathesis.toml"
         counts = config_write(config, known_values(env))

@@ -9,13 +9,19 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from consent.models import ConsentRecord, Site
+from consent.models import ConsentRecord, Site, UiLayer
 
-EXPORT_FIELDS = (
+# The columns read from the ledger; `source` is computed from `ui_layer` ("backend": recorded by
+# the site's own systems through the management API, else "banner"). `subject_ref` is the HMAC the
+# ledger keeps of the site's account id: never the id itself; equal references are the same
+# account, so a DPO can group an account's records (redaction clears it like the visitor id).
+LEDGER_FIELDS = (
     "receipt_id", "created_at", "action", "ui_layer", "purposes_granted", "purposes_denied", "jurisdiction",
     "rules_version", "resolved_by", "country", "region", "language", "versions", "gpc", "dnt", "page_url",
-    "visitor_id", "ip_address", "user_agent", "leaf_sha256",
+    "visitor_id", "ip_address", "user_agent", "leaf_sha256", "collection_method", "subject_hmac",
 )  # fmt: skip
+EXPORT_FIELDS = (*LEDGER_FIELDS[:-1], "subject_ref", "source")
+_UI_LAYER = LEDGER_FIELDS.index("ui_layer")
 
 
 def consent_export_queryset(*, site: Site, date_from: date, date_to: date) -> QuerySet[ConsentRecord]:
@@ -29,7 +35,10 @@ def consent_export_queryset(*, site: Site, date_from: date, date_to: date) -> Qu
 
 def consent_export_lines(*, records: QuerySet[ConsentRecord], fmt: str) -> Iterator[str]:
     """The export as text lines (CSV with a header, or one JSON object per line), in constant memory."""
-    rows = records.values_list(*EXPORT_FIELDS).iterator(chunk_size=2000)
+    rows = (
+        (*row, "backend" if row[_UI_LAYER] == UiLayer.BACKEND else "banner")
+        for row in records.values_list(*LEDGER_FIELDS).iterator(chunk_size=2000)
+    )
     if fmt == "jsonl":
         for row in rows:
             item = dict(zip(EXPORT_FIELDS, row, strict=True))

@@ -24,7 +24,7 @@ class ConsentRecordAdmin(ReadOnlyAdminMixin, SiteScopedModelAdmin):
         "receipt_id",
         "is_redacted_display",
     ]
-    list_filter = ["action", "jurisdiction", "ui_layer", "gpc"]
+    list_filter = ["action", "jurisdiction", "ui_layer", "collection_method", "gpc"]
     search_fields = ["receipt_id", "visitor_id"]
     date_hierarchy = "created_at"
     list_select_related = ["site"]

@@ -15,6 +15,7 @@ its checkpoints keep verifying.
 import base64
 import binascii
 import hashlib
+import hmac
 import ipaddress
 import secrets
 from dataclasses import dataclass
@@ -43,11 +44,28 @@ LATE_COMMIT_MARGIN = timedelta(hours=1)
 
 
 def personal_commitment(
-    *, salt: str, visitor_id: str | None, ip_address: str | None, user_agent: str | None
+    *,
+    salt: str,
+    visitor_id: str | None,
+    ip_address: str | None,
+    user_agent: str | None,
+    subject_hmac: str | None = None,
 ) -> str:
-    """SHA-256 over the salt and the personal values: binds them without revealing them."""
-    payload = canonical_json({"ip": ip_address, "ua": user_agent, "visitor": visitor_id})
-    return hashlib.sha256(bytes.fromhex(salt) + payload).hexdigest()
+    """SHA-256 over the salt and the personal values: binds them without revealing them.
+
+    The subject's HMAC is committed to only when the record has one (a decision the site
+    recorded itself), so every record without one keeps exactly its earlier commitment."""
+    values = {"ip": ip_address, "ua": user_agent, "visitor": visitor_id}
+    if subject_hmac is not None:
+        values["subject"] = subject_hmac
+    return hashlib.sha256(bytes.fromhex(salt) + canonical_json(values)).hexdigest()
+
+
+def subject_hmac(*, secret: str, subject: str) -> str:
+    """The one form in which the ledger keeps a site's account id: HMAC-SHA256 (hex) under the
+    site's own secret (Site.subject_secret), so the same account has the same reference on one
+    site, unrelated ones across sites, and the raw id is never stored."""
+    return hmac.new(bytes.fromhex(secret), subject.encode(), hashlib.sha256).hexdigest()
 
 
 def salt_new() -> str:
@@ -61,8 +79,9 @@ def timestamp(value: datetime) -> str:
 
 
 def leaf_data(record: ConsentRecord, site_key: str) -> dict[str, Any]:
-    """Everything a record proves, in canonical form; personal data only as its commitment."""
-    return {
+    """Everything a record proves, in canonical form; personal data only as its commitment.
+    A decision recorded by the site's systems adds how it was collected (`collection`)."""
+    data: dict[str, Any] = {
         "v": LEAF_FORMAT_VERSION,
         "site": site_key,
         "receipt": record.receipt_id,
@@ -84,6 +103,9 @@ def leaf_data(record: ConsentRecord, site_key: str) -> dict[str, Any]:
         "page": record.page_url,
         "personal": record.personal_sha256,
     }
+    if record.collection_method:  # only on a decision the site recorded itself: banner leaves unchanged
+        data["collection"] = record.collection_method
+    return data
 
 
 def leaf_hash_hex(record: ConsentRecord, site_key: str) -> str:

@@ -34,7 +34,7 @@ from consent.ledger.selectors import (
 )
 from consent.ledger.validation import VISITOR_ID
 from consent.ledger.witnesses import checkpoint_note_cosigned
-from consent.models import Checkpoint, Cosignature, Site
+from consent.models import Checkpoint, CollectionMethod, Cosignature, Site
 from consent.rules.geo import jurisdiction_resolve
 from consent.rules.jurisdictions import RULESETS, RuleSet
 from consent.rules.overrides import ruleset_with_overrides
@@ -99,6 +99,11 @@ class LeafOutputSerializer(serializers.Serializer):
     dnt = serializers.BooleanField()
     page = serializers.CharField()
     personal = serializers.CharField()
+    collection = serializers.ChoiceField(
+        choices=CollectionMethod.choices,
+        required=False,
+        help_text="Only on a decision the site's own systems recorded (layer `backend`): how they got it.",
+    )
 
 
 class ReceiptApi(PublicApiView):

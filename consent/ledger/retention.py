@@ -14,6 +14,7 @@ further nor go unrecorded:
 SQLite has no functions or roles: the same rules run here in Python, inside purge_allowed().
 """
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractUser
@@ -44,8 +45,8 @@ _SITES = "consent_site"
 _HORIZON = "date_trunc('month', now() - make_interval(days => {days}), 'UTC')"
 
 
-def _functions_sql(options: str) -> list[str]:
-    erasable = ", ".join(f"{column} = NULL" for column in ConsentRecord.mutable_columns)
+def _functions_sql(options: str, columns: Sequence[str]) -> list[str]:
+    erasable = ", ".join(f"{column} = NULL" for column in columns)
     return [
         f"""
         CREATE OR REPLACE FUNCTION consentry_ledger_redact(
@@ -144,9 +145,12 @@ def _functions_sql(options: str) -> list[str]:
     ]
 
 
-def retention_functions_install(cursor: object) -> None:
-    """(Re)create the redaction and retention functions (PostgreSQL; run by the migrations' role)."""
-    for statement in _functions_sql(definer_options(cursor)):
+def retention_functions_install(cursor: object, erasable: Sequence[str] | None = None) -> None:
+    """(Re)create the redaction and retention functions (PostgreSQL; run by the migrations' role).
+    Redaction clears `erasable` (a migration names the columns of its time), by default the
+    model's ConsentRecord.mutable_columns."""
+    columns = ConsentRecord.mutable_columns if erasable is None else erasable
+    for statement in _functions_sql(definer_options(cursor), columns):
         cursor.execute(statement)  # type: ignore[attr-defined]
     for signature in FUNCTIONS:
         function_private(cursor, signature)

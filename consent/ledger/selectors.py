@@ -18,6 +18,7 @@ from consent.models import (
     MerkleNode,
     PolicyVersion,
     Site,
+    UiLayer,
 )
 from consent.rules.jurisdictions import RuleSet
 from edge.memo import BoundedTTLCache
@@ -181,7 +182,9 @@ def aware(value: datetime) -> datetime:
 
 
 def consent_current(*, site: Site, visitor_id: str) -> ConsentRecord | None:
-    """The visitor's newest decision on the site (the ledger is append-only: newest wins).
+    """The visitor's newest decision on the site (the ledger is append-only: newest wins), as the
+    banner took it: a decision the site's own systems recorded with this browser's id (a sign-up
+    form, whose purposes may be a few) is the account's, not the banner's choice to restore.
 
     As SQL for the reason _RECEIPT_SQL is: the ORM compiled this one-probe lookup of the
     (site, visitor_id, -id) index for longer than the database answered it."""
@@ -190,8 +193,9 @@ def consent_current(*, site: Site, visitor_id: str) -> ConsentRecord | None:
 
 _CONSENT_CURRENT_SQL = f"""
     SELECT * FROM {ConsentRecord._meta.db_table} WHERE site_id = %s AND visitor_id = %s
+      AND ui_layer <> '{UiLayer.BACKEND.value}'
     ORDER BY id DESC LIMIT 1
-"""  # noqa: S608 (table name)
+"""  # noqa: S608 (table name, a constant)
 
 
 @dataclass(frozen=True)

@@ -30,11 +30,15 @@ def consent_record_create(
     ip: str,
     user_agent: str,
     now: datetime | None = None,
+    subject_hmac: str | None = None,
+    collection_method: str | None = None,
 ) -> ConsentRecord:
     """Append one decision to the ledger: one INSERT, no lock on anything shared.
 
     The leaf hash is computed here, so the row is complete and provable the moment it
-    commits; the sealing job later only appends it to the site's Merkle log.
+    commits; the sealing job later only appends it to the site's Merkle log. A decision the
+    site's own systems recorded (consent.subjects.services) names its account by
+    `subject_hmac` and says its `collection_method`; the banner's give neither.
     """
     site = snapshot.site
     salt = salt_new()
@@ -65,8 +69,14 @@ def consent_record_create(
         ip_address=ip_address,
         user_agent=stored_agent,
         personal_salt=salt,
+        subject_hmac=subject_hmac,
+        collection_method=collection_method,
         personal_sha256=personal_commitment(
-            salt=salt, visitor_id=visitor_id, ip_address=ip_address, user_agent=stored_agent
+            salt=salt,
+            visitor_id=visitor_id,
+            ip_address=ip_address,
+            user_agent=stored_agent,
+            subject_hmac=subject_hmac,
         ),
     )
     record.leaf_sha256 = leaf_hash_hex(record, site.key)

@@ -67,7 +67,7 @@ class InputError(Exception):
 
 @dataclass(frozen=True)
 class ConsentInput:
-    visitor_id: str
+    visitor_id: str | None  # None only for a decision the site's systems record without a browser
     action: str
     granted: tuple[str, ...]
     denied: tuple[str, ...]
@@ -80,7 +80,7 @@ class ConsentInput:
     idempotency_key: str | None
 
 
-def _page_url(value: Any, origins: frozenset[str]) -> tuple[str, str | None]:
+def page_url_clean(value: Any, origins: frozenset[str]) -> tuple[str, str | None]:
     """The page the choice was made on, without query or fragment (they may carry personal data)."""
     if value in (None, ""):
         return "", None
@@ -100,7 +100,7 @@ def _page_url(value: Any, origins: frozenset[str]) -> tuple[str, str | None]:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")), None
 
 
-def _versions(value: Any, snapshot: SiteSnapshot, errors: dict[str, list[str]]) -> dict[str, Any]:
+def versions_pin(value: Any, snapshot: SiteSnapshot, errors: dict[str, list[str]]) -> dict[str, Any]:
     if not isinstance(value, dict):
         errors["versions"] = [_('Give an object, e.g. {"policies": {"privacy-policy": 3}, "banner": 2}.')]
         return {}
@@ -149,15 +149,15 @@ def consent_input_parse(
     """The decision in `payload`, valid for this site; InputError names every field that is not."""
     if not isinstance(payload, dict):
         raise InputError(400, "invalid", _("The body must be a JSON object."))
-    _content_check(payload)
+    content_check(payload)
     errors: dict[str, list[str]] = {}
     unknown = sorted(set(payload) - KNOWN_FIELDS)
     if unknown:
         errors["non_field_errors"] = [_("Unknown fields: %(fields)s.") % {"fields": ", ".join(unknown)}]
     _choice_fields_check(payload, snapshot, errors)
     granted, denied = _purposes(payload, snapshot, errors)
-    versions = _versions(payload.get("versions", {}), snapshot, errors)
-    page_url, page_error = _page_url(payload.get("page_url"), snapshot.origins)
+    versions = versions_pin(payload.get("versions", {}), snapshot, errors)
+    page_url, page_error = page_url_clean(payload.get("page_url"), snapshot.origins)
     if page_error:
         errors["page_url"] = [page_error]
     idempotency_key = payload["idempotency_key"] if "idempotency_key" in payload else idempotency_header
@@ -184,7 +184,7 @@ def consent_input_parse(
     )
 
 
-def _content_check(payload: dict[str, Any]) -> None:
+def content_check(payload: dict[str, Any]) -> None:
     """Refuse, before any field is read, a body nested deeper than a consent ever is, or with a
     string (value or key) that holds a NUL or a lone surrogate: the same 400 on every database."""
     stack: list[tuple[Any, int]] = [(payload, 1)]
@@ -245,11 +245,11 @@ def _purposes(
     if "granted" in errors or "denied" in errors:
         return granted, denied
     known = set(snapshot.purposes)
-    problems = _purpose_coverage_problems(granted, denied, known)
+    problems = purpose_coverage_problems(granted, denied, known)
     granted.add(NECESSARY_PURPOSE_KEY)
     if not problems:
         action = payload.get("action")
-        problems = _action_contradiction(
+        problems = action_contradiction(
             action if isinstance(action, str) else None,
             granted,
             denied,
@@ -261,7 +261,7 @@ def _purposes(
     return granted, denied
 
 
-def _purpose_coverage_problems(granted: set[str], denied: set[str], known: set[str]) -> list[str]:
+def purpose_coverage_problems(granted: set[str], denied: set[str], known: set[str]) -> list[str]:
     """Every purpose granted or denied, none both, none unknown, the necessary one never denied."""
     problems = []
     if unknown_keys := sorted((granted | denied) - known):
@@ -277,7 +277,7 @@ def _purpose_coverage_problems(granted: set[str], denied: set[str], known: set[s
     return problems
 
 
-def _action_contradiction(
+def action_contradiction(
     action: Any, granted: set[str], denied: set[str], optional: set[str], sale_or_share: frozenset[str]
 ) -> list[str]:
     """An all-or-nothing action must not come with a partial choice (that is `custom`)."""

@@ -262,6 +262,7 @@ def _personal_data_matches_commitment(record: Any) -> bool:
         visitor_id=record.visitor_id,
         ip_address=record.ip_address,
         user_agent=record.user_agent,
+        subject_hmac=record.subject_hmac,
     )
 
 

@@ -182,6 +182,8 @@ def _receipt_context(receipt: Receipt, language: str) -> dict[str, Any]:
         "denied": _purposes_named(record.site, record.purposes_denied, language),
         "action": record.get_action_display(),
         "ui_layer": record.get_ui_layer_display(),
+        # A decision the site's own systems recorded (the "Where" row says so): how they got it.
+        "collection_method": record.get_collection_method_display() if record.collection_method else "",
         "t": page_strings(language),
         "script_strings": script_strings(),
         "dir": _direction(language),

@@ -18,7 +18,7 @@ def functions_install(apps, schema_editor):
         return
     with connection.cursor() as cursor:
         partitions_function_install(cursor)
-        retention_functions_install(cursor)
+        retention_functions_install(cursor, erasable=LEDGER_ERASABLE)
     # The ledger's trigger without the session switch: only the retention functions delete.
     triggers_install(connection, "consent_consentrecord", LEDGER_ERASABLE, purgeable=True)
 

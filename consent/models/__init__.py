@@ -12,6 +12,7 @@ from consent.models.exports import ConsentExport, ExportFormat, ExportStatus
 from consent.models.immutable import ImmutableModel, ImmutableQuerySet, ImmutableRowError
 from consent.models.ledger import (
     Checkpoint,
+    CollectionMethod,
     ConsentAction,
     ConsentRecord,
     Cosignature,
@@ -43,7 +44,9 @@ from consent.models.sites import (
     jurisdiction_choices,
     origin_normalise,
     site_key_new,
+    subject_secret_new,
 )
+from consent.models.subjects import SubjectLink
 from consent.models.tokens import TOKEN_PREFIX, ApiIdempotencyKey, ApiToken, TokenScope
 from consent.models.webhooks import (
     CONSENT_EVENT_TYPES,
@@ -71,7 +74,10 @@ __all__ = [
     "ImmutableQuerySet",
     "ImmutableModel",
     "ConsentAction",
+    "CollectionMethod",
     "UiLayer",
+    "SubjectLink",
+    "subject_secret_new",
     "ConsentRecord",
     "IdempotencyClaim",
     "MerkleNode",

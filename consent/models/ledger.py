@@ -27,6 +27,18 @@ class UiLayer(models.TextChoices):
     OPT_OUT_LINK = "opt_out_link", _("Do Not Sell or Share page")
     SIGNAL = "signal", _("Browser signal, no interaction")
     API = "api", _("Site's own interface through the JavaScript API")
+    BACKEND = "backend", _("Recorded by the site's own systems (management API)")
+
+
+class CollectionMethod(models.TextChoices):
+    """How the site collected a decision it records itself (management API). Stored: API."""
+
+    SIGN_UP_FORM = "sign_up_form", _("Sign-up form")
+    ACCOUNT_SETTINGS = "account_settings", _("Account settings")
+    CALL_CENTRE = "call_centre", _("Call centre")
+    PAPER_FORM = "paper_form", _("Paper form")
+    EMAIL = "email", _("Email")
+    OTHER = "other", _("Other")
 
 
 class ConsentRecord(ImmutableModel):
@@ -36,13 +48,18 @@ class ConsentRecord(ImmutableModel):
     shown (number and content hash of each), so the record proves what was agreed even
     if everything else changes; editions themselves can never be deleted.
 
-    Personal data (visitor id, IP, user agent) is kept beside a salted commitment
-    (`personal_sha256`); the leaf hash covers the commitment, not the values. Redaction
-    clears the values and the salt, the only change the database allows, and every proof
-    still verifies. Rows are never updated otherwise, and deleted only by retention.
+    Personal data (visitor id, IP, user agent, and for a decision the site recorded itself
+    the HMAC of its account id) is kept beside a salted commitment (`personal_sha256`); the
+    leaf hash covers the commitment, not the values. Redaction clears the values and the
+    salt, the only change the database allows, and every proof still verifies. Rows are
+    never updated otherwise, and deleted only by retention.
+
+    A decision recorded by the site's own systems (management API, `ui_layer` "backend")
+    names its `subject` only as `subject_hmac` and says how it was collected
+    (`collection_method`); both are NULL on the banner's records.
     """
 
-    mutable_columns = ("visitor_id", "ip_address", "user_agent", "personal_salt")
+    mutable_columns = ("visitor_id", "ip_address", "user_agent", "personal_salt", "subject_hmac")
     purgeable = True
 
     site = models.ForeignKey(
@@ -78,6 +95,15 @@ class ConsentRecord(ImmutableModel):
     ip_address = models.CharField(max_length=45, null=True, verbose_name=_("IP address"))  # noqa: DJ001
     user_agent = models.CharField(max_length=512, null=True, verbose_name=_("browser (user agent)"))  # noqa: DJ001
     personal_salt = models.CharField(max_length=32, null=True, verbose_name=_("personal data salt"))  # noqa: DJ001
+    # HMAC-SHA256 (hex) of the site's account id under the site's subject secret
+    # (consent.ledger.crypto.subject_hmac): pseudonymous, so erasable like the columns above.
+    subject_hmac = models.CharField(max_length=64, null=True, verbose_name=_("subject (keyed hash)"))  # noqa: DJ001
+    collection_method = models.CharField(  # noqa: DJ001 (NULL: a banner record, no method)
+        max_length=32,
+        null=True,
+        choices=CollectionMethod.choices,
+        verbose_name=_("collection method"),
+    )
     personal_sha256 = models.CharField(max_length=64, verbose_name=_("personal data commitment"))
     leaf_sha256 = models.CharField(
         max_length=64, help_text=_("RFC 6962 leaf hash of the canonical record."), verbose_name=_("leaf hash")
@@ -91,6 +117,7 @@ class ConsentRecord(ImmutableModel):
         # PostgreSQL cannot hold a unique index on the partitioned ledger without the month.
         indexes = [
             models.Index(fields=["site", "visitor_id", "-id"], name="consent_visitor_latest"),
+            models.Index(fields=["site", "subject_hmac", "-id"], name="consent_subject_latest"),
             # The sealer's and consent_verify's keyset order: (created_at, id) > (t, n) is an
             # index condition on it, so a page starts where the last one ended.
             models.Index(fields=["site", "created_at", "id"], name="consent_site_time_id"),

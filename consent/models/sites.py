@@ -23,6 +23,11 @@ PURPOSE_KEY_PATTERN = r"^[a-z][a-z0-9_]{1,39}$"
 NECESSARY_PURPOSE_KEY = "necessary"
 
 
+def subject_secret_new() -> str:
+    """A site's key for account-id HMACs (consent.ledger.crypto.subject_hmac): 32 random bytes, hex."""
+    return secrets.token_hex(32)
+
+
 def site_key_new() -> str:
     """A public site key: 128 random bits, URL-safe, unrelated to the row id."""
     return secrets.token_urlsafe(16)
@@ -155,6 +160,12 @@ class Site(models.Model):
         validators=[MaxValueValidator(365)],
         help_text=_("Days between publishing a material change and it taking effect."),
         verbose_name=_("notice period days"),
+    )
+    # The key of the HMAC under which the ledger keeps the site's account ids (subjects of
+    # consents recorded through the management API): never shown, never exported, never
+    # editable; changing it would orphan every subject's history.
+    subject_secret = models.CharField(
+        max_length=64, default=subject_secret_new, editable=False, verbose_name=_("subject secret")
     )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))

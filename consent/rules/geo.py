@@ -144,6 +144,7 @@ class ResolutionMethod(TextChoices):
     GEOIP = "geoip", _("GeoIP lookup")
     SITE_DEFAULT = "site_default", _("Site default")
     OVERRIDE = "override", _("Forced (preview or test)")
+    SITE_STATED = "site_stated", _("Stated by the site's own systems")
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,17 @@ def jurisdiction_resolve(
     if country:
         ruleset = ruleset_for_location(country=country, region=region, on=on)
         return _resolution(ruleset, country, region, ResolutionMethod.GEOIP, overrides)
+    return _resolution(ruleset_get(default_code), "", "", ResolutionMethod.SITE_DEFAULT, overrides)
+
+
+def jurisdiction_stated(
+    *, code: str | None, default_code: str, overrides: Mapping[str, Mapping[str, object]] | None = None
+) -> Resolution:
+    """The row for a decision the site's own systems record (management API): the jurisdiction
+    they state, else the site's default. Never located from the request: it comes from the
+    site's server, not the person's browser. An unknown code is a ValueError."""
+    if code:
+        return _resolution(ruleset_get(code), "", "", ResolutionMethod.SITE_STATED, overrides)
     return _resolution(ruleset_get(default_code), "", "", ResolutionMethod.SITE_DEFAULT, overrides)
 
 

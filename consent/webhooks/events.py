@@ -12,7 +12,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from consent.models import ConsentAction, ConsentRecord, PolicyVersion, WebhookEventType
+from consent.models import ConsentAction, ConsentRecord, PolicyVersion, UiLayer, WebhookEventType
 
 # Which event types a person may subscribe an endpoint to (the test event is sent on request only).
 SUBSCRIBABLE_TYPES = [choice for choice in WebhookEventType if choice != WebhookEventType.TEST]
@@ -50,6 +50,10 @@ def record_data(record: ConsentRecord) -> dict[str, Any]:
         "visitor_id": record.visitor_id,
         "gpc": record.gpc,
         "versions": record.versions,
+        # Who collected it: the banner, or the site's own systems through the management API (a
+        # sign-up form...); the account id is never sent: the ledger holds only its keyed hash.
+        "source": "backend" if record.ui_layer == UiLayer.BACKEND else "banner",
+        "collection_method": record.collection_method,
     }
 
 

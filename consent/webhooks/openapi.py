@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.utils import OpenApiResponse, OpenApiWebhook, extend_schema
 from rest_framework import serializers
 
-from consent.models import ConsentAction, WebhookEventType
+from consent.models import CollectionMethod, ConsentAction, WebhookEventType
 from consent.webhooks.events import EVENT_DESCRIPTIONS
 
 DELIVERY = (
@@ -38,6 +38,13 @@ class RecordSerializer(serializers.Serializer):
     )
     gpc = serializers.BooleanField(help_text="The browser sent Global Privacy Control.")
     versions = serializers.DictField(help_text="The editions shown (banner, policies, sub-processor list).")
+    source = serializers.ChoiceField(
+        choices=["banner", "backend"],
+        help_text="`backend`: recorded by the site's own systems (POST /api/v1/sites/{key}/consents).",
+    )
+    collection_method = serializers.ChoiceField(
+        choices=CollectionMethod.choices, allow_null=True, help_text="How the site's systems collected it."
+    )
 
     class Meta:
         ref_name = "WebhookConsentRecord"

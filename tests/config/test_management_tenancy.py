@@ -16,8 +16,19 @@ import yaml
 from django.conf import settings
 from django.core.management import call_command
 
-from consent.models import AuditEntry, PolicyDocument, Site, WebhookEndpoint, WebhookEvent
+from consent.models import (
+    AuditEntry,
+    ConsentRecord,
+    PolicyDocument,
+    Site,
+    SubjectLink,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+from consent.sites.selectors import site_snapshot
 from consent.sites.services import site_create
+from consent.subjects.services import subject_consent_record
+from consent.subjects.validation import subject_consent_parse
 from consent.tokens.services import token_create
 from consent.webhooks.services import webhook_endpoint_create
 from cookies.models import Cookie
@@ -27,9 +38,18 @@ pytestmark = pytest.mark.django_db
 ALL_SCOPES = ["read", "write", "publish", "consents:read", "consents:write", "export"]
 # Path parameters that name one of the demo site's objects (a language or a version number
 # names none: under the token's own site they are its own texts and versions).
+# A subject (an account id) names an object of the demo site only through the demo site's own
+# secret: under another site the same id is another account, never the demo's (its HMAC differs).
 OBJECT_PARAMETERS = {
-    "cookie_id", "origin_id", "objection_id", "purpose_key", "vendor_key", "slug", "endpoint_key",
-}  # fmt: skip
+    "cookie_id",
+    "origin_id",
+    "objection_id",
+    "purpose_key",
+    "vendor_key",
+    "slug",
+    "visitor_id",
+    "endpoint_key",
+}
 
 
 def management_operations() -> list[tuple[str, str]]:
@@ -63,6 +83,14 @@ def tenants(tmp_path):
     endpoint, _ = webhook_endpoint_create(
         site=demo, url="https://hooks.demo.example/in", events=["consent.withdrawn"], by=None
     )
+    # An account of the demo site with a consent its systems recorded and a linked browser.
+    visitor = "v-demo-linked-0000000001"
+    snapshot = site_snapshot(key="demo")
+    given = {"subject": "demo-account-1", "action": "reject_all", "collection_method": "sign_up_form"}
+    data = subject_consent_parse(
+        {**given, "language": demo.default_language, "visitor_id": visitor}, snapshot
+    )
+    subject_consent_record(snapshot=snapshot, data=data, by=None)
     values = {
         "cookie_id": str(Cookie.objects.filter(site=demo).first().pk),
         "origin_id": str(demo.origins.first().pk),
@@ -73,6 +101,8 @@ def tenants(tmp_path):
         "endpoint_key": endpoint.key,
         "number": "1",
         "language": "en",
+        "subject": "demo-account-1",
+        "visitor_id": visitor,
     }
     return demo, raw, values
 
@@ -87,6 +117,8 @@ def _rows(demo):
         "settings": Site.objects.filter(pk=demo.pk).values().get(),
         "webhooks": list(WebhookEndpoint.objects.filter(site=demo).values()),
         "webhook_events": WebhookEvent.objects.filter(site=demo).count(),
+        "consents": ConsentRecord.objects.filter(site=demo).count(),
+        "links": SubjectLink.objects.filter(site=demo).count(),
     }
 
 

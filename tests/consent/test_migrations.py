@@ -5,7 +5,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from consent.ledger.idempotency import claim_trigger_present
-from consent.models import ConsentRecord, IdempotencyClaim, Site
+from consent.models import IdempotencyClaim
 from tests.conftest import db_login
 
 BEFORE_CLAIMS = [("consent", "0006_idempotency_unique_sqlite")]
@@ -18,6 +18,12 @@ def _migrate(targets=None):
     executor.migrate(targets or executor.loader.graph.leaf_nodes())
 
 
+def _state(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    return executor.loader.project_state(targets).apps
+
+
 def test_claims_are_backfilled_from_the_keys_already_in_the_ledger(ledger_transactional_db):
     # A ledger written before 0007 had its keys only on its rows: after 0007 every one of them
     # is claimed (with its receipt), and the trigger guards new rows. Migrations are the owner's.
@@ -25,8 +31,11 @@ def test_claims_are_backfilled_from_the_keys_already_in_the_ledger(ledger_transa
     _migrate(BEFORE_CLAIMS)
     try:
         assert not claim_trigger_present(connection)
-        site = Site.objects.create(key="legacy", name="Legacy")
-        columns = [f for f in ConsentRecord._meta.concrete_fields if not f.primary_key]
+        # The tables as they were then: the models of that state, not today's.
+        old = _state(BEFORE_CLAIMS)
+        site = old.get_model("consent", "Site").objects.create(key="legacy", name="Legacy")
+        record_model = old.get_model("consent", "ConsentRecord")
+        columns = [f for f in record_model._meta.concrete_fields if not f.primary_key]
         for number, key in enumerate(["legacy-key-0001", "legacy-key-0002", None]):
             values = {
                 "site_id": site.pk,
@@ -72,6 +81,8 @@ def test_claims_are_backfilled_from_the_keys_already_in_the_ledger(ledger_transa
 BEFORE_TEXTS = [
     ("cookies", "0003_verbose_names"),
     ("subprocessors", "0002_subscriber_language_verbose_names"),
+    # The sites' table as those states know it (no subject secret, a column without a default).
+    ("consent", "0014_api_idempotency_keys"),
 ]
 
 

@@ -6,6 +6,7 @@ from consent.exports.services import consent_export_write
 from consent.jobs import job_register
 from consent.ledger.retention import consent_retention_apply
 from consent.models import ConsentExport
+from consent.requests.retention import requests_retention_apply
 from consent.tokens.idempotency import idempotency_keys_purge
 
 
@@ -20,6 +21,8 @@ def consent_export_task(export_id: int) -> None:
 @task()
 def consent_retention_task() -> dict[str, int]:
     """Apply every site's retention (queued daily by the periodic `consent_seal --every`), and
-    forget the management API's kept Idempotency-Key answers past their day."""
+    forget the management API's kept Idempotency-Key answers past their day, and purge the
+    data-subject requests closed more than 24 months ago."""
     idempotency_keys_purge()
+    requests_retention_apply()
     return consent_retention_apply()

@@ -2,7 +2,8 @@
 
 `sites` (the tenant, its origins, members and purposes), `audit` (who changed what),
 `policies` (documents and their published versions), `ledger` (consent records, the Merkle
-log, checkpoints), `exports`; `immutable` and `editions` are the bases the other apps use too.
+log, checkpoints), `exports`, `requests` (data-subject requests and their history);
+`immutable` and `editions` are the bases the other apps use too.
 """
 
 from consent.models.audit import AuditEntry
@@ -27,6 +28,14 @@ from consent.models.policies import (
     PolicyVersion,
 )
 from consent.models.preferences import AdminPreference
+from consent.models.requests import (
+    FINAL_STATUSES,
+    DataSubjectRequest,
+    RequestAction,
+    RequestEvent,
+    RequestStatus,
+    RequestType,
+)
 from consent.models.sites import (
     NECESSARY_PURPOSE_KEY,
     PURPOSE_KEY_PATTERN,
@@ -46,6 +55,12 @@ from consent.models.sites import (
 from consent.models.tokens import TOKEN_PREFIX, ApiIdempotencyKey, ApiToken, TokenScope
 
 __all__ = [
+    "FINAL_STATUSES",
+    "DataSubjectRequest",
+    "RequestAction",
+    "RequestEvent",
+    "RequestStatus",
+    "RequestType",
     "AdminPreference",
     "ApiIdempotencyKey",
     "ApiToken",

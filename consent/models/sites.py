@@ -156,6 +156,17 @@ class Site(models.Model):
         help_text=_("Days between publishing a material change and it taking effect."),
         verbose_name=_("notice period days"),
     )
+    establishment_country = models.CharField(
+        max_length=2,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z]{2}$", "Two capital letters (ISO 3166-1), e.g. DE.")],
+        help_text=_(
+            "Where the site's controller is established (ISO 3166-1 code, e.g. DE): its public holidays "
+            "move EU request deadlines. Blank: taken from the default jurisdiction where it names one "
+            "country, else weekends only."
+        ),
+        verbose_name=_("establishment country"),
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 

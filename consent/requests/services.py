@@ -1,0 +1,284 @@
+"""Every change to a data-subject request: filing, verification, internal notes (retention: retention.py).
+
+Each writes its `RequestEvent` and its audit row in the same transaction. Audit rows name a request
+by its public id and type, never by the requester's email: the audit log outlives the request.
+"""
+
+import logging
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+
+from consent.audit.services import audit_record
+from consent.editions import canonical_json, sha256_hex
+from consent.languages import VISITOR_LANGUAGES
+from consent.models import (
+    DataSubjectRequest,
+    RequestAction,
+    RequestEvent,
+    RequestStatus,
+    RequestType,
+    Site,
+)
+from consent.requests.clocks import Deadline, calendar_for, clock_start, deadline_for
+from consent.requests.emails import filed_email, verified_email
+from consent.requests.selectors import RequestJurisdiction
+from consent.requests.types import OPT_OUT_TYPES, WITHDRAWAL_TYPES, request_types_for
+from consent.rules.jurisdictions import Period, RuleSet, ruleset_as_dict, ruleset_get
+from consent.rules.overrides import ruleset_with_overrides
+from consent.tenancy.selectors import EDITOR_ROLES
+from consent.tenancy.services import site_actor_require
+
+logger = logging.getLogger(__name__)
+
+# The establishment country when the site has not set one: its default jurisdiction's, where that
+# names a single country (the EU row covers thirty: weekends only until the site says which).
+_JURISDICTION_COUNTRY = {"EU-FR": "FR", "US-CA": "US", "US-UOOM": "US", "US": "US", "RU": "RU", "KZ": "KZ"}
+
+MAX_VISITOR_IDS = 20
+
+
+def request_now() -> datetime:
+    """The clock every filing and verification reads (one seam for tests over HTTP)."""
+    return timezone.now()
+
+
+def establishment_country_of(site: Site) -> str:
+    """The country whose public holidays move the site's EU deadlines ("" for weekends only)."""
+    return site.establishment_country or _JURISDICTION_COUNTRY.get(site.default_jurisdiction, "")
+
+
+def rules_sha256(ruleset: RuleSet) -> str:
+    """The hash a request pins, as a consent record pins it (consent/ledger/services.py)."""
+    return sha256_hex(canonical_json(ruleset_as_dict(ruleset)))
+
+
+def _period_for(ruleset: RuleSet, request_type: str) -> Period | None:
+    if request_type in OPT_OUT_TYPES and ruleset.opt_out_deadline is not None:
+        return ruleset.opt_out_deadline
+    if request_type in WITHDRAWAL_TYPES and ruleset.withdrawal_deadline is not None:
+        return ruleset.withdrawal_deadline
+    return ruleset.request_deadline
+
+
+def _deadline(ruleset: RuleSet, period: Period, start: date, country: str) -> Deadline:
+    try:
+        calendar = calendar_for(ruleset=ruleset, period=period, establishment_country=country or None)
+    except ValueError:
+        # Site.clean refuses such a country; an older row may still hold one. Weekends only is
+        # never later than the law's date, and the filing must not fail for it.
+        logger.warning("No holiday calendar for establishment country %r: weekends only", country)
+        calendar = calendar_for(ruleset=ruleset, period=period, establishment_country=None)
+    return deadline_for(start=start, period=period, calendar=calendar)
+
+
+def _clock_set(request: DataSubjectRequest, ruleset: RuleSet) -> None:
+    """Set the request's acknowledgement and answer dates from `ruleset`, in the requester's language."""
+    received_on = timezone.localtime(request.filed_at).date()
+    verified_on = timezone.localtime(request.verified_at).date() if request.verified_at else None
+    start = clock_start(ruleset=ruleset, received_on=received_on, verified_on=verified_on)
+    country = request.establishment_country
+    with translation.override(request.language):
+        acknowledge = ruleset.request_acknowledge if request.type not in OPT_OUT_TYPES else None
+        if acknowledge is not None:
+            deadline = _deadline(ruleset, acknowledge, start, country)
+            request.acknowledge_by, request.acknowledge_explanation = deadline.due_on, deadline.explanation
+        period = _period_for(ruleset, request.type)
+        if period is not None:
+            deadline = _deadline(ruleset, period, start, country)
+            request.due_at, request.due_explanation = deadline.due_on, deadline.explanation
+            request.is_due_provisional = deadline.is_provisional
+
+
+def request_pinned_ruleset(request: DataSubjectRequest) -> RuleSet | None:
+    """The rules a request was filed under, when the table still gives the same ones (same version
+    and hash), else None: its dates then stay as they were computed."""
+    try:
+        base = ruleset_get(request.jurisdiction)
+        overrides = (request.site.jurisdiction_overrides or {}).get(base.code) or {}
+        ruleset = ruleset_with_overrides(base, overrides) if overrides else base
+    except ValueError:
+        return None
+    if ruleset.version != request.rules_version or rules_sha256(ruleset) != request.rules_sha256:
+        return None
+    return ruleset
+
+
+def _event(
+    request: DataSubjectRequest,
+    *,
+    action: str,
+    at: datetime,
+    to_status: str = "",
+    by: AbstractUser | None = None,
+    note: str = "",
+    from_status: str | None = None,
+) -> RequestEvent:
+    return RequestEvent.objects.create(
+        request=request,
+        at=at,
+        action=action,
+        actor=by if by is not None and by.is_authenticated else None,
+        from_status=request.status if from_status is None else from_status,
+        to_status=to_status,
+        note=note,
+    )
+
+
+def _audit_data(request: DataSubjectRequest) -> dict[str, object]:
+    return {
+        "public_id": request.public_id,
+        "type": request.type,
+        "status": request.status,
+        "jurisdiction": request.jurisdiction,
+        "rules_version": request.rules_version,
+        "acknowledge_by": request.acknowledge_by.isoformat() if request.acknowledge_by else None,
+        "due_at": request.due_at.isoformat() if request.due_at else None,
+    }
+
+
+def _target(request: DataSubjectRequest) -> str:
+    return f"{request.type} request {request.public_id[:8]}"
+
+
+def _send(subject: str, body: str, to: str) -> None:
+    # After commit: a request rolled back must not have emailed anyone.
+    transaction.on_commit(lambda: EmailMessage(subject=subject, body=body, to=[to]).send())
+
+
+def request_file(
+    *,
+    site: Site,
+    type: str,
+    email: str,
+    language: str,
+    jurisdiction: RequestJurisdiction,
+    residence_country: str = "",
+    residence_region: str = "",
+    visitor_ids: Sequence[str] = (),
+    now: datetime | None = None,
+) -> DataSubjectRequest:
+    """File a request from the public page or API: pin its rules, compute its clock, and email a
+    verification link to the requester. Bad input is a ValidationError naming each field, with
+    nothing written."""
+    now = now or request_now()
+    email = email.strip()
+    ruleset = jurisdiction.ruleset
+    errors: dict[str, list[str]] = {}
+    offered = request_types_for(ruleset.code)
+    if type not in RequestType.values:
+        errors["type"] = [gettext("Choose one of the request types.")]
+    elif type not in offered:
+        errors["type"] = [
+            gettext("This request type is not offered under %(law)s.") % {"law": gettext(ruleset.name)}
+        ]
+    try:
+        validate_email(email)
+        if len(email) > 254:
+            raise ValidationError("")
+    except ValidationError:
+        errors["email"] = [gettext("Enter a valid email address.")]
+    if language not in VISITOR_LANGUAGES:
+        errors["language"] = [gettext("Unsupported language code.")]
+    if len(visitor_ids) > MAX_VISITOR_IDS or not all(
+        isinstance(v, str) and 0 < len(v) <= 64 for v in visitor_ids
+    ):
+        errors["visitor_id"] = [gettext("Give the visitor id from the banner's cookie.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        request = DataSubjectRequest(
+            site=site,
+            type=type,
+            status=RequestStatus.AWAITING_VERIFICATION,
+            email=email,
+            language=language,
+            residence_country=residence_country,
+            residence_region=residence_region,
+            visitor_ids=list(dict.fromkeys(visitor_ids)),
+            jurisdiction=ruleset.code,
+            rules_version=ruleset.version,
+            rules_sha256=rules_sha256(ruleset),
+            resolved_by=jurisdiction.resolved_by,
+            establishment_country=establishment_country_of(site),
+            filed_at=now,
+        )
+        _clock_set(request, ruleset)
+        request.save()
+        _event(request, action=RequestAction.FILED, at=now, from_status="", to_status=RequestStatus.RECEIVED)
+        _event(
+            request,
+            action=RequestAction.VERIFICATION_SENT,
+            at=now,
+            from_status=RequestStatus.RECEIVED,
+            to_status=RequestStatus.AWAITING_VERIFICATION,
+        )
+        audit_record(
+            site=site,
+            action="data_subject_request.file",
+            target=_target(request),
+            data={**_audit_data(request), "resolved_by": request.resolved_by},
+        )
+        _send(*filed_email(request), to=request.email)
+    return request
+
+
+def request_verify(*, request: DataSubjectRequest, now: datetime | None = None) -> DataSubjectRequest:
+    """The requester opened their verification link: the address is theirs. Where the rules let
+    verification start the clock, the dates are counted again from today. A request no longer
+    awaiting verification is returned unchanged (a second click does nothing)."""
+    now = now or request_now()
+    with transaction.atomic():
+        request = DataSubjectRequest.objects.select_for_update().select_related("site").get(pk=request.pk)
+        if request.status != RequestStatus.AWAITING_VERIFICATION:
+            return request
+        request.verified_at = now
+        ruleset = request_pinned_ruleset(request)
+        if ruleset is not None and ruleset.verification_pauses_clock:
+            _clock_set(request, ruleset)
+        _event(request, action=RequestAction.VERIFIED, at=now, to_status=RequestStatus.VERIFIED)
+        request.status = RequestStatus.VERIFIED
+        request.save()
+        audit_record(
+            site=request.site,
+            action="data_subject_request.verify",
+            target=_target(request),
+            data=_audit_data(request),
+        )
+        _send(*verified_email(request), to=request.email)
+    return request
+
+
+def request_note_add(
+    *, request: DataSubjectRequest, note: str, by: AbstractUser | None, ip: str | None = None
+) -> RequestEvent:
+    """An internal note on a request (never shown to the requester), by a DPO or owner of its site."""
+    site_actor_require(
+        site=request.site,
+        by=by,
+        roles=EDITOR_ROLES,
+        refusal=gettext("Only a DPO or owner of the site adds notes."),
+    )
+    note = note.strip()
+    if not note:
+        raise ValidationError({"note": [gettext("Write the note.")]})
+    with transaction.atomic():
+        event = _event(
+            request, action=RequestAction.NOTE, at=request_now(), by=by, note=note, to_status=request.status
+        )
+        audit_record(
+            site=request.site,
+            actor=by,
+            actor_ip=ip,
+            action="data_subject_request.note",
+            target=_target(request),
+            data={"public_id": request.public_id, "event": event.pk},
+        )
+    return event

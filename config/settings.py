@@ -364,7 +364,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/(public/)?v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "DataSubjectRequestTypeEnum": "consent.models.requests.RequestType.choices",
+        "DataSubjectRequestStatusEnum": "consent.models.requests.RequestStatus.choices",
+        "RequesterLanguageEnum": "consent.requests.api.REQUESTER_LANGUAGES",
+    },
     # The two hot public paths are plain Django views (not DRF): described by schema-only views.
     "PREPROCESSING_HOOKS": ["config.openapi.plain_view_endpoints"],
     "POSTPROCESSING_HOOKS": [

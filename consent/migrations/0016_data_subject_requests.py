@@ -37,6 +37,8 @@ class Migration(migrations.Migration):
             name="establishment_country",
             field=models.CharField(
                 blank=True,
+                db_default="",
+                default="",
                 help_text="Where the site's controller is established (ISO 3166-1 code, e.g. DE): its public holidays move EU request deadlines. Blank: taken from the default jurisdiction where it names one country, else weekends only.",
                 max_length=2,
                 validators=[

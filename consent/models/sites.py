@@ -159,6 +159,10 @@ class Site(models.Model):
     establishment_country = models.CharField(
         max_length=2,
         blank=True,
+        default="",
+        # Also in the database: rows written by code that predates the column (older migrations'
+        # models, a running old release during a deploy) get it too.
+        db_default="",
         validators=[RegexValidator(r"^[A-Z]{2}$", "Two capital letters (ISO 3166-1), e.g. DE.")],
         help_text=_(
             "Where the site's controller is established (ISO 3166-1 code, e.g. DE): its public holidays "

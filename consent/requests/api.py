@@ -23,6 +23,9 @@ from edge.http import language_choose, no_store
 from edge.schema import ErrorSerializer
 
 # ISO 3166-1 alpha-2, optionally with the ISO 3166-2 subdivision: "DE", "US-CA".
+# The languages a requester can be written to in: every visitor language (our own words are in all).
+REQUESTER_LANGUAGES = sorted(VISITOR_LANGUAGES)
+
 _RESIDENCE = re.compile(r"^(?P<country>[A-Za-z]{2})(?:-(?P<region>[A-Za-z0-9]{1,3}))?$")
 
 
@@ -59,7 +62,7 @@ class RequestCreateApi(PublicApiView):
             'region ("DE", "US-CA"). Decides the law; without it, the caller\'s location does.',
         )
         language = serializers.ChoiceField(
-            choices=sorted(VISITOR_LANGUAGES),
+            choices=REQUESTER_LANGUAGES,
             required=False,
             help_text="The language of the emails and the status page; default: Accept-Language among "
             "the site's languages, else its default language.",

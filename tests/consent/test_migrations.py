@@ -5,7 +5,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from consent.ledger.idempotency import claim_trigger_present
-from consent.models import ConsentRecord, IdempotencyClaim, Site
+from consent.models import ConsentRecord, IdempotencyClaim
 from tests.conftest import db_login
 
 BEFORE_CLAIMS = [("consent", "0006_idempotency_unique_sqlite")]
@@ -25,7 +25,9 @@ def test_claims_are_backfilled_from_the_keys_already_in_the_ledger(ledger_transa
     _migrate(BEFORE_CLAIMS)
     try:
         assert not claim_trigger_present(connection)
-        site = Site.objects.create(key="legacy", name="Legacy")
+        # The model as it was then: today's Site has columns the old table lacks.
+        old = MigrationExecutor(connection).loader.project_state(BEFORE_CLAIMS).apps
+        site = old.get_model("consent", "Site").objects.create(key="legacy", name="Legacy")
         columns = [f for f in ConsentRecord._meta.concrete_fields if not f.primary_key]
         for number, key in enumerate(["legacy-key-0001", "legacy-key-0002", None]):
             values = {

@@ -25,6 +25,7 @@ from consent.requests.retention import requests_retention_apply
 from consent.requests.services import request_note_add
 from consent.requests.tokens import status_token_make, verify_token_make
 from consent.sites.services import site_create
+from cookies.banner.api import config_cache_forget
 from tests.factories import SiteMembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -280,7 +281,10 @@ def test_the_page_is_linked_from_the_policy_pages_and_the_banner_config(client, 
     form_url = reverse("request-form", args=[site.key])
 
     policies = client.get(reverse("policy-index", args=[site.key]))
-    config = client.get(f"/api/public/v1/sites/{site.key}/config", HTTP_ORIGIN=ORIGIN)
+    try:
+        config = client.get(f"/api/public/v1/sites/{site.key}/config", HTTP_ORIGIN=ORIGIN)
+    finally:
+        config_cache_forget()  # the per-process cache must not carry this site into other tests
 
     assert f'href="{form_url}?lang=en"' in policies.content.decode()
     assert config.json()["requests_url"].endswith(f"{form_url}?lang=en")

@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from consent.audit.services import audit_record
 from consent.editions import canonical_json, sha256_hex
 from consent.languages import VISITOR_LANGUAGES
+from consent.ledger.validation import VISITOR_ID
 from consent.models import (
     DataSubjectRequest,
     RequestAction,
@@ -188,7 +189,7 @@ def request_file(
     if language not in VISITOR_LANGUAGES:
         errors["language"] = [gettext("Unsupported language code.")]
     if len(visitor_ids) > MAX_VISITOR_IDS or not all(
-        isinstance(v, str) and 0 < len(v) <= 64 for v in visitor_ids
+        isinstance(v, str) and VISITOR_ID.match(v) for v in visitor_ids
     ):
         errors["visitor_id"] = [gettext("Give the visitor id from the banner's cookie.")]
     if errors:

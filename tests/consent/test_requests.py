@@ -469,3 +469,49 @@ def test_the_admin_cannot_add_change_or_delete_a_request(client, filed, dpo):
     assert add.status_code == 403
     assert delete.status_code == 403
     assert DataSubjectRequest.objects.filter(pk=filed.pk).exists()
+
+
+# --- Widening: language, limits, visitor ids -----------------------------------------------------
+
+
+def test_the_emails_and_the_clock_are_in_the_requesters_language(client, site, mailoutbox):
+    response = file_api(
+        client,
+        site,
+        {"type": "access", "email": "ana@example.org", "residence": "DE", "language": "de"},
+        on=date(2027, 1, 31),
+    )
+
+    assert response.status_code == 201
+    # Dates are written the German way: the requester reads them in their language.
+    assert "1. März 2027" in mailoutbox[0].body or "1 März 2027" in mailoutbox[0].body
+    assert "März" in response.json()["due_explanation"]
+    assert DataSubjectRequest.objects.get().language == "de"
+
+
+def test_a_visitor_id_from_the_banner_is_kept_with_the_request(client, site):
+    visitor = "v_0123456789abcdef"
+
+    response = file_api(client, site, {"type": "deletion", "email": "a@example.org", "visitor_id": visitor})
+
+    assert response.status_code == 201
+    assert DataSubjectRequest.objects.get().visitor_ids == [visitor]
+
+
+def test_the_form_is_limited_per_address_and_says_so_on_a_page(client, site, monkeypatch):
+    monkeypatch.setattr("consent.requests.views.FILE_RATE", "1/hour")
+    url = reverse("request-form", args=[site.key])
+
+    first = client.post(url, {"type": "access", "email": "a@example.org"})
+    second = client.post(url, {"type": "access", "email": "b@example.org"})
+
+    assert (first.status_code, second.status_code) == (201, 429)
+    assert b"Too many requests" in second.content
+    assert DataSubjectRequest.objects.count() == 1
+
+
+def test_the_pages_of_an_unknown_site_are_not_found(client):
+    assert client.get("/s/nosuchsite/requests/").status_code == 404
+    filing = client.post("/s/nosuchsite/requests/", {"type": "access", "email": "a@example.org"})
+    assert filing.status_code == 404
+    assert DataSubjectRequest.objects.count() == 0

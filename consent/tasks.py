@@ -5,8 +5,9 @@ from django_tasks import task
 from consent.exports.services import consent_export_write
 from consent.jobs import job_register
 from consent.ledger.retention import consent_retention_apply
-from consent.models import ConsentExport
+from consent.models import ConsentExport, DataSubjectRequest
 from consent.requests.retention import requests_retention_apply
+from consent.requests.services import request_email_send
 from consent.tokens.idempotency import idempotency_keys_purge
 
 
@@ -16,6 +17,14 @@ def consent_export_task(export_id: int) -> None:
     export = ConsentExport.objects.select_related("site").filter(pk=export_id).first()
     if export is not None:
         consent_export_write(export=export)
+
+
+@job_register("consent.request_email_send")
+@task()
+def request_email_send_task(request_id: int, kind: str) -> None:
+    request = DataSubjectRequest.objects.select_related("site").filter(pk=request_id).first()
+    if request is not None:  # purged in between: nobody to write to
+        request_email_send(request=request, kind=kind)
 
 
 @task()

@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 
 from consent.audit.services import audit_record
 from consent.editions import canonical_json, sha256_hex
+from consent.jobs import job_enqueue_on_commit
 from consent.languages import VISITOR_LANGUAGES
 from consent.ledger.validation import VISITOR_ID
 from consent.models import (
@@ -149,9 +150,22 @@ def _target(request: DataSubjectRequest) -> str:
     return f"{request.type} request {request.public_id[:8]}"
 
 
-def _send(subject: str, body: str, to: str) -> None:
-    # After commit: a request rolled back must not have emailed anyone.
-    transaction.on_commit(lambda: EmailMessage(subject=subject, body=body, to=[to]).send())
+# What the requester is emailed at each step (request_email_send's `kind`).
+EMAIL_FILED = "filed"
+EMAIL_VERIFIED = "verified"
+_EMAILS = {EMAIL_FILED: filed_email, EMAIL_VERIFIED: verified_email}
+
+
+def _email_queue(request: DataSubjectRequest, kind: str) -> None:
+    # By the worker, after commit: a request rolled back emails nobody, and a mail server that is
+    # down fails the task (kept, retried by the operator), never the requester's filing.
+    job_enqueue_on_commit("consent.request_email_send", request.pk, kind)
+
+
+def request_email_send(*, request: DataSubjectRequest, kind: str) -> None:
+    """Email the requester the message of step `kind` ("filed", "verified"), in their language."""
+    subject, body = _EMAILS[kind](request)
+    EmailMessage(subject=subject, body=body, to=[request.email]).send()
 
 
 def request_file(
@@ -227,7 +241,7 @@ def request_file(
             target=_target(request),
             data={**_audit_data(request), "resolved_by": request.resolved_by},
         )
-        _send(*filed_email(request), to=request.email)
+        _email_queue(request, EMAIL_FILED)
     return request
 
 
@@ -253,7 +267,7 @@ def request_verify(*, request: DataSubjectRequest, now: datetime | None = None) 
             target=_target(request),
             data=_audit_data(request),
         )
-        _send(*verified_email(request), to=request.email)
+        _email_queue(request, EMAIL_VERIFIED)
     return request
 
 

@@ -210,6 +210,31 @@ class Migration(migrations.Migration):
                 "ordering": ["due_at", "filed_at"],
             },
         ),
+        migrations.AddField(
+            model_name="datasubjectrequest",
+            name="agent_document",
+            field=models.FileField(
+                blank=True,
+                max_length=200,
+                upload_to=consent.models.requests.agent_document_path,
+                verbose_name="agent's permission document",
+            ),
+        ),
+        migrations.AddField(
+            model_name="datasubjectrequest",
+            name="agent_document_sha256",
+            field=models.CharField(blank=True, max_length=64, verbose_name="document hash"),
+        ),
+        migrations.AddField(
+            model_name="datasubjectrequest",
+            name="agent_email",
+            field=models.EmailField(blank=True, max_length=254, verbose_name="agent's email"),
+        ),
+        migrations.AddField(
+            model_name="datasubjectrequest",
+            name="agent_name",
+            field=models.CharField(blank=True, max_length=200, verbose_name="authorised agent"),
+        ),
         migrations.CreateModel(
             name="RequestEvent",
             fields=[

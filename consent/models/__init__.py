@@ -29,6 +29,8 @@ from consent.models.policies import (
 )
 from consent.models.preferences import AdminPreference
 from consent.models.requests import (
+    AGENT_DOCUMENT_DIRECTORY,
+    AGENT_DOCUMENT_TYPES,
     FINAL_STATUSES,
     DataSubjectRequest,
     RequestAction,
@@ -55,6 +57,8 @@ from consent.models.sites import (
 from consent.models.tokens import TOKEN_PREFIX, ApiIdempotencyKey, ApiToken, TokenScope
 
 __all__ = [
+    "AGENT_DOCUMENT_DIRECTORY",
+    "AGENT_DOCUMENT_TYPES",
     "FINAL_STATUSES",
     "DataSubjectRequest",
     "RequestAction",

@@ -21,6 +21,22 @@ def request_public_id_new() -> str:
     return secrets.token_urlsafe(16)
 
 
+# Where an authorised agent's permission document is kept (under MEDIA_ROOT; never served
+# publicly: the admin streams it to the site's DPOs and owners).
+AGENT_DOCUMENT_DIRECTORY = "request-documents"
+
+# What a permission document may be, by its first bytes (never by the name or the browser's word).
+AGENT_DOCUMENT_TYPES = {b"%PDF-": ".pdf", b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg"}
+
+
+def agent_document_path(instance: "DataSubjectRequest", filename: str) -> str:
+    """A name that says nothing of the requester: the request's public id and random bits."""
+    extension = filename[filename.rfind(".") :].lower() if "." in filename else ""
+    if extension not in AGENT_DOCUMENT_TYPES.values():
+        extension = ""
+    return f"{AGENT_DOCUMENT_DIRECTORY}/{instance.public_id}/{secrets.token_hex(8)}{extension}"
+
+
 class RequestType(models.TextChoices):
     """What the requester asks for (GDPR Arts. 15-22, CCPA §1798.100-135, 152-FZ Arts. 14, 20-21)."""
 
@@ -80,6 +96,17 @@ class DataSubjectRequest(models.Model):
     residence_country = models.CharField(max_length=2, blank=True, verbose_name=_("declared country"))
     residence_region = models.CharField(max_length=3, blank=True, verbose_name=_("declared region"))
     visitor_ids = models.JSONField(default=list, blank=True, verbose_name=_("visitor ids"))
+    # An authorised agent filing for the consumer (CCPA §1798.135(c), 11 CCR §7063): who, and the
+    # consumer's signed permission. The verification link still goes to the consumer's `email`.
+    agent_name = models.CharField(max_length=200, blank=True, verbose_name=_("authorised agent"))
+    agent_email = models.EmailField(max_length=254, blank=True, verbose_name=_("agent's email"))
+    agent_document = models.FileField(
+        upload_to=agent_document_path,
+        max_length=200,
+        blank=True,
+        verbose_name=_("agent's permission document"),
+    )
+    agent_document_sha256 = models.CharField(max_length=64, blank=True, verbose_name=_("document hash"))
     subject_hmac = models.CharField(max_length=64, blank=True, verbose_name=_("account subject (keyed hash)"))
     # Pinned at filing, as consent records pin them (consent/ledger/services.py).
     jurisdiction = models.CharField(max_length=16, verbose_name=_("jurisdiction"))

@@ -5,9 +5,13 @@ Requests hold personal data (the requester's email), so only a site's owners and
 not its viewers; another site's people see nothing.
 """
 
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import FileResponse, Http404, HttpRequest
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from consent.models import DataSubjectRequest, RequestEvent
@@ -61,6 +65,10 @@ class DataSubjectRequestAdmin(ReadOnlyAdminMixin, SiteScopedModelAdmin):
         "residence_country",
         "residence_region",
         "visitor_ids",
+        "agent_name",
+        "agent_email",
+        "agent_document_link",
+        "agent_document_sha256",
         "jurisdiction",
         "rules_version",
         "rules_sha256",
@@ -88,6 +96,37 @@ class DataSubjectRequestAdmin(ReadOnlyAdminMixin, SiteScopedModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return self._allowed(request, EDITOR_ROLES, obj)
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<int:object_id>/agent-document/",
+                self.admin_site.admin_view(self.agent_document_view),
+                name="consent_datasubjectrequest_agent_document",
+            ),
+            *super().get_urls(),
+        ]
+
+    def agent_document_view(self, request: HttpRequest, object_id: int) -> FileResponse:
+        """The agent's permission document, as a download (never rendered inline)."""
+        request_row = self.get_object(request, str(object_id))
+        if (
+            request_row is None
+            or not request_row.agent_document
+            or not self.has_view_permission(request, request_row)
+        ):
+            raise Http404
+        response = FileResponse(request_row.agent_document.open("rb"), as_attachment=True)
+        response["Content-Type"] = "application/octet-stream"
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.display(description=_("agent's permission document"))
+    def agent_document_link(self, request_row: DataSubjectRequest) -> str:
+        if not request_row.agent_document:
+            return "—"
+        url = reverse("admin:consent_datasubjectrequest_agent_document", args=[request_row.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Download"))
 
     @admin.display(description=_("request"), ordering="public_id")
     def short_id(self, request_row: DataSubjectRequest) -> str:

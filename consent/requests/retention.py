@@ -7,8 +7,9 @@ purged 24 months after it was closed, or after it was filed if it was never veri
 """
 
 from calendar import monthrange
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -70,20 +71,45 @@ def _months_before(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
 
 
+def _expired(site: Site, cutoff: datetime) -> QuerySet[DataSubjectRequest]:
+    return DataSubjectRequest.objects.filter(site=site).filter(
+        Q(closed_at__lt=cutoff) | Q(status=RequestStatus.AWAITING_VERIFICATION, filed_at__lt=cutoff)
+    )
+
+
+def _documents_delete(names: list[str]) -> None:
+    """Delete the agents' documents of purged requests (after the rows are gone: a failed purge
+    keeps its files)."""
+    for name in names:
+        if not DataSubjectRequest.objects.filter(agent_document=name).exists():
+            default_storage.delete(name)
+
+
 def requests_retention_apply() -> dict[str, int]:
     """Delete every site's requests closed (or left unverified) more than 24 months ago, with
-    their events; one audit row per site that lost any. Returns how many per site key."""
+    their events and agents' documents; one audit row per site that lost any. Returns how many
+    per site key."""
     purged: dict[str, int] = {}
     for site in Site.objects.all():
         if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT now()")
+                database_now = cursor.fetchone()[0]
+            # A moment earlier than the function's cutoff: every file it may purge, and a few more
+            # that _documents_delete keeps because their rows stay.
+            candidates = _expired(site, _months_before(database_now, RETENTION_MONTHS) + timedelta(minutes=5))
+            names = [
+                name
+                for name in candidates.exclude(agent_document="").values_list("agent_document", flat=True)
+            ]
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(f"SELECT {RETENTION_FUNCTION.split('(')[0]}(%s)", [site.pk])
                 purged[site.key] = cursor.fetchone()[0]
+            _documents_delete(names)
             continue
         cutoff = _months_before(timezone.now(), RETENTION_MONTHS)
-        expired: QuerySet[DataSubjectRequest] = DataSubjectRequest.objects.filter(site=site).filter(
-            Q(closed_at__lt=cutoff) | Q(status=RequestStatus.AWAITING_VERIFICATION, filed_at__lt=cutoff)
-        )
+        expired = _expired(site, cutoff)
+        names = list(expired.exclude(agent_document="").values_list("agent_document", flat=True))
         with transaction.atomic(), purge_allowed(connection, RequestEvent):
             QuerySet(RequestEvent).filter(request__in=expired).delete()
             _, per_model = expired.delete()
@@ -100,4 +126,5 @@ def requests_retention_apply() -> dict[str, int]:
                     },
                 )
         purged[site.key] = count
+        _documents_delete(names)
     return purged

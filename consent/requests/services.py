@@ -4,12 +4,15 @@ Each writes its `RequestEvent` and its audit row in the same transaction. Audit 
 by its public id and type, never by the requester's email: the audit log outlives the request.
 """
 
+import hashlib
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
@@ -22,6 +25,7 @@ from consent.jobs import job_enqueue_on_commit
 from consent.languages import VISITOR_LANGUAGES
 from consent.ledger.validation import VISITOR_ID
 from consent.models import (
+    AGENT_DOCUMENT_TYPES,
     DataSubjectRequest,
     RequestAction,
     RequestEvent,
@@ -45,6 +49,42 @@ logger = logging.getLogger(__name__)
 _JURISDICTION_COUNTRY = {"EU-FR": "FR", "US-CA": "US", "US-UOOM": "US", "US": "US", "RU": "RU", "KZ": "KZ"}
 
 MAX_VISITOR_IDS = 20
+
+# A signed permission is a page or two. Under the reference deployment's body limit
+# (deploy/nginx-consentry.conf, client_max_body_size 1m) with room for the form's other fields.
+AGENT_DOCUMENT_MAX_BYTES = 1000 * 1000
+
+
+@dataclass(frozen=True)
+class AgentFiling:
+    """An authorised agent filing for the consumer: who they are and the consumer's signed permission."""
+
+    name: str
+    email: str
+    document: UploadedFile
+
+
+def _agent_errors(agent: AgentFiling) -> tuple[dict[str, list[str]], str]:
+    """The agent's problems by field, and the document's SHA-256 when it is acceptable."""
+    errors: dict[str, list[str]] = {}
+    if not agent.name.strip() or len(agent.name) > 200:
+        errors["agent_name"] = [gettext("Give the agent's name.")]
+    try:
+        validate_email(agent.email.strip())
+    except ValidationError:
+        errors["agent_email"] = [gettext("Enter a valid email address.")]
+    document, digest = agent.document, ""
+    if document.size is None or document.size > AGENT_DOCUMENT_MAX_BYTES:
+        errors["agent_document"] = [gettext("The document may be 1 MB at most.")]
+        return errors, digest
+    document.seek(0)
+    content = document.read()
+    document.seek(0)
+    if not any(content.startswith(magic) for magic in AGENT_DOCUMENT_TYPES):
+        errors["agent_document"] = [gettext("Send the signed permission as a PDF, PNG or JPEG file.")]
+    else:
+        digest = hashlib.sha256(content).hexdigest()
+    return errors, digest
 
 
 def request_now() -> datetime:
@@ -178,6 +218,7 @@ def request_file(
     residence_country: str = "",
     residence_region: str = "",
     visitor_ids: Sequence[str] = (),
+    agent: AgentFiling | None = None,
     now: datetime | None = None,
 ) -> DataSubjectRequest:
     """File a request from the public page or API: pin its rules, compute its clock, and email a
@@ -206,10 +247,55 @@ def request_file(
         isinstance(v, str) and VISITOR_ID.match(v) for v in visitor_ids
     ):
         errors["visitor_id"] = [gettext("Give the visitor id from the banner's cookie.")]
+    digest = ""
+    if agent is not None:
+        agent_errors, digest = _agent_errors(agent)
+        errors.update(agent_errors)
     if errors:
         raise ValidationError(errors)
+    request = DataSubjectRequest()
+    try:
+        _request_create(
+            request,
+            site=site,
+            type=type,
+            email=email,
+            language=language,
+            ruleset=ruleset,
+            jurisdiction=jurisdiction,
+            residence_country=residence_country,
+            residence_region=residence_region,
+            visitor_ids=visitor_ids,
+            agent=agent,
+            digest=digest,
+            now=now,
+        )
+    except BaseException:
+        # The document reaches storage before its row: a filing that did not commit keeps none.
+        if request.agent_document:
+            request.agent_document.delete(save=False)
+        raise
+    return request
+
+
+def _request_create(
+    request: DataSubjectRequest,
+    *,
+    site: Site,
+    type: str,
+    email: str,
+    language: str,
+    ruleset: RuleSet,
+    jurisdiction: RequestJurisdiction,
+    residence_country: str,
+    residence_region: str,
+    visitor_ids: Sequence[str],
+    agent: AgentFiling | None,
+    digest: str,
+    now: datetime,
+) -> None:
     with transaction.atomic():
-        request = DataSubjectRequest(
+        fields = dict(
             site=site,
             type=type,
             status=RequestStatus.AWAITING_VERIFICATION,
@@ -225,7 +311,13 @@ def request_file(
             establishment_country=establishment_country_of(site),
             filed_at=now,
         )
+        for name, value in fields.items():
+            setattr(request, name, value)
         _clock_set(request, ruleset)
+        if agent is not None:
+            request.agent_name, request.agent_email = agent.name.strip(), agent.email.strip()
+            request.agent_document_sha256 = digest
+            request.agent_document.save(agent.document.name or "document", agent.document, save=False)
         request.save()
         _event(request, action=RequestAction.FILED, at=now, from_status="", to_status=RequestStatus.RECEIVED)
         _event(
@@ -239,10 +331,13 @@ def request_file(
             site=site,
             action="data_subject_request.file",
             target=_target(request),
-            data={**_audit_data(request), "resolved_by": request.resolved_by},
+            data={
+                **_audit_data(request),
+                "resolved_by": request.resolved_by,
+                "agent_document_sha256": request.agent_document_sha256 or None,
+            },
         )
         _email_queue(request, EMAIL_FILED)
-    return request
 
 
 def request_verify(*, request: DataSubjectRequest, now: datetime | None = None) -> DataSubjectRequest:

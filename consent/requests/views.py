@@ -22,7 +22,7 @@ from consent.requests.selectors import (
     request_jurisdiction_resolve,
     request_timeline,
 )
-from consent.requests.services import request_file, request_verify
+from consent.requests.services import AgentFiling, request_file, request_verify
 from consent.requests.tokens import RequestTokenError, status_token_check, verify_token_read
 from consent.requests.types import request_types_for
 from consent.sites.selectors import site_get_by_key
@@ -123,6 +123,8 @@ def _form_post(request: HttpRequest, site: Site, language: str) -> HttpResponse:
         "email": str(request.POST.get("email", ""))[:320],
         "country": str(request.POST.get("country", "")).strip().upper()[:2],
         "region": str(request.POST.get("region", "")).strip().upper()[:3],
+        "agent_name": str(request.POST.get("agent_name", ""))[:300],
+        "agent_email": str(request.POST.get("agent_email", ""))[:320],
     }
     address = address_limit_key(client_ip(request))
     if rate_limits_exceeded([(f"requests-file:{address}", FILE_RATE)]) is not None:
@@ -166,6 +168,14 @@ def _file(request: HttpRequest, site: Site, language: str, form: dict[str, Any])
         site=site, country=country, region=region, http_request=request, on=timezone.now().date()
     )
     visitor_ids = form.get("visitor_ids") or []
+    agent = None
+    document = request.FILES.get("agent_document")
+    if document is not None or form.get("agent_name") or form.get("agent_email"):
+        if document is None:
+            raise ValidationError({"agent_document": [_("Attach the consumer's signed permission.")]})
+        agent = AgentFiling(
+            name=form.get("agent_name", ""), email=form.get("agent_email", ""), document=document
+        )
     return request_file(
         site=site,
         type=form.get("type", ""),
@@ -175,6 +185,7 @@ def _file(request: HttpRequest, site: Site, language: str, form: dict[str, Any])
         residence_country=country,
         residence_region=region,
         visitor_ids=visitor_ids,
+        agent=agent,
     )
 
 

@@ -1,12 +1,14 @@
 """Data-subject requests over HTTP: filing by the page and the API, the legal clock each answer
 carries, email verification, the status page by link, retention, and the admin's tenancy."""
 
+import hashlib
 import re
 import time
 from datetime import UTC, date, datetime, timedelta
 from unittest import mock
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
@@ -515,3 +517,98 @@ def test_the_pages_of_an_unknown_site_are_not_found(client):
     filing = client.post("/s/nosuchsite/requests/", {"type": "access", "email": "a@example.org"})
     assert filing.status_code == 404
     assert DataSubjectRequest.objects.count() == 0
+
+
+# --- Authorised agents: the permission document is kept ------------------------------------------
+
+PDF = b"%PDF-1.4\n% a signed permission\n"
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def agent_filing(client, site, document, **fields):
+    with mock.patch("consent.requests.services.request_now", return_value=_at(date(2027, 1, 4))):
+        return client.post(
+            reverse("request-form", args=[site.key]),
+            {
+                "type": "deletion",
+                "email": "consumer@example.com",
+                "country": "US",
+                "region": "CA",
+                "agent_name": "Agent Smith",
+                "agent_email": "agent@example.com",
+                "agent_document": document,
+                **fields,
+            },
+        )
+
+
+def test_an_agent_files_with_the_consumers_signed_permission_which_the_consumer_confirms(
+    client, site, media, mailoutbox
+):
+    response = agent_filing(client, site, SimpleUploadedFile("permission.pdf", PDF))
+
+    assert response.status_code == 201, response.content
+    filed = DataSubjectRequest.objects.get()
+    assert (filed.agent_name, filed.agent_email, filed.jurisdiction) == (
+        "Agent Smith",
+        "agent@example.com",
+        "US-CA",
+    )
+    assert filed.agent_document_sha256 == hashlib.sha256(PDF).hexdigest()
+    stored = media / filed.agent_document.name
+    assert stored.read_bytes() == PDF
+    # The name says nothing of the consumer, and the verification link goes to the consumer.
+    assert "permission" not in filed.agent_document.name and filed.public_id in filed.agent_document.name
+    assert mailoutbox[0].to == ["consumer@example.com"]
+    audit = AuditEntry.objects.get(action="data_subject_request.file")
+    assert audit.data["agent_document_sha256"] == filed.agent_document_sha256
+
+
+def test_an_agents_document_that_is_not_a_pdf_or_image_is_refused_and_nothing_is_kept(client, site, media):
+    response = agent_filing(client, site, SimpleUploadedFile("permission.pdf", b"<html>not a scan</html>"))
+
+    assert response.status_code == 400
+    assert b'id="agent_document-error"' in response.content
+    assert DataSubjectRequest.objects.count() == 0
+    assert not any(path.is_file() for path in media.rglob("*"))
+
+
+def test_an_agent_without_a_document_is_asked_for_it(client, site, media):
+    response = agent_filing(client, site, "")
+
+    assert response.status_code == 400
+    assert b'id="agent_document-error"' in response.content
+    assert DataSubjectRequest.objects.count() == 0
+
+
+def test_the_document_is_downloaded_by_the_sites_dpo_only_and_purged_with_its_request(
+    client, site, media, dpo
+):
+    agent_filing(client, site, SimpleUploadedFile("permission.pdf", PDF))
+    filed = DataSubjectRequest.objects.get()
+    url = reverse("admin:consent_datasubjectrequest_agent_document", args=[filed.pk])
+    other_owner = UserFactory(username="another-owner")
+    site_create(name="Other", owner=other_owner, by=None)
+
+    client.force_login(dpo)
+    download = client.get(url)
+    client.force_login(other_owner)
+    foreign = client.get(url)
+
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == PDF
+    assert download["Content-Type"] == "application/octet-stream"
+    assert "attachment" in download["Content-Disposition"]
+    assert foreign.status_code == 404
+    stored = media / filed.agent_document.name
+    DataSubjectRequest.objects.filter(pk=filed.pk).update(
+        status=RequestStatus.CLOSED, closed_at=timezone.now() - timedelta(days=800)
+    )
+    requests_retention_apply()
+    assert not DataSubjectRequest.objects.exists()
+    assert not stored.exists()

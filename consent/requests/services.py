@@ -114,8 +114,9 @@ def _deadline(ruleset: RuleSet, period: Period, start: date, country: str) -> De
     try:
         calendar = calendar_for(ruleset=ruleset, period=period, establishment_country=country or None)
     except ValueError:
-        # Site.clean refuses such a country; an older row may still hold one. Weekends only is
-        # never later than the law's date, and the filing must not fail for it.
+        # The site setting is only checked for its shape (two capital letters): a country the
+        # holiday package does not know counts weekends only, never later than the law's date,
+        # rather than fail a filing the site cannot see.
         logger.warning("No holiday calendar for establishment country %r: weekends only", country)
         calendar = calendar_for(ruleset=ruleset, period=period, establishment_country=None)
     return deadline_for(start=start, period=period, calendar=calendar)

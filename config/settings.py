@@ -370,6 +370,9 @@ SPECTACULAR_SETTINGS = {
         "ActionEnum": "consent.ledger.validation.ACTIONS",
         "BackendActionEnum": "consent.subjects.validation.BACKEND_ACTIONS",
         "CollectionMethodEnum": "consent.models.CollectionMethod",
+        "DataSubjectRequestTypeEnum": "consent.models.requests.RequestType.choices",
+        "DataSubjectRequestStatusEnum": "consent.models.requests.RequestStatus.choices",
+        "RequesterLanguageEnum": "consent.requests.api.REQUESTER_LANGUAGES",
     },
     # The two hot public paths are plain Django views (not DRF): described by schema-only views.
     "PREPROCESSING_HOOKS": ["config.openapi.plain_view_endpoints"],
@@ -395,6 +398,8 @@ PUBLIC_RATE_LIMITS = {
     "pages": env.str("PUBLIC_PAGES_RATE", default="120/min"),  # receipt, policy, sub-processor pages, forms
     # The log's checkpoint and tiles (/log/<key>/): a witness or mirror reads many tiles at once.
     "log": env.str("PUBLIC_LOG_RATE", default="3000/min"),
+    # Filing a data-subject request over the API: each sends an email (the form has its own, 10/hour).
+    "requests": env.str("PUBLIC_REQUESTS_RATE", default="10/hour"),
 }
 # Which limit each public path counts against: (regex on the path, limit name, how a 429 is
 # written: json | html | js); the first match wins. None: no limit here (the consent POST has
@@ -402,6 +407,7 @@ PUBLIC_RATE_LIMITS = {
 PUBLIC_RATE_PATHS = [
     (r"/api/public/v1/sites/[^/]+/consents$", None, "json"),
     (r"/api/public/v1/sites/[^/]+/config$", "banner", "json"),
+    (r"/api/public/v1/sites/[^/]+/requests$", "requests", "json"),
     (r"/api/public/", "api", "json"),
     (r"/c/", "banner", "js"),
     (r"/log/", "log", "json"),

@@ -3,6 +3,7 @@
 from consent.exports import admin as exports_admin
 from consent.ledger import admin as ledger_admin
 from consent.policies import admin as policies_admin
+from consent.requests import admin as requests_admin
 from consent.sites import admin as sites_admin
 from consent.sites import audit_admin
 from consent.subjects import admin as subjects_admin
@@ -14,6 +15,7 @@ __all__ = [
     "exports_admin",
     "ledger_admin",
     "policies_admin",
+    "requests_admin",
     "sites_admin",
     "subjects_admin",
     "tokens_admin",

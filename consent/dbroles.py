@@ -26,11 +26,12 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from consent.immutability import immutable_models
 from consent.ledger.partitions import LEDGER_TABLE, PARTITIONS_ENSURE
 from consent.ledger.retention import FUNCTIONS as RETENTION_FUNCTIONS
+from consent.requests.retention import FUNCTIONS as REQUEST_FUNCTIONS
 
 INSERT_ONLY = "SELECT, INSERT"
 READ_WRITE = "SELECT, INSERT, UPDATE, DELETE"
 # The functions the application calls; each checks its own arguments.
-APP_FUNCTIONS = (*RETENTION_FUNCTIONS, PARTITIONS_ENSURE)
+APP_FUNCTIONS = (*RETENTION_FUNCTIONS, *REQUEST_FUNCTIONS, PARTITIONS_ENSURE)
 
 
 def table_privileges() -> dict[str, str]:

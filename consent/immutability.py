@@ -39,9 +39,15 @@ def _quote(connection: BaseDatabaseWrapper, name: str) -> str:
 
 
 # The SECURITY DEFINER functions whose DELETEs the PostgreSQL triggers let through: they
-# check their own arguments and write their audit row (consent.ledger.retention). A trigger
+# check their own arguments and write their audit row (consent.ledger.retention,
+# consent.requests.retention). A trigger
 # recognises them on the call stack; no session setting can switch deleting on.
-PURGE_FUNCTIONS = ("consentry_ledger_retention(bigint)", "consentry_ledger_month_drop(date)")
+PURGE_FUNCTIONS = (
+    "consentry_ledger_retention(bigint)",
+    "consentry_ledger_month_drop(date)",
+    # Data-subject requests' history, 24 months after closing (consent.requests.retention).
+    "consentry_requests_retention(bigint)",
+)
 
 
 def definer_options(cursor: Any) -> str:

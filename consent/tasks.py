@@ -5,7 +5,9 @@ from django_tasks import task
 from consent.exports.services import consent_export_write
 from consent.jobs import job_register
 from consent.ledger.retention import consent_retention_apply
-from consent.models import ConsentExport
+from consent.models import ConsentExport, DataSubjectRequest
+from consent.requests.retention import requests_retention_apply
+from consent.requests.services import request_email_send
 from consent.tokens.idempotency import idempotency_keys_purge
 from consent.webhooks.services import webhook_delivery_attempt, webhook_events_expire
 
@@ -18,13 +20,23 @@ def consent_export_task(export_id: int) -> None:
         consent_export_write(export=export)
 
 
+@job_register("consent.request_email_send")
+@task()
+def request_email_send_task(request_id: int, kind: str) -> None:
+    request = DataSubjectRequest.objects.select_related("site").filter(pk=request_id).first()
+    if request is not None:  # purged in between: nobody to write to
+        request_email_send(request=request, kind=kind)
+
+
 @task()
 def consent_retention_task() -> dict[str, int]:
     """Apply every site's retention (queued daily by the periodic `consent_seal --every`), forget
-    the management API's kept Idempotency-Key answers past their day, and clear the data of
-    webhook events past WEBHOOK_EVENT_RETENTION_DAYS."""
+    the management API's kept Idempotency-Key answers past their day, clear the data of webhook
+    events past WEBHOOK_EVENT_RETENTION_DAYS, and purge the data-subject requests closed more
+    than 24 months ago."""
     idempotency_keys_purge()
     webhook_events_expire()
+    requests_retention_apply()
     return consent_retention_apply()
 
 

@@ -8,10 +8,12 @@ from consent.ledger import promise_api, read_api, tile_views, witness_api
 from consent.ledger import views as ledger_views
 from consent.policies import api as policies_api
 from consent.policies import views as policies_views
+from consent.requests import api as requests_api
+from consent.requests import views as requests_views
 from consent.rules import api as rules_api
 from consent.sites import api as sites_api
-from consent.webhooks import api as webhooks_api
 from consent.subjects import api as subjects_api
+from consent.webhooks import api as webhooks_api
 
 public_urlpatterns = [
     path("sites/<str:site_key>/consents", ledger_api.consent_create, name="consent-create"),
@@ -33,6 +35,7 @@ public_urlpatterns = [
         name="cosignature-create",
     ),
     path("promises/check", promise_api.PromiseCheckApi.as_view(), name="promise-check"),
+    path("sites/<str:site_key>/requests", requests_api.RequestCreateApi.as_view(), name="request-create"),
     path("sites/<str:site_key>/policies", policies_api.PolicyDocumentListApi.as_view(), name="policy-list"),
     path(
         "sites/<str:site_key>/policies/<slug:slug>",
@@ -171,6 +174,14 @@ page_urlpatterns = [
     path("r/", ledger_views.receipt_lookup, name="receipt-lookup"),
     path("r/<str:receipt_id>/", ledger_views.receipt_page, name="receipt-page"),
     path("s/<str:site_key>/policies/", policies_views.policy_index, name="policy-index"),
+    # Data-subject requests: the form, the emailed verification link, the status page by link.
+    path("s/<str:site_key>/requests/", requests_views.request_form, name="request-form"),
+    path(
+        "s/<str:site_key>/requests/verify/<str:token>/",
+        requests_views.request_verify_link,
+        name="request-verify",
+    ),
+    path("s/<str:site_key>/requests/<str:public_id>/", requests_views.request_status, name="request-status"),
     path("s/<str:site_key>/policies/<slug:slug>/", policies_views.policy_page, name="policy-page"),
     path(
         "s/<str:site_key>/policies/<slug:slug>/v<int:number>/",

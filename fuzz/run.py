@@ -244,6 +244,9 @@ def main() -> int:
         CONSENT_RATE_PER_IP="1000000/min",
         CONSENT_RATE_PER_SITE="1000000/min",
         PUBLIC_API_RATE="1000000/min",
+        PUBLIC_REQUESTS_RATE="1000000/min",
+        # Filed data-subject requests email their requester: nowhere, here.
+        EMAIL_URL="dummymail://",
         API_TOKEN_RATE="1000000/min",
         TASKS_BACKEND="immediate",
         PYTHONUNBUFFERED="1",

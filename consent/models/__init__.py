@@ -2,7 +2,8 @@
 
 `sites` (the tenant, its origins, members and purposes), `audit` (who changed what),
 `policies` (documents and their published versions), `ledger` (consent records, the Merkle
-log, checkpoints), `exports`, `tokens`, `webhooks` (endpoints, the event outbox, deliveries);
+log, checkpoints), `exports`, `requests` (data-subject requests and their history), `tokens`,
+`webhooks` (endpoints, the event outbox, deliveries);
 `immutable` and `editions` are the bases the other apps use too.
 """
 
@@ -29,6 +30,16 @@ from consent.models.policies import (
     PolicyVersion,
 )
 from consent.models.preferences import AdminPreference
+from consent.models.requests import (
+    AGENT_DOCUMENT_DIRECTORY,
+    AGENT_DOCUMENT_TYPES,
+    FINAL_STATUSES,
+    DataSubjectRequest,
+    RequestAction,
+    RequestEvent,
+    RequestStatus,
+    RequestType,
+)
 from consent.models.sites import (
     NECESSARY_PURPOSE_KEY,
     PURPOSE_KEY_PATTERN,
@@ -60,6 +71,14 @@ from consent.models.webhooks import (
 )
 
 __all__ = [
+    "AGENT_DOCUMENT_DIRECTORY",
+    "AGENT_DOCUMENT_TYPES",
+    "FINAL_STATUSES",
+    "DataSubjectRequest",
+    "RequestAction",
+    "RequestEvent",
+    "RequestStatus",
+    "RequestType",
     "AdminPreference",
     "ApiIdempotencyKey",
     "ApiToken",

@@ -167,6 +167,21 @@ class Site(models.Model):
     subject_secret = models.CharField(
         max_length=64, default=subject_secret_new, editable=False, verbose_name=_("subject secret")
     )
+    establishment_country = models.CharField(
+        max_length=2,
+        blank=True,
+        default="",
+        # Also in the database: rows written by code that predates the column (older migrations'
+        # models, a running old release during a deploy) get it too.
+        db_default="",
+        validators=[RegexValidator(r"^[A-Z]{2}$", "Two capital letters (ISO 3166-1), e.g. DE.")],
+        help_text=_(
+            "Where the site's controller is established (ISO 3166-1 code, e.g. DE): its public holidays "
+            "move EU request deadlines. Blank: taken from the default jurisdiction where it names one "
+            "country, else weekends only."
+        ),
+        verbose_name=_("establishment country"),
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 

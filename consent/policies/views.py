@@ -50,6 +50,7 @@ def page_strings(language: str) -> dict[str, str]:
             "superseded": pgettext("policy version", "earlier"),
             "not_published": _("This document has not been published yet."),
             "documents": _("Documents"),
+            "requests": _("Your privacy requests"),
             "languages": _("Other languages"),
             "prevails": _("If the language versions differ, the {language} text prevails."),
             "summary": _("Summary of changes"),

@@ -58,6 +58,7 @@ class SiteForm(forms.ModelForm):
             "ip_storage",
             "store_user_agent",
             "notice_period_days",
+            "establishment_country",
         ]
 
 
@@ -141,6 +142,7 @@ class SiteAdmin(SiteScopedModelAdmin):
                     "ip_storage",
                     "store_user_agent",
                     "notice_period_days",
+                    "establishment_country",
                 ]
             },
         ),

@@ -54,6 +54,7 @@ SITE_SETTINGS_FIELDS: tuple[str, ...] = (
     "ip_storage",
     "store_user_agent",
     "notice_period_days",
+    "establishment_country",
 )
 
 

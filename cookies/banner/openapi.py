@@ -72,6 +72,10 @@ class BannerConfigSerializer(serializers.Serializer):
     texts = serializers.DictField(child=serializers.CharField())
     purposes = BannerPurposeSerializer(many=True)
     links = serializers.DictField(child=serializers.CharField())
+    requests_url = serializers.CharField(
+        help_text="The site's data-subject request form (access, deletion, opt-out, ...), in the "
+        "visitor's language."
+    )
     theme = serializers.DictField()
     consent_mode = serializers.DictField()
     cookie = BannerCookieNameSerializer()

@@ -118,6 +118,9 @@ def banner_config(
         "texts": texts,
         "purposes": purpose_items,
         "links": links,
+        # The data-subject request form (consent/requests/views.py), for the preferences layer.
+        # Apart from `links`, which the banner shows on both layers with a text per name.
+        "requests_url": f"{base_url}/s/{site.key}/requests/?lang={language}",
         "theme": content["theme"],
         "consent_mode": content["consent_mode"],
         "cookie": {"name": CONSENT_COOKIE_NAME, "days": ruleset.max_consent_cookie_days},

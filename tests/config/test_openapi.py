@@ -36,7 +36,7 @@ def test_every_json_endpoint_is_in_the_contract_with_the_error_shape():
         for path, item in schema["paths"].items()
         for method, operation in item.items()
     }
-    assert len(operations) == 87
+    assert len(operations) == 88
     # The management API: updates need If-Match, creations take an Idempotency-Key.
     update = operations["patch", "/api/v1/sites/{site_key}/purposes/{purpose_key}"]
     assert {"401", "403", "404", "412", "428", "429"} <= set(update["responses"])

@@ -83,7 +83,15 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
 
 
 def render(
-    reference: str, *, http_port: int, https_port: int, app_port: int, static: Path, cert: Path, key: Path
+    reference: str,
+    *,
+    http_port: int,
+    https_port: int,
+    app_port: int,
+    static: Path,
+    cert: Path,
+    key: Path,
+    access_log: Path,
 ) -> str:
     """The reference config with only the machine-specific parts replaced; every directive kept."""
     replacements = [
@@ -96,6 +104,7 @@ def render(
         ("/etc/ssl/consentry/privkey.pem", str(key)),
         ("/srv/consentry/staticfiles/", f"{static}/"),
         ("server_name consent.example.com;", "server_name localhost;"),
+        ("/var/log/nginx/access.log", str(access_log)),
     ]
     for old, new in replacements:
         assert old in reference, f"the reference config no longer has {old!r}: update the renderer"
@@ -154,6 +163,7 @@ class LocalNginx:
                 static=self.static,
                 cert=cert,
                 key=key,
+                access_log=self.workdir / "access.log",
             )
         )
         main = self.workdir / "nginx.conf"

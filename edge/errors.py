@@ -9,6 +9,7 @@ on the management API, `?lang=` or Accept-Language on the public paths, edge/mid
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -60,7 +61,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail=detail)
-    elif isinstance(exc, Http404):
+    elif isinstance(exc, Http404 | ObjectDoesNotExist):
+        # ObjectDoesNotExist: a service that locked its row found it gone (deleted meanwhile).
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         # A service's refusal says why (the same sentence the admin shows): keep it.

@@ -86,7 +86,10 @@ def page_url_clean(value: Any, origins: frozenset[str]) -> tuple[str, str | None
         return "", None
     if not isinstance(value, str) or len(value) > 2048:
         return "", _("Give the page URL as a string of at most 2048 characters.")
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. "https://[::1": an unclosed IPv6 bracket
+        return "", _("Give an absolute http(s) URL.")
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return "", _("Give an absolute http(s) URL.")
     origin = f"{parts.scheme}://{parts.netloc}".lower()

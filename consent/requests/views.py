@@ -167,7 +167,6 @@ def _file(request: HttpRequest, site: Site, language: str, form: dict[str, Any])
     jurisdiction = request_jurisdiction_resolve(
         site=site, country=country, region=region, http_request=request, on=timezone.now().date()
     )
-    visitor_ids = form.get("visitor_ids") or []
     agent = None
     document = request.FILES.get("agent_document")
     if document is not None or form.get("agent_name") or form.get("agent_email"):
@@ -184,7 +183,8 @@ def _file(request: HttpRequest, site: Site, language: str, form: dict[str, Any])
         jurisdiction=jurisdiction,
         residence_country=country,
         residence_region=region,
-        visitor_ids=visitor_ids,
+        # The page knows no visitor id (the banner's stays in the visitor's browser); the API takes one.
+        visitor_ids=[],
         agent=agent,
     )
 

@@ -136,7 +136,9 @@ def _link(
 
 @transaction.atomic
 def subject_link_remove(*, link: SubjectLink, by: AbstractUser | None, ip: str | None = None) -> None:
-    """Unlink the visitor: from now on its decisions no longer count in the account's state."""
+    """Unlink the visitor: from now on its decisions no longer count in the account's state.
+    The link is locked first: of two removals at once, the second finds it gone (a 404)."""
+    link = SubjectLink.objects.select_for_update().get(pk=link.pk)
     audit_record(
         site=link.site,
         actor=by,

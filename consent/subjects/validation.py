@@ -166,7 +166,8 @@ def _decision(
                 _("Name at least one purpose granted or denied, or give an action that decides them.")
             )
     if problems:
-        errors["purposes_granted"] = problems
+        # Beside a type error already found on the list, not over it.
+        errors["purposes_granted"] = [*errors.get("purposes_granted", []), *problems]
         return "", granted, denied
     if action is None:
         if optional <= granted:

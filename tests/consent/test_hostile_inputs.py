@@ -46,6 +46,7 @@ DEEP = "[" * 1000 + "]" * 1000
         pytest.param(json.dumps(body(page_url=f"{ORIGIN}/a\x00b")), 400, id="NUL in page_url"),
         pytest.param(json.dumps(body(page_url=f"{ORIGIN}/\ud800")), 400, id="lone surrogate in page_url"),
         pytest.param(json.dumps({**body(), "x\x00": 1}), 400, id="NUL in a key"),
+        pytest.param(json.dumps(body(page_url="https://[::1")), 400, id="unclosed IPv6 bracket in page_url"),
         pytest.param(json.dumps(body(page_url=f"{ORIGIN}/" + "a" * 9000)), 413, id="huge body"),
         pytest.param('{"gpc": ' + "9" * 5000 + "}", 400, id="a 5000-digit number"),
         pytest.param(b"\xff\xfe{}", 400, id="not UTF-8"),
@@ -79,3 +80,9 @@ def test_an_empty_checkpoints_page_is_an_empty_list(client, site, query):  # noq
     response = client.get(f"/api/public/v1/sites/shop/checkpoints{query}")
     assert response.status_code == 200, response.content
     assert response.json()["checkpoints"] == []
+
+
+def test_an_unclosed_ipv6_bracket_in_page_url_is_named_as_the_page_url_not_as_bad_json(client, site):  # noqa: F811
+    response = post(client, json.dumps(body(page_url="https://[::1")))
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"page_url": ["Give an absolute http(s) URL."]}

@@ -290,6 +290,14 @@ def test_bad_input_is_a_400_naming_each_field_and_writes_nothing(api, shop):
         "page_url": sign_up(page_url="https://evil.example/signup"),
         "action": sign_up(action="gpc_opt_out"),
     }
+    # An unclosed IPv6 bracket: urlsplit raises, the field is named (the reviewer found a 500).
+    error = assert_error(api.send("post", "shop/consents", sign_up(page_url="https://[::1")), 400, "invalid")
+    assert error["fields"]["page_url"] == ["Give an absolute http(s) URL."]
+    # A list of the wrong type is named as such, not hidden behind the "name a purpose" rule.
+    error = assert_error(
+        api.send("post", "shop/consents", sign_up(purposes_granted="analytics")), 400, "invalid"
+    )
+    assert error["fields"]["purposes_granted"][0] == "Give a list of purpose keys."
     for field, data in cases.items():
         error = assert_error(api.send("post", "shop/consents", data), 400, "invalid")
         assert field in error["fields"], (field, error)
@@ -626,3 +634,32 @@ def test_a_sign_up_record_with_the_browsers_id_is_not_the_banners_choice_to_rest
     # The browser's history through the management API has both: the sign-up carries its id.
     history = api.get(f"shop/visitors/{VISITOR}/consents").json()["history"]["results"]
     assert [item["source"] for item in history] == ["banner", "backend"]
+
+
+@pytest.mark.parametrize(
+    ("line", "written"),
+    [
+        (
+            "Not Found: /api/v1/sites/s/subjects/org/linkedin-42/consents",
+            "/api/v1/sites/s/subjects/…/consents",
+        ),
+        (
+            "Not Found: /api/v1/sites/s/subjects/team/consents-bob/consents",
+            "/api/v1/sites/s/subjects/…/consents",
+        ),
+        ("Not Found: /api/v1/sites/s/subjects/john doe/link", "/api/v1/sites/s/subjects/…/link"),
+        ("Not Found: /api/v1/sites/s/subjects/a/links/v-0011223344", "/api/v1/sites/s/subjects/…/links/…"),
+        (
+            '"GET /api/v1/sites/s/subjects/a%2Fb/consents?limit=5 HTTP/1.1" 200',
+            "/subjects/…/consents HTTP/1.1",
+        ),
+        ("Not Found: /api/v1/sites/s/subjects/secret-account", "/api/v1/sites/s/subjects/…"),
+    ],
+)
+def test_the_log_filter_keeps_nothing_of_an_account_id_whatever_it_holds(line, written):
+    from edge.logs import subject_paths_redact
+
+    redacted = subject_paths_redact(line)
+    assert written in redacted
+    for part in ("org", "linkedin", "team", "bob", "john", "doe", "a%2Fb", "v-0011", "secret", "limit"):
+        assert part not in redacted.split("/subjects/", 1)[1], (part, redacted)

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 
@@ -330,3 +331,24 @@ def test_a_long_request_line_nginx_passes_is_answered_by_the_app_in_json(stack):
     assert answer.value.code == 404
     assert answer.value.headers["Content-Type"] == "application/json"
     assert json.loads(answer.value.read())["error"]["code"] == "not_found"
+
+
+def test_no_access_log_line_holds_an_account_id_of_a_subject_path(stack):
+    """The management API's subject paths name a site's account in the URL: gunicorn's access log
+    writes them without it (config/gunicorn.py), nginx's not at all, throttled or not."""
+    account = "acct-7f3e-secret/tlx9q lead"
+    path = "/api/v1/sites/demo/subjects/" + urllib.parse.quote(account, safe="/") + "/consents"
+    for origin, context in ((stack.nginx_origin, stack.tls), (stack.app_origin, None)):
+        # Straight at gunicorn with X-Forwarded-Proto as nginx sends it (else a redirect to https).
+        headers = {"Authorization": "Bearer cst_x", "X-Forwarded-Proto": "https"}
+        request = urllib.request.Request(origin + path, headers=headers)  # noqa: S310
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(request, context=context, timeout=10)  # noqa: S310
+        assert answer.value.code in (401, 429)
+    time.sleep(0.5)  # the access log lines are written after the answer
+    gunicorn_log = (stack.nginx.workdir / "gunicorn.log").read_text()
+    nginx_log = (stack.nginx.workdir / "access.log").read_text()
+    assert "/api/v1/sites/demo/subjects/…/consents" in gunicorn_log
+    assert "/healthz" in nginx_log  # nginx does log, just not these paths
+    for log in (gunicorn_log, nginx_log):
+        assert "acct-7f3e" not in log and "tlx9q" not in log

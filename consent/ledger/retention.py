@@ -27,6 +27,7 @@ from consent.editions import sha256_hex
 from consent.immutability import definer_options, function_private, purge_allowed
 from consent.ledger.partitions import LEDGER_TABLE, month_after, partitions_list
 from consent.models import ConsentRecord, IdempotencyClaim, Site
+from consent.webhooks.services import webhook_events_forget_records
 
 # consent_retention_days' MinValueValidator (13 months): the functions hold it too, since the
 # application's role may write the site row.
@@ -196,8 +197,12 @@ def _redact(
                 "SELECT consentry_ledger_redact(%s, %s, %s, %s, %s, %s)",
                 [site.pk, visitor_id, receipt_ids, actor.pk if actor else None, ip or None, reason],
             )
-            return cursor.fetchone()[0]
+            count = cursor.fetchone()[0]
+            # The webhook outbox's copies of these records go in the same transaction.
+            webhook_events_forget_records(site=site, visitor_id=visitor_id, receipt_ids=receipt_ids or ())
+            return count
     with transaction.atomic():
+        webhook_events_forget_records(site=site, visitor_id=visitor_id, receipt_ids=receipt_ids or ())
         # A plain QuerySet on purpose: ImmutableQuerySet refuses update(), and this is the one
         # update the ledger's triggers let through (clearing erasable columns to NULL).
         matching = QuerySet(ConsentRecord).filter(site=site, personal_salt__isnull=False)

@@ -18,7 +18,7 @@ written sends that attempt again later. Receivers dedupe by the event id (`Conse
 import json
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -298,9 +298,17 @@ def webhook_redeliver(
         raise ValidationError(gettext("This endpoint is paused: activate it first."))
     if event.payload is None:
         raise ValidationError(gettext("This event is too old: its data is no longer kept."))
+    # The endpoint locked first: two redeliveries at once (a double click, a retried API call)
+    # take turns, so the second finds the first's pending row instead of creating a second one.
+    WebhookEndpoint.objects.select_for_update().filter(pk=endpoint.pk).first()
     last = WebhookDelivery.objects.filter(event=event, endpoint=endpoint).order_by("-attempt").first()
     now = timezone.now()
     pending = WebhookPending.objects.select_for_update().filter(event=event, endpoint=endpoint).first()
+    if pending is not None and pending.sending_until is not None and pending.sending_until > now:
+        # A worker is posting this attempt right now; its answer decides what happens next.
+        raise ValidationError(
+            gettext("This event is being sent to this endpoint right now; look at the log in a moment.")
+        )
     if pending is None:
         pending = WebhookPending.objects.create(
             event=event,
@@ -430,11 +438,67 @@ def webhook_deliveries_sweep(*, now: datetime | None = None, limit: int = 500) -
 
 
 def webhook_events_expire(*, now: datetime | None = None) -> int:
-    """Clear the data of settled events older than WEBHOOK_EVENT_RETENTION_DAYS (they copy ledger
-    records, visitor ids included); the rows and their delivery log stay. Returns how many."""
+    """Clear the data of events older than WEBHOOK_EVENT_RETENTION_DAYS (they copy ledger records,
+    visitor ids included); the rows and their delivery log stay. A delivery still pending then (a
+    paused endpoint, one that kept failing) ends with a "gave up" row: the data is gone. Returns
+    how many events were cleared."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.WEBHOOK_EVENT_RETENTION_DAYS)
-    settled = WebhookEvent._base_manager.filter(created_at__lt=cutoff, payload__isnull=False).exclude(
-        pk__in=WebhookPending.objects.values("event_id")
-    )
-    # The one UPDATE the table's triggers allow besides unlinking an endpoint: payload to NULL.
-    return settled.update(payload=None)
+    expired = WebhookEvent._base_manager.filter(created_at__lt=cutoff, payload__isnull=False)
+    return _events_forget(list(expired.values_list("pk", flat=True)), reason="data expired")
+
+
+# The event types whose data copies ledger records (and so visitor ids).
+_RECORD_EVENT_TYPES = (
+    WebhookEventType.CONSENT_RECORDED,
+    WebhookEventType.CONSENT_WITHDRAWN,
+    WebhookEventType.OPTOUT_SIGNAL,
+)
+
+
+def webhook_events_forget_records(
+    *, site: Site, visitor_id: str | None = None, receipt_ids: Sequence[str] = ()
+) -> int:
+    """Clear the data of the site's events that copy a redacted record (by its visitor id or its
+    receipt), in the redaction's transaction: an erased visitor id must not wait in the outbox
+    for WEBHOOK_EVENT_RETENTION_DAYS, nor be sent again by a redelivery. Returns how many."""
+    wanted = set(receipt_ids)
+    matching = []
+    events = WebhookEvent._base_manager.filter(
+        site=site, type__in=_RECORD_EVENT_TYPES, payload__isnull=False
+    ).values_list("pk", "payload")
+    for pk, payload in events.iterator():
+        data = payload if isinstance(payload, dict) else {}
+        records = data.get("records") or ([data["record"]] if isinstance(data.get("record"), dict) else [])
+        if any(
+            (visitor_id is not None and record.get("visitor_id") == visitor_id)
+            or record.get("receipt_id") in wanted
+            for record in records
+            if isinstance(record, dict)
+        ):
+            matching.append(pk)
+    return _events_forget(matching, reason="data erased")
+
+
+def _events_forget(event_ids: list[int], *, reason: str) -> int:
+    if not event_ids:
+        return 0
+    with transaction.atomic():
+        for pending in (
+            WebhookPending.objects.select_for_update()
+            .filter(event_id__in=event_ids)
+            .select_related("event", "endpoint")
+        ):
+            WebhookDelivery.objects.create(
+                site_id=pending.event.site_id,
+                event_id=pending.event_id,
+                endpoint=pending.endpoint,
+                url=pending.endpoint.url,
+                attempt=pending.attempt,
+                status=WebhookDeliveryStatus.GAVE_UP,
+                error=reason,
+                is_manual=False,
+                content_sha256="",
+            )
+            pending.delete()
+        # The one UPDATE the table's triggers allow besides unlinking an endpoint: payload to NULL.
+        return WebhookEvent._base_manager.filter(pk__in=event_ids).update(payload=None)

@@ -510,16 +510,44 @@ def test_settled_events_lose_their_data_after_the_retention_period_and_keep_thei
     with django_capture_on_commit_callbacks(execute=True):
         waiting = webhook_test_send(endpoint=endpoint, by=None)  # failed, a retry pending
     assert webhook_events_expire(now=later(days=29)) == 0
-    assert webhook_events_expire(now=later(days=31)) == 1
+    # Past the period every event loses its data, also one still waiting for its endpoint (a
+    # paused one would wait forever): that delivery ends with a "gave up" row saying why.
+    assert webhook_events_expire(now=later(days=31)) == 2
     sent.refresh_from_db()
     waiting.refresh_from_db()
-    assert sent.payload is None and waiting.payload is not None
+    assert sent.payload is None and waiting.payload is None
     assert WebhookDelivery.objects.filter(event=sent, status="sent").exists()
+    assert WebhookDelivery.objects.filter(event=waiting, status="gave_up", error="data expired").exists()
+    assert not WebhookPending.objects.filter(event=waiting).exists()
     with pytest.raises(ValidationError):
         webhook_redeliver(event=sent, endpoint=endpoint, by=None)
     # Clearing is all the table allows: its data cannot be rewritten, even bypassing the ORM guard.
     with pytest.raises(DatabaseError), transaction.atomic():
         WebhookEvent._base_manager.filter(pk=waiting.pk).update(payload={"forged": True})
+
+
+def test_redacting_a_visitor_clears_the_outbox_events_that_copy_its_records_at_once(
+    site, receiver, client, django_capture_on_commit_callbacks
+):
+    from consent.ledger.retention import consent_visitor_redact
+
+    endpoint, _ = hook(site, receiver, ["consent.recorded", "consent.withdrawn"])
+    receiver.stop()  # the receiver is down: the events wait in the outbox
+    assert post(client, body(visitor_id="v-erase-me-0000000000001", action="withdraw", granted=["necessary"],
+                             denied=["analytics", "marketing"])).status_code == 201  # fmt: skip
+    assert post(client, body(visitor_id="v-keep-me-00000000000001")).status_code == 201
+    with django_capture_on_commit_callbacks(execute=True):
+        webhooks_dispatch_round(now=later(seconds=30))
+    events = {event.type: event for event in WebhookEvent.objects.filter(site=site)}
+    assert set(events) == {"consent.recorded", "consent.withdrawn"}
+    assert consent_visitor_redact(site=site, visitor_id="v-erase-me-0000000000001", by=None) == 1
+    for event in WebhookEvent.objects.filter(site=site):
+        # The batch copies the erased record too: all of its data goes, its deliveries end.
+        assert event.payload is None, event.type
+    assert not WebhookPending.objects.filter(endpoint=endpoint).exists()
+    assert set(
+        WebhookDelivery.objects.filter(endpoint=endpoint, status="gave_up").values_list("error", flat=True)
+    ) == {"data erased"}
 
 
 def test_a_redelivery_by_hand_that_fails_is_retried_and_a_paused_endpoint_gets_no_test(
@@ -546,3 +574,17 @@ def test_a_redelivery_by_hand_that_fails_is_retried_and_a_paused_endpoint_gets_n
             webhook_test_send(endpoint=paused, by=None)
     finally:
         flaky.stop()
+
+
+def test_a_redelivery_asked_while_that_attempt_is_being_sent_is_refused_not_lost(
+    site, receiver, django_capture_on_commit_callbacks
+):
+    endpoint, _ = hook(site, receiver, ["banner.published"])
+    receiver.stop()
+    with django_capture_on_commit_callbacks(execute=True):
+        event = webhook_test_send(endpoint=endpoint, by=None)  # failed: a retry is pending
+    # A worker has claimed the retry and is posting it.
+    WebhookPending.objects.filter(event=event).update(sending_until=timezone.now() + timedelta(seconds=30))
+    with pytest.raises(ValidationError, match="being sent"):
+        webhook_redeliver(event=event, endpoint=endpoint, by=None)
+    assert WebhookPending.objects.filter(event=event).count() == 1

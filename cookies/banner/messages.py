@@ -76,6 +76,7 @@ def banner_texts() -> dict[str, str]:
         "sale_label": pgettext("banner", "Allow sale or sharing of my personal information"),
         "saved": pgettext("banner", "Your choices were saved."),
         "receipt": pgettext("banner", "Receipt of your choice"),
+        "requests": pgettext("banner", "Your privacy rights: make a request"),
         "placeholder": pgettext("banner", "This content is blocked until you allow {purpose}."),
         "allow_and_load": pgettext("banner", "Allow and load"),
         "ok": pgettext("banner", "OK"),

@@ -194,3 +194,18 @@ def test_a_kept_promise_of_a_sealed_record_shows_included(visit, app_server):
     checks, state, text = promise_verdict(page, url)
     assert state == "included" and "included at index" in text, (checks, text)
     expect(page.locator("[data-promise-state=included]")).to_contain_text("included at index")
+
+
+def test_the_preferences_link_the_sites_request_form_which_opens_in_the_visitors_language(visit, app_server):
+    visitor = visit(country="DE")
+    reject_all(visitor)
+    visitor.button("reopen").click()
+    link = visitor.page.locator("[data-consentry-requests]")
+    expect(link).to_have_text("Your privacy rights: make a request")
+    assert link.get_attribute("href") == f"{app_server.origin}/s/demo/requests/?lang=en"
+    with visitor.context.expect_page() as opened:
+        link.click()
+    page = opened.value
+    page.wait_for_load_state()
+    assert page.url == f"{app_server.origin}/s/demo/requests/?lang=en"
+    expect(page.locator("form")).to_be_visible(timeout=TIMEOUT_MS)

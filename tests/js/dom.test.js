@@ -115,6 +115,15 @@ test('the preferences dialog links the receipt of the last choice on the Consent
   assert.equal(modal.querySelector('[data-consentry-receipt]').href, 'https://consent.example/r/RCPT123/');
 });
 
+test('the preferences dialog links the site\'s request form when the config names it, and only then', () => {
+  const url = 'https://consent.example/s/shop/requests/?lang=en';
+  const { modal } = preferencesDialog(context(config('EU', { requests_url: url })), ['necessary'], handlers);
+  const link = modal.querySelector('[data-consentry-requests]');
+  assert.equal(link.href, url);
+  assert.equal(link.textContent, 'Your privacy rights: make a request');
+  assert.equal(preferencesDialog(context(), ['necessary'], handlers).modal.querySelector('[data-consentry-requests]'), null);
+});
+
 test('Tab and Shift+Tab stay inside the preferences dialog; Escape closes it', () => {
   let closed = 0;
   const { modal, dialog } = preferencesDialog(context(), ['necessary'], { ...handlers, close: () => closed++ });

@@ -18,6 +18,7 @@ const TEXTS = {
   opt_out_title: 'Your privacy choices', opt_out_body: 'We may sell or share.', do_not_sell: 'Do Not Sell or Share', ok: 'OK',
   sale_label: 'Sale or sharing', gpc_honored: 'Your Global Privacy Control signal is honoured.', reopen: 'Privacy choices',
   placeholder: 'This content needs your consent to: {purpose}', allow_and_load: 'Allow and load', receipt: 'Receipt of your choice',
+  requests: 'Your privacy rights: make a request',
   privacy_policy: 'Privacy policy',
 };
 

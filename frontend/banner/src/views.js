@@ -37,6 +37,12 @@ const receiptLink = ({ config, texts, receipt, promise }) => receipt && config.e
   }),
 ]);
 
+// Where the visitor exercises their rights (access, deletion, opt-out...): the site's request
+// form on the Consentry host, in the banner's language.
+const requestsLink = ({ config, texts }) => config.requests_url && el('p', { class: 'cs-links' }, [
+  el('a', { href: config.requests_url, target: '_blank', rel: 'noopener', 'data-consentry-requests': '', text: texts.requests }),
+]);
+
 const gpcNote = ({ texts, gpcHonored }) => gpcHonored && el('p', { class: 'cs-gpc', 'data-consentry-gpc': 'honored', text: texts.gpc_honored });
 
 /**
@@ -130,6 +136,7 @@ export function preferencesDialog(context, granted, handlers) {
     gpcNote(context),
     links(context),
     receiptLink(context),
+    requestsLink(context),
     ...purposes,
     el('div', { class: 'cs-btns' }, [
       button('save', texts.save, () => handlers.save(Array.from(chosen))),

@@ -7,6 +7,8 @@
   `consent.withdrawn` / `optout.signal` event per such record, moving the cursor in the same
   transaction. Sites without such an endpoint only have their cursor moved, in one UPDATE.
 - **policy.effective.** Versions published for a later date whose time has come.
+- **Request deadlines.** Open data-subject requests due soon or overdue are announced, and their
+  DPOs reminded (consent.requests.services.requests_deadlines_watch).
 - **The sweep.** Every pending delivery that is due is queued (consent.webhooks.services).
 
 Late commits. A record's created_at is taken just before its one INSERT (consent.ledger.services),
@@ -38,6 +40,7 @@ from consent.models import (
     WebhookEvent,
     WebhookEventType,
 )
+from consent.requests.services import requests_deadlines_watch
 from consent.webhooks.events import optout_data, policy_version_data, record_data, record_is_opt_out
 from consent.webhooks.services import webhook_deliveries_sweep, webhook_event_emit
 
@@ -217,8 +220,9 @@ def webhook_policy_effective_detect(*, now: datetime | None = None) -> int:
 
 def webhooks_dispatch_round(*, now: datetime | None = None, late: bool = False) -> DispatchRound:
     """One round of the dispatcher: consent events (with `late`, also those that committed late),
-    policy.effective, then the due deliveries."""
+    policy.effective, the request deadlines' events and reminders, then the due deliveries."""
     events = webhook_consent_dispatch(now=now) + webhook_policy_effective_detect(now=now)
+    events += requests_deadlines_watch(now=now)
     if late:
         events += webhook_consent_late_dispatch()
     return DispatchRound(events=events, queued=webhook_deliveries_sweep(now=now))

@@ -7,8 +7,9 @@
   `consent.withdrawn` / `optout.signal` event per such record, moving the cursor in the same
   transaction. Sites without such an endpoint only have their cursor moved, in one UPDATE.
 - **policy.effective.** Versions published for a later date whose time has come.
-- **Request deadlines.** Open data-subject requests due soon or overdue are announced, and their
-  DPOs reminded (consent.requests.services.requests_deadlines_watch).
+- **Detectors** registered by the packages that own other events (`webhook_detector_register`):
+  the data-subject requests' deadline watch (request.due_soon, request.overdue, and the DPOs'
+  reminders), registered in consent.apps so this module imports nothing above it.
 - **The sweep.** Every pending delivery that is due is queued (consent.webhooks.services).
 
 Late commits. A record's created_at is taken just before its one INSERT (consent.ledger.services),
@@ -21,6 +22,7 @@ up to LATE_COMMIT_MARGIN, webhooks trade the rest of that hour for bounded work 
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -40,7 +42,6 @@ from consent.models import (
     WebhookEvent,
     WebhookEventType,
 )
-from consent.requests.services import requests_deadlines_watch
 from consent.webhooks.events import optout_data, policy_version_data, record_data, record_is_opt_out
 from consent.webhooks.services import webhook_deliveries_sweep, webhook_event_emit
 
@@ -53,6 +54,16 @@ POLICY_EFFECTIVE_LOOK_BACK = timedelta(days=7)
 # How far behind its cursor the late scan looks for records that committed late.
 LATE_LOOK_BACK = timedelta(minutes=5)
 LATE_LIMIT = 20000
+
+
+# Called every round with `now`; each returns how many events (or reminders) it wrote.
+_DETECTORS: list[Callable[..., int]] = []
+
+
+def webhook_detector_register(detector: Callable[..., int]) -> None:
+    """Run `detector(now=...)` in every dispatcher round (once per function)."""
+    if detector not in _DETECTORS:
+        _DETECTORS.append(detector)
 
 
 @dataclass(frozen=True)
@@ -220,9 +231,10 @@ def webhook_policy_effective_detect(*, now: datetime | None = None) -> int:
 
 def webhooks_dispatch_round(*, now: datetime | None = None, late: bool = False) -> DispatchRound:
     """One round of the dispatcher: consent events (with `late`, also those that committed late),
-    policy.effective, the request deadlines' events and reminders, then the due deliveries."""
+    policy.effective, the registered detectors' events, then the due deliveries."""
     events = webhook_consent_dispatch(now=now) + webhook_policy_effective_detect(now=now)
-    events += requests_deadlines_watch(now=now)
+    for detector in _DETECTORS:
+        events += detector(now=now)
     if late:
         events += webhook_consent_late_dispatch()
     return DispatchRound(events=events, queued=webhook_deliveries_sweep(now=now))

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from consent.models import AuditEntry, DataSubjectRequest, RequestEvent, RequestStatus, Role, WebhookEvent
 from consent.requests.services import request_verify, requests_deadlines_watch
+from consent.requests.tokens import status_token_make
 from consent.sites.services import site_create
 from consent.webhooks.dispatch import webhooks_dispatch_round
 from consent.webhooks.services import webhook_endpoint_create
@@ -173,8 +174,34 @@ def test_a_request_is_assigned_to_a_member_and_the_queue_filters_by_assignee(cli
     assert verified.public_id[:8].encode() in mine.content
     assert verified.public_id[:8].encode() not in nobodys.content
     assert b"stranger" not in mine.content
-    # An assignment is internal: never on the requester's status page.
     assert RequestEvent.objects.filter(request=verified, action="assigned", note="colleague").exists()
+    # An assignment is internal: never on the requester's status page.
+    status = client.get(
+        reverse("request-status", args=[site.key, verified.public_id]),
+        {"t": status_token_make(public_id=verified.public_id)},
+    )
+    assert status.status_code == 200 and b"Verified" in status.content and b"Assigned" not in status.content
+
+
+def test_asking_for_more_information_emails_the_dpos_text_and_a_viewer_cannot_act(
+    client, site, verified, dpo, mailoutbox
+):
+    viewer = UserFactory(username="viewer")
+    SiteMembershipFactory(site=site, user=viewer, role=Role.VIEWER)
+    mailoutbox.clear()
+    client.force_login(viewer)
+    as_viewer = act(client, verified, "info_requested", on=date(2027, 2, 2), text="Send your order number.")
+    client.force_login(dpo)
+    empty = act(client, verified, "info_requested", on=date(2027, 2, 2), text="  ")
+    asked = act(client, verified, "info_requested", on=date(2027, 2, 2), text="Send your order number.")
+
+    verified.refresh_from_db()
+    assert as_viewer.status_code == 404
+    assert b"Write what the requester should send." in empty.content
+    assert b"Done: More information requested." in asked.content
+    assert verified.status == RequestStatus.INFO_REQUESTED
+    [message] = mailoutbox
+    assert message.to == ["ana@example.org"] and "Send your order number." in message.body
 
 
 def test_the_queue_lists_open_requests_by_time_left_with_overdue_and_due_soon_marked(client, site, dpo):

@@ -49,6 +49,16 @@ _TEXT_ACTIONS = {
     RequestAction.REFUSED: "refuse",
 }
 
+# What each action's button says (the history says what was done: RequestAction's labels).
+_BUTTONS = {
+    RequestAction.ACKNOWLEDGED: _("Acknowledge"),
+    RequestAction.INFO_REQUESTED: _("Ask for more information"),
+    RequestAction.EXTENDED: _("Extend, sending this notice"),
+    RequestAction.FULFILLED: _("Fulfil, sending this answer"),
+    RequestAction.REFUSED: _("Refuse, sending these reasons"),
+    RequestAction.CLOSED: _("Close"),
+}
+
 
 class RequestActionForm(forms.Form):
     """One of the DPO's actions on a request, as its page's forms POST it."""
@@ -291,6 +301,7 @@ class DataSubjectRequestAdmin(ReadOnlyAdminMixin, SiteScopedModelAdmin):
                     {
                         "action": action,
                         "label": RequestAction(action).label,
+                        "button": _BUTTONS[action],
                         "text": templates.get(_TEXT_ACTIONS.get(action, ""), ""),
                     }
                     for action in allowed

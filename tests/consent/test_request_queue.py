@@ -226,6 +226,10 @@ def test_the_queue_lists_open_requests_by_time_left_with_overdue_and_due_soon_ma
     assert '<span class="dsr-overdue">6 days overdue</span>' in html
     assert '<span class="dsr-due-soon">2 days</span>' in html
     assert "admin-requests.css" in html and "style=" not in html.split("<body", 1)[1]
+    changelist = reverse("admin:consent_datasubjectrequest_changelist")
+    eu_only = client.get(changelist, {"jurisdiction": "EU"}).content.decode()
+    ca_only = client.get(changelist, {"jurisdiction": "US-CA", "type": "deletion"}).content.decode()
+    assert soon.public_id[:8] not in eu_only and soon.public_id[:8] in ca_only
 
 
 def test_another_sites_dpo_sees_nothing_and_cannot_act(client, site, verified):

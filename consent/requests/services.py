@@ -40,6 +40,7 @@ from consent.models import (
     Site,
     SiteMembership,
     WebhookEndpoint,
+    WebhookEvent,
     WebhookEventType,
 )
 from consent.requests.calendars import WorkingCalendar
@@ -864,8 +865,25 @@ def _reminder_threshold_due(request: DataSubjectRequest, days: int) -> int | Non
     return target
 
 
+# An open request overdue for longer than this is not announced any more (the watch was down
+# longer, or webhooks were switched on after it): bounded work per round, as for policy.effective.
+OVERDUE_LOOK_BACK = timedelta(days=30)
+
+
+def _watch_key(request: DataSubjectRequest, days: int) -> tuple[str, str] | None:
+    """The webhook event `request` is owed today with its dedupe key, if any."""
+    assert request.due_at is not None
+    if days < 0:
+        event_type, prefix = WebhookEventType.REQUEST_OVERDUE, "request.overdue"
+    elif days <= settings.REQUEST_DUE_SOON_DAYS:
+        event_type, prefix = WebhookEventType.REQUEST_DUE_SOON, "request.due_soon"
+    else:
+        return None
+    return event_type, f"{prefix}:{request.public_id}:{request.due_at.isoformat()}"
+
+
 def requests_deadlines_watch(*, now: datetime | None = None) -> int:
-    """One round of the deadline watch (called from the webhook dispatcher's round): announce open
+    """One round of the deadline watch (the webhook dispatcher's once-a-minute round): announce open
     requests due soon or overdue (`request.due_soon`, `request.overdue`, once per request and due
     date) and email the DPOs their reminders (REQUEST_REMINDER_DAYS, once each). Returns the events
     and reminders written."""
@@ -873,37 +891,38 @@ def requests_deadlines_watch(*, now: datetime | None = None) -> int:
     today = timezone.localtime(now).date()
     horizon = today + timedelta(days=max(settings.REQUEST_DUE_SOON_DAYS, *settings.REQUEST_REMINDER_DAYS, 0))
     hooked = set(WebhookEndpoint.objects.filter(is_active=True).values_list("site_id", flat=True))
-    candidates = (
+    candidates = list(
         DataSubjectRequest.objects.exclude(status__in=FINAL_STATUSES)
-        .filter(due_at__isnull=False, due_at__lte=horizon)
-        .select_related("site")
+        .filter(due_at__isnull=False, due_at__lte=horizon, due_at__gte=today - OVERDUE_LOOK_BACK)
         .order_by("due_at", "pk")
     )
+    # What was announced already, in one read: most candidates need nothing each round.
+    keys = {
+        candidate.pk: _watch_key(candidate, (candidate.due_at - today).days)
+        for candidate in candidates
+        if candidate.site_id in hooked
+    }
+    wanted = [key[1] for key in keys.values() if key is not None]
+    announced = set(WebhookEvent.objects.filter(dedupe_key__in=wanted).values_list("dedupe_key", flat=True))
     written = 0
-    for candidate in candidates.iterator():
+    for candidate in candidates:
+        days = (candidate.due_at - today).days
+        key = keys.get(candidate.pk)
+        owes_event = key is not None and key[1] not in announced
+        if not owes_event and not (0 <= days <= max(settings.REQUEST_REMINDER_DAYS, default=-1)):
+            continue
         with transaction.atomic():
             # Locked: two watchers never remind twice.
             request = (
                 DataSubjectRequest.objects.select_for_update().select_related("site").get(pk=candidate.pk)
             )
-            if request.status in FINAL_STATUSES or request.due_at is None:
+            if request.status in FINAL_STATUSES or request.due_at != candidate.due_at:
                 continue
-            days = (request.due_at - today).days
-            if request.site_id in hooked:
-                if days < 0:
-                    event_type, key = WebhookEventType.REQUEST_OVERDUE, "request.overdue"
-                elif days <= settings.REQUEST_DUE_SOON_DAYS:
-                    event_type, key = WebhookEventType.REQUEST_DUE_SOON, "request.due_soon"
-                else:
-                    event_type = None
-                if event_type is not None:
-                    emitted = webhook_event_emit(
-                        site=request.site,
-                        type=event_type,
-                        data=request_data(request),
-                        dedupe_key=f"{key}:{request.public_id}:{request.due_at.isoformat()}",
-                    )
-                    written += emitted is not None
+            if owes_event and key is not None:
+                emitted = webhook_event_emit(
+                    site=request.site, type=key[0], data=request_data(request), dedupe_key=key[1]
+                )
+                written += emitted is not None
             threshold = _reminder_threshold_due(request, days)
             if threshold is not None:
                 _event(

@@ -56,12 +56,13 @@ LATE_LOOK_BACK = timedelta(minutes=5)
 LATE_LIMIT = 20000
 
 
-# Called every round with `now`; each returns how many events (or reminders) it wrote.
+# Called with `now` in the rounds that also run the late scan (once a minute from the command:
+# what they watch moves by the day); each returns how many events (or reminders) it wrote.
 _DETECTORS: list[Callable[..., int]] = []
 
 
 def webhook_detector_register(detector: Callable[..., int]) -> None:
-    """Run `detector(now=...)` in every dispatcher round (once per function)."""
+    """Run `detector(now=...)` in the dispatcher's once-a-minute rounds (once per function)."""
     if detector not in _DETECTORS:
         _DETECTORS.append(detector)
 
@@ -230,11 +231,11 @@ def webhook_policy_effective_detect(*, now: datetime | None = None) -> int:
 
 
 def webhooks_dispatch_round(*, now: datetime | None = None, late: bool = False) -> DispatchRound:
-    """One round of the dispatcher: consent events (with `late`, also those that committed late),
-    policy.effective, the registered detectors' events, then the due deliveries."""
+    """One round of the dispatcher: consent events, policy.effective (with `late`, also the
+    consent events that committed late and the registered detectors'), then the due deliveries."""
     events = webhook_consent_dispatch(now=now) + webhook_policy_effective_detect(now=now)
-    for detector in _DETECTORS:
-        events += detector(now=now)
     if late:
         events += webhook_consent_late_dispatch()
+        for detector in _DETECTORS:
+            events += detector(now=now)
     return DispatchRound(events=events, queued=webhook_deliveries_sweep(now=now))

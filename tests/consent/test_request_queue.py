@@ -285,7 +285,7 @@ def test_request_webhooks_arrive_at_the_receiver_without_the_requesters_email(
         date(2027, 2, 20),
     ):
         with django_capture_on_commit_callbacks(execute=True):
-            webhooks_dispatch_round(now=_at(day))
+            webhooks_dispatch_round(now=_at(day), late=True)
     client.force_login(dpo)
     act(client, request_row, "closed", on=date(2027, 2, 21))
 

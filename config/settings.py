@@ -446,6 +446,11 @@ WEBHOOK_SETTLE_SECONDS = env.float("WEBHOOK_SETTLE_SECONDS", default=5)
 # Days a delivered (or given up) webhook event keeps its data for redelivery; then only the row
 # and its delivery log stay (the data copies ledger records, visitor ids included).
 WEBHOOK_EVENT_RETENTION_DAYS = env.int("WEBHOOK_EVENT_RETENTION_DAYS", default=30)
+# The DPO's queue (consent/requests): an open request due within this many days is "due soon"
+# (amber in the admin, a request.due_soon webhook); its DPOs are emailed a reminder at each of
+# these numbers of days before its due date, once each.
+REQUEST_DUE_SOON_DAYS = env.int("REQUEST_DUE_SOON_DAYS", default=3)
+REQUEST_REMINDER_DAYS = tuple(int(day) for day in env.list("REQUEST_REMINDER_DAYS", default=["7", "2"]))
 
 # --- Logging ------------------------------------------------------------------------------
 LOGGING = {

@@ -7,7 +7,7 @@ from consent.jobs import job_register
 from consent.ledger.retention import consent_retention_apply
 from consent.models import ConsentExport, DataSubjectRequest
 from consent.requests.retention import requests_retention_apply
-from consent.requests.services import request_email_send
+from consent.requests.services import request_email_send, request_reminder_send
 from consent.tokens.idempotency import idempotency_keys_purge
 from consent.webhooks.services import webhook_delivery_attempt, webhook_events_expire
 
@@ -46,3 +46,11 @@ def webhook_deliver_task(pending_id: int, attempt: int) -> None:
     """One attempt of one event to one endpoint; the retry is the dispatcher's sweep (a row, not
     a queued task, says what is still to be sent)."""
     webhook_delivery_attempt(pending_id=pending_id, attempt=attempt)
+
+
+@job_register("consent.request_reminder_send")
+@task()
+def request_reminder_send_task(request_id: int, days: int) -> None:
+    request = DataSubjectRequest.objects.select_related("site").filter(pk=request_id).first()
+    if request is not None and request.is_open:
+        request_reminder_send(request=request, days=days)

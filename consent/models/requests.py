@@ -131,6 +131,15 @@ class DataSubjectRequest(models.Model):
         null=True, blank=True, verbose_name=_("extension notice sent at")
     )
     response_text = models.TextField(blank=True, verbose_name=_("response"))
+    # The member of the site's staff handling it (the queue filters by it); nobody by default.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assignee"),
+    )
     closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
 
     class Meta:
@@ -140,6 +149,8 @@ class DataSubjectRequest(models.Model):
         indexes = [
             models.Index(fields=["site", "status", "due_at"], name="dsr_site_status_due"),
             models.Index(fields=["closed_at"], name="dsr_closed_at"),
+            # The queue's order (time left): read in index order and stopped at one page.
+            models.Index(fields=["due_at", "filed_at"], name="dsr_due_filed"),
         ]
 
     def __str__(self) -> str:
@@ -157,6 +168,15 @@ class RequestAction(models.TextChoices):
     VERIFICATION_SENT = "verification_sent", _("Verification email sent")
     VERIFIED = "verified", _("Email verified")
     NOTE = "note", _("Internal note")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    INFO_REQUESTED = "info_requested", _("More information requested")
+    EXTENDED = "extended", _("Extended with notice")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    REFUSED = "refused", _("Refused")
+    CLOSED = "closed", _("Closed")
+    ASSIGNED = "assigned", _("Assigned")
+    # A reminder emailed to the site's DPOs; its note says how many days were left (the dedupe key).
+    REMINDED = "reminded", _("Reminder sent")
     PURGED = "purged", _("Purged")
 
 
@@ -198,4 +218,8 @@ class RequestEvent(ImmutableModel):
 
     @property
     def is_internal(self) -> bool:
-        return self.action == RequestAction.NOTE
+        return self.action in INTERNAL_ACTIONS
+
+
+# Events the requester never sees on their status page: the staff's notes, assignments and reminders.
+INTERNAL_ACTIONS = frozenset({RequestAction.NOTE, RequestAction.ASSIGNED, RequestAction.REMINDED})

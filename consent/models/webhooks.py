@@ -33,6 +33,10 @@ class WebhookEventType(models.TextChoices):
     POLICY_EFFECTIVE = "policy.effective", _("Policy version took effect")
     BANNER_PUBLISHED = "banner.published", _("Banner version published")
     SUBPROCESSORS_PUBLISHED = "subprocessors.published", _("Sub-processor list published")
+    REQUEST_CREATED = "request.created", _("Data-subject request filed")
+    REQUEST_DUE_SOON = "request.due_soon", _("Data-subject request due soon")
+    REQUEST_OVERDUE = "request.overdue", _("Data-subject request overdue")
+    REQUEST_CLOSED = "request.closed", _("Data-subject request closed")
     TEST = "test", _("Test event")
 
 

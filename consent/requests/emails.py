@@ -6,7 +6,8 @@ from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from consent.models import DataSubjectRequest
+from consent.models import DataSubjectRequest, RequestAction, RequestEvent
+from consent.requests.answers import complaint_rights
 from consent.requests.tokens import status_token_make, verify_token_make
 
 
@@ -66,5 +67,59 @@ def verified_email(request: DataSubjectRequest) -> tuple[str, str]:
             "",
             _("Follow your request here:"),
             status_url(request),
+        ]
+        return subject, "\n".join(lines)
+
+
+def _last_note(request: DataSubjectRequest, action: str) -> str:
+    event = RequestEvent.objects.filter(request=request, action=action).order_by("-at", "-pk").first()
+    return event.note if event is not None else ""
+
+
+def step_email(request: DataSubjectRequest, kind: str) -> tuple[str, str]:
+    """Subject and body of the email telling the requester the DPO's step `kind` (a RequestAction:
+    acknowledged, info_requested, extended, fulfilled, refused), with what the DPO wrote."""
+    with translation.override(request.language):
+        values = {"site": request.site.name, "type": request.get_type_display()}
+        if kind == RequestAction.ACKNOWLEDGED:
+            subject = _("%(site)s: we are working on your request") % values
+            text = [_("We confirm that we received your request (%(type)s) and are working on it.") % values]
+        elif kind == RequestAction.INFO_REQUESTED:
+            subject = _("%(site)s: we need more information") % values
+            text = [_last_note(request, RequestAction.INFO_REQUESTED)]
+        elif kind == RequestAction.EXTENDED:
+            subject = _("%(site)s: more time for your request") % values
+            text = [request.extension_reason]
+        elif kind == RequestAction.FULFILLED:
+            subject = _("%(site)s: your request is complete") % values
+            text = [request.response_text]
+        elif kind == RequestAction.REFUSED:
+            subject = _("%(site)s: the answer to your request") % values
+            text = [request.response_text, "", complaint_rights(request.jurisdiction)]
+        else:
+            raise ValueError(f"No email for step {kind!r}")
+        open_dates = _dates(request) if kind in (RequestAction.ACKNOWLEDGED, RequestAction.EXTENDED) else []
+        lines = [*text, "", *open_dates, "", _("Follow your request here:"), status_url(request)]
+        return subject, "\n".join(lines)
+
+
+def reminder_email(request: DataSubjectRequest, days: int) -> tuple[str, str]:
+    """Subject and body of the reminder to the site's DPOs (in the site's first language)."""
+    language = request.site.languages[0] if request.site.languages else "en"
+    with translation.override(language):
+        values = {
+            "site": request.site.name,
+            "type": request.get_type_display(),
+            "id": request.public_id[:8],
+            "date": date_format(request.due_at, "j E Y") if request.due_at else "",
+            "days": days,
+        }
+        subject = _("%(site)s: request %(id)s is due on %(date)s") % values
+        path = reverse("admin:consent_datasubjectrequest_change", args=[request.pk])
+        lines = [
+            _("The %(type)s request %(id)s to %(site)s is due on %(date)s (in %(days)s days or fewer).")
+            % values,
+            "",
+            settings.PUBLIC_BASE_URL + path,
         ]
         return subject, "\n".join(lines)

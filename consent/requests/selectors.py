@@ -7,7 +7,7 @@ from datetime import date
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from consent.models import DataSubjectRequest, RequestEvent, Site
+from consent.models import INTERNAL_ACTIONS, DataSubjectRequest, RequestEvent, Site
 from consent.rules.geo import jurisdiction_resolve
 from consent.rules.jurisdictions import RuleSet, ruleset_for_location, ruleset_get
 from consent.rules.overrides import ruleset_with_overrides
@@ -65,4 +65,4 @@ def request_timeline(
 ) -> QuerySet[RequestEvent]:
     """The request's events, oldest first; internal notes only when asked (never for the requester)."""
     events = RequestEvent.objects.filter(request=request).order_by("at", "pk")
-    return events if include_internal else events.exclude(action="note")
+    return events if include_internal else events.exclude(action__in=INTERNAL_ACTIONS)

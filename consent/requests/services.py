@@ -1,15 +1,19 @@
-"""Every change to a data-subject request: filing, verification, internal notes (retention: retention.py).
+"""Every change to a data-subject request: filing, verification, the DPO's actions (acknowledge,
+ask for more information, extend, fulfil, refuse, close, assign, notes), and the periodic watch of
+due dates (webhooks and reminders); retention is in retention.py.
 
 Each writes its `RequestEvent` and its audit row in the same transaction. Audit rows name a request
 by its public id and type, never by the requester's email: the audit log outlives the request.
 """
 
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -26,21 +30,37 @@ from consent.languages import VISITOR_LANGUAGES
 from consent.ledger.validation import VISITOR_ID
 from consent.models import (
     AGENT_DOCUMENT_TYPES,
+    FINAL_STATUSES,
     DataSubjectRequest,
     RequestAction,
     RequestEvent,
     RequestStatus,
     RequestType,
+    Role,
     Site,
+    SiteMembership,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookEventType,
 )
-from consent.requests.clocks import Deadline, calendar_for, clock_start, deadline_for
-from consent.requests.emails import filed_email, verified_email
+from consent.requests.calendars import WorkingCalendar
+from consent.requests.clocks import (
+    Deadline,
+    calendar_for,
+    clock_start,
+    days_left,
+    deadline_extend,
+    deadline_for,
+)
+from consent.requests.emails import filed_email, reminder_email, step_email, verified_email
 from consent.requests.selectors import RequestJurisdiction
 from consent.requests.types import OPT_OUT_TYPES, WITHDRAWAL_TYPES, request_types_for
-from consent.rules.jurisdictions import Period, RuleSet, ruleset_as_dict, ruleset_get
+from consent.rules.jurisdictions import DayType, Period, RuleSet, ruleset_as_dict, ruleset_get
 from consent.rules.overrides import ruleset_with_overrides
 from consent.tenancy.selectors import EDITOR_ROLES
 from consent.tenancy.services import site_actor_require
+from consent.webhooks.events import request_data
+from consent.webhooks.services import webhook_event_emit
 
 logger = logging.getLogger(__name__)
 
@@ -110,16 +130,19 @@ def _period_for(ruleset: RuleSet, request_type: str) -> Period | None:
     return ruleset.request_deadline
 
 
-def _deadline(ruleset: RuleSet, period: Period, start: date, country: str) -> Deadline:
+def _calendar(ruleset: RuleSet, period: Period, country: str) -> WorkingCalendar:
     try:
-        calendar = calendar_for(ruleset=ruleset, period=period, establishment_country=country or None)
+        return calendar_for(ruleset=ruleset, period=period, establishment_country=country or None)
     except ValueError:
         # The site setting is only checked for its shape (two capital letters): a country the
         # holiday package does not know counts weekends only, never later than the law's date,
         # rather than fail a filing the site cannot see.
         logger.warning("No holiday calendar for establishment country %r: weekends only", country)
-        calendar = calendar_for(ruleset=ruleset, period=period, establishment_country=None)
-    return deadline_for(start=start, period=period, calendar=calendar)
+        return calendar_for(ruleset=ruleset, period=period, establishment_country=None)
+
+
+def _deadline(ruleset: RuleSet, period: Period, start: date, country: str) -> Deadline:
+    return deadline_for(start=start, period=period, calendar=_calendar(ruleset, period, country))
 
 
 def _clock_set(request: DataSubjectRequest, ruleset: RuleSet) -> None:
@@ -195,6 +218,16 @@ def _target(request: DataSubjectRequest) -> str:
 EMAIL_FILED = "filed"
 EMAIL_VERIFIED = "verified"
 _EMAILS = {EMAIL_FILED: filed_email, EMAIL_VERIFIED: verified_email}
+# The DPO's steps the requester is told of (step_email), by the RequestAction's value.
+_STEP_EMAILS = frozenset(
+    {
+        RequestAction.ACKNOWLEDGED,
+        RequestAction.INFO_REQUESTED,
+        RequestAction.EXTENDED,
+        RequestAction.FULFILLED,
+        RequestAction.REFUSED,
+    }
+)
 
 
 def _email_queue(request: DataSubjectRequest, kind: str) -> None:
@@ -204,8 +237,12 @@ def _email_queue(request: DataSubjectRequest, kind: str) -> None:
 
 
 def request_email_send(*, request: DataSubjectRequest, kind: str) -> None:
-    """Email the requester the message of step `kind` ("filed", "verified"), in their language."""
-    subject, body = _EMAILS[kind](request)
+    """Email the requester the message of step `kind` ("filed", "verified", or the DPO's step:
+    "acknowledged", "info_requested", "extended", "fulfilled", "refused"), in their language."""
+    if kind in _STEP_EMAILS:
+        subject, body = step_email(request, kind)
+    else:
+        subject, body = _EMAILS[kind](request)
     EmailMessage(subject=subject, body=body, to=[request.email]).send()
 
 
@@ -339,6 +376,12 @@ def _request_create(
             },
         )
         _email_queue(request, EMAIL_FILED)
+        webhook_event_emit(
+            site=site,
+            type=WebhookEventType.REQUEST_CREATED,
+            data=request_data(request),
+            dedupe_key=f"request.created:{request.public_id}",
+        )
 
 
 def request_verify(*, request: DataSubjectRequest, now: datetime | None = None) -> DataSubjectRequest:
@@ -393,3 +436,502 @@ def request_note_add(
             data={"public_id": request.public_id, "event": event.pk},
         )
     return event
+
+
+# --- The DPO's actions ---------------------------------------------------------------------------
+
+# Where each action may start from (the request's status); anything else is refused with a reason.
+_VERIFIED_OPEN = frozenset(
+    {
+        RequestStatus.VERIFIED,
+        RequestStatus.ACKNOWLEDGED,
+        RequestStatus.INFO_REQUESTED,
+        RequestStatus.EXTENDED,
+    }
+)
+ACTION_FROM: dict[str, frozenset[str]] = {
+    RequestAction.ACKNOWLEDGED: frozenset({RequestStatus.VERIFIED, RequestStatus.INFO_REQUESTED}),
+    RequestAction.INFO_REQUESTED: _VERIFIED_OPEN,
+    RequestAction.EXTENDED: frozenset(
+        {RequestStatus.VERIFIED, RequestStatus.ACKNOWLEDGED, RequestStatus.INFO_REQUESTED}
+    ),
+    RequestAction.FULFILLED: _VERIFIED_OPEN,
+    # An address never verified may be refused (the requester could not be identified).
+    RequestAction.REFUSED: _VERIFIED_OPEN | {RequestStatus.RECEIVED, RequestStatus.AWAITING_VERIFICATION},
+    RequestAction.CLOSED: frozenset(RequestStatus.values) - {RequestStatus.CLOSED},
+    RequestAction.ASSIGNED: frozenset(RequestStatus.values) - {RequestStatus.CLOSED},
+}
+
+
+def request_actions_allowed(request: DataSubjectRequest) -> list[str]:
+    """The actions the request's status allows now (the law may still refuse an extension)."""
+    return [action for action, statuses in ACTION_FROM.items() if request.status in statuses]
+
+
+def _refuse_unless_allowed(request: DataSubjectRequest, action: str) -> None:
+    if request.status == RequestStatus.CLOSED:
+        raise ValidationError(
+            gettext("This request is closed: nothing more can be done on it."), code="closed"
+        )
+    if request.status not in ACTION_FROM[action]:
+        if request.status in (RequestStatus.RECEIVED, RequestStatus.AWAITING_VERIFICATION):
+            message = gettext("The requester has not verified their email address yet.")
+        else:
+            message = gettext("This cannot be done on a request that is %(status)s.") % {
+                "status": RequestStatus(request.status).label
+            }
+        raise ValidationError(message, code="status")
+
+
+def _text_required(text: str, message: str) -> str:
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": [message]})
+    if len(text) > 20000:
+        raise ValidationError({"text": [gettext("Keep the text under 20,000 characters.")]})
+    return text
+
+
+def _locked(request: DataSubjectRequest, by: AbstractUser | None) -> DataSubjectRequest:
+    site_actor_require(
+        site=request.site,
+        by=by,
+        roles=EDITOR_ROLES,
+        refusal=gettext("Only a DPO or owner of the site acts on its requests."),
+    )
+    # Locked: two DPOs acting at once act one after the other, each on the status the other left.
+    return DataSubjectRequest.objects.select_for_update().select_related("site").get(pk=request.pk)
+
+
+def _step(
+    request: DataSubjectRequest,
+    *,
+    action: str,
+    to_status: str,
+    by: AbstractUser | None,
+    ip: str | None,
+    now: datetime,
+    note: str = "",
+    data: dict[str, object] | None = None,
+) -> None:
+    """Write the step's event, the new status, the audit row and the requester's email."""
+    _event(request, action=action, at=now, by=by, note=note, to_status=to_status)
+    request.status = to_status
+    request.save()
+    audit_record(
+        site=request.site,
+        actor=by,
+        actor_ip=ip,
+        action=f"data_subject_request.{action}",
+        target=_target(request),
+        data={**_audit_data(request), **(data or {})},
+    )
+    if action in _STEP_EMAILS:
+        _email_queue(request, action)
+
+
+@transaction.atomic
+def request_acknowledge(
+    *,
+    request: DataSubjectRequest,
+    by: AbstractUser | None,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> DataSubjectRequest:
+    """Tell the requester their verified request is being handled (CCPA's 10 business days)."""
+    now = now or request_now()
+    request = _locked_check(request, by, RequestAction.ACKNOWLEDGED)
+    _step(
+        request,
+        action=RequestAction.ACKNOWLEDGED,
+        to_status=RequestStatus.ACKNOWLEDGED,
+        by=by,
+        ip=ip,
+        now=now,
+    )
+    return request
+
+
+def _locked_check(request: DataSubjectRequest, by: AbstractUser | None, action: str) -> DataSubjectRequest:
+    locked = _locked(request, by)
+    _refuse_unless_allowed(locked, action)
+    return locked
+
+
+@transaction.atomic
+def request_info_ask(
+    *,
+    request: DataSubjectRequest,
+    text: str,
+    by: AbstractUser | None,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> DataSubjectRequest:
+    """Ask the requester for what is missing to answer (the email carries `text`). The clock keeps running."""
+    now = now or request_now()
+    text = _text_required(text, gettext("Write what the requester should send."))
+    request = _locked_check(request, by, RequestAction.INFO_REQUESTED)
+    _step(
+        request,
+        action=RequestAction.INFO_REQUESTED,
+        to_status=RequestStatus.INFO_REQUESTED,
+        by=by,
+        ip=ip,
+        now=now,
+        note=text,
+    )
+    return request
+
+
+def _first_deadline(request: DataSubjectRequest, ruleset: RuleSet) -> tuple[Deadline, Period]:
+    """The request's first answer deadline, counted again from its pinned rules (for its count's end)."""
+    period = _period_for(ruleset, request.type)
+    if period is None or request.due_at is None:
+        raise ValidationError(gettext("This request has no deadline to extend."), code="none")
+    received_on = timezone.localtime(request.filed_at).date()
+    verified_on = timezone.localtime(request.verified_at).date() if request.verified_at else None
+    start = clock_start(ruleset=ruleset, received_on=received_on, verified_on=verified_on)
+    with translation.override(request.language):
+        deadline = _deadline(ruleset, period, start, request.establishment_country)
+    return deadline, period
+
+
+@transaction.atomic
+def request_extend(
+    *,
+    request: DataSubjectRequest,
+    reason: str,
+    by: AbstractUser | None,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> DataSubjectRequest:
+    """Extend the answer deadline once, as the law allows, and send the requester the notice with
+    `reason` now (GDPR Art. 12(3), 11 CCR §7021(b), 152-FZ Art. 20(3)); refused after the first
+    deadline, a second time, or where the law has no extension."""
+    now = now or request_now()
+    request = _locked_check(request, by, RequestAction.EXTENDED)
+    if request.extended_at is not None:
+        raise ValidationError(gettext("This request was already extended once."), code="second")
+    ruleset = request_pinned_ruleset(request)
+    if ruleset is None:
+        raise ValidationError(
+            gettext(
+                "The rules this request was filed under have changed: extend it by hand, with the notice."
+            ),
+            code="rules_changed",
+        )
+    first, _period = _first_deadline(request, ruleset)
+    # The stored date is the one the requester was told; the count must still agree with it.
+    if first.due_on != request.due_at:
+        first = dataclasses.replace(first, due_on=request.due_at, count_ended_on=request.due_at)
+    extension = ruleset.request_extension
+    reason = reason.strip()
+    with translation.override(request.language):
+        calendar = (
+            _calendar(ruleset, extension, request.establishment_country) if extension else WorkingCalendar()
+        )
+        # The notice goes out in this step: it is sent `now`, before the deadline or refused with it.
+        extended = deadline_extend(
+            deadline=first,
+            extension=extension,
+            calendar=calendar,
+            now=timezone.localtime(now).date(),
+            notice_sent_at=timezone.localtime(now).date(),
+            reason=reason,
+        )
+    if len(reason) > 20000:
+        raise ValidationError({"text": [gettext("Keep the text under 20,000 characters.")]})
+    first_due = request.due_at
+    request.due_at, request.due_explanation = extended.due_on, extended.explanation
+    request.is_due_provisional = extended.is_provisional
+    request.extended_at = request.extension_notice_sent_at = now
+    request.extension_reason = reason
+    _step(
+        request,
+        action=RequestAction.EXTENDED,
+        to_status=RequestStatus.EXTENDED,
+        by=by,
+        ip=ip,
+        now=now,
+        note=reason,
+        data={"first_due_at": first_due.isoformat()},
+    )
+    return request
+
+
+@transaction.atomic
+def request_fulfil(
+    *,
+    request: DataSubjectRequest,
+    text: str,
+    by: AbstractUser | None,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> DataSubjectRequest:
+    """Answer the request: `text` is the response the requester is emailed."""
+    now = now or request_now()
+    text = _text_required(text, gettext("Write the answer the requester receives."))
+    request = _locked_check(request, by, RequestAction.FULFILLED)
+    request.response_text = text
+    _step(request, action=RequestAction.FULFILLED, to_status=RequestStatus.FULFILLED, by=by, ip=ip, now=now)
+    return request
+
+
+@transaction.atomic
+def request_refuse(
+    *,
+    request: DataSubjectRequest,
+    text: str,
+    by: AbstractUser | None,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> DataSubjectRequest:
+    """Refuse the request with its reasons; the email adds the jurisdiction's right to complain
+    (consent/requests/answers.py)."""
+    now = now or request_now()
+    text = _text_required(text, gettext("Give the reasons for the refusal."))
+    request = _locked_check(request, by, RequestAction.REFUSED)
+    request.response_text = text
+    _step(request, action=RequestAction.REFUSED, to_status=RequestStatus.REFUSED, by=by, ip=ip, now=now)
+    return request
+
+
+@transaction.atomic
+def request_close(
+    *,
+    request: DataSubjectRequest,
+    note: str = "",
+    by: AbstractUser | None,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> DataSubjectRequest:
+    """Close the case (answered, or nothing more is owed: a duplicate, withdrawn by the requester);
+    its 24 months of retention start now. Announced by a request.closed webhook."""
+    now = now or request_now()
+    request = _locked_check(request, by, RequestAction.CLOSED)
+    request.closed_at = now
+    _step(
+        request,
+        action=RequestAction.CLOSED,
+        to_status=RequestStatus.CLOSED,
+        by=by,
+        ip=ip,
+        now=now,
+        note=note.strip(),
+    )
+    webhook_event_emit(
+        site=request.site,
+        type=WebhookEventType.REQUEST_CLOSED,
+        data=request_data(request),
+        dedupe_key=f"request.closed:{request.public_id}",
+    )
+    return request
+
+
+def request_assignees(request: DataSubjectRequest) -> list[AbstractUser]:
+    """Who a request may be assigned to: its site's owners and DPOs."""
+    memberships = SiteMembership.objects.filter(site=request.site, role__in=EDITOR_ROLES).select_related(
+        "user"
+    )
+    return sorted((membership.user for membership in memberships), key=lambda user: user.get_username())
+
+
+@transaction.atomic
+def request_assign(
+    *,
+    request: DataSubjectRequest,
+    assignee: AbstractUser | None,
+    by: AbstractUser | None,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> DataSubjectRequest:
+    """Give the request to one of its site's owners or DPOs (None: to nobody)."""
+    now = now or request_now()
+    request = _locked_check(request, by, RequestAction.ASSIGNED)
+    if assignee is not None and assignee.pk not in {user.pk for user in request_assignees(request)}:
+        raise ValidationError({"assignee": [gettext("Assign it to an owner or DPO of the site.")]})
+    if (assignee.pk if assignee else None) == request.assignee_id:
+        return request
+    request.assignee = assignee
+    name = assignee.get_username() if assignee is not None else ""
+    _step(
+        request,
+        action=RequestAction.ASSIGNED,
+        to_status=request.status,
+        by=by,
+        ip=ip,
+        now=now,
+        note=name,
+        data={"assignee": name or None},
+    )
+    return request
+
+
+# --- The clock as the queue shows it, and the periodic watch --------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestClock:
+    """How long is left to answer, in the deadline's own kind of day."""
+
+    due_on: date
+    days_left: int
+    #: "working days", "business days" or "calendar days", for a person.
+    unit: str
+    explanation: str
+    is_overdue: bool
+    is_due_soon: bool
+
+
+def request_clock(request: DataSubjectRequest, *, today: date | None = None) -> RequestClock | None:
+    """The request's clock today (None when it has no due date)."""
+    if request.due_at is None:
+        return None
+    today = today or timezone.localdate()
+    ruleset = request_pinned_ruleset(request)
+    period = _period_for(ruleset, request.type) if ruleset is not None else None
+    if request.extended_at is not None and ruleset is not None and ruleset.request_extension is not None:
+        period = ruleset.request_extension
+    working = period is not None and period.unit in (DayType.BUSINESS_DAYS, DayType.RU_WORKING_DAYS)
+    if period is not None and ruleset is not None:
+        deadline = Deadline(
+            start=request.due_at,
+            period=period,
+            due_on=request.due_at,
+            count_ended_on=request.due_at,
+            explanation="",
+        )
+        left = days_left(
+            today=today, deadline=deadline, calendar=_calendar(ruleset, period, request.establishment_country)
+        )
+    else:
+        left = (request.due_at - today).days
+    if working and left >= 0:
+        unit = gettext("business days") if period.unit == DayType.BUSINESS_DAYS else gettext("working days")
+    else:
+        unit = gettext("calendar days")
+    return RequestClock(
+        due_on=request.due_at,
+        days_left=left,
+        unit=unit,
+        explanation=request.due_explanation,
+        is_overdue=today > request.due_at,
+        is_due_soon=today <= request.due_at <= today + timedelta(days=settings.REQUEST_DUE_SOON_DAYS),
+    )
+
+
+def _dpo_emails(site: Site) -> list[str]:
+    """The site's DPOs' addresses; its owners' when it has no DPO with one."""
+    for roles in ((Role.DPO,), (Role.OWNER,)):
+        emails = sorted(
+            {
+                email
+                for email in SiteMembership.objects.filter(site=site, role__in=roles).values_list(
+                    "user__email", flat=True
+                )
+                if email
+            }
+        )
+        if emails:
+            return emails
+    return []
+
+
+def request_reminder_send(*, request: DataSubjectRequest, days: int) -> None:
+    """Email the site's DPOs that `request` is due in `days` days or fewer (the worker's job)."""
+    recipients = _dpo_emails(request.site)
+    if recipients:
+        subject, body = reminder_email(request, days)
+        EmailMessage(subject=subject, body=body, to=recipients).send()
+
+
+def _reminder_threshold_due(request: DataSubjectRequest, days: int) -> int | None:
+    """The reminder threshold to send now, if any: the smallest crossed one, unless that or a
+    smaller one was sent for this due date already (a watch that was down sends one, not several)."""
+    crossed = [threshold for threshold in settings.REQUEST_REMINDER_DAYS if 0 <= days <= threshold]
+    if not crossed:
+        return None
+    target = min(crossed)
+    suffix = f":{request.due_at.isoformat()}"
+    sent = [
+        int(note.split(":", 1)[0])
+        for note in RequestEvent.objects.filter(request=request, action=RequestAction.REMINDED).values_list(
+            "note", flat=True
+        )
+        if note.endswith(suffix)
+    ]
+    if sent and min(sent) <= target:
+        return None
+    return target
+
+
+# An open request overdue for longer than this is not announced any more (the watch was down
+# longer, or webhooks were switched on after it): bounded work per round, as for policy.effective.
+OVERDUE_LOOK_BACK = timedelta(days=30)
+
+
+def _watch_key(request: DataSubjectRequest, days: int) -> tuple[str, str] | None:
+    """The webhook event `request` is owed today with its dedupe key, if any."""
+    assert request.due_at is not None
+    if days < 0:
+        event_type, prefix = WebhookEventType.REQUEST_OVERDUE, "request.overdue"
+    elif days <= settings.REQUEST_DUE_SOON_DAYS:
+        event_type, prefix = WebhookEventType.REQUEST_DUE_SOON, "request.due_soon"
+    else:
+        return None
+    return event_type, f"{prefix}:{request.public_id}:{request.due_at.isoformat()}"
+
+
+def requests_deadlines_watch(*, now: datetime | None = None) -> int:
+    """One round of the deadline watch (the webhook dispatcher's once-a-minute round): announce open
+    requests due soon or overdue (`request.due_soon`, `request.overdue`, once per request and due
+    date) and email the DPOs their reminders (REQUEST_REMINDER_DAYS, once each). Returns the events
+    and reminders written."""
+    now = now or request_now()
+    today = timezone.localtime(now).date()
+    horizon = today + timedelta(days=max(settings.REQUEST_DUE_SOON_DAYS, *settings.REQUEST_REMINDER_DAYS, 0))
+    hooked = set(WebhookEndpoint.objects.filter(is_active=True).values_list("site_id", flat=True))
+    candidates = list(
+        DataSubjectRequest.objects.exclude(status__in=FINAL_STATUSES)
+        .filter(due_at__isnull=False, due_at__lte=horizon, due_at__gte=today - OVERDUE_LOOK_BACK)
+        .order_by("due_at", "pk")
+    )
+    # What was announced already, in one read: most candidates need nothing each round.
+    keys = {
+        candidate.pk: _watch_key(candidate, (candidate.due_at - today).days)
+        for candidate in candidates
+        if candidate.site_id in hooked
+    }
+    wanted = [key[1] for key in keys.values() if key is not None]
+    announced = set(WebhookEvent.objects.filter(dedupe_key__in=wanted).values_list("dedupe_key", flat=True))
+    written = 0
+    for candidate in candidates:
+        days = (candidate.due_at - today).days
+        key = keys.get(candidate.pk)
+        owes_event = key is not None and key[1] not in announced
+        if not owes_event and not (0 <= days <= max(settings.REQUEST_REMINDER_DAYS, default=-1)):
+            continue
+        with transaction.atomic():
+            # Locked: two watchers never remind twice.
+            request = (
+                DataSubjectRequest.objects.select_for_update().select_related("site").get(pk=candidate.pk)
+            )
+            if request.status in FINAL_STATUSES or request.due_at != candidate.due_at:
+                continue
+            if owes_event and key is not None:
+                emitted = webhook_event_emit(
+                    site=request.site, type=key[0], data=request_data(request), dedupe_key=key[1]
+                )
+                written += emitted is not None
+            threshold = _reminder_threshold_due(request, days)
+            if threshold is not None:
+                _event(
+                    request,
+                    action=RequestAction.REMINDED,
+                    at=now,
+                    note=f"{threshold}:{request.due_at.isoformat()}",
+                    to_status=request.status,
+                )
+                job_enqueue_on_commit("consent.request_reminder_send", request.pk, threshold)
+                written += 1
+    return written

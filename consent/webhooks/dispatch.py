@@ -7,6 +7,9 @@
   `consent.withdrawn` / `optout.signal` event per such record, moving the cursor in the same
   transaction. Sites without such an endpoint only have their cursor moved, in one UPDATE.
 - **policy.effective.** Versions published for a later date whose time has come.
+- **Detectors** registered by the packages that own other events (`webhook_detector_register`):
+  the data-subject requests' deadline watch (request.due_soon, request.overdue, and the DPOs'
+  reminders), registered in consent.apps so this module imports nothing above it.
 - **The sweep.** Every pending delivery that is due is queued (consent.webhooks.services).
 
 Late commits. A record's created_at is taken just before its one INSERT (consent.ledger.services),
@@ -19,6 +22,7 @@ up to LATE_COMMIT_MARGIN, webhooks trade the rest of that hour for bounded work 
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -50,6 +54,17 @@ POLICY_EFFECTIVE_LOOK_BACK = timedelta(days=7)
 # How far behind its cursor the late scan looks for records that committed late.
 LATE_LOOK_BACK = timedelta(minutes=5)
 LATE_LIMIT = 20000
+
+
+# Called with `now` in the rounds that also run the late scan (once a minute from the command:
+# what they watch moves by the day); each returns how many events (or reminders) it wrote.
+_DETECTORS: list[Callable[..., int]] = []
+
+
+def webhook_detector_register(detector: Callable[..., int]) -> None:
+    """Run `detector(now=...)` in the dispatcher's once-a-minute rounds (once per function)."""
+    if detector not in _DETECTORS:
+        _DETECTORS.append(detector)
 
 
 @dataclass(frozen=True)
@@ -216,9 +231,11 @@ def webhook_policy_effective_detect(*, now: datetime | None = None) -> int:
 
 
 def webhooks_dispatch_round(*, now: datetime | None = None, late: bool = False) -> DispatchRound:
-    """One round of the dispatcher: consent events (with `late`, also those that committed late),
-    policy.effective, then the due deliveries."""
+    """One round of the dispatcher: consent events, policy.effective (with `late`, also the
+    consent events that committed late and the registered detectors'), then the due deliveries."""
     events = webhook_consent_dispatch(now=now) + webhook_policy_effective_detect(now=now)
     if late:
         events += webhook_consent_late_dispatch()
+        for detector in _DETECTORS:
+            events += detector(now=now)
     return DispatchRound(events=events, queued=webhook_deliveries_sweep(now=now))

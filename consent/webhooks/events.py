@@ -12,7 +12,14 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from consent.models import ConsentAction, ConsentRecord, PolicyVersion, UiLayer, WebhookEventType
+from consent.models import (
+    ConsentAction,
+    ConsentRecord,
+    DataSubjectRequest,
+    PolicyVersion,
+    UiLayer,
+    WebhookEventType,
+)
 
 # Which event types a person may subscribe an endpoint to (the test event is sent on request only).
 SUBSCRIBABLE_TYPES = [choice for choice in WebhookEventType if choice != WebhookEventType.TEST]
@@ -32,6 +39,17 @@ EVENT_DESCRIPTIONS: dict[str, Any] = {
     WebhookEventType.POLICY_EFFECTIVE: _("A policy version published for a later date has taken effect."),
     WebhookEventType.BANNER_PUBLISHED: _("A banner version was published."),
     WebhookEventType.SUBPROCESSORS_PUBLISHED: _("A sub-processor list version was published."),
+    WebhookEventType.REQUEST_CREATED: _(
+        "A data-subject request was filed (on the public page or API); its requester is not named."
+    ),
+    WebhookEventType.REQUEST_DUE_SOON: _(
+        "An open data-subject request is due within REQUEST_DUE_SOON_DAYS days "
+        "(once per request and due date)."
+    ),
+    WebhookEventType.REQUEST_OVERDUE: _(
+        "An open data-subject request passed its due date unanswered (once per request and due date)."
+    ),
+    WebhookEventType.REQUEST_CLOSED: _("A data-subject request was closed."),
     WebhookEventType.TEST: _("Sent from the admin or the API to check an endpoint."),
 }
 
@@ -89,3 +107,18 @@ def records_for_endpoint(data: dict[str, Any], consent_actions: list[str]) -> di
         return data
     wanted = set(consent_actions)
     return {**data, "records": [record for record in data["records"] if record["action"] in wanted]}
+
+
+def request_data(request: DataSubjectRequest) -> dict[str, Any]:
+    """A data-subject request as a receiver sees it: never the requester's email or visitor ids
+    (the site's backend reads those through the management API if it must act)."""
+    return {
+        "id": request.public_id,
+        "type": request.type,
+        "status": request.status,
+        "jurisdiction": request.jurisdiction,
+        "filed_at": request.filed_at.isoformat(),
+        "acknowledge_by": request.acknowledge_by.isoformat() if request.acknowledge_by else None,
+        "due_at": request.due_at.isoformat() if request.due_at else None,
+        "closed_at": request.closed_at.isoformat() if request.closed_at else None,
+    }

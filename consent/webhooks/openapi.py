@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.utils import OpenApiResponse, OpenApiWebhook, extend_schema
 from rest_framework import serializers
 
-from consent.models import CollectionMethod, ConsentAction, WebhookEventType
+from consent.models import CollectionMethod, ConsentAction, RequestStatus, RequestType, WebhookEventType
 from consent.webhooks.events import EVENT_DESCRIPTIONS
 
 DELIVERY = (
@@ -97,6 +97,22 @@ class SubprocessorsPublishedData(serializers.Serializer):
     url = serializers.URLField(help_text="The public list page.")
 
 
+class RequestData(serializers.Serializer):
+    id = serializers.CharField(help_text="The request's public id (its status page's).")
+    type = serializers.ChoiceField(choices=RequestType.choices)
+    status = serializers.ChoiceField(choices=RequestStatus.choices)
+    jurisdiction = serializers.CharField(help_text="The rules it was filed under, e.g. EU, US-CA, RU.")
+    filed_at = serializers.DateTimeField()
+    acknowledge_by = serializers.DateField(
+        allow_null=True, help_text="Where the law has an acknowledgement deadline."
+    )
+    due_at = serializers.DateField(allow_null=True, help_text="The last day the answer is on time.")
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        ref_name = "WebhookDataSubjectRequest"
+
+
 class TestData(serializers.Serializer):
     endpoint = serializers.CharField(help_text="The key of the endpoint it was sent to.")
     message = serializers.CharField()
@@ -110,6 +126,10 @@ DATA: dict[str, type[serializers.Serializer]] = {
     WebhookEventType.POLICY_EFFECTIVE: PolicyVersionData,
     WebhookEventType.BANNER_PUBLISHED: BannerPublishedData,
     WebhookEventType.SUBPROCESSORS_PUBLISHED: SubprocessorsPublishedData,
+    WebhookEventType.REQUEST_CREATED: RequestData,
+    WebhookEventType.REQUEST_DUE_SOON: RequestData,
+    WebhookEventType.REQUEST_OVERDUE: RequestData,
+    WebhookEventType.REQUEST_CLOSED: RequestData,
     WebhookEventType.TEST: TestData,
 }
 

@@ -38,8 +38,8 @@ from consent.requests.services import (
     request_refuse,
 )
 from consent.rules.jurisdictions import RULESETS
-from consent.tenancy.scoping import ReadOnlyAdminMixin, SiteScopedModelAdmin
-from consent.tenancy.selectors import EDITOR_ROLES, site_ids_for_user
+from consent.tenancy.scoping import ReadOnlyAdminMixin, SiteScopedModelAdmin, request_site_ids
+from consent.tenancy.selectors import EDITOR_ROLES
 from edge.client import client_ip
 
 # The actions with a text the DPO writes (prefilled from consent/requests/answers.py).
@@ -134,9 +134,7 @@ class AssigneeFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
         memberships = SiteMembership.objects.filter(role__in=EDITOR_ROLES)
         if not request.user.is_superuser:
-            memberships = memberships.filter(
-                site__in=site_ids_for_user(user=request.user, roles=EDITOR_ROLES)
-            )
+            memberships = memberships.filter(site__in=request_site_ids(request, EDITOR_ROLES))
         users = get_user_model().objects.filter(pk__in=memberships.values("user")).order_by("username")
         return [("none", _("Nobody")), *((str(user.pk), user.get_username()) for user in users)]
 
@@ -229,7 +227,7 @@ class DataSubjectRequestAdmin(ReadOnlyAdminMixin, SiteScopedModelAdmin):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        return queryset.filter(site__in=site_ids_for_user(user=request.user, roles=EDITOR_ROLES))
+        return queryset.filter(site__in=request_site_ids(request, EDITOR_ROLES))
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._allowed(request, EDITOR_ROLES, None)

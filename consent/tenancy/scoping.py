@@ -19,8 +19,19 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from consent.models import Role, Site
-from consent.tenancy.selectors import EDITOR_ROLES, site_ids_for_user
+from consent.tenancy.selectors import EDITOR_ROLES, site_roles_for_user
 from edge.client import client_ip
+
+
+def request_site_ids(request: HttpRequest, roles: frozenset[str] | None = None) -> set[int]:
+    """The sites the request's user holds one of `roles` on (any role when None). The user's
+    memberships are read once per request: the admin asks this for every model of its index and
+    sidebar, every row's permissions and every site drop-down."""
+    roles_by_site: dict[int, str] | None = getattr(request, "_consentry_site_roles", None)
+    if roles_by_site is None:
+        roles_by_site = site_roles_for_user(user=request.user)
+        request._consentry_site_roles = roles_by_site  # type: ignore[attr-defined]
+    return {site_id for site_id, role in roles_by_site.items() if roles is None or role in roles}
 
 
 class SiteScopedAdminMixin:
@@ -57,7 +68,7 @@ class SiteScopedAdminMixin:
             return False
         if user.is_superuser:
             return True
-        site_ids = site_ids_for_user(user=user, roles=roles)
+        site_ids = request_site_ids(request, roles)
         if obj is None:
             return bool(site_ids)
         return self._site_id_of(obj) in site_ids
@@ -66,7 +77,7 @@ class SiteScopedAdminMixin:
         queryset = super().get_queryset(request)  # type: ignore[misc]
         if request.user.is_superuser:
             return queryset
-        return queryset.filter(**self._site_filter(site_ids_for_user(user=request.user)))
+        return queryset.filter(**self._site_filter(request_site_ids(request)))
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._allowed(request, None, None)
@@ -89,9 +100,7 @@ class SiteScopedAdminMixin:
         # Only offer the sites the user may edit: a member of site A must not even learn
         # the names of other sites from a drop-down.
         if db_field.related_model is Site and not request.user.is_superuser:
-            kwargs["queryset"] = Site.objects.filter(
-                pk__in=site_ids_for_user(user=request.user, roles=self.change_roles)
-            )
+            kwargs["queryset"] = Site.objects.filter(pk__in=request_site_ids(request, self.change_roles))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
 
 

@@ -40,6 +40,13 @@ def site_ids_for_user(
     return set(memberships.values_list("site_id", flat=True))
 
 
+def site_roles_for_user(*, user: AbstractBaseUser | AnonymousUser) -> dict[int, str]:
+    """Every site the user holds a role on, with the role (one per site): one query, for a caller
+    that asks many questions about the same user (the admin, once per request)."""
+    memberships = SiteMembership.objects.filter(user=user, user__is_active=True)
+    return dict(memberships.values_list("site_id", "role"))
+
+
 def site_role_for_user(*, site: Site, user: AbstractBaseUser | AnonymousUser) -> str | None:
     if not user.is_authenticated or getattr(user, "api_token", None) is not None:
         return None

@@ -2,6 +2,7 @@
 """The DPO's queue over HTTP in the admin: the actions a request's status and law allow, the emails
 the requester gets at each step, the request webhooks at a real receiver, and the DPOs' reminders."""
 
+import secrets
 from datetime import date
 from unittest import mock
 
@@ -345,3 +346,20 @@ def test_a_watch_that_was_down_sends_one_reminder_not_several(
             requests_deadlines_watch(now=_at(date(2027, 2, 17)))
 
     assert len(mailoutbox) == 1
+
+
+def test_the_queue_page_costs_the_same_few_queries_with_four_requests_or_forty(
+    client, site, dpo, django_assert_max_num_queries
+):
+    # The user's sites are read once per request, not once per model of the sidebar and per row.
+    client.force_login(dpo)
+    changelist = reverse("admin:consent_datasubjectrequest_changelist")
+    template = file_ca_deletion(
+        client, site
+    )  # filed once; the others copy it (the filing limit is per address)
+    for count in (4, 40):
+        while DataSubjectRequest.objects.filter(site=site).count() < count:
+            template.pk, template.public_id = None, secrets.token_urlsafe(16)
+            template.save(force_insert=True)
+        with django_assert_max_num_queries(12):  # 9 at the time of writing, whatever the count
+            assert client.get(changelist).status_code == 200

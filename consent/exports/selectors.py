@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from consent.models import ConsentRecord, Site, UiLayer
+from consent.models import ConsentRecord, Site
 
 # The columns read from the ledger; `source` is computed from `ui_layer` ("backend": recorded by
 # the site's own systems through the management API, else "banner"). `subject_ref` is the HMAC the
@@ -36,7 +36,7 @@ def consent_export_queryset(*, site: Site, date_from: date, date_to: date) -> Qu
 def consent_export_lines(*, records: QuerySet[ConsentRecord], fmt: str) -> Iterator[str]:
     """The export as text lines (CSV with a header, or one JSON object per line), in constant memory."""
     rows = (
-        (*row, "backend" if row[_UI_LAYER] == UiLayer.BACKEND else "banner")
+        (*row, ConsentRecord.source_of(row[_UI_LAYER]))
         for row in records.values_list(*LEDGER_FIELDS).iterator(chunk_size=2000)
     )
     if fmt == "jsonl":

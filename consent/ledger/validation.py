@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from consent.models import NECESSARY_PURPOSE_KEY, ConsentAction, UiLayer, origin_normalise
+from consent.models import NECESSARY_PURPOSE_KEY, OPT_OUT_ACTIONS, ConsentAction, UiLayer, origin_normalise
 from consent.sites.selectors import SiteSnapshot
 
 VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -43,9 +43,6 @@ KNOWN_FIELDS = frozenset(
     }
     | {"idempotency_key"}
 )
-
-
-OPT_OUT_ACTIONS = frozenset({ConsentAction.GPC_OPT_OUT, ConsentAction.DO_NOT_SELL_OPT_OUT})
 
 
 # Django builds `.values` anew on every access; the write path asks twice per request.

@@ -12,6 +12,7 @@ from consent.models.editions import Edition
 from consent.models.exports import ConsentExport, ExportFormat, ExportStatus
 from consent.models.immutable import ImmutableModel, ImmutableQuerySet, ImmutableRowError
 from consent.models.ledger import (
+    OPT_OUT_ACTIONS,
     Checkpoint,
     CollectionMethod,
     ConsentAction,
@@ -95,6 +96,7 @@ __all__ = [
     "ImmutableQuerySet",
     "ImmutableModel",
     "ConsentAction",
+    "OPT_OUT_ACTIONS",
     "CollectionMethod",
     "UiLayer",
     "SubjectLink",

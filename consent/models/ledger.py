@@ -19,6 +19,10 @@ class ConsentAction(models.TextChoices):
     DO_NOT_SELL_OPT_OUT = "do_not_sell_opt_out", _("Do Not Sell or Share opt-out")
 
 
+# The decisions that are themselves an opt-out of sale or sharing (whatever the purposes say).
+OPT_OUT_ACTIONS = frozenset({ConsentAction.GPC_OPT_OUT, ConsentAction.DO_NOT_SELL_OPT_OUT})
+
+
 class UiLayer(models.TextChoices):
     """Where the decision was taken."""
 
@@ -129,6 +133,16 @@ class ConsentRecord(ImmutableModel):
     @property
     def is_redacted(self) -> bool:
         return self.personal_salt is None
+
+    @staticmethod
+    def source_of(ui_layer: str) -> str:
+        """Who recorded it, as the API, exports and webhooks say: "backend" (the site's own
+        systems, through the management API) or "banner" (the visitor)."""
+        return "backend" if ui_layer == UiLayer.BACKEND else "banner"
+
+    @property
+    def source(self) -> str:
+        return self.source_of(self.ui_layer)
 
 
 class IdempotencyClaim(ImmutableModel):

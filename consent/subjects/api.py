@@ -30,7 +30,6 @@ from consent.models import CollectionMethod, ConsentRecord, Site, SubjectLink, T
 from consent.sites.selectors import SiteSnapshot, site_snapshot
 from consent.subjects.selectors import (
     ConsentState,
-    record_source,
     subject_consent_state,
     subject_link_get,
     subject_links,
@@ -155,7 +154,7 @@ def _history(records: Sequence[ConsentRecord]) -> list[dict[str, Any]]:
         {
             "receipt_id": record.receipt_id,
             "recorded_at": record.created_at.isoformat(),
-            "source": record_source(record),
+            "source": record.source,
             "action": record.action,
             "ui_layer": record.ui_layer,
             "collection_method": record.collection_method,

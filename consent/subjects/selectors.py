@@ -20,7 +20,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 
 from consent.ledger.crypto import subject_hmac
-from consent.models import ConsentAction, ConsentRecord, Site, SubjectLink, UiLayer
+from consent.models import OPT_OUT_ACTIONS, ConsentRecord, Site, SubjectLink
 from consent.rules.jurisdictions import RULESETS, GpcEffect
 
 # What the state reads of each record (not the versions, the page or the personal values).
@@ -37,8 +37,6 @@ _STATE_FIELDS = (
     "visitor_id",
     "subject_hmac",
 )
-
-OPT_OUT_ACTIONS = frozenset({ConsentAction.GPC_OPT_OUT, ConsentAction.DO_NOT_SELL_OPT_OUT})
 
 
 @dataclass(frozen=True)
@@ -68,11 +66,6 @@ class ConsentState:
 def subject_ref(*, site: Site, subject: str) -> str:
     """The subject as the ledger names it: its HMAC under the site's secret."""
     return subject_hmac(secret=site.subject_secret, subject=subject)
-
-
-def record_source(record: ConsentRecord) -> str:
-    """ "backend" for a decision the site's systems recorded, "banner" for the visitor's own."""
-    return "backend" if record.ui_layer == UiLayer.BACKEND else "banner"
 
 
 def optout_signal_kind(record: ConsentRecord) -> str | None:
@@ -166,7 +159,7 @@ def consent_state_of(
                     kind=kind,
                     jurisdiction=record.jurisdiction,
                     visitor_id=record.visitor_id,
-                    source=record_source(record),
+                    source=record.source,
                 )
             )
     if subject_hmac is not None and newest_signal is not None:

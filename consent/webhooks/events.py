@@ -13,11 +13,11 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from consent.models import (
+    OPT_OUT_ACTIONS,
     ConsentAction,
     ConsentRecord,
     DataSubjectRequest,
     PolicyVersion,
-    UiLayer,
     WebhookEventType,
 )
 
@@ -53,8 +53,6 @@ EVENT_DESCRIPTIONS: dict[str, Any] = {
     WebhookEventType.TEST: _("Sent from the admin or the API to check an endpoint."),
 }
 
-OPT_OUT_ACTIONS = frozenset({ConsentAction.GPC_OPT_OUT, ConsentAction.DO_NOT_SELL_OPT_OUT})
-
 
 def record_data(record: ConsentRecord) -> dict[str, Any]:
     """One ledger record as a receiver sees it: no IP, no user agent (the visitor id is the
@@ -70,7 +68,7 @@ def record_data(record: ConsentRecord) -> dict[str, Any]:
         "versions": record.versions,
         # Who collected it: the banner, or the site's own systems through the management API (a
         # sign-up form...); the account id is never sent: the ledger holds only its keyed hash.
-        "source": "backend" if record.ui_layer == UiLayer.BACKEND else "banner",
+        "source": record.source,
         "collection_method": record.collection_method,
     }
 

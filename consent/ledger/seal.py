@@ -6,9 +6,10 @@ from datetime import datetime, timedelta
 from django.db import connection
 from django.utils import timezone
 
+from consent.keyset import db_time
 from consent.ledger.crypto import LATE_COMMIT_MARGIN, checkpoint_sign
 from consent.ledger.merkle import Node, append_leaves, frontier_read
-from consent.ledger.selectors import DatabaseNodeSource, aware, db_time, ordered_index_scans
+from consent.ledger.selectors import DatabaseNodeSource, aware, ordered_index_scans
 from consent.models import Checkpoint, ConsentRecord, MerkleNode, Site
 
 

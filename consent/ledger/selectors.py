@@ -171,11 +171,6 @@ def ordered_index_scans() -> Iterator[None]:
         yield
 
 
-def db_time(value: datetime) -> object:
-    """A datetime as the ORM passes it in SQL (SQLite: naive UTC text, which sorts as time does)."""
-    return connection.ops.adapt_datetimefield_value(value)
-
-
 def aware(value: datetime) -> datetime:
     """A datetime read with a raw cursor as the ORM would give it (SQLite returns naive UTC)."""
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

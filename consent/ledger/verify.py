@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from django.db.models import BooleanField, Max, Min
-from django.db.models.expressions import RawSQL
+from django.db.models import Max, Min
 from django.utils import timezone
 
+from consent.keyset import row_compare
 from consent.ledger.crypto import (
     LATE_COMMIT_MARGIN,
     checkpoint_signature_valid,
@@ -48,7 +48,7 @@ from consent.ledger.merkle import (
     root_from_frontier,
 )
 from consent.ledger.partitions import month_after
-from consent.ledger.selectors import DatabaseNodeSource, db_time, ordered_index_scans
+from consent.ledger.selectors import DatabaseNodeSource, ordered_index_scans
 from consent.models import Checkpoint, ConsentRecord, MerkleNode, Site
 
 # Rows per page of each walk: large enough that round trips do not matter, small enough
@@ -184,7 +184,7 @@ def _records_in_order(site: Site, time_range: tuple[datetime | None, datetime | 
         page = records
         if after is not None:
             # The plain bound beside the row comparison lets PostgreSQL skip earlier months.
-            page = page.filter(_row_after("created_at", "id", after), created_at__gte=after[0])
+            page = page.filter(row_compare("created_at", "id", ">", after), created_at__gte=after[0])
         # Named rows, not model instances: the same values, at a fraction of the cost per row.
         rows = list(page.values_list(*_RECORD_FIELDS, named=True)[:PAGE])
         yield from rows
@@ -206,20 +206,12 @@ def _leaves_in_record_order(
     while True:
         page = leaves
         if after is not None:
-            page = page.filter(_row_after("record_created_at", "record_id", after))
+            page = page.filter(row_compare("record_created_at", "record_id", ">", after))
         rows = list(page.values_list("record_created_at", "record_id", "index", "hash")[:PAGE])
         yield from rows
         if len(rows) < PAGE:
             return
         after = (rows[-1][0], rows[-1][1])
-
-
-def _row_after(first: str, second: str, after: tuple[datetime, int]) -> RawSQL:
-    """(first, second) > after, as one row comparison: an index on (site, first, second) serves
-    it as its index condition (an OR of the two columns would be a filter)."""
-    return RawSQL(  # noqa: S611 (column names are our constants; the values are parameters)
-        f"({first}, {second}) > (%s, %s)", [db_time(after[0]), after[1]], output_field=BooleanField()
-    )
 
 
 def _record_check(

@@ -31,6 +31,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from consent.keyset import row_compare
 from consent.models import (
     CONSENT_EVENT_TYPES,
     ConsentAction,
@@ -108,7 +109,7 @@ def _site_dispatch(endpoints: list[WebhookEndpoint], horizon: datetime) -> int:
     cursor = WebhookCursor.objects.select_for_update().get(site=site)
     records = list(
         ConsentRecord.objects.filter(site=site, created_at__lte=horizon)
-        .extra(where=["(created_at, id) > (%s, %s)"], params=[cursor.record_created_at, cursor.record_id])
+        .filter(row_compare("created_at", "id", ">", (cursor.record_created_at, cursor.record_id)))
         .order_by("created_at", "id")[:ROUND_LIMIT]
     )
     if not records:
@@ -176,7 +177,7 @@ def _site_late_dispatch(endpoints: list[WebhookEndpoint]) -> int:
     since = max(cursor.record_created_at - LATE_LOOK_BACK, min(endpoint.created_at for endpoint in endpoints))
     records = list(
         ConsentRecord.objects.filter(site=site, created_at__gte=since)
-        .extra(where=["(created_at, id) <= (%s, %s)"], params=[cursor.record_created_at, cursor.record_id])
+        .filter(row_compare("created_at", "id", "<=", (cursor.record_created_at, cursor.record_id)))
         # Newest first: a late record is most likely just behind the cursor.
         .order_by("-created_at", "-id")[:LATE_LIMIT]
     )[::-1]

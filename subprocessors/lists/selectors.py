@@ -5,7 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -258,3 +260,8 @@ def subprocessor_history(*, site: Site) -> list[tuple[SubprocessorListVersion, L
 
 def entries_by_key(entries: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
     return {entry["key"]: entry for entry in entries}
+
+
+def list_page_url(site_key: str) -> str:
+    """The public sub-processor page of a site, absolute (emails, feeds, webhooks link to it)."""
+    return settings.PUBLIC_BASE_URL + reverse("subprocessors:page", args=[site_key])

@@ -3,12 +3,10 @@
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -28,6 +26,7 @@ from consent.tenancy.services import site_actor_require
 from consent.webhooks.services import webhook_event_emit
 from subprocessors.lists.selectors import (
     ListDiff,
+    list_page_url,
     subprocessor_list_diff,
     subprocessor_list_latest,
     subprocessor_list_working_entries,
@@ -342,7 +341,7 @@ def subprocessor_list_publish(
                 "change_note": version.change_note,
             },
             "diff": diff.as_dict(),
-            "url": settings.PUBLIC_BASE_URL + reverse("subprocessors:page", args=[site.key]),
+            "url": list_page_url(site.key),
         },
         dedupe_key=f"subprocessors.published:{version.number}",
     )

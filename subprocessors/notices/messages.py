@@ -12,17 +12,13 @@ from django.utils.translation import gettext as _
 from consent.editions import canonical_json, sha256_hex
 from consent.languages import VISITOR_LANGUAGES
 from consent.models import Site
-from subprocessors.lists.selectors import ListDiff, entry_text
+from subprocessors.lists.selectors import ListDiff, entry_text, list_page_url
 from subprocessors.models import SubprocessorListVersion, Subscriber
 from subprocessors.notices.tokens import objection_token_make, unsubscribe_token_make
 
 
 def absolute(path: str) -> str:
     return settings.PUBLIC_BASE_URL + path
-
-
-def page_url(site_key: str) -> str:
-    return absolute(reverse("subprocessors:page", args=[site_key]))
 
 
 def unsubscribe_url(subscriber: Subscriber) -> str:
@@ -110,7 +106,7 @@ def _version_email(
     unsubscribe = unsubscribe_url(subscriber)
     lines += [
         "",
-        _("The full list and its history: %(url)s") % {"url": page_url(site.key)},
+        _("The full list and its history: %(url)s") % {"url": list_page_url(site.key)},
         _("Stop these emails: %(url)s") % {"url": unsubscribe},
     ]
     headers = {

@@ -78,18 +78,27 @@ def _settle() -> timedelta:
     return timedelta(seconds=settings.WEBHOOK_SETTLE_SECONDS)
 
 
-def _active_endpoints_by_site(types: tuple[str, ...]) -> dict[int, list[WebhookEndpoint]]:
+def _active_endpoints() -> list[WebhookEndpoint]:
+    """Every active endpoint with its site: read once per round, asked per event type below."""
+    return list(WebhookEndpoint.objects.filter(is_active=True).select_related("site"))
+
+
+def _active_endpoints_by_site(
+    types: tuple[str, ...], active: list[WebhookEndpoint] | None = None
+) -> dict[int, list[WebhookEndpoint]]:
     by_site: dict[int, list[WebhookEndpoint]] = defaultdict(list)
-    for endpoint in WebhookEndpoint.objects.filter(is_active=True).select_related("site"):
+    for endpoint in _active_endpoints() if active is None else active:
         if any(endpoint.wants(name) for name in types):
             by_site[endpoint.site_id].append(endpoint)
     return by_site
 
 
-def webhook_consent_dispatch(*, now: datetime | None = None) -> int:
+def webhook_consent_dispatch(
+    *, now: datetime | None = None, active: list[WebhookEndpoint] | None = None
+) -> int:
     """Turn ledger records into consent events for the sites that want them. Returns the events written."""
     horizon = (now or timezone.now()) - _settle()
-    interested = _active_endpoints_by_site(CONSENT_EVENT_TYPES)
+    interested = _active_endpoints_by_site(CONSENT_EVENT_TYPES, active)
     # The other sites' cursors just follow the clock: an endpoint added later starts from now.
     WebhookCursor.objects.exclude(site_id__in=list(interested)).filter(record_created_at__lt=horizon).update(
         record_created_at=horizon, record_id=0
@@ -158,11 +167,11 @@ def _records_announce(
     return written
 
 
-def webhook_consent_late_dispatch() -> int:
+def webhook_consent_late_dispatch(*, active: list[WebhookEndpoint] | None = None) -> int:
     """Announce the records that committed after the cursor passed their time (see the module's
     docstring). Returns the events written."""
     written = 0
-    for endpoints in _active_endpoints_by_site(CONSENT_EVENT_TYPES).values():
+    for endpoints in _active_endpoints_by_site(CONSENT_EVENT_TYPES, active).values():
         written += _site_late_dispatch(endpoints)
     return written
 
@@ -197,10 +206,12 @@ def _site_late_dispatch(endpoints: list[WebhookEndpoint]) -> int:
     return _records_announce(site, endpoints, records, recorded=missing, known_keys=known)
 
 
-def webhook_policy_effective_detect(*, now: datetime | None = None) -> int:
+def webhook_policy_effective_detect(
+    *, now: datetime | None = None, active: list[WebhookEndpoint] | None = None
+) -> int:
     """Announce each policy version published for a later date once its effective time has come."""
     now = now or timezone.now()
-    interested = _active_endpoints_by_site((WebhookEventType.POLICY_EFFECTIVE,))
+    interested = _active_endpoints_by_site((WebhookEventType.POLICY_EFFECTIVE,), active)
     if not interested:
         return 0
     versions = (
@@ -234,9 +245,12 @@ def webhook_policy_effective_detect(*, now: datetime | None = None) -> int:
 def webhooks_dispatch_round(*, now: datetime | None = None, late: bool = False) -> DispatchRound:
     """One round of the dispatcher: consent events, policy.effective (with `late`, also the
     consent events that committed late and the registered detectors'), then the due deliveries."""
-    events = webhook_consent_dispatch(now=now) + webhook_policy_effective_detect(now=now)
+    active = _active_endpoints()
+    events = webhook_consent_dispatch(now=now, active=active) + webhook_policy_effective_detect(
+        now=now, active=active
+    )
     if late:
-        events += webhook_consent_late_dispatch()
+        events += webhook_consent_late_dispatch(active=active)
         for detector in _DETECTORS:
             events += detector(now=now)
     return DispatchRound(events=events, queued=webhook_deliveries_sweep(now=now))

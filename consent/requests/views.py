@@ -125,6 +125,7 @@ def _form_post(request: HttpRequest, site: Site, language: str) -> HttpResponse:
         "region": str(request.POST.get("region", "")).strip().upper()[:3],
         "agent_name": str(request.POST.get("agent_name", ""))[:300],
         "agent_email": str(request.POST.get("agent_email", ""))[:320],
+        "visitor_id": str(request.POST.get("visitor_id", "")).strip()[:100],
     }
     address = address_limit_key(client_ip(request))
     if rate_limits_exceeded([(f"requests-file:{address}", FILE_RATE)]) is not None:
@@ -183,8 +184,8 @@ def _file(request: HttpRequest, site: Site, language: str, form: dict[str, Any])
         jurisdiction=jurisdiction,
         residence_country=country,
         residence_region=region,
-        # The page knows no visitor id (the banner's stays in the visitor's browser); the API takes one.
-        visitor_ids=[],
+        # The banner's link hands the page its visitor id in the fragment (request-form.js).
+        visitor_ids=[form["visitor_id"]] if form.get("visitor_id") else [],
         agent=agent,
     )
 

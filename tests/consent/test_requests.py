@@ -245,7 +245,9 @@ def test_the_request_page_is_in_the_visitors_language_with_no_inline_script_or_s
     assert response["Cache-Control"] == "no-store"
     html = response.content.decode()
     assert '<html lang="de"' in html
-    assert "<script" not in html and "style=" not in html and "<style" not in html
+    # One script, from a file (it moves the banner's visitor id from the fragment into the form).
+    assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/consent/request-form.js" defer>']
+    assert "style=" not in html and "<style" not in html
     assert 'name="type"' in html and 'value="access"' in html and 'value="restriction"' in html
     # The Russian law's own types are not offered under the GDPR.
     assert 'value="blocking"' not in html
@@ -277,6 +279,20 @@ def test_a_bad_filing_on_the_page_shows_the_errors_and_writes_nothing(client, si
     assert 'id="email-error"' in html and 'aria-invalid="true"' in html
     assert 'value="nope"' in html
     assert DataSubjectRequest.objects.count() == 0 and mailoutbox == []
+
+
+def test_the_page_keeps_the_banners_visitor_id_and_refuses_a_malformed_one(client, site, mailoutbox):
+    form_url = reverse("request-form", args=[site.key])
+    filing = {"type": "access", "email": "ana@example.org"}
+
+    bad = client.post(form_url, {**filing, "visitor_id": "not an id!"})
+    good = client.post(form_url, {**filing, "visitor_id": "v_0123456789abcdef"})
+
+    assert bad.status_code == 400
+    assert "visitor id" in bad.content.decode()
+    assert good.status_code == 201
+    assert DataSubjectRequest.objects.get().visitor_ids == ["v_0123456789abcdef"]
+    assert len(mailoutbox) == 1
 
 
 def test_the_page_is_linked_from_the_policy_pages_and_the_banner_config(client, site):

@@ -124,6 +124,15 @@ test('the preferences dialog links the site\'s request form when the config name
   assert.equal(preferencesDialog(context(), ['necessary'], handlers).modal.querySelector('[data-consentry-requests]'), null);
 });
 
+test('a visitor with a recorded choice hands the request form their id in the fragment only', () => {
+  const url = 'https://consent.example/s/shop/requests/?lang=en';
+  const visitorId = 'AbCdEfGhIjKlMnOpQrStUvWx';
+  const { modal } = preferencesDialog(context(config('EU', { requests_url: url }), { visitorId }), ['necessary'], handlers);
+  const link = new URL(modal.querySelector('[data-consentry-requests]').href);
+  assert.equal(link.hash, '#visitor=' + visitorId);
+  assert.equal(link.search, '?lang=en');
+});
+
 test('Tab and Shift+Tab stay inside the preferences dialog; Escape closes it', () => {
   let closed = 0;
   const { modal, dialog } = preferencesDialog(context(), ['necessary'], { ...handlers, close: () => closed++ });

@@ -67,7 +67,12 @@ export function createConsentry(options = {}) {
 
   const context = () => {
     const receipt = decision && decision.receipt;
-    return { config, texts, gpcHonored: signals.gpcApplies && rules.gpc_status, receipt, promise: keptPromise(config.cookie.name + ':promise', storage, receipt) };
+    return {
+      config, texts, gpcHonored: signals.gpcApplies && rules.gpc_status, receipt,
+      promise: keptPromise(config.cookie.name + ':promise', storage, receipt),
+      // Only a visitor with a decision has records in the ledger under their id.
+      visitorId: (decision && decision.receipt && decision.visitorId) || null,
+    };
   };
 
   const scan = () => blocker.scan(granted);

@@ -16,6 +16,7 @@ import { cookieDuration, placeholderText } from './strings.js';
  * @property {boolean} gpcHonored  a GPC signal has effect here and the jurisdiction shows it
  * @property {string|null} receipt  the ledger receipt id of the visitor's last choice
  * @property {string|null} promise  the ledger's signed inclusion promise of that receipt, if kept
+ * @property {string|null} visitorId  the ledger's id for this browser, once it has a recorded choice
  */
 
 const links = ({ config, texts }) => {
@@ -38,9 +39,17 @@ const receiptLink = ({ config, texts, receipt, promise }) => receipt && config.e
 ]);
 
 // Where the visitor exercises their rights (access, deletion, opt-out...): the site's request
-// form on the Consentry host, in the banner's language.
-const requestsLink = ({ config, texts }) => config.requests_url && el('p', { class: 'cs-links' }, [
-  el('a', { href: config.requests_url, target: '_blank', rel: 'noopener', 'data-consentry-requests': '', text: texts.requests }),
+// form on the Consentry host, in the banner's language. The visitor id rides in the fragment
+// (never sent in the URL to any server, never in a log): the form posts it, so that the request
+// covers this browser's consent history, which only this browser can name.
+const requestsLink = ({ config, texts, visitorId }) => config.requests_url && el('p', { class: 'cs-links' }, [
+  el('a', {
+    href: config.requests_url + (visitorId ? '#visitor=' + encodeURIComponent(visitorId) : ''),
+    target: '_blank',
+    rel: 'noopener',
+    'data-consentry-requests': '',
+    text: texts.requests,
+  }),
 ]);
 
 const gpcNote = ({ texts, gpcHonored }) => gpcHonored && el('p', { class: 'cs-gpc', 'data-consentry-gpc': 'honored', text: texts.gpc_honored });

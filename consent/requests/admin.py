@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from consent.models import FINAL_STATUSES, DataSubjectRequest, RequestAction, RequestEvent, SiteMembership
+from consent.requests.admin_reports import RequestReportsAdminMixin
 from consent.requests.answers import answer_templates, complaint_rights
 from consent.requests.services import (
     request_acknowledge,
@@ -166,7 +167,7 @@ class RequestEventInline(admin.TabularInline):
 
 
 @admin.register(DataSubjectRequest)
-class DataSubjectRequestAdmin(ReadOnlyAdminMixin, SiteScopedModelAdmin):
+class DataSubjectRequestAdmin(RequestReportsAdminMixin, ReadOnlyAdminMixin, SiteScopedModelAdmin):
     list_display = [
         "short_id",
         "site",

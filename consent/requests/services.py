@@ -935,3 +935,21 @@ def requests_deadlines_watch(*, now: datetime | None = None) -> int:
                 job_enqueue_on_commit("consent.request_reminder_send", request.pk, threshold)
                 written += 1
     return written
+
+
+# --- Reports ---------------------------------------------------------------------------------------
+
+
+def request_report_export_record(
+    *, site: Site, year: int, by: AbstractUser | None, ip: str | None = None
+) -> None:
+    """Audit a download of the site's yearly request report (who took which site's figures)."""
+    with transaction.atomic():
+        audit_record(
+            site=site,
+            actor=by,
+            actor_ip=ip,
+            action="data_subject_request.report_export",
+            target=f"request report {year}",
+            data={"year": year, "format": "csv"},
+        )

@@ -39,6 +39,7 @@ from consent.models.requests import (
     DataSubjectRequest,
     RequestAction,
     RequestEvent,
+    RequestReminder,
     RequestStatus,
     RequestType,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "INTERNAL_ACTIONS",
     "RequestAction",
     "RequestEvent",
+    "RequestReminder",
     "RequestStatus",
     "RequestType",
     "AdminPreference",

@@ -175,7 +175,7 @@ class RequestAction(models.TextChoices):
     REFUSED = "refused", _("Refused")
     CLOSED = "closed", _("Closed")
     ASSIGNED = "assigned", _("Assigned")
-    # A reminder emailed to the site's DPOs; its note says how many days were left (the dedupe key).
+    # A reminder emailed to the site's DPOs (written once it was sent; see RequestReminder).
     REMINDED = "reminded", _("Reminder sent")
     PURGED = "purged", _("Purged")
 
@@ -223,3 +223,28 @@ class RequestEvent(ImmutableModel):
 
 # Events the requester never sees on their status page: the staff's notes, assignments and reminders.
 INTERNAL_ACTIONS = frozenset({RequestAction.NOTE, RequestAction.ASSIGNED, RequestAction.REMINDED})
+
+
+class RequestReminder(models.Model):
+    """One reminder to the site's DPOs that a request is due in `days` days or fewer, for one due
+    date: claimed by the deadline watch (one row per request, due date and threshold: the unique
+    constraint is the dedupe between watchers), sent by the worker, which sets `sent_at` and
+    writes the REMINDED event only once the email went out. Deleted with its request."""
+
+    request = models.ForeignKey(
+        DataSubjectRequest, on_delete=models.CASCADE, related_name="reminders", verbose_name=_("request")
+    )
+    due_at = models.DateField(verbose_name=_("due on"))
+    days = models.PositiveSmallIntegerField(verbose_name=_("days before the due date"))
+    queued_at = models.DateTimeField(verbose_name=_("queued at"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
+
+    class Meta:
+        verbose_name = _("request reminder")
+        verbose_name_plural = _("request reminders")
+        constraints = [
+            models.UniqueConstraint(fields=["request", "due_at", "days"], name="request_reminder_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.days} days before {self.due_at}"

@@ -34,6 +34,7 @@ from consent.models import (
     DataSubjectRequest,
     RequestAction,
     RequestEvent,
+    RequestReminder,
     RequestStatus,
     RequestType,
     Role,
@@ -837,29 +838,52 @@ def _dpo_emails(site: Site) -> list[str]:
     return []
 
 
-def request_reminder_send(*, request: DataSubjectRequest, days: int) -> None:
-    """Email the site's DPOs that `request` is due in `days` days or fewer (the worker's job)."""
-    recipients = _dpo_emails(request.site)
-    if recipients:
+# A reminder claimed by the watch but not sent this long after (the worker was down, or the mail
+# server refused it) is queued again by the next round.
+REMINDER_REQUEUE_AFTER = timedelta(minutes=15)
+
+
+def request_reminder_send(*, request: DataSubjectRequest, days: int, now: datetime | None = None) -> bool:
+    """Email the site's DPOs that `request` is due in `days` days or fewer (the worker's job), and
+    only once it was sent, mark its reminder sent and write the REMINDED event. The reminder's row
+    is locked for the send: a second worker with the same job waits, then finds it sent and does
+    nothing. A send that fails writes nothing (the watch queues it again). Returns whether it sent."""
+    with transaction.atomic():
+        reminder = (
+            RequestReminder.objects.select_for_update()
+            .filter(request=request, due_at=request.due_at, days=days, sent_at__isnull=True)
+            .first()
+        )
+        if reminder is None or request.status in FINAL_STATUSES:
+            return False  # sent already, or the due date moved (its own reminders follow), or answered
+        recipients = _dpo_emails(request.site)
+        reminder.sent_at = now or request_now()
+        reminder.save(update_fields=["sent_at"])  # also with nobody to email: not queued again
+        if not recipients:
+            return False
         subject, body = reminder_email(request, days)
         EmailMessage(subject=subject, body=body, to=recipients).send()
+        _event(
+            request,
+            action=RequestAction.REMINDED,
+            at=reminder.sent_at,
+            note=f"{days} days before {request.due_at.isoformat()}",
+            to_status=request.status,
+        )
+    return True
 
 
-def _reminder_threshold_due(request: DataSubjectRequest, days: int) -> int | None:
+def _reminder_threshold_due(
+    request: DataSubjectRequest, days: int, claimed: dict[tuple[int, date], list[int]]
+) -> int | None:
     """The reminder threshold to send now, if any: the smallest crossed one, unless that or a
-    smaller one was sent for this due date already (a watch that was down sends one, not several)."""
+    smaller one was claimed for this due date already (a watch that was down sends one, not
+    several). `claimed`: the thresholds claimed per (request id, due date), read for the round."""
     crossed = [threshold for threshold in settings.REQUEST_REMINDER_DAYS if 0 <= days <= threshold]
     if not crossed:
         return None
     target = min(crossed)
-    suffix = f":{request.due_at.isoformat()}"
-    sent = [
-        int(note.split(":", 1)[0])
-        for note in RequestEvent.objects.filter(request=request, action=RequestAction.REMINDED).values_list(
-            "note", flat=True
-        )
-        if note.endswith(suffix)
-    ]
+    sent = claimed.get((request.pk, request.due_at), [])  # type: ignore[arg-type]
     if sent and min(sent) <= target:
         return None
     return target
@@ -904,15 +928,30 @@ def requests_deadlines_watch(*, now: datetime | None = None) -> int:
     }
     wanted = [key[1] for key in keys.values() if key is not None]
     announced = set(WebhookEvent.objects.filter(dedupe_key__in=wanted).values_list("dedupe_key", flat=True))
+    # The reminders claimed already, in one read for the round (not one per candidate).
+    claimed: dict[tuple[int, date], list[int]] = {}
+    stale: dict[tuple[int, date], list[int]] = {}
+    for request_id, due_at, threshold, queued_at, sent_at in RequestReminder.objects.filter(
+        request__in=[candidate.pk for candidate in candidates]
+    ).values_list("request_id", "due_at", "days", "queued_at", "sent_at"):
+        claimed.setdefault((request_id, due_at), []).append(threshold)
+        if sent_at is None and queued_at <= now - REMINDER_REQUEUE_AFTER:
+            stale.setdefault((request_id, due_at), []).append(threshold)
     written = 0
     for candidate in candidates:
         days = (candidate.due_at - today).days
         key = keys.get(candidate.pk)
         owes_event = key is not None and key[1] not in announced
-        if not owes_event and not (0 <= days <= max(settings.REQUEST_REMINDER_DAYS, default=-1)):
+        threshold = _reminder_threshold_due(candidate, days, claimed)
+        for unsent in stale.get((candidate.pk, candidate.due_at), []):
+            # Claimed, never sent: queued again (the job sends it at most once).
+            RequestReminder.objects.filter(request=candidate, due_at=candidate.due_at, days=unsent).update(
+                queued_at=now
+            )
+            job_enqueue_on_commit("consent.request_reminder_send", candidate.pk, unsent)
+        if not owes_event and threshold is None:
             continue
         with transaction.atomic():
-            # Locked: two watchers never remind twice.
             request = (
                 DataSubjectRequest.objects.select_for_update().select_related("site").get(pk=candidate.pk)
             )
@@ -923,17 +962,15 @@ def requests_deadlines_watch(*, now: datetime | None = None) -> int:
                     site=request.site, type=key[0], data=request_data(request), dedupe_key=key[1]
                 )
                 written += emitted is not None
-            threshold = _reminder_threshold_due(request, days)
             if threshold is not None:
-                _event(
-                    request,
-                    action=RequestAction.REMINDED,
-                    at=now,
-                    note=f"{threshold}:{request.due_at.isoformat()}",
-                    to_status=request.status,
+                # The unique constraint is the dedupe: a second watcher's claim of the same
+                # reminder inserts nothing and queues nothing.
+                _, created = RequestReminder.objects.get_or_create(
+                    request=request, due_at=request.due_at, days=threshold, defaults={"queued_at": now}
                 )
-                job_enqueue_on_commit("consent.request_reminder_send", request.pk, threshold)
-                written += 1
+                if created:
+                    job_enqueue_on_commit("consent.request_reminder_send", request.pk, threshold)
+                    written += 1
     return written
 
 

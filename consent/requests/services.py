@@ -49,7 +49,8 @@ from consent.requests.clocks import (
     Deadline,
     calendar_for,
     clock_start,
-    days_left,
+    days_left_text,
+    days_until,
     deadline_extend,
     deadline_for,
 )
@@ -777,8 +778,8 @@ class RequestClock:
 
     due_on: date
     days_left: int
-    #: "working days", "business days" or "calendar days", for a person.
-    unit: str
+    #: "3 working days left", "1 business day left", "12 calendar days left", for a person.
+    left: str
     explanation: str
     is_overdue: bool
     is_due_soon: bool
@@ -793,28 +794,20 @@ def request_clock(request: DataSubjectRequest, *, today: date | None = None) -> 
     period = _period_for(ruleset, request.type) if ruleset is not None else None
     if request.extended_at is not None and ruleset is not None and ruleset.request_extension is not None:
         period = ruleset.request_extension
-    working = period is not None and period.unit in (DayType.BUSINESS_DAYS, DayType.RU_WORKING_DAYS)
-    if period is not None and ruleset is not None:
-        deadline = Deadline(
-            start=request.due_at,
-            period=period,
-            due_on=request.due_at,
-            count_ended_on=request.due_at,
-            explanation="",
-        )
-        left = days_left(
-            today=today, deadline=deadline, calendar=_calendar(ruleset, period, request.establishment_country)
-        )
-    else:
-        left = (request.due_at - today).days
-    if working and left >= 0:
-        unit = gettext("business days") if period.unit == DayType.BUSINESS_DAYS else gettext("working days")
-    else:
-        unit = gettext("calendar days")
+    unit = None
+    calendar = None
+    if (
+        period is not None
+        and ruleset is not None
+        and period.unit in (DayType.BUSINESS_DAYS, DayType.RU_WORKING_DAYS)
+    ):
+        unit = period.unit
+        calendar = _calendar(ruleset, period, request.establishment_country)
+    left = days_until(today=today, due_on=request.due_at, calendar=calendar)
     return RequestClock(
         due_on=request.due_at,
         days_left=left,
-        unit=unit,
+        left=days_left_text(left, unit if left >= 0 else None),
         explanation=request.due_explanation,
         is_overdue=today > request.due_at,
         is_due_soon=today <= request.due_at <= today + timedelta(days=settings.REQUEST_DUE_SOON_DAYS),

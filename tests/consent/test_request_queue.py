@@ -451,3 +451,20 @@ def test_a_watch_round_reads_the_sent_reminders_in_one_query_whatever_the_number
         queries[count] = len(captured)
 
     assert queries[3] == queries[12] <= 4
+
+
+def test_the_request_page_says_the_days_left_in_the_deadlines_kind_of_day(client, site, dpo):
+    body = {"type": "access", "email": "ivan@example.ru", "residence": "RU"}
+    response = file_api(client, site, body, on=date(2026, 12, 26))  # due 19 January 2027
+    request_row = request_verify(
+        request=DataSubjectRequest.objects.get(public_id=response.json()["id"]), now=_at(date(2026, 12, 27))
+    )
+    client.force_login(dpo)
+
+    with mock.patch("django.utils.timezone.localdate", return_value=date(2026, 12, 30)):
+        html = page(client, request_row).content.decode()
+    with mock.patch("django.utils.timezone.localdate", return_value=date(2027, 1, 18)):
+        last_day = page(client, request_row).content.decode()
+
+    assert "7 working days left: due on 19 January 2027." in html
+    assert "1 working day left: due on 19 January 2027." in last_day

@@ -532,6 +532,26 @@ def _step(
         _email_queue(request, action)
 
 
+def _act(
+    request: DataSubjectRequest,
+    *,
+    action: str,
+    to_status: str,
+    by: AbstractUser | None,
+    ip: str | None,
+    now: datetime | None,
+    note: str = "",
+    response_text: str | None = None,
+) -> DataSubjectRequest:
+    """One of the DPO's plain steps: the request locked and its status checked for `action`, the
+    answer kept when there is one, then the step written (_step). Call inside a transaction."""
+    request = _locked_check(request, by, action)
+    if response_text is not None:
+        request.response_text = response_text
+    _step(request, action=action, to_status=to_status, by=by, ip=ip, now=now or request_now(), note=note)
+    return request
+
+
 @transaction.atomic
 def request_acknowledge(
     *,
@@ -541,17 +561,8 @@ def request_acknowledge(
     now: datetime | None = None,
 ) -> DataSubjectRequest:
     """Tell the requester their verified request is being handled (CCPA's 10 business days)."""
-    now = now or request_now()
-    request = _locked_check(request, by, RequestAction.ACKNOWLEDGED)
-    _step(
-        request,
-        action=RequestAction.ACKNOWLEDGED,
-        to_status=RequestStatus.ACKNOWLEDGED,
-        by=by,
-        ip=ip,
-        now=now,
-    )
-    return request
+    action, status = RequestAction.ACKNOWLEDGED, RequestStatus.ACKNOWLEDGED
+    return _act(request, action=action, to_status=status, by=by, ip=ip, now=now)
 
 
 def _locked_check(request: DataSubjectRequest, by: AbstractUser | None, action: str) -> DataSubjectRequest:
@@ -570,19 +581,9 @@ def request_info_ask(
     now: datetime | None = None,
 ) -> DataSubjectRequest:
     """Ask the requester for what is missing to answer (the email carries `text`). The clock keeps running."""
-    now = now or request_now()
     text = _text_required(text, gettext("Write what the requester should send."))
-    request = _locked_check(request, by, RequestAction.INFO_REQUESTED)
-    _step(
-        request,
-        action=RequestAction.INFO_REQUESTED,
-        to_status=RequestStatus.INFO_REQUESTED,
-        by=by,
-        ip=ip,
-        now=now,
-        note=text,
-    )
-    return request
+    action, status = RequestAction.INFO_REQUESTED, RequestStatus.INFO_REQUESTED
+    return _act(request, action=action, to_status=status, by=by, ip=ip, now=now, note=text)
 
 
 def _first_deadline(request: DataSubjectRequest, ruleset: RuleSet) -> tuple[Deadline, Period]:
@@ -671,12 +672,9 @@ def request_fulfil(
     now: datetime | None = None,
 ) -> DataSubjectRequest:
     """Answer the request: `text` is the response the requester is emailed."""
-    now = now or request_now()
     text = _text_required(text, gettext("Write the answer the requester receives."))
-    request = _locked_check(request, by, RequestAction.FULFILLED)
-    request.response_text = text
-    _step(request, action=RequestAction.FULFILLED, to_status=RequestStatus.FULFILLED, by=by, ip=ip, now=now)
-    return request
+    action, status = RequestAction.FULFILLED, RequestStatus.FULFILLED
+    return _act(request, action=action, to_status=status, by=by, ip=ip, now=now, response_text=text)
 
 
 @transaction.atomic
@@ -690,12 +688,9 @@ def request_refuse(
 ) -> DataSubjectRequest:
     """Refuse the request with its reasons; the email adds the jurisdiction's right to complain
     (consent/requests/answers.py)."""
-    now = now or request_now()
     text = _text_required(text, gettext("Give the reasons for the refusal."))
-    request = _locked_check(request, by, RequestAction.REFUSED)
-    request.response_text = text
-    _step(request, action=RequestAction.REFUSED, to_status=RequestStatus.REFUSED, by=by, ip=ip, now=now)
-    return request
+    action, status = RequestAction.REFUSED, RequestStatus.REFUSED
+    return _act(request, action=action, to_status=status, by=by, ip=ip, now=now, response_text=text)
 
 
 @transaction.atomic

@@ -34,6 +34,7 @@ from consent.models.preferences import AdminPreference
 from consent.models.requests import (
     AGENT_DOCUMENT_DIRECTORY,
     AGENT_DOCUMENT_TYPES,
+    FINAL_STATUS_LIST,
     FINAL_STATUSES,
     INTERNAL_ACTIONS,
     DataSubjectRequest,
@@ -79,6 +80,7 @@ __all__ = [
     "FINAL_STATUSES",
     "DataSubjectRequest",
     "INTERNAL_ACTIONS",
+    "FINAL_STATUS_LIST",
     "RequestAction",
     "RequestEvent",
     "RequestReminder",

@@ -63,6 +63,7 @@ demo: migrate
 	$(DEV_ENV) $(BIN)/python manage.py cookies_demo
 
 # The background worker (emails, webhooks) and the ledger sealer run beside the server and stop with it.
+# webhooks_dispatch also runs the requests' deadline watch (the DPOs' reminders, which the worker sends).
 run: demo
 	$(DEV_ENV) $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
 	$(DEV_ENV) $(BIN)/python manage.py consent_seal --every 30 & sealer=$$!; \

@@ -68,6 +68,9 @@ class RequestStatus(models.TextChoices):
 
 # Statuses after which nothing is owed to the requester any more.
 FINAL_STATUSES = frozenset({RequestStatus.FULFILLED, RequestStatus.REFUSED, RequestStatus.CLOSED})
+# The same, in one fixed order: the queue's filter must say exactly what its partial index says
+# (SQLite uses a partial index only for the same WHERE term).
+FINAL_STATUS_LIST = tuple(sorted(FINAL_STATUSES))
 
 
 class DataSubjectRequest(models.Model):
@@ -151,6 +154,14 @@ class DataSubjectRequest(models.Model):
             models.Index(fields=["closed_at"], name="dsr_closed_at"),
             # The queue's order (time left): read in index order and stopped at one page.
             models.Index(fields=["due_at", "filed_at"], name="dsr_due_filed"),
+            # The queue's default view, the open requests of the user's sites by time left: read
+            # in order from the open ones only (a tenth of the table; they are the latest due, so
+            # dsr_due_filed walks past every answered one first), counted from them too.
+            models.Index(
+                fields=["due_at", "filed_at", "site"],
+                condition=~models.Q(status__in=FINAL_STATUS_LIST),
+                name="dsr_open_due_filed",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -175,7 +186,7 @@ class RequestAction(models.TextChoices):
     REFUSED = "refused", _("Refused")
     CLOSED = "closed", _("Closed")
     ASSIGNED = "assigned", _("Assigned")
-    # A reminder emailed to the site's DPOs; its note says how many days were left (the dedupe key).
+    # A reminder emailed to the site's DPOs (written once it was sent; see RequestReminder).
     REMINDED = "reminded", _("Reminder sent")
     PURGED = "purged", _("Purged")
 
@@ -223,3 +234,28 @@ class RequestEvent(ImmutableModel):
 
 # Events the requester never sees on their status page: the staff's notes, assignments and reminders.
 INTERNAL_ACTIONS = frozenset({RequestAction.NOTE, RequestAction.ASSIGNED, RequestAction.REMINDED})
+
+
+class RequestReminder(models.Model):
+    """One reminder to the site's DPOs that a request is due in `days` days or fewer, for one due
+    date: claimed by the deadline watch (one row per request, due date and threshold: the unique
+    constraint is the dedupe between watchers), sent by the worker, which sets `sent_at` and
+    writes the REMINDED event only once the email went out. Deleted with its request."""
+
+    request = models.ForeignKey(
+        DataSubjectRequest, on_delete=models.CASCADE, related_name="reminders", verbose_name=_("request")
+    )
+    due_at = models.DateField(verbose_name=_("due on"))
+    days = models.PositiveSmallIntegerField(verbose_name=_("days before the due date"))
+    queued_at = models.DateTimeField(verbose_name=_("queued at"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
+
+    class Meta:
+        verbose_name = _("request reminder")
+        verbose_name_plural = _("request reminders")
+        constraints = [
+            models.UniqueConstraint(fields=["request", "due_at", "days"], name="request_reminder_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.days} days before {self.due_at}"

@@ -180,16 +180,34 @@ def deadline_extend(
     )
 
 
-def days_left(*, today: date, deadline: Deadline, calendar: WorkingCalendar) -> int:
-    """How many days are left until `deadline`, in its period's kind of day: working days on
-    `calendar` for a working-day period (today not counted, the due day counted), calendar days
-    otherwise. 0 on the due day itself; negative (calendar days) once it has passed."""
-    if today >= deadline.due_on:
-        return -(today - deadline.due_on).days
-    if deadline.period.unit not in (DayType.BUSINESS_DAYS, DayType.RU_WORKING_DAYS):
-        return (deadline.due_on - today).days
-    span = (deadline.due_on - today).days
+def days_until(*, today: date, due_on: date, calendar: WorkingCalendar | None) -> int:
+    """How many days are left until `due_on`: working days on `calendar` (today not counted, the
+    due day counted), calendar days when `calendar` is None. 0 on the due day itself; negative
+    (calendar days) once it has passed."""
+    if today >= due_on:
+        return -(today - due_on).days
+    span = (due_on - today).days
+    if calendar is None:
+        return span
     return sum(calendar.is_working_day(today + timedelta(days=n)) for n in range(1, span + 1))
+
+
+def days_left(*, today: date, deadline: Deadline, calendar: WorkingCalendar) -> int:
+    """How many days are left until `deadline`, in its period's kind of day (days_until)."""
+    working = deadline.period.unit in (DayType.BUSINESS_DAYS, DayType.RU_WORKING_DAYS)
+    return days_until(today=today, due_on=deadline.due_on, calendar=calendar if working else None)
+
+
+def days_left_text(days: int, unit: DayType | None) -> str:
+    """ "3 working days left", "1 business day left", "12 calendar days left", for a person
+    (`unit`: the kind of day counted; None or any other: calendar days)."""
+    if unit == DayType.RU_WORKING_DAYS:
+        text = ngettext("%(days)s working day left", "%(days)s working days left", days)
+    elif unit == DayType.BUSINESS_DAYS:
+        text = ngettext("%(days)s business day left", "%(days)s business days left", days)
+    else:
+        text = ngettext("%(days)s calendar day left", "%(days)s calendar days left", days)
+    return text % {"days": days}
 
 
 def period_text(period: Period) -> str:

@@ -1,13 +1,25 @@
 """Reads of data-subject requests: which law a filing falls under, a request by its link, its timeline."""
 
 import logging
+import math
+import statistics
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from django.db.models import QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext
 
-from consent.models import INTERNAL_ACTIONS, DataSubjectRequest, RequestEvent, Site
+from consent.models import (
+    INTERNAL_ACTIONS,
+    DataSubjectRequest,
+    RequestAction,
+    RequestEvent,
+    RequestStatus,
+    RequestType,
+    Site,
+)
 from consent.rules.geo import jurisdiction_resolve
 from consent.rules.jurisdictions import RuleSet, ruleset_for_location, ruleset_get
 from consent.rules.overrides import ruleset_with_overrides
@@ -66,3 +78,112 @@ def request_timeline(
     """The request's events, oldest first; internal notes only when asked (never for the requester)."""
     events = RequestEvent.objects.filter(request=request).order_by("at", "pk")
     return events if include_internal else events.exclude(action__in=INTERNAL_ACTIONS)
+
+
+# --- Yearly metrics (CCPA 11 CCR §7102) -------------------------------------------------------
+
+
+# An answer to the requester, for the report: what "days to respond" ends at.
+_ANSWERS = (RequestAction.FULFILLED, RequestAction.REFUSED)
+# Refused from these: the requester never proved the address was theirs ("unverifiable").
+_UNVERIFIED = (RequestStatus.RECEIVED, RequestStatus.AWAITING_VERIFICATION)
+
+
+@dataclass(frozen=True)
+class RequestReportRow:
+    """One request type's figures for a year (`type` "" for the total)."""
+
+    type: str
+    label: str
+    received: int
+    fulfilled: int
+    denied: int
+    #: Of `denied`: refused before the requester verified their address, or closed unverified.
+    denied_unverifiable: int
+    #: Calendar days from filing to the answer (fulfilled or refused); None with no answer.
+    median_days: float | None
+    p90_days: int | None
+
+
+@dataclass(frozen=True)
+class RequestReport:
+    site: Site
+    year: int
+    rows: list[RequestReportRow]
+
+    @property
+    def total(self) -> RequestReportRow:
+        return self.rows[-1]
+
+
+def _percentile_90(values: list[int]) -> int | None:
+    """The nearest-rank 90th percentile: the smallest value at least 90 % of the values do not exceed."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[math.ceil(0.9 * len(ordered)) - 1]
+
+
+def _report_row(type: str, label: str, counts: dict[str, int], days: list[int]) -> RequestReportRow:
+    return RequestReportRow(
+        type=type,
+        label=label,
+        received=counts.get("received", 0),
+        fulfilled=counts.get("fulfilled", 0),
+        denied=counts.get("denied", 0),
+        denied_unverifiable=counts.get("unverifiable", 0),
+        median_days=statistics.median(days) if days else None,
+        p90_days=_percentile_90(days),
+    )
+
+
+def request_report(*, site: Site, year: int) -> RequestReport:
+    """The §7102 metrics of the requests `site` received in calendar `year` (the site's time zone):
+    per type, how many were received, complied with in whole or in part (fulfilled), denied
+    (refused, or closed never verified: of which "unverifiable", also those refused before
+    verification), and the median and 90th percentile (nearest rank) of the calendar days from
+    filing to the answer. Counted by year of receipt, so a year's figures are final once its
+    requests are answered. Counts in SQL; the durations of the year's answers in Python."""
+    zone = timezone.get_current_timezone()
+    requests = DataSubjectRequest.objects.filter(
+        site=site,
+        filed_at__gte=datetime(year, 1, 1, tzinfo=zone),
+        filed_at__lt=datetime(year + 1, 1, 1, tzinfo=zone),
+    )
+    refused = Q(events__action=RequestAction.REFUSED)
+    closed_unverified = Q(status=RequestStatus.CLOSED, verified_at__isnull=True) & ~Q(
+        Exists(RequestEvent.objects.filter(request=OuterRef("pk"), action__in=_ANSWERS))
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for row in requests.values("type").annotate(
+        received=Count("pk", distinct=True),
+        fulfilled=Count("pk", filter=Q(events__action=RequestAction.FULFILLED), distinct=True),
+        refused=Count("pk", filter=refused, distinct=True),
+        refused_unverified=Count(
+            "pk", filter=refused & Q(events__from_status__in=_UNVERIFIED), distinct=True
+        ),
+        closed_unverified=Count("pk", filter=closed_unverified, distinct=True),
+    ):
+        counts[row["type"]] = {
+            "received": row["received"],
+            "fulfilled": row["fulfilled"],
+            "denied": row["refused"] + row["closed_unverified"],
+            "unverifiable": row["refused_unverified"] + row["closed_unverified"],
+        }
+    days: dict[str, list[int]] = {}
+    answers = RequestEvent.objects.filter(request__in=requests, action__in=_ANSWERS)
+    for type, filed_at, answered_at in answers.values_list("request__type", "request__filed_at", "at"):
+        elapsed = timezone.localtime(answered_at, zone).date() - timezone.localtime(filed_at, zone).date()
+        days.setdefault(type, []).append(elapsed.days)
+    rows = [
+        _report_row(value, str(label), counts.get(value, {}), days.get(value, []))
+        for value, label in RequestType.choices
+    ]
+    totals = {
+        key: sum(row[key] for row in counts.values())
+        for key in ("received", "fulfilled", "denied", "unverifiable")
+    }
+    rows.append(
+        _report_row("", gettext("Total"), totals, [day for values in days.values() for day in values])
+    )
+    return RequestReport(site=site, year=year, rows=rows)

@@ -34,6 +34,7 @@ from consent.models import (
     DataSubjectRequest,
     RequestAction,
     RequestEvent,
+    RequestReminder,
     RequestStatus,
     RequestType,
     Role,
@@ -48,7 +49,8 @@ from consent.requests.clocks import (
     Deadline,
     calendar_for,
     clock_start,
-    days_left,
+    days_left_text,
+    days_until,
     deadline_extend,
     deadline_for,
 )
@@ -530,6 +532,26 @@ def _step(
         _email_queue(request, action)
 
 
+def _act(
+    request: DataSubjectRequest,
+    *,
+    action: str,
+    to_status: str,
+    by: AbstractUser | None,
+    ip: str | None,
+    now: datetime | None,
+    note: str = "",
+    response_text: str | None = None,
+) -> DataSubjectRequest:
+    """One of the DPO's plain steps: the request locked and its status checked for `action`, the
+    answer kept when there is one, then the step written (_step). Call inside a transaction."""
+    request = _locked_check(request, by, action)
+    if response_text is not None:
+        request.response_text = response_text
+    _step(request, action=action, to_status=to_status, by=by, ip=ip, now=now or request_now(), note=note)
+    return request
+
+
 @transaction.atomic
 def request_acknowledge(
     *,
@@ -539,17 +561,8 @@ def request_acknowledge(
     now: datetime | None = None,
 ) -> DataSubjectRequest:
     """Tell the requester their verified request is being handled (CCPA's 10 business days)."""
-    now = now or request_now()
-    request = _locked_check(request, by, RequestAction.ACKNOWLEDGED)
-    _step(
-        request,
-        action=RequestAction.ACKNOWLEDGED,
-        to_status=RequestStatus.ACKNOWLEDGED,
-        by=by,
-        ip=ip,
-        now=now,
-    )
-    return request
+    action, status = RequestAction.ACKNOWLEDGED, RequestStatus.ACKNOWLEDGED
+    return _act(request, action=action, to_status=status, by=by, ip=ip, now=now)
 
 
 def _locked_check(request: DataSubjectRequest, by: AbstractUser | None, action: str) -> DataSubjectRequest:
@@ -568,19 +581,9 @@ def request_info_ask(
     now: datetime | None = None,
 ) -> DataSubjectRequest:
     """Ask the requester for what is missing to answer (the email carries `text`). The clock keeps running."""
-    now = now or request_now()
     text = _text_required(text, gettext("Write what the requester should send."))
-    request = _locked_check(request, by, RequestAction.INFO_REQUESTED)
-    _step(
-        request,
-        action=RequestAction.INFO_REQUESTED,
-        to_status=RequestStatus.INFO_REQUESTED,
-        by=by,
-        ip=ip,
-        now=now,
-        note=text,
-    )
-    return request
+    action, status = RequestAction.INFO_REQUESTED, RequestStatus.INFO_REQUESTED
+    return _act(request, action=action, to_status=status, by=by, ip=ip, now=now, note=text)
 
 
 def _first_deadline(request: DataSubjectRequest, ruleset: RuleSet) -> tuple[Deadline, Period]:
@@ -669,12 +672,9 @@ def request_fulfil(
     now: datetime | None = None,
 ) -> DataSubjectRequest:
     """Answer the request: `text` is the response the requester is emailed."""
-    now = now or request_now()
     text = _text_required(text, gettext("Write the answer the requester receives."))
-    request = _locked_check(request, by, RequestAction.FULFILLED)
-    request.response_text = text
-    _step(request, action=RequestAction.FULFILLED, to_status=RequestStatus.FULFILLED, by=by, ip=ip, now=now)
-    return request
+    action, status = RequestAction.FULFILLED, RequestStatus.FULFILLED
+    return _act(request, action=action, to_status=status, by=by, ip=ip, now=now, response_text=text)
 
 
 @transaction.atomic
@@ -688,12 +688,9 @@ def request_refuse(
 ) -> DataSubjectRequest:
     """Refuse the request with its reasons; the email adds the jurisdiction's right to complain
     (consent/requests/answers.py)."""
-    now = now or request_now()
     text = _text_required(text, gettext("Give the reasons for the refusal."))
-    request = _locked_check(request, by, RequestAction.REFUSED)
-    request.response_text = text
-    _step(request, action=RequestAction.REFUSED, to_status=RequestStatus.REFUSED, by=by, ip=ip, now=now)
-    return request
+    action, status = RequestAction.REFUSED, RequestStatus.REFUSED
+    return _act(request, action=action, to_status=status, by=by, ip=ip, now=now, response_text=text)
 
 
 @transaction.atomic
@@ -776,8 +773,8 @@ class RequestClock:
 
     due_on: date
     days_left: int
-    #: "working days", "business days" or "calendar days", for a person.
-    unit: str
+    #: "3 working days left", "1 business day left", "12 calendar days left", for a person.
+    left: str
     explanation: str
     is_overdue: bool
     is_due_soon: bool
@@ -792,28 +789,20 @@ def request_clock(request: DataSubjectRequest, *, today: date | None = None) -> 
     period = _period_for(ruleset, request.type) if ruleset is not None else None
     if request.extended_at is not None and ruleset is not None and ruleset.request_extension is not None:
         period = ruleset.request_extension
-    working = period is not None and period.unit in (DayType.BUSINESS_DAYS, DayType.RU_WORKING_DAYS)
-    if period is not None and ruleset is not None:
-        deadline = Deadline(
-            start=request.due_at,
-            period=period,
-            due_on=request.due_at,
-            count_ended_on=request.due_at,
-            explanation="",
-        )
-        left = days_left(
-            today=today, deadline=deadline, calendar=_calendar(ruleset, period, request.establishment_country)
-        )
-    else:
-        left = (request.due_at - today).days
-    if working and left >= 0:
-        unit = gettext("business days") if period.unit == DayType.BUSINESS_DAYS else gettext("working days")
-    else:
-        unit = gettext("calendar days")
+    unit = None
+    calendar = None
+    if (
+        period is not None
+        and ruleset is not None
+        and period.unit in (DayType.BUSINESS_DAYS, DayType.RU_WORKING_DAYS)
+    ):
+        unit = period.unit
+        calendar = _calendar(ruleset, period, request.establishment_country)
+    left = days_until(today=today, due_on=request.due_at, calendar=calendar)
     return RequestClock(
         due_on=request.due_at,
         days_left=left,
-        unit=unit,
+        left=days_left_text(left, unit if left >= 0 else None),
         explanation=request.due_explanation,
         is_overdue=today > request.due_at,
         is_due_soon=today <= request.due_at <= today + timedelta(days=settings.REQUEST_DUE_SOON_DAYS),
@@ -837,29 +826,52 @@ def _dpo_emails(site: Site) -> list[str]:
     return []
 
 
-def request_reminder_send(*, request: DataSubjectRequest, days: int) -> None:
-    """Email the site's DPOs that `request` is due in `days` days or fewer (the worker's job)."""
-    recipients = _dpo_emails(request.site)
-    if recipients:
+# A reminder claimed by the watch but not sent this long after (the worker was down, or the mail
+# server refused it) is queued again by the next round.
+REMINDER_REQUEUE_AFTER = timedelta(minutes=15)
+
+
+def request_reminder_send(*, request: DataSubjectRequest, days: int, now: datetime | None = None) -> bool:
+    """Email the site's DPOs that `request` is due in `days` days or fewer (the worker's job), and
+    only once it was sent, mark its reminder sent and write the REMINDED event. The reminder's row
+    is locked for the send: a second worker with the same job waits, then finds it sent and does
+    nothing. A send that fails writes nothing (the watch queues it again). Returns whether it sent."""
+    with transaction.atomic():
+        reminder = (
+            RequestReminder.objects.select_for_update()
+            .filter(request=request, due_at=request.due_at, days=days, sent_at__isnull=True)
+            .first()
+        )
+        if reminder is None or request.status in FINAL_STATUSES:
+            return False  # sent already, or the due date moved (its own reminders follow), or answered
+        recipients = _dpo_emails(request.site)
+        reminder.sent_at = now or request_now()
+        reminder.save(update_fields=["sent_at"])  # also with nobody to email: not queued again
+        if not recipients:
+            return False
         subject, body = reminder_email(request, days)
         EmailMessage(subject=subject, body=body, to=recipients).send()
+        _event(
+            request,
+            action=RequestAction.REMINDED,
+            at=reminder.sent_at,
+            note=f"{days} days before {request.due_at.isoformat()}",
+            to_status=request.status,
+        )
+    return True
 
 
-def _reminder_threshold_due(request: DataSubjectRequest, days: int) -> int | None:
+def _reminder_threshold_due(
+    request: DataSubjectRequest, days: int, claimed: dict[tuple[int, date], list[int]]
+) -> int | None:
     """The reminder threshold to send now, if any: the smallest crossed one, unless that or a
-    smaller one was sent for this due date already (a watch that was down sends one, not several)."""
+    smaller one was claimed for this due date already (a watch that was down sends one, not
+    several). `claimed`: the thresholds claimed per (request id, due date), read for the round."""
     crossed = [threshold for threshold in settings.REQUEST_REMINDER_DAYS if 0 <= days <= threshold]
     if not crossed:
         return None
     target = min(crossed)
-    suffix = f":{request.due_at.isoformat()}"
-    sent = [
-        int(note.split(":", 1)[0])
-        for note in RequestEvent.objects.filter(request=request, action=RequestAction.REMINDED).values_list(
-            "note", flat=True
-        )
-        if note.endswith(suffix)
-    ]
+    sent = claimed.get((request.pk, request.due_at), [])  # type: ignore[arg-type]
     if sent and min(sent) <= target:
         return None
     return target
@@ -904,15 +916,30 @@ def requests_deadlines_watch(*, now: datetime | None = None) -> int:
     }
     wanted = [key[1] for key in keys.values() if key is not None]
     announced = set(WebhookEvent.objects.filter(dedupe_key__in=wanted).values_list("dedupe_key", flat=True))
+    # The reminders claimed already, in one read for the round (not one per candidate).
+    claimed: dict[tuple[int, date], list[int]] = {}
+    stale: dict[tuple[int, date], list[int]] = {}
+    for request_id, due_at, threshold, queued_at, sent_at in RequestReminder.objects.filter(
+        request__in=[candidate.pk for candidate in candidates]
+    ).values_list("request_id", "due_at", "days", "queued_at", "sent_at"):
+        claimed.setdefault((request_id, due_at), []).append(threshold)
+        if sent_at is None and queued_at <= now - REMINDER_REQUEUE_AFTER:
+            stale.setdefault((request_id, due_at), []).append(threshold)
     written = 0
     for candidate in candidates:
         days = (candidate.due_at - today).days
         key = keys.get(candidate.pk)
         owes_event = key is not None and key[1] not in announced
-        if not owes_event and not (0 <= days <= max(settings.REQUEST_REMINDER_DAYS, default=-1)):
+        threshold = _reminder_threshold_due(candidate, days, claimed)
+        for unsent in stale.get((candidate.pk, candidate.due_at), []):
+            # Claimed, never sent: queued again (the job sends it at most once).
+            RequestReminder.objects.filter(request=candidate, due_at=candidate.due_at, days=unsent).update(
+                queued_at=now
+            )
+            job_enqueue_on_commit("consent.request_reminder_send", candidate.pk, unsent)
+        if not owes_event and threshold is None:
             continue
         with transaction.atomic():
-            # Locked: two watchers never remind twice.
             request = (
                 DataSubjectRequest.objects.select_for_update().select_related("site").get(pk=candidate.pk)
             )
@@ -923,15 +950,31 @@ def requests_deadlines_watch(*, now: datetime | None = None) -> int:
                     site=request.site, type=key[0], data=request_data(request), dedupe_key=key[1]
                 )
                 written += emitted is not None
-            threshold = _reminder_threshold_due(request, days)
             if threshold is not None:
-                _event(
-                    request,
-                    action=RequestAction.REMINDED,
-                    at=now,
-                    note=f"{threshold}:{request.due_at.isoformat()}",
-                    to_status=request.status,
+                # The unique constraint is the dedupe: a second watcher's claim of the same
+                # reminder inserts nothing and queues nothing.
+                _, created = RequestReminder.objects.get_or_create(
+                    request=request, due_at=request.due_at, days=threshold, defaults={"queued_at": now}
                 )
-                job_enqueue_on_commit("consent.request_reminder_send", request.pk, threshold)
-                written += 1
+                if created:
+                    job_enqueue_on_commit("consent.request_reminder_send", request.pk, threshold)
+                    written += 1
     return written
+
+
+# --- Reports ---------------------------------------------------------------------------------------
+
+
+def request_report_export_record(
+    *, site: Site, year: int, by: AbstractUser | None, ip: str | None = None
+) -> None:
+    """Audit a download of the site's yearly request report (who took which site's figures)."""
+    with transaction.atomic():
+        audit_record(
+            site=site,
+            actor=by,
+            actor_ip=ip,
+            action="data_subject_request.report_export",
+            target=f"request report {year}",
+            data={"year": year, "format": "csv"},
+        )

@@ -17,6 +17,8 @@ from consent.requests.clocks import (
     calendar_for,
     clock_start,
     days_left,
+    days_left_text,
+    days_until,
     deadline_extend,
     deadline_for,
     extension_allowed,
@@ -466,3 +468,22 @@ def test_days_left_are_counted_in_the_periods_kind_of_day():
     assert days_left(today=date(2027, 1, 19), deadline=russian, calendar=production) == 0
     assert days_left(today=date(2027, 1, 21), deadline=russian, calendar=production) == -2
     assert days_left(today=date(2027, 2, 8), deadline=californian, calendar=WorkingCalendar()) == 10
+
+
+def test_days_until_a_date_count_its_calendars_working_days_without_a_deadline():
+    production = RussianProductionCalendar()
+
+    assert days_until(today=date(2026, 12, 30), due_on=date(2027, 1, 19), calendar=production) == 7
+    assert days_until(today=date(2026, 12, 30), due_on=date(2027, 1, 19), calendar=None) == 20
+    assert days_until(today=date(2027, 1, 19), due_on=date(2027, 1, 19), calendar=production) == 0
+    assert days_until(today=date(2027, 1, 21), due_on=date(2027, 1, 19), calendar=production) == -2
+
+
+def test_the_days_left_are_one_plural_message_per_kind_of_day():
+    with translation.override("en"):
+        assert days_left_text(1, DayType.RU_WORKING_DAYS) == "1 working day left"
+        assert days_left_text(7, DayType.RU_WORKING_DAYS) == "7 working days left"
+        assert days_left_text(1, DayType.BUSINESS_DAYS) == "1 business day left"
+        assert days_left_text(3, DayType.BUSINESS_DAYS) == "3 business days left"
+        assert days_left_text(1, None) == "1 calendar day left"
+        assert days_left_text(12, DayType.CALENDAR_MONTHS) == "12 calendar days left"

@@ -3,14 +3,26 @@
 the requester gets at each step, the request webhooks at a real receiver, and the DPOs' reminders."""
 
 import secrets
-from datetime import date
+import smtplib
+from datetime import date, timedelta
 from unittest import mock
 
 import pytest
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from consent.models import AuditEntry, DataSubjectRequest, RequestEvent, RequestStatus, Role, WebhookEvent
-from consent.requests.services import request_verify, requests_deadlines_watch
+from consent.models import (
+    AuditEntry,
+    DataSubjectRequest,
+    RequestEvent,
+    RequestReminder,
+    RequestStatus,
+    Role,
+    WebhookEvent,
+)
+from consent.requests.services import request_reminder_send, request_verify, requests_deadlines_watch
 from consent.requests.tokens import status_token_make
 from consent.sites.services import site_create
 from consent.webhooks.dispatch import webhooks_dispatch_round
@@ -363,3 +375,96 @@ def test_the_queue_page_costs_the_same_few_queries_with_four_requests_or_forty(
             template.save(force_insert=True)
         with django_assert_max_num_queries(12):  # 9 at the time of writing, whatever the count
             assert client.get(changelist).status_code == 200
+
+
+class RefusingMailServer(BaseEmailBackend):
+    """A mail server that is down: every send raises, as smtplib's does."""
+
+    def send_messages(self, email_messages):
+        raise smtplib.SMTPServerDisconnected("down")
+
+
+def test_a_reminder_is_recorded_only_once_its_email_was_sent_and_a_failed_send_is_queued_again(
+    client, site, dpo, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.REQUEST_REMINDER_DAYS = (7,)
+    dpo.email = "dpo@shop.example"
+    dpo.save()
+    request_row = file_ca_deletion(client, site)  # due 18 February 2027
+    mailoutbox.clear()
+    claimed_at = _at(date(2027, 2, 11))
+
+    settings.EMAIL_BACKEND = "tests.consent.test_request_queue.RefusingMailServer"
+    with django_capture_on_commit_callbacks(execute=True):
+        requests_deadlines_watch(now=claimed_at)
+    reminder = RequestReminder.objects.get(request=request_row)
+    failed_events = RequestEvent.objects.filter(request=request_row, action="reminded").count()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        soon = requests_deadlines_watch(now=claimed_at + timedelta(minutes=5))
+    still_unsent = RequestReminder.objects.get(request=request_row).sent_at
+    with django_capture_on_commit_callbacks(execute=True):
+        requests_deadlines_watch(now=claimed_at + timedelta(minutes=20))
+
+    assert (reminder.days, reminder.due_at, reminder.sent_at) == (7, date(2027, 2, 18), None)
+    assert failed_events == 0  # the send failed: no "Reminder sent" in the history
+    assert soon == 0 and still_unsent is None  # not queued again at once
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["dpo@shop.example"]
+    assert RequestReminder.objects.get(request=request_row).sent_at is not None
+    assert RequestEvent.objects.filter(request=request_row, action="reminded").count() == 1
+
+
+def test_two_workers_with_the_same_reminder_job_send_it_once(
+    client, site, dpo, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.REQUEST_REMINDER_DAYS = (7,)
+    dpo.email = "dpo@shop.example"
+    dpo.save()
+    request_row = file_ca_deletion(client, site)
+    RequestReminder.objects.create(
+        request=request_row, due_at=request_row.due_at, days=7, queued_at=_at(date(2027, 2, 11))
+    )
+    mailoutbox.clear()
+
+    first = request_reminder_send(request=request_row, days=7)
+    second = request_reminder_send(request=request_row, days=7)
+
+    assert (first, second) == (True, False)
+    assert len(mailoutbox) == 1
+    assert RequestEvent.objects.filter(request=request_row, action="reminded").count() == 1
+
+
+def test_a_watch_round_reads_the_sent_reminders_in_one_query_whatever_the_number_of_candidates(
+    client, site, dpo, settings, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    settings.REQUEST_REMINDER_DAYS = (7,)
+    template = file_ca_deletion(client, site)  # due 18 February 2027
+    queries = {}
+    for count in (3, 12):
+        while DataSubjectRequest.objects.filter(site=site).count() < count:
+            template.pk, template.public_id = None, secrets.token_urlsafe(16)
+            template.save(force_insert=True)
+        with django_capture_on_commit_callbacks(execute=True):
+            requests_deadlines_watch(now=_at(date(2027, 2, 11)))  # claims each one's reminder
+        with CaptureQueriesContext(connection) as captured:
+            assert requests_deadlines_watch(now=_at(date(2027, 2, 12))) == 0
+        queries[count] = len(captured)
+
+    assert queries[3] == queries[12] <= 4
+
+
+def test_the_request_page_says_the_days_left_in_the_deadlines_kind_of_day(client, site, dpo):
+    body = {"type": "access", "email": "ivan@example.ru", "residence": "RU"}
+    response = file_api(client, site, body, on=date(2026, 12, 26))  # due 19 January 2027
+    request_row = request_verify(
+        request=DataSubjectRequest.objects.get(public_id=response.json()["id"]), now=_at(date(2026, 12, 27))
+    )
+    client.force_login(dpo)
+
+    with mock.patch("django.utils.timezone.localdate", return_value=date(2026, 12, 30)):
+        html = page(client, request_row).content.decode()
+    with mock.patch("django.utils.timezone.localdate", return_value=date(2027, 1, 18)):
+        last_day = page(client, request_row).content.decode()
+
+    assert "7 working days left: due on 19 January 2027." in html
+    assert "1 working day left: due on 19 January 2027." in last_day

@@ -378,10 +378,14 @@ def request_automation_steps(request: DataSubjectRequest) -> list[AutomationStep
         if packages:
             newest = packages[0]
             detail = ngettext(
-                "%(count)d record, %(format)s and more formats.",
-                "%(count)d records, %(format)s and more formats.",
+                "%(count)d record, as JSON and as a readable page.",
+                "%(count)d records, as JSON and as a readable page.",
                 newest.records,
-            ) % {"count": newest.records, "format": newest.get_format_display()}
+            ) % {"count": newest.records}
+            if request_event_last(request, RequestAction.FULFILLED) is not None:
+                detail += " " + gettext(
+                    "Sent with the answer: the requester downloads it from their status page."
+                )
             steps.append(AutomationStep(gettext("Package generated"), True, detail, newest.created_at))
         else:
             steps.append(

@@ -6,10 +6,13 @@ withdrawals recorded in the ledger; the DPO's Automation panel; and tenancy thro
 
 import hashlib
 import json
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import DatabaseError, transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,6 +22,7 @@ from consent.models import (
     AuditEntry,
     ConsentRecord,
     DataSubjectRequest,
+    ImmutableRowError,
     RequestEvent,
     RequestPackage,
     RequestStatus,
@@ -28,6 +32,7 @@ from consent.models import (
     WebhookEvent,
 )
 from consent.policies.services import policy_document_create, policy_text_set, policy_version_publish
+from consent.requests.retention import requests_retention_apply
 from consent.requests.services import request_verify
 from consent.requests.tokens import status_token_make, verify_token_make
 from consent.sites.services import purpose_create, site_create
@@ -534,3 +539,52 @@ def test_another_sites_dpo_cannot_generate_download_or_erase(client, shop, other
     client.force_login(shop.dpo)
     own = client.get(reverse("admin:consent_datasubjectrequest_package", args=[access.pk, package.pk]))
     assert own.status_code == 200 and "attachment" in own["Content-Disposition"]
+
+
+# --- Packages are history: never changed, purged with their request --------------------------------
+
+
+def test_a_package_is_never_changed_and_goes_with_its_request_at_retention(client, shop, history):
+    purged = file(client, shop, "access")
+    kept = file(client, shop, "access", visitor_id=STRANGER, account=False)
+    client.force_login(shop.dpo)
+    for request_row in (purged, kept):
+        act(client, request_row, "fulfilled", "Your data.")
+    package = RequestPackage.objects.filter(request=purged).first()
+    now = timezone.now()
+    DataSubjectRequest.objects.filter(pk=purged.pk).update(
+        status=RequestStatus.CLOSED, closed_at=now - timedelta(days=365 * 2 + 30)
+    )
+
+    with pytest.raises(ImmutableRowError):
+        package.save()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        QuerySet(RequestPackage).filter(pk=package.pk).update(content="forged")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        QuerySet(RequestPackage).filter(pk=package.pk).delete()
+    result = requests_retention_apply()
+
+    assert result["shop"] == 1
+    assert not RequestPackage.objects.filter(request_id=purged.pk).exists()
+    assert RequestPackage.objects.filter(request=kept).count() == 2
+    assert client.get(package_url(purged, "json")).status_code == 404
+
+
+def test_a_russian_withdrawal_is_recorded_at_once_and_destruction_follows_before_the_answer(
+    client, shop, history
+):
+    request_row = file(client, shop, "withdraw_consent", residence="RU")
+    client.force_login(shop.dpo)
+
+    before_erasure = act(client, request_row, "fulfilled", "Done.").content.decode()
+    automate(client, request_row, "erase")
+    automate(client, request_row, "confirm_erasure", note="Backend rows destroyed, act no. 7.")
+    answered = act(client, request_row, "fulfilled", "Withdrawn and destroyed.").content.decode()
+
+    decisions = ConsentRecord.objects.filter(site=shop, collection_method="data_subject_request")
+    assert decisions.count() == 3 and {record.action for record in decisions} == {"withdraw"}
+    assert "Erase what Consentry holds first" in before_erasure
+    assert "Done: Fulfilled." in answered
+    assert events(request_row)[-4:] == ["decisions_recorded", "erased", "erasure_confirmed", "fulfilled"]
+    # The decisions stay in the ledger; only their personal values went.
+    assert all(record.is_redacted and record.action == "withdraw" for record in decisions)

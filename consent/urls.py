@@ -9,6 +9,7 @@ from consent.ledger import views as ledger_views
 from consent.policies import api as policies_api
 from consent.policies import views as policies_views
 from consent.requests import api as requests_api
+from consent.requests import automation_api as requests_automation_api
 from consent.requests import views as requests_views
 from consent.rules import api as rules_api
 from consent.sites import api as sites_api
@@ -100,6 +101,12 @@ management_urlpatterns = [
         subjects_api.VisitorConsentsApi.as_view(),
         name="visitor-consents",
     ),
+    # A data-subject request's erasure, confirmed by the site's backend (consent/requests/automation.py).
+    path(
+        "sites/<str:site_key>/requests/<str:public_id>/erasure-confirmation",
+        requests_automation_api.RequestErasureConfirmationApi.as_view(),
+        name="request-erasure-confirmation",
+    ),
     # Policies: documents, their working copies per language, publishing and the versions.
     path(
         "sites/<str:site_key>/policies",
@@ -182,6 +189,11 @@ page_urlpatterns = [
         name="request-verify",
     ),
     path("s/<str:site_key>/requests/<str:public_id>/", requests_views.request_status, name="request-status"),
+    path(
+        "s/<str:site_key>/requests/<str:public_id>/package.<str:format>",
+        requests_views.request_package_download,
+        name="request-package",
+    ),
     path("s/<str:site_key>/policies/<slug:slug>/", policies_views.policy_page, name="policy-page"),
     path(
         "s/<str:site_key>/policies/<slug:slug>/v<int:number>/",

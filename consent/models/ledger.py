@@ -43,6 +43,8 @@ class CollectionMethod(models.TextChoices):
     PAPER_FORM = "paper_form", _("Paper form")
     EMAIL = "email", _("Email")
     OTHER = "other", _("Other")
+    # Recorded by Consentry itself, applying a verified data-subject request (opt-out, withdrawal).
+    DATA_SUBJECT_REQUEST = "data_subject_request", _("Data-subject request")
 
 
 class ConsentRecord(ImmutableModel):

@@ -189,6 +189,11 @@ class RequestAction(models.TextChoices):
     # A reminder emailed to the site's DPOs (written once it was sent; see RequestReminder).
     REMINDED = "reminded", _("Reminder sent")
     PURGED = "purged", _("Purged")
+    # What Consentry did itself for the request (consent/requests/automation.py).
+    PACKAGE_GENERATED = "package_generated", _("Data package generated")
+    ERASED = "erased", _("Consentry's records erased")
+    ERASURE_CONFIRMED = "erasure_confirmed", _("Site's backend confirmed its erasure")
+    DECISIONS_RECORDED = "decisions_recorded", _("Decisions recorded in the ledger")
 
 
 class RequestEvent(ImmutableModel):
@@ -259,3 +264,47 @@ class RequestReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.days} days before {self.due_at}"
+
+
+class PackageFormat(models.TextChoices):
+    """How an access or portability package is written: the machine-readable portability format,
+    or a page a person reads."""
+
+    JSON = "json", _("JSON (machine-readable)")
+    HTML = "html", _("Readable page (HTML)")
+
+
+class RequestPackage(ImmutableModel):
+    """One generated copy of what Consentry holds about a request's subject (their consent history
+    with receipts), in one format, as it was when generated: never changed, purged with its request.
+
+    The package the requester downloads is the newest of each format generated up to the request's
+    fulfilment (consent/requests/package.py); the others are the DPO's drafts."""
+
+    purgeable = True
+
+    request = models.ForeignKey(
+        DataSubjectRequest, on_delete=models.CASCADE, related_name="packages", verbose_name=_("request")
+    )
+    format = models.CharField(max_length=8, choices=PackageFormat.choices, verbose_name=_("format"))
+    content = models.TextField(verbose_name=_("content"))
+    content_sha256 = models.CharField(max_length=64, verbose_name=_("content hash"))
+    records = models.PositiveIntegerField(verbose_name=_("records"))
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, verbose_name=_("language"))
+    created_at = models.DateTimeField(verbose_name=_("created at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+
+    class Meta:
+        verbose_name = _("request package")
+        verbose_name_plural = _("request packages")
+        ordering = ["request", "created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_format_display()} {self.created_at:%Y-%m-%d %H:%M}"

@@ -37,6 +37,7 @@ class WebhookEventType(models.TextChoices):
     REQUEST_DUE_SOON = "request.due_soon", _("Data-subject request due soon")
     REQUEST_OVERDUE = "request.overdue", _("Data-subject request overdue")
     REQUEST_CLOSED = "request.closed", _("Data-subject request closed")
+    REQUEST_ERASURE_REQUESTED = "request.erasure_requested", _("Erasure asked of the site's backend")
     TEST = "test", _("Test event")
 
 

@@ -32,6 +32,8 @@ from consent.models import (
 )
 from consent.requests.admin_reports import RequestReportsAdminMixin
 from consent.requests.answers import answer_templates, complaint_rights
+from consent.requests.automation_admin import automation_context, automation_run
+from consent.requests.package import request_packages
 from consent.requests.services import (
     request_acknowledge,
     request_actions_allowed,
@@ -252,6 +254,16 @@ class DataSubjectRequestAdmin(RequestReportsAdminMixin, ReadOnlyAdminMixin, Site
                 name="consent_datasubjectrequest_act",
             ),
             path(
+                "<int:object_id>/automate/",
+                self.admin_site.admin_view(require_POST(self.automate_view)),
+                name="consent_datasubjectrequest_automate",
+            ),
+            path(
+                "<int:object_id>/package/<int:package_id>/",
+                self.admin_site.admin_view(self.package_view),
+                name="consent_datasubjectrequest_package",
+            ),
+            path(
                 "<int:object_id>/agent-document/",
                 self.admin_site.admin_view(self.agent_document_view),
                 name="consent_datasubjectrequest_agent_document",
@@ -270,6 +282,31 @@ class DataSubjectRequestAdmin(RequestReportsAdminMixin, ReadOnlyAdminMixin, Site
             raise Http404
         response = FileResponse(request_row.agent_document.open("rb"), as_attachment=True)
         response["Content-Type"] = "application/octet-stream"
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def automate_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Run one of the automation's actions (consent/requests/automation_admin.py) and come back."""
+        request_row = self.get_object(request, str(object_id))
+        if request_row is None:
+            raise Http404
+        if not self.has_view_permission(request, request_row):
+            raise PermissionDenied
+        automation_run(request, request_row)
+        return HttpResponseRedirect(reverse("admin:consent_datasubjectrequest_change", args=[request_row.pk]))
+
+    def package_view(self, request: HttpRequest, object_id: int, package_id: int) -> HttpResponse:
+        """One of the request's packages, as a download for its site's DPOs and owners."""
+        request_row = self.get_object(request, str(object_id))
+        if request_row is None or not self.has_view_permission(request, request_row):
+            raise Http404
+        package = next((item for item in request_packages(request_row) if item.pk == package_id), None)
+        if package is None:
+            raise Http404
+        package.refresh_from_db(fields=["content"])
+        response = HttpResponse(package.content, content_type="application/octet-stream")
+        name = f"consent-history-{request_row.public_id[:8]}-{package.pk}.{package.format}"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
         response["Cache-Control"] = "no-store"
         return response
 
@@ -334,6 +371,7 @@ class DataSubjectRequestAdmin(RequestReportsAdminMixin, ReadOnlyAdminMixin, Site
                 "assignees": request_assignees(request_row),
                 "complaint_rights": complaint,
                 "act_url": reverse("admin:consent_datasubjectrequest_act", args=[request_row.pk]),
+                **automation_context(request_row),
             }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 

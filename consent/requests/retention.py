@@ -1,9 +1,10 @@
 """Retention of data-subject requests: kept 24 months after closing (11 CCR §7101(a)), then purged.
 
 Request events are append-only (their triggers refuse DELETE); retention deletes them with their
-requests, on PostgreSQL only from inside a SECURITY DEFINER function (a trigger recognises it on the
-call stack, consent/immutability.py PURGE_FUNCTIONS), on SQLite inside purge_allowed(). A request is
-purged 24 months after it was closed, or after it was filed if it was never verified.
+requests (and their access packages), on PostgreSQL only from inside a SECURITY DEFINER function
+(a trigger recognises it on the call stack, consent/immutability.py PURGE_FUNCTIONS), on SQLite
+inside purge_allowed(). A request is purged 24 months after it was closed, or after it was filed if it
+was never verified.
 """
 
 from calendar import monthrange
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from consent.audit.services import audit_record
 from consent.immutability import definer_options, function_private, purge_allowed
-from consent.models import DataSubjectRequest, RequestEvent, RequestStatus, Site
+from consent.models import DataSubjectRequest, RequestEvent, RequestPackage, RequestStatus, Site
 
 # "At least 24 months" (CCPA regulations, 11 CCR §7101(a)).
 RETENTION_MONTHS = 24
@@ -26,6 +27,7 @@ FUNCTIONS = (RETENTION_FUNCTION,)
 
 _REQUESTS = DataSubjectRequest._meta.db_table
 _EVENTS = RequestEvent._meta.db_table
+_PACKAGES = RequestPackage._meta.db_table
 
 
 def retention_functions_install(cursor: object) -> None:
@@ -43,6 +45,7 @@ def retention_functions_install(cursor: object) -> None:
             cutoff timestamptz := now() - interval '{RETENTION_MONTHS} months';
         BEGIN
             DELETE FROM {_EVENTS} WHERE request_id IN (SELECT id FROM {_REQUESTS} WHERE {expired});
+            DELETE FROM {_PACKAGES} WHERE request_id IN (SELECT id FROM {_REQUESTS} WHERE {expired});
             DELETE FROM {_REQUESTS} WHERE {expired};
             GET DIAGNOSTICS purged = ROW_COUNT;
             IF purged > 0 THEN
@@ -110,8 +113,13 @@ def requests_retention_apply() -> dict[str, int]:
         cutoff = _months_before(timezone.now(), RETENTION_MONTHS)
         expired = _expired(site, cutoff)
         names = list(expired.exclude(agent_document="").values_list("agent_document", flat=True))
-        with transaction.atomic(), purge_allowed(connection, RequestEvent):
+        with (
+            transaction.atomic(),
+            purge_allowed(connection, RequestEvent),
+            purge_allowed(connection, RequestPackage),
+        ):
             QuerySet(RequestEvent).filter(request__in=expired).delete()
+            QuerySet(RequestPackage).filter(request__in=expired).delete()
             _, per_model = expired.delete()
             count = per_model.get(DataSubjectRequest._meta.label, 0)
             if count:

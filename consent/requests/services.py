@@ -44,6 +44,7 @@ from consent.models import (
     WebhookEvent,
     WebhookEventType,
 )
+from consent.requests.automation import request_verified_apply
 from consent.requests.calendars import WorkingCalendar
 from consent.requests.clocks import (
     Deadline,
@@ -55,6 +56,8 @@ from consent.requests.clocks import (
     deadline_for,
 )
 from consent.requests.emails import filed_email, reminder_email, step_email, verified_email
+from consent.requests.holdings import fulfil_refusal
+from consent.requests.package import request_package_ensure
 from consent.requests.selectors import RequestJurisdiction
 from consent.requests.types import OPT_OUT_TYPES, WITHDRAWAL_TYPES, request_types_for
 from consent.rules.jurisdictions import DayType, Period, RuleSet, ruleset_as_dict, ruleset_get
@@ -408,6 +411,8 @@ def request_verify(*, request: DataSubjectRequest, now: datetime | None = None) 
             target=_target(request),
             data=_audit_data(request),
         )
+        # Automation (consent/requests/automation.py): an opt-out or withdrawal applies at once.
+        request_verified_apply(request=request, now=now)
         _email_queue(request, EMAIL_VERIFIED)
     return request
 
@@ -673,8 +678,17 @@ def request_fulfil(
 ) -> DataSubjectRequest:
     """Answer the request: `text` is the response the requester is emailed."""
     text = _text_required(text, gettext("Write the answer the requester receives."))
-    action, status = RequestAction.FULFILLED, RequestStatus.FULFILLED
-    return _act(request, action=action, to_status=status, by=by, ip=ip, now=now, response_text=text)
+    now = now or request_now()
+    request = _locked_check(request, by, RequestAction.FULFILLED)
+    # Automation (consent/requests/automation.py, package.py): an erasure must be confirmed first;
+    # an access or portability answer carries its package.
+    refusal = fulfil_refusal(request)
+    if refusal is not None:
+        raise ValidationError(refusal, code="erasure")
+    request_package_ensure(request=request, by=by, ip=ip, now=now)
+    request.response_text = text
+    _step(request, action=RequestAction.FULFILLED, to_status=RequestStatus.FULFILLED, by=by, ip=ip, now=now)
+    return request
 
 
 @transaction.atomic

@@ -15,8 +15,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from consent.languages import RIGHT_TO_LEFT
-from consent.models import DataSubjectRequest, RequestStatus, RequestType, Site
+from consent.models import DataSubjectRequest, PackageFormat, RequestStatus, RequestType, Site
 from consent.requests.emails import status_url
+from consent.requests.package import request_package_delivered
 from consent.requests.selectors import (
     request_get_by_public_id,
     request_jurisdiction_resolve,
@@ -269,5 +270,54 @@ def request_status(request: HttpRequest, site_key: str, public_id: str) -> HttpR
             return _message(
                 request, site, language, 404, _("Request not found"), _("Copy the whole link from the email.")
             )
-        context = {"request_row": filed, "events": list(request_timeline(request=filed))}
+        context = {
+            "request_row": filed,
+            "events": list(request_timeline(request=filed)),
+            # The answer's package (consent/requests/package.py), once the request is fulfilled.
+            "package": request_package_delivered(filed, PackageFormat.JSON) is not None,
+            "token": request.GET.get("t", ""),
+        }
         return _page(request, site, language, "consent/requests/status.html", context)
+
+
+# What each package format is served as. The page is the stored HTML, under the site-wide CSP
+# like every page; the JSON is a download.
+_PACKAGE_TYPES = {
+    PackageFormat.JSON: ("application/json; charset=utf-8", "attachment"),
+    PackageFormat.HTML: ("text/html; charset=utf-8", "inline"),
+}
+
+
+@require_http_methods(["GET", "HEAD"])
+def request_package_download(
+    request: HttpRequest, site_key: str, public_id: str, format: str
+) -> HttpResponse:
+    """The package the request was answered with, by the status link's signature (`?t=`): only
+    this request's, only once it is fulfilled; anything else is a 404."""
+    site = site_get_by_key(key=site_key)
+    if site is None:
+        return _no_site(request)
+    language = _language(request, site)
+    with translation.override(language):
+        filed = request_get_by_public_id(site=site, public_id=public_id)
+        package = None
+        if (
+            filed is not None
+            and format in _PACKAGE_TYPES
+            and status_token_check(public_id=public_id, token=request.GET.get("t", ""))
+        ):
+            package = request_package_delivered(filed, format)
+        if filed is None or package is None:
+            return _message(
+                request,
+                site,
+                language,
+                404,
+                _("Package not found"),
+                _("Copy the whole link from your status page."),
+            )
+    content_type, disposition = _PACKAGE_TYPES[format]
+    response = HttpResponse(package.content, content_type=content_type)
+    response["Content-Disposition"] = f'{disposition}; filename="consent-history-{public_id[:8]}.{format}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return no_store(response)

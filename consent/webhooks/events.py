@@ -50,6 +50,11 @@ EVENT_DESCRIPTIONS: dict[str, Any] = {
         "An open data-subject request passed its due date unanswered (once per request and due date)."
     ),
     WebhookEventType.REQUEST_CLOSED: _("A data-subject request was closed."),
+    WebhookEventType.REQUEST_ERASURE_REQUESTED: _(
+        "A DPO erased what Consentry holds for a deletion or destruction request: delete the "
+        "site's own data about this account and these visitors, then confirm with POST "
+        "/api/v1/sites/{key}/requests/{id}/erasure-confirmation (the request waits for it)."
+    ),
     WebhookEventType.TEST: _("Sent from the admin or the API to check an endpoint."),
 }
 
@@ -119,4 +124,18 @@ def request_data(request: DataSubjectRequest) -> dict[str, Any]:
         "acknowledge_by": request.acknowledge_by.isoformat() if request.acknowledge_by else None,
         "due_at": request.due_at.isoformat() if request.due_at else None,
         "closed_at": request.closed_at.isoformat() if request.closed_at else None,
+    }
+
+
+def erasure_data(request: DataSubjectRequest, *, visitor_ids: list[str]) -> dict[str, Any]:
+    """What the site's backend needs to delete its own data for a request: the account as the
+    ledger names it (the keyed hash of the site's account id, null when the request names none)
+    and the browsers' visitor ids, never the requester's email."""
+    return {
+        "id": request.public_id,
+        "type": request.type,
+        "jurisdiction": request.jurisdiction,
+        "subject_ref": request.subject_hmac or None,
+        "visitor_ids": visitor_ids,
+        "due_at": request.due_at.isoformat() if request.due_at else None,
     }

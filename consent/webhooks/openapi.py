@@ -113,6 +113,22 @@ class RequestData(serializers.Serializer):
         ref_name = "WebhookDataSubjectRequest"
 
 
+class ErasureRequestedData(serializers.Serializer):
+    id = serializers.CharField(help_text="The request's public id: confirm with it.")
+    type = serializers.ChoiceField(choices=RequestType.choices)
+    jurisdiction = serializers.CharField(help_text="The rules it was filed under, e.g. EU, US-CA, RU.")
+    subject_ref = serializers.CharField(
+        allow_null=True,
+        help_text="The account as the ledger names it: HMAC-SHA256 (hex) of the site's account id "
+        "under the site's subject secret; null when the request names no account.",
+    )
+    visitor_ids = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The banner visitor ids of the request and of the account's links.",
+    )
+    due_at = serializers.DateField(allow_null=True, help_text="The last day the answer is on time.")
+
+
 class TestData(serializers.Serializer):
     endpoint = serializers.CharField(help_text="The key of the endpoint it was sent to.")
     message = serializers.CharField()
@@ -130,6 +146,7 @@ DATA: dict[str, type[serializers.Serializer]] = {
     WebhookEventType.REQUEST_DUE_SOON: RequestData,
     WebhookEventType.REQUEST_OVERDUE: RequestData,
     WebhookEventType.REQUEST_CLOSED: RequestData,
+    WebhookEventType.REQUEST_ERASURE_REQUESTED: ErasureRequestedData,
     WebhookEventType.TEST: TestData,
 }
 

@@ -8,6 +8,7 @@ once, so that every email the flow depends on exists by the time the next step n
 """
 
 import email
+import json
 import re
 import threading
 import time
@@ -57,9 +58,9 @@ class Outbox:
         deadline = time.monotonic() + seconds
         while True:
             for message in reversed(self.messages()):
-                if to in message["To"] and subject in str(email.header.make_header(
-                    email.header.decode_header(message["Subject"])
-                )):
+                if to in message["To"] and subject in str(
+                    email.header.make_header(email.header.decode_header(message["Subject"]))
+                ):
                     payload = message.get_payload(decode=True)
                     return payload.decode() if isinstance(payload, bytes) else str(message.get_payload())
             if time.monotonic() > deadline:
@@ -69,7 +70,9 @@ class Outbox:
 
 
 @pytest.fixture(scope="module")
-def flow_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppServer, CustomerServer, Outbox]]:
+def flow_servers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[AppServer, CustomerServer, Outbox]]:
     app_port, customer_port = free_port(), free_port()
     workdir = tmp_path_factory.mktemp("e2e-requests")
     mail = workdir / "mail"
@@ -131,23 +134,23 @@ def dpo_act(page: Any, app: AppServer, public_id: str, action: str, text: str = 
     page.wait_for_load_state("load")
     form = page.locator(f"form.dsr-action:has(input[name=action][value={action}])")
     if text:
-        form.locator("textarea, input[name=text]").fill(text)
+        form.locator("textarea, input[name=text], input[name=note]").fill(text)
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
 
 
 def file_from_banner(
     context: Any, customer: CustomerServer, app: AppServer, *, type: str, email_to: str
-) -> tuple[Any, str]:
+) -> tuple[Any, str, str]:
     """The visitor accepts all on the customer's page, reopens the preferences, follows the rights
-    link and files a request: the page they end on, and their visitor id."""
+    link and files a request: the page they end on, their visitor id and their choice's receipt."""
     context.add_init_script(PAGE_RECORDER)
     visitor = Visitor(context=context, app=app, customer=customer)
     visitor.goto()
     visitor.expect_layer("first")
     response = visitor.click_and_wait_for_post(visitor.button("accept_all"))
     assert response.status == 201, response.text()
-    visitor.wait_saved()
+    receipt_id = visitor.wait_saved()
     visitor_id = response.request.post_data_json["visitor_id"]
     visitor.button("reopen").click()
     link = visitor.page.locator("[data-consentry-requests]").filter(visible=True).first
@@ -164,17 +167,11 @@ def file_from_banner(
     form.fill("#email", email_to)
     with form.expect_navigation():
         form.get_by_role("button", name="Send the request").click()
-    return form, visitor_id
+    return form, visitor_id, receipt_id
 
 
-def test_a_visitor_files_from_the_banner_verifies_by_email_and_the_dpo_acknowledges(
-    flow_servers, new_context
-):
-    app, customer, outbox = flow_servers
-    requester = "ada@example.com"
-    page, visitor_id = file_from_banner(new_context(), customer, app, type="access", email_to=requester)
-    expect(page.locator("main")).to_contain_text(requester)
-
+def verify_by_email(page: Any, outbox: Outbox, requester: str) -> tuple[str, str]:
+    """Open the emailed link and press its button: the status page's link and the request's id."""
     body = outbox.wait_for(to=requester, subject="confirm your request")
     verify = link_in(body, "/requests/verify/")
     status = next(
@@ -183,12 +180,25 @@ def test_a_visitor_files_from_the_banner_verifies_by_email_and_the_dpo_acknowled
         if "/verify/" not in match.group(0) and "/requests/" in match.group(0)
     )
     public_id = re.search(r"/requests/([^/?]+)", status).group(1)
-
     # The link alone changes nothing (mail scanners open links): the button confirms.
     page.goto(verify)
     with page.expect_navigation():
         page.locator("main form button[type=submit]").click()
     outbox.wait_for(to=requester, subject="your request is confirmed")
+    return status, public_id
+
+
+def test_a_visitor_files_from_the_banner_verifies_by_email_and_the_dpo_acknowledges(
+    flow_servers, new_context
+):
+    app, customer, outbox = flow_servers
+    requester = "ada@example.com"
+    page, visitor_id, receipt_id = file_from_banner(
+        new_context(), customer, app, type="access", email_to=requester
+    )
+    expect(page.locator("main")).to_contain_text(requester)
+
+    status, public_id = verify_by_email(page, outbox, requester)
 
     page.goto(status)
     expect(page.locator("main")).to_contain_text("Email verified")
@@ -200,3 +210,51 @@ def test_a_visitor_files_from_the_banner_verifies_by_email_and_the_dpo_acknowled
     outbox.wait_for(to=requester, subject=":")  # the acknowledgement email
     page.goto(status)
     expect(page.locator("main")).to_contain_text("Acknowledged")
+
+    # The DPO generates the package of what Consentry holds, checks it, and answers with it.
+    dpo_act(dpo, app, public_id, "generate_package")
+    expect(dpo.locator("#automation")).to_contain_text("1")
+    dpo_act(dpo, app, public_id, "fulfilled")
+    expect(dpo.locator(".messagelist .error, .errornote")).to_have_count(0)
+
+    # The requester reads it from their status page: their own choice, with its receipt.
+    page.goto(status)
+    expect(page.locator("main")).to_contain_text("Fulfilled")
+    with page.context.expect_page() as opened:
+        page.locator("#package a").first.click(modifiers=["Shift"])
+    readable = opened.value
+    readable.wait_for_load_state("load")
+    expect(readable.locator("main")).to_contain_text(receipt_id)
+    with page.expect_download() as downloaded:
+        page.locator("#package a[download]").click()
+    package = json.loads(Path(downloaded.value.path()).read_text())
+    assert receipt_id in json.dumps(package)
+    assert visitor_id in json.dumps(package)
+
+
+def test_a_deletion_redacts_the_ledger_and_the_log_still_verifies(flow_servers, new_context):
+    app, customer, outbox = flow_servers
+    requester = "bob@example.com"
+    page, visitor_id, receipt_id = file_from_banner(
+        new_context(), customer, app, type="deletion", email_to=requester
+    )
+    app.manage("consent_seal")
+    status, public_id = verify_by_email(page, outbox, requester)
+    assert len(app.ledger(visitor_id=visitor_id)) == 1
+
+    dpo = new_context().new_page()
+    admin_login(dpo, app)
+    dpo_act(dpo, app, public_id, "erase")
+    expect(dpo.locator("#automation")).to_contain_text("Waiting")
+    # No backend listens for request.erasure_requested here: the DPO confirms by hand, with a note.
+    dpo_act(dpo, app, public_id, "confirm_erasure", "The shop's database has no account for this address.")
+    dpo_act(dpo, app, public_id, "fulfilled")
+
+    # The visitor id is gone from the ledger; the receipt and every proof still verify.
+    assert app.ledger(visitor_id=visitor_id) == []
+    assert app.get_json(f"/api/public/v1/receipts/{receipt_id}")[0] == 200
+    app.manage("consent_seal")
+    verified = app.manage("consent_verify", "--site", "demo")  # manage() fails the test on a non-zero exit
+    assert "The ledger verifies." in verified and " 0 unsealed, 1 redacted" in verified, verified
+    page.goto(status)
+    expect(page.locator("main")).to_contain_text("Fulfilled")

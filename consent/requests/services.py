@@ -30,6 +30,7 @@ from consent.languages import VISITOR_LANGUAGES
 from consent.ledger.validation import VISITOR_ID
 from consent.models import (
     AGENT_DOCUMENT_TYPES,
+    FINAL_STATUS_LIST,
     FINAL_STATUSES,
     DataSubjectRequest,
     RequestAction,
@@ -918,7 +919,7 @@ def requests_deadlines_watch(*, now: datetime | None = None) -> int:
     horizon = today + timedelta(days=max(settings.REQUEST_DUE_SOON_DAYS, *settings.REQUEST_REMINDER_DAYS, 0))
     hooked = set(WebhookEndpoint.objects.filter(is_active=True).values_list("site_id", flat=True))
     candidates = list(
-        DataSubjectRequest.objects.exclude(status__in=FINAL_STATUSES)
+        DataSubjectRequest.objects.exclude(status__in=FINAL_STATUS_LIST)  # dsr_open_due_filed
         .filter(due_at__isnull=False, due_at__lte=horizon, due_at__gte=today - OVERDUE_LOOK_BACK)
         .order_by("due_at", "pk")
     )

@@ -588,3 +588,19 @@ def test_a_russian_withdrawal_is_recorded_at_once_and_destruction_follows_before
     assert events(request_row)[-4:] == ["decisions_recorded", "erased", "erasure_confirmed", "fulfilled"]
     # The decisions stay in the ledger; only their personal values went.
     assert all(record.is_redacted and record.action == "withdraw" for record in decisions)
+
+
+def test_a_sites_backend_cannot_record_a_decision_as_a_data_subject_requests(client, shop):
+    body = {
+        "subject": ACCOUNT,
+        "purposes_granted": ["analytics"],
+        "collection_method": "data_subject_request",
+        "language": "en",
+    }
+
+    response = client.post(
+        "/api/v1/sites/shop/consents", json.dumps(body), content_type="application/json", **token(shop)
+    )
+
+    assert_error(response, 400, "invalid")["fields"]["collection_method"]
+    assert not ConsentRecord.objects.exists()

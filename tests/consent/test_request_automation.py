@@ -227,6 +227,7 @@ def test_the_access_package_holds_the_accounts_and_linked_visitors_records_and_n
     )
     html = RequestPackage.objects.get(request=request_row, format="html").content
     assert '<html lang="ru">' in html and history["account"] in html and history["stranger"] not in html
+    assert "pd-consent 1" in html  # the policy edition the account's record pinned
     assert package.content_sha256 == hashlib.sha256(package.content.encode()).hexdigest()
     assert "package_generated" in events(request_row)
     audit = AuditEntry.objects.get(action="data_subject_request.package")

@@ -357,6 +357,10 @@ def test_a_deletion_redacts_the_ledger_the_proofs_still_verify_and_the_backend_i
     assert request_row.status == RequestStatus.VERIFIED
     # Erasing twice is refused.
     assert "erased already" in automate(client, request_row, "erase").content.decode()
+    # The backend got the event: it confirms itself, the DPO cannot do it for it.
+    by_hand = automate(client, request_row, "confirm_erasure", note="I asked them.").content.decode()
+    assert "confirms its erasure itself" in by_hand and 'value="confirm_erasure"' not in panel
+    assert not RequestEvent.objects.filter(request=request_row, action="erasure_confirmed").exists()
 
 
 def confirm(client, site_key, public_id, body, headers):
@@ -432,6 +436,10 @@ def test_without_a_webhook_endpoint_the_dpo_confirms_the_backends_erasure_by_han
     client.force_login(shop.dpo)
 
     automate(client, request_row, "erase")
+    # An endpoint registered after the erasure never got the event: the DPO still confirms.
+    webhook_endpoint_create(
+        site=shop, url="https://backend.shop.example/hooks", events=["request.erasure_requested"], by=None
+    )
     panel = page(client, request_row)
     without_note = automate(client, request_row, "confirm_erasure").content.decode()
     with_note = automate(

@@ -237,18 +237,23 @@ def test_the_access_package_holds_the_accounts_and_linked_visitors_records_and_n
 
 
 def test_the_requester_downloads_the_package_from_the_status_page_once_fulfilled_and_never_another(
-    client, shop, history
+    client, shop, history, mailoutbox, django_capture_on_commit_callbacks
 ):
     request_row = file(client, shop, "portability")
     other_row = file(client, shop, "access", visitor_id=STRANGER, account=False)
     client.force_login(shop.dpo)
     before = client.get(package_url(request_row, "json"))
 
-    fulfilled = act(client, request_row, "fulfilled", "Your data is attached.")
+    with django_capture_on_commit_callbacks(execute=True):
+        fulfilled = act(client, request_row, "fulfilled", "Your data is attached.")
     client.logout()
 
     assert before.status_code == 404
     assert "Done: Fulfilled." in fulfilled.content.decode()
+    assert (
+        "ready to download" in mailoutbox[-1].body
+        and f"/requests/{request_row.public_id}/" in mailoutbox[-1].body
+    )
     status = client.get(
         reverse("request-status", args=["shop", request_row.public_id])
         + f"?t={status_token_make(public_id=request_row.public_id)}"

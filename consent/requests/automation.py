@@ -56,6 +56,7 @@ from consent.requests.holdings import (
     RequestSubjects,
     erasure_applies,
     erasure_awaited,
+    erasure_dedupe_key,
     erasure_hooked,
     request_event_last,
     request_subjects,
@@ -178,7 +179,7 @@ def request_erase(
         site=request.site,
         type=WebhookEventType.REQUEST_ERASURE_REQUESTED,
         data=erasure_data(request, visitor_ids=list(subjects.visitor_ids)),
-        dedupe_key=f"request.erasure_requested:{request.public_id}",
+        dedupe_key=erasure_dedupe_key(request),
     )
     note = ngettext(
         "%(count)d ledger record redacted",

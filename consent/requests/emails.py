@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from consent.models import DataSubjectRequest, RequestAction, RequestEvent
 from consent.requests.answers import complaint_rights
+from consent.requests.holdings import PACKAGE_TYPES
 from consent.requests.tokens import status_token_make, verify_token_make
 
 
@@ -93,6 +94,9 @@ def step_email(request: DataSubjectRequest, kind: str) -> tuple[str, str]:
         elif kind == RequestAction.FULFILLED:
             subject = _("%(site)s: your request is complete") % values
             text = [request.response_text]
+            if request.type in PACKAGE_TYPES:
+                # The package (consent/requests/package.py) is downloaded from the status page.
+                text += ["", _("Your consent history is ready to download from your request's page.")]
         elif kind == RequestAction.REFUSED:
             subject = _("%(site)s: the answer to your request") % values
             text = [request.response_text, "", complaint_rights(request.jurisdiction)]

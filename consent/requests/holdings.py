@@ -17,8 +17,7 @@ from consent.models import (
     RequestEvent,
     RequestType,
     SubjectLink,
-    WebhookEndpoint,
-    WebhookEventType,
+    WebhookEvent,
 )
 
 # Types answered with a package of the consent history (GDPR Arts. 15 and 20, CCPA §1798.110,
@@ -85,12 +84,16 @@ def request_event_last(request: DataSubjectRequest, action: str) -> RequestEvent
     return RequestEvent.objects.filter(request=request, action=action).order_by("-at", "-pk").first()
 
 
+def erasure_dedupe_key(request: DataSubjectRequest) -> str:
+    return f"request.erasure_requested:{request.public_id}"
+
+
 def erasure_hooked(request: DataSubjectRequest) -> bool:
-    """Whether the site has an active webhook endpoint subscribed to request.erasure_requested."""
-    return any(
-        endpoint.wants(WebhookEventType.REQUEST_ERASURE_REQUESTED)
-        for endpoint in WebhookEndpoint.objects.filter(site_id=request.site_id, is_active=True)
-    )
+    """Whether the site's backend was sent the request's `request.erasure_requested` event (an
+    endpoint took it when the DPO erased): then only the backend confirms, through the API."""
+    return WebhookEvent.objects.filter(
+        site_id=request.site_id, dedupe_key=erasure_dedupe_key(request)
+    ).exists()
 
 
 def erasure_awaited(request: DataSubjectRequest) -> bool:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext, ngettext
 from consent.audit.services import audit_record
 from consent.editions import sha256_hex
 from consent.models import (
+    ConsentAction,
     ConsentRecord,
     DataSubjectRequest,
     PackageFormat,
@@ -115,11 +116,35 @@ def package_data(request: DataSubjectRequest, *, now: datetime) -> dict[str, Any
     }
 
 
+def _editions(versions: dict[str, Any]) -> str:
+    """The editions a record pinned, for a person: "privacy-policy 3, banner 2"."""
+    shown = []
+    for kind, pinned in sorted(versions.items()):
+        if kind == "policies" and isinstance(pinned, dict):
+            shown += [
+                f"{slug} {edition.get('number', '')}".strip() for slug, edition in sorted(pinned.items())
+            ]
+        elif isinstance(pinned, dict):
+            shown.append(f"{kind} {pinned.get('number', '')}".strip())
+        else:
+            shown.append(f"{kind} {pinned}")
+    return ", ".join(shown)
+
+
 def _html(request: DataSubjectRequest, data: dict[str, Any]) -> str:
     with translation.override(request.language):
+        actions = dict(ConsentAction.choices)
+        rows = [
+            {
+                **record,
+                "action_label": str(actions.get(record["action"], record["action"])),
+                "editions": _editions(record["versions"]),
+            }
+            for record in data["records"]
+        ]
         return render_to_string(
             "consent/requests/package.html",
-            {"data": data, "language": request.language, "site_name": request.site.name},
+            {"data": data, "rows": rows, "language": request.language, "site_name": request.site.name},
         )
 
 

@@ -47,6 +47,7 @@ from consent.subjects.services import (
 )
 from consent.subjects.validation import (
     BACKEND_ACTIONS,
+    BACKEND_METHODS,
     subject_consent_parse,
     subject_refusal,
     subject_valid,
@@ -225,7 +226,9 @@ class SubjectConsentCreateApi(_SubjectView):
             help_text="The site's account id (1 to 200 printable characters): stored only as an HMAC "
             "under a per-site secret, never echoed.",
         )
-        collection_method = serializers.ChoiceField(choices=CollectionMethod.choices)
+        collection_method = serializers.ChoiceField(
+            choices=[choice for choice in CollectionMethod.choices if choice[0] in BACKEND_METHODS]
+        )
         language = serializers.CharField(help_text="The language the person was shown (a site language).")
         purposes_granted = serializers.ListField(
             child=serializers.CharField(), required=False, help_text="The purposes the person agreed to."

@@ -35,6 +35,10 @@ SUBJECT_MAX_LENGTH = 200
 
 # GPC is a browser's signal: a site's server cannot send one for a person.
 BACKEND_ACTIONS = tuple(action for action in ConsentAction.values if action != ConsentAction.GPC_OPT_OUT)
+# A data-subject request's decisions are recorded by Consentry itself (consent/requests/automation.py).
+BACKEND_METHODS = tuple(
+    method for method in CollectionMethod.values if method != CollectionMethod.DATA_SUBJECT_REQUEST
+)
 
 KNOWN_FIELDS = frozenset(
     {
@@ -82,9 +86,9 @@ def subject_consent_parse(payload: Any, snapshot: SiteSnapshot) -> SubjectConsen
     if not subject_valid(payload.get("subject")):
         errors["subject"] = [subject_refusal()]
     method = payload.get("collection_method")
-    if not isinstance(method, str) or method not in CollectionMethod.values:
+    if not isinstance(method, str) or method not in BACKEND_METHODS:
         errors["collection_method"] = [
-            _("Choose one of: %(choices)s.") % {"choices": ", ".join(CollectionMethod.values)}
+            _("Choose one of: %(choices)s.") % {"choices": ", ".join(BACKEND_METHODS)}
         ]
     language = payload.get("language")
     if not isinstance(language, str) or language not in snapshot.site.enabled_languages:

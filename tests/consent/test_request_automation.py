@@ -227,6 +227,7 @@ def test_the_access_package_holds_the_accounts_and_linked_visitors_records_and_n
     )
     html = RequestPackage.objects.get(request=request_row, format="html").content
     assert '<html lang="ru">' in html and history["account"] in html and history["stranger"] not in html
+    assert "pd-consent 1" in html  # the policy edition the account's record pinned
     assert package.content_sha256 == hashlib.sha256(package.content.encode()).hexdigest()
     assert "package_generated" in events(request_row)
     audit = AuditEntry.objects.get(action="data_subject_request.package")
@@ -236,18 +237,23 @@ def test_the_access_package_holds_the_accounts_and_linked_visitors_records_and_n
 
 
 def test_the_requester_downloads_the_package_from_the_status_page_once_fulfilled_and_never_another(
-    client, shop, history
+    client, shop, history, mailoutbox, django_capture_on_commit_callbacks
 ):
     request_row = file(client, shop, "portability")
     other_row = file(client, shop, "access", visitor_id=STRANGER, account=False)
     client.force_login(shop.dpo)
     before = client.get(package_url(request_row, "json"))
 
-    fulfilled = act(client, request_row, "fulfilled", "Your data is attached.")
+    with django_capture_on_commit_callbacks(execute=True):
+        fulfilled = act(client, request_row, "fulfilled", "Your data is attached.")
     client.logout()
 
     assert before.status_code == 404
     assert "Done: Fulfilled." in fulfilled.content.decode()
+    assert (
+        "ready to download" in mailoutbox[-1].body
+        and f"/requests/{request_row.public_id}/" in mailoutbox[-1].body
+    )
     status = client.get(
         reverse("request-status", args=["shop", request_row.public_id])
         + f"?t={status_token_make(public_id=request_row.public_id)}"
@@ -356,6 +362,10 @@ def test_a_deletion_redacts_the_ledger_the_proofs_still_verify_and_the_backend_i
     assert request_row.status == RequestStatus.VERIFIED
     # Erasing twice is refused.
     assert "erased already" in automate(client, request_row, "erase").content.decode()
+    # The backend got the event: it confirms itself, the DPO cannot do it for it.
+    by_hand = automate(client, request_row, "confirm_erasure", note="I asked them.").content.decode()
+    assert "confirms its erasure itself" in by_hand and 'value="confirm_erasure"' not in panel
+    assert not RequestEvent.objects.filter(request=request_row, action="erasure_confirmed").exists()
 
 
 def confirm(client, site_key, public_id, body, headers):
@@ -431,6 +441,10 @@ def test_without_a_webhook_endpoint_the_dpo_confirms_the_backends_erasure_by_han
     client.force_login(shop.dpo)
 
     automate(client, request_row, "erase")
+    # An endpoint registered after the erasure never got the event: the DPO still confirms.
+    webhook_endpoint_create(
+        site=shop, url="https://backend.shop.example/hooks", events=["request.erasure_requested"], by=None
+    )
     panel = page(client, request_row)
     without_note = automate(client, request_row, "confirm_erasure").content.decode()
     with_note = automate(
@@ -588,3 +602,19 @@ def test_a_russian_withdrawal_is_recorded_at_once_and_destruction_follows_before
     assert events(request_row)[-4:] == ["decisions_recorded", "erased", "erasure_confirmed", "fulfilled"]
     # The decisions stay in the ledger; only their personal values went.
     assert all(record.is_redacted and record.action == "withdraw" for record in decisions)
+
+
+def test_a_sites_backend_cannot_record_a_decision_as_a_data_subject_requests(client, shop):
+    body = {
+        "subject": ACCOUNT,
+        "purposes_granted": ["analytics"],
+        "collection_method": "data_subject_request",
+        "language": "en",
+    }
+
+    response = client.post(
+        "/api/v1/sites/shop/consents", json.dumps(body), content_type="application/json", **token(shop)
+    )
+
+    assert_error(response, 400, "invalid")["fields"]["collection_method"]
+    assert not ConsentRecord.objects.exists()

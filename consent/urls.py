@@ -9,6 +9,7 @@ from consent.ledger import views as ledger_views
 from consent.policies import api as policies_api
 from consent.policies import views as policies_views
 from consent.requests import api as requests_api
+from consent.requests import management as requests_management
 from consent.requests import views as requests_views
 from consent.rules import api as rules_api
 from consent.sites import api as sites_api
@@ -99,6 +100,17 @@ management_urlpatterns = [
         "sites/<str:site_key>/visitors/<str:visitor_id>/consents",
         subjects_api.VisitorConsentsApi.as_view(),
         name="visitor-consents",
+    ),
+    # Data-subject requests filed and followed by the site's own systems.
+    path(
+        "sites/<str:site_key>/requests",
+        requests_management.RequestListApi.as_view(),
+        name="management-request-list",
+    ),
+    path(
+        "sites/<str:site_key>/requests/<str:public_id>",
+        requests_management.RequestDetailApi.as_view(),
+        name="management-request-detail",
     ),
     # Policies: documents, their working copies per language, publishing and the versions.
     path(

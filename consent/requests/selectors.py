@@ -66,3 +66,17 @@ def request_timeline(
     """The request's events, oldest first; internal notes only when asked (never for the requester)."""
     events = RequestEvent.objects.filter(request=request).order_by("at", "pk")
     return events if include_internal else events.exclude(action__in=INTERNAL_ACTIONS)
+
+
+def request_list(
+    *, site: Site, status: str | None = None, type: str | None = None, subject_hmac: str | None = None
+) -> QuerySet[DataSubjectRequest]:
+    """The site's requests (the management API's list), optionally of one status, type or account."""
+    requests = DataSubjectRequest.objects.filter(site=site).select_related("site")
+    if status:
+        requests = requests.filter(status=status)
+    if type:
+        requests = requests.filter(type=type)
+    if subject_hmac:
+        requests = requests.filter(subject_hmac=subject_hmac)
+    return requests

@@ -27,6 +27,7 @@ from consent.audit.services import audit_record
 from consent.editions import canonical_json, sha256_hex
 from consent.jobs import job_enqueue_on_commit
 from consent.languages import VISITOR_LANGUAGES
+from consent.ledger.crypto import subject_hmac
 from consent.ledger.validation import VISITOR_ID
 from consent.models import (
     AGENT_DOCUMENT_TYPES,
@@ -57,6 +58,7 @@ from consent.requests.selectors import RequestJurisdiction
 from consent.requests.types import OPT_OUT_TYPES, WITHDRAWAL_TYPES, request_types_for
 from consent.rules.jurisdictions import DayType, Period, RuleSet, ruleset_as_dict, ruleset_get
 from consent.rules.overrides import ruleset_with_overrides
+from consent.subjects.validation import subject_refusal, subject_valid
 from consent.tenancy.selectors import EDITOR_ROLES
 from consent.tenancy.services import site_actor_require
 from consent.webhooks.events import request_data
@@ -246,25 +248,10 @@ def request_email_send(*, request: DataSubjectRequest, kind: str) -> None:
     EmailMessage(subject=subject, body=body, to=[request.email]).send()
 
 
-def request_file(
-    *,
-    site: Site,
-    type: str,
-    email: str,
-    language: str,
-    jurisdiction: RequestJurisdiction,
-    residence_country: str = "",
-    residence_region: str = "",
-    visitor_ids: Sequence[str] = (),
-    agent: AgentFiling | None = None,
-    now: datetime | None = None,
-) -> DataSubjectRequest:
-    """File a request from the public page or API: pin its rules, compute its clock, and email a
-    verification link to the requester. Bad input is a ValidationError naming each field, with
-    nothing written."""
-    now = now or request_now()
-    email = email.strip()
-    ruleset = jurisdiction.ruleset
+def _filing_errors(
+    *, ruleset: RuleSet, type: str, email: str, language: str, visitor_ids: Sequence[str]
+) -> dict[str, list[str]]:
+    """What is wrong with a filing's fields, by field (empty: nothing)."""
     errors: dict[str, list[str]] = {}
     offered = request_types_for(ruleset.code)
     if type not in RequestType.values:
@@ -285,6 +272,31 @@ def request_file(
         isinstance(v, str) and VISITOR_ID.match(v) for v in visitor_ids
     ):
         errors["visitor_id"] = [gettext("Give the visitor id from the banner's cookie.")]
+    return errors
+
+
+def request_file(
+    *,
+    site: Site,
+    type: str,
+    email: str,
+    language: str,
+    jurisdiction: RequestJurisdiction,
+    residence_country: str = "",
+    residence_region: str = "",
+    visitor_ids: Sequence[str] = (),
+    agent: AgentFiling | None = None,
+    now: datetime | None = None,
+) -> DataSubjectRequest:
+    """File a request from the public page or API: pin its rules, compute its clock, and email a
+    verification link to the requester. Bad input is a ValidationError naming each field, with
+    nothing written."""
+    now = now or request_now()
+    email = email.strip()
+    ruleset = jurisdiction.ruleset
+    errors = _filing_errors(
+        ruleset=ruleset, type=type, email=email, language=language, visitor_ids=visitor_ids
+    )
     digest = ""
     if agent is not None:
         agent_errors, digest = _agent_errors(agent)
@@ -407,6 +419,83 @@ def request_verify(*, request: DataSubjectRequest, now: datetime | None = None) 
             data=_audit_data(request),
         )
         _email_queue(request, EMAIL_VERIFIED)
+    return request
+
+
+def request_file_verified(
+    *,
+    site: Site,
+    type: str,
+    subject: str,
+    email: str,
+    language: str,
+    jurisdiction: RequestJurisdiction,
+    token_name: str,
+    residence_country: str = "",
+    residence_region: str = "",
+    visitor_ids: Sequence[str] = (),
+    now: datetime | None = None,
+) -> DataSubjectRequest:
+    """File a request a site's backend makes for one of its logged-in accounts (the management
+    API): the site has identified the requester, so the request is verified at once (no
+    verification email; the requester is emailed that it is confirmed, with the status link) and
+    its clock counts from filing. `subject` is the site's account id, kept only as its HMAC.
+    Bad input is a ValidationError naming each field, with nothing written."""
+    now = now or request_now()
+    email = email.strip()
+    ruleset = jurisdiction.ruleset
+    errors = _filing_errors(
+        ruleset=ruleset, type=type, email=email, language=language, visitor_ids=visitor_ids
+    )
+    if not subject_valid(subject):
+        errors["subject"] = [subject_refusal()]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        request = DataSubjectRequest(
+            site=site,
+            type=type,
+            status=RequestStatus.VERIFIED,
+            email=email,
+            language=language,
+            residence_country=residence_country,
+            residence_region=residence_region,
+            visitor_ids=list(dict.fromkeys(visitor_ids)),
+            subject_hmac=subject_hmac(secret=site.subject_secret, subject=subject),
+            jurisdiction=ruleset.code,
+            rules_version=ruleset.version,
+            rules_sha256=rules_sha256(ruleset),
+            resolved_by=jurisdiction.resolved_by,
+            establishment_country=establishment_country_of(site),
+            filed_at=now,
+            verified_at=now,
+        )
+        _clock_set(request, ruleset)
+        request.save()
+        _event(request, action=RequestAction.FILED, at=now, from_status="", to_status=RequestStatus.RECEIVED)
+        with translation.override(request.language):
+            note = gettext("Verified by the site's backend (token %(name)s).") % {"name": token_name}
+        _event(
+            request,
+            action=RequestAction.VERIFIED,
+            at=now,
+            from_status=RequestStatus.RECEIVED,
+            to_status=RequestStatus.VERIFIED,
+            note=note,
+        )
+        audit_record(
+            site=site,
+            action="data_subject_request.file",
+            target=_target(request),
+            data={**_audit_data(request), "resolved_by": request.resolved_by, "verified_by": "site_backend"},
+        )
+        _email_queue(request, EMAIL_VERIFIED)
+        webhook_event_emit(
+            site=site,
+            type=WebhookEventType.REQUEST_CREATED,
+            data=request_data(request),
+            dedupe_key=f"request.created:{request.public_id}",
+        )
     return request
 
 

@@ -160,6 +160,14 @@ class DataSubjectRequest(models.Model):
     def is_open(self) -> bool:
         return self.status not in FINAL_STATUSES
 
+    @property
+    def is_awaiting_consumer(self) -> bool:
+        """An authorised agent's request the consumer has not confirmed yet (11 CCR §7063(a))."""
+        return bool(self.agent_name) and self.status in (
+            RequestStatus.RECEIVED,
+            RequestStatus.AWAITING_VERIFICATION,
+        )
+
 
 class RequestAction(models.TextChoices):
     """What a `RequestEvent` records."""
@@ -177,6 +185,9 @@ class RequestAction(models.TextChoices):
     ASSIGNED = "assigned", _("Assigned")
     # A reminder emailed to the site's DPOs; its note says how many days were left (the dedupe key).
     REMINDED = "reminded", _("Reminder sent")
+    # An authorised agent's request: the consumer confirmed (or denied) that they authorised the agent.
+    AGENT_CONFIRMED = "agent_confirmed", _("Consumer confirmed the agent")
+    AGENT_DENIED = "agent_denied", _("Consumer denied the agent")
     PURGED = "purged", _("Purged")
 
 

@@ -35,7 +35,10 @@ def _dates(request: DataSubjectRequest) -> list[str]:
 
 
 def filed_email(request: DataSubjectRequest) -> tuple[str, str]:
-    """Subject and body of the email asking the requester to confirm their address."""
+    """Subject and body of the email asking the requester to confirm their address (for an
+    agent's filing: asking the consumer to confirm or deny the agent)."""
+    if request.agent_name:
+        return agent_confirm_email(request)
     with translation.override(request.language):
         subject = _("%(site)s: confirm your request") % {"site": request.site.name}
         lines = [
@@ -51,6 +54,50 @@ def filed_email(request: DataSubjectRequest) -> tuple[str, str]:
             status_url(request),
             "",
             _("If you did not make this request, ignore this email: nothing happens unless you confirm."),
+        ]
+        return subject, "\n".join(lines)
+
+
+def agent_confirm_email(request: DataSubjectRequest) -> tuple[str, str]:
+    """Subject and body of the email asking the consumer whether they authorised the agent who
+    filed for them (11 CCR §7063(a)(2)): the link leads to a page to confirm or deny."""
+    with translation.override(request.language):
+        values = {"site": request.site.name, "type": request.get_type_display(), "agent": request.agent_name}
+        subject = _("%(site)s: did you authorise %(agent)s to make a request for you?") % values
+        lines = [
+            _("An authorised agent named %(agent)s made a request to %(site)s on your behalf: %(type)s.")
+            % values,
+            "",
+            _(
+                "If you authorised them, confirm it; if you did not, deny it. Open this link to answer "
+                "(it works for 7 days):"
+            ),
+            verify_url(request),
+            "",
+            _("Nothing is done on the request until you confirm."),
+            "",
+            _("Follow the request here:"),
+            status_url(request),
+        ]
+        return subject, "\n".join(lines)
+
+
+def agent_copy_email(request: DataSubjectRequest) -> tuple[str, str]:
+    """Subject and body of the agent's copy of their filing: the status link, never the consumer's
+    confirmation link."""
+    with translation.override(request.language):
+        values = {"site": request.site.name, "type": request.get_type_display()}
+        subject = _("%(site)s: the request you filed for a consumer") % values
+        lines = [
+            _("You filed a request to %(site)s on a consumer's behalf: %(type)s.") % values,
+            "",
+            _(
+                "We asked the consumer to confirm that they authorised you; until they do, nothing is "
+                "done on the request."
+            ),
+            "",
+            _("Follow the request here:"),
+            status_url(request),
         ]
         return subject, "\n".join(lines)
 

@@ -53,7 +53,13 @@ from consent.requests.clocks import (
     deadline_extend,
     deadline_for,
 )
-from consent.requests.emails import filed_email, reminder_email, step_email, verified_email
+from consent.requests.emails import (
+    agent_copy_email,
+    filed_email,
+    reminder_email,
+    step_email,
+    verified_email,
+)
 from consent.requests.selectors import RequestJurisdiction
 from consent.requests.types import OPT_OUT_TYPES, WITHDRAWAL_TYPES, request_types_for
 from consent.rules.jurisdictions import DayType, Period, RuleSet, ruleset_as_dict, ruleset_get
@@ -219,7 +225,9 @@ def _target(request: DataSubjectRequest) -> str:
 # What the requester is emailed at each step (request_email_send's `kind`).
 EMAIL_FILED = "filed"
 EMAIL_VERIFIED = "verified"
-_EMAILS = {EMAIL_FILED: filed_email, EMAIL_VERIFIED: verified_email}
+# The authorised agent's copy of their filing (to the agent's address, with the status link only).
+EMAIL_AGENT_FILED = "agent_filed"
+_EMAILS = {EMAIL_FILED: filed_email, EMAIL_VERIFIED: verified_email, EMAIL_AGENT_FILED: agent_copy_email}
 # The DPO's steps the requester is told of (step_email), by the RequestAction's value.
 _STEP_EMAILS = frozenset(
     {
@@ -245,7 +253,8 @@ def request_email_send(*, request: DataSubjectRequest, kind: str) -> None:
         subject, body = step_email(request, kind)
     else:
         subject, body = _EMAILS[kind](request)
-    EmailMessage(subject=subject, body=body, to=[request.email]).send()
+    to = request.agent_email if kind == EMAIL_AGENT_FILED else request.email
+    EmailMessage(subject=subject, body=body, to=[to]).send()
 
 
 def _filing_errors(
@@ -388,6 +397,8 @@ def _request_create(
             },
         )
         _email_queue(request, EMAIL_FILED)
+        if agent is not None:
+            _email_queue(request, EMAIL_AGENT_FILED)
         webhook_event_emit(
             site=site,
             type=WebhookEventType.REQUEST_CREATED,
@@ -420,6 +431,67 @@ def request_verify(*, request: DataSubjectRequest, now: datetime | None = None) 
         )
         _email_queue(request, EMAIL_VERIFIED)
     return request
+
+
+def request_agent_confirm(*, request: DataSubjectRequest, now: datetime | None = None) -> DataSubjectRequest:
+    """The consumer confirmed, from the link emailed to them, that they authorised the agent who
+    filed (11 CCR §7063(a)(2)): their address is verified and the request is worked on. A request
+    no longer waiting for them is returned unchanged."""
+    now = now or request_now()
+    with transaction.atomic():
+        locked = DataSubjectRequest.objects.select_for_update().select_related("site").get(pk=request.pk)
+        if not locked.is_awaiting_consumer:
+            return locked
+        _event(
+            locked,
+            action=RequestAction.AGENT_CONFIRMED,
+            at=now,
+            to_status=locked.status,
+            note=locked.agent_name,
+        )
+        audit_record(
+            site=locked.site,
+            action="data_subject_request.agent_confirm",
+            target=_target(locked),
+            data={
+                "public_id": locked.public_id,
+                "agent_document_sha256": locked.agent_document_sha256 or None,
+            },
+        )
+        return request_verify(request=locked, now=now)
+
+
+def request_agent_deny(*, request: DataSubjectRequest, now: datetime | None = None) -> DataSubjectRequest:
+    """The consumer said they did not authorise the agent who filed: the request is closed with
+    that event, and nothing is done on it. A request no longer waiting for them is unchanged."""
+    now = now or request_now()
+    with transaction.atomic():
+        locked = DataSubjectRequest.objects.select_for_update().select_related("site").get(pk=request.pk)
+        if not locked.is_awaiting_consumer:
+            return locked
+        _event(
+            locked,
+            action=RequestAction.AGENT_DENIED,
+            at=now,
+            to_status=RequestStatus.CLOSED,
+            note=locked.agent_name,
+        )
+        locked.status = RequestStatus.CLOSED
+        locked.closed_at = now
+        locked.save()
+        audit_record(
+            site=locked.site,
+            action="data_subject_request.agent_deny",
+            target=_target(locked),
+            data=_audit_data(locked),
+        )
+        webhook_event_emit(
+            site=locked.site,
+            type=WebhookEventType.REQUEST_CLOSED,
+            data=request_data(locked),
+            dedupe_key=f"request.closed:{locked.public_id}",
+        )
+    return locked
 
 
 def request_file_verified(
@@ -552,15 +624,33 @@ ACTION_FROM: dict[str, frozenset[str]] = {
 }
 
 
+# What a DPO may do on an agent's request the consumer has not confirmed (besides internal notes).
+_WHILE_AWAITING_CONSUMER = frozenset({RequestAction.REFUSED, RequestAction.CLOSED})
+
+
 def request_actions_allowed(request: DataSubjectRequest) -> list[str]:
     """The actions the request's status allows now (the law may still refuse an extension)."""
-    return [action for action, statuses in ACTION_FROM.items() if request.status in statuses]
+    return [
+        action
+        for action, statuses in ACTION_FROM.items()
+        if request.status in statuses
+        and (not request.is_awaiting_consumer or action in _WHILE_AWAITING_CONSUMER)
+    ]
 
 
 def _refuse_unless_allowed(request: DataSubjectRequest, action: str) -> None:
     if request.status == RequestStatus.CLOSED:
         raise ValidationError(
             gettext("This request is closed: nothing more can be done on it."), code="closed"
+        )
+    if request.is_awaiting_consumer and action not in _WHILE_AWAITING_CONSUMER:
+        raise ValidationError(
+            gettext(
+                "Waiting for the consumer's confirmation: the consumer has not yet confirmed that they "
+                "authorised the agent %(agent)s. Until then the request can only be refused or closed."
+            )
+            % {"agent": request.agent_name},
+            code="awaiting_consumer",
         )
     if request.status not in ACTION_FROM[action]:
         if request.status in (RequestStatus.RECEIVED, RequestStatus.AWAITING_VERIFICATION):

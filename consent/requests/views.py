@@ -15,14 +15,20 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from consent.languages import RIGHT_TO_LEFT
-from consent.models import DataSubjectRequest, RequestStatus, RequestType, Site
+from consent.models import DataSubjectRequest, RequestAction, RequestStatus, RequestType, Site
 from consent.requests.emails import status_url
 from consent.requests.selectors import (
     request_get_by_public_id,
     request_jurisdiction_resolve,
     request_timeline,
 )
-from consent.requests.services import AgentFiling, request_file, request_verify
+from consent.requests.services import (
+    AgentFiling,
+    request_agent_confirm,
+    request_agent_deny,
+    request_file,
+    request_verify,
+)
 from consent.requests.tokens import RequestTokenError, status_token_check, verify_token_read
 from consent.requests.types import request_types_for
 from consent.sites.selectors import site_get_by_key
@@ -208,6 +214,8 @@ def request_verify_link(request: HttpRequest, site_key: str, token: str) -> Http
             return _message(
                 request, site, language, 404, _("Request not found"), _("This request no longer exists.")
             )
+        if filed.agent_name:
+            return _agent_answer(request, site, language, filed)
         if request.method != "POST":
             if filed.status != RequestStatus.AWAITING_VERIFICATION:
                 return _message(
@@ -252,6 +260,78 @@ def request_verify_link(request: HttpRequest, site_key: str, token: str) -> Http
             link=status_url(filed),
             link_text=_("Follow your request"),
         )
+
+
+def _agent_answer(request: HttpRequest, site: Site, language: str, filed: DataSubjectRequest) -> HttpResponse:
+    """The consumer's link for an agent's filing: GET shows what the agent asked and two buttons,
+    POST confirms (`decision=confirm`) or denies (`decision=deny`) the agent."""
+    if not filed.is_awaiting_consumer:
+        denied = filed.events.filter(action=RequestAction.AGENT_DENIED).exists()
+        return _message(
+            request,
+            site,
+            language,
+            200,
+            _("Already answered"),
+            _("You denied this agent: the request is closed.")
+            if denied
+            else _("This request is already confirmed or closed."),
+            link=status_url(filed),
+            link_text=_("Follow your request"),
+        )
+    if request.method != "POST":
+        return _page(
+            request,
+            site,
+            language,
+            "consent/requests/agent_confirm.html",
+            {
+                "text": _(
+                    "An authorised agent named %(agent)s made this request to %(site)s on your behalf: "
+                    "%(type)s. Did you authorise them?"
+                )
+                % {"agent": filed.agent_name, "site": site.name, "type": filed.get_type_display()},
+                "action": request.path,
+            },
+        )
+    address = address_limit_key(client_ip(request))
+    if rate_limits_exceeded([(f"requests-verify:{address}", VERIFY_RATE)]) is not None:
+        return _message(
+            request,
+            site,
+            language,
+            429,
+            _("Too many requests"),
+            _("Too many requests. Try again in an hour."),
+        )
+    decision = request.POST.get("decision")
+    if decision == "deny":
+        request_agent_deny(request=filed)
+        return _message(
+            request,
+            site,
+            language,
+            200,
+            _("Agent denied"),
+            _("Thank you: the request the agent made in your name is closed; nothing is done on it."),
+            link=status_url(filed),
+            link_text=_("See the request"),
+        )
+    if decision != "confirm":
+        return _message(
+            request, site, language, 400, _("Choose an answer"), _("Press one of the two buttons.")
+        )
+    request_agent_confirm(request=filed)
+    return _message(
+        request,
+        site,
+        language,
+        200,
+        _("Agent confirmed"),
+        _("Thank you: you confirmed the agent, and the request is with %(site)s.") % {"site": site.name},
+        link=status_url(filed),
+        link_text=_("Follow your request"),
+    )
 
 
 @require_http_methods(["GET", "HEAD"])

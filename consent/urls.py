@@ -194,6 +194,11 @@ page_urlpatterns = [
         name="request-verify",
     ),
     path("s/<str:site_key>/requests/<str:public_id>/", requests_views.request_status, name="request-status"),
+    path(
+        "s/<str:site_key>/requests/<str:public_id>/reply/",
+        requests_views.request_reply_post,
+        name="request-reply",
+    ),
     path("s/<str:site_key>/policies/<slug:slug>/", policies_views.policy_page, name="policy-page"),
     path(
         "s/<str:site_key>/policies/<slug:slug>/v<int:number>/",

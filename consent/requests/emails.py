@@ -150,6 +150,23 @@ def step_email(request: DataSubjectRequest, kind: str) -> tuple[str, str]:
         return subject, "\n".join(lines)
 
 
+def reply_received_email(request: DataSubjectRequest) -> tuple[str, str]:
+    """Subject and body of the email telling the site's DPOs the requester replied (in the site's
+    first language; the reply itself is on the request's page, not in the email)."""
+    language = request.site.languages[0] if request.site.languages else "en"
+    with translation.override(language):
+        values = {"site": request.site.name, "type": request.get_type_display(), "id": request.public_id[:8]}
+        subject = _("%(site)s: the requester replied on request %(id)s") % values
+        path = reverse("admin:consent_datasubjectrequest_change", args=[request.pk])
+        lines = [
+            _("The requester of the %(type)s request %(id)s to %(site)s sent the information you asked for.")
+            % values,
+            "",
+            settings.PUBLIC_BASE_URL + path,
+        ]
+        return subject, "\n".join(lines)
+
+
 def reminder_email(request: DataSubjectRequest, days: int) -> tuple[str, str]:
     """Subject and body of the reminder to the site's DPOs (in the site's first language)."""
     language = request.site.languages[0] if request.site.languages else "en"

@@ -57,6 +57,7 @@ from consent.requests.emails import (
     agent_copy_email,
     filed_email,
     reminder_email,
+    reply_received_email,
     step_email,
     verified_email,
 )
@@ -227,7 +228,14 @@ EMAIL_FILED = "filed"
 EMAIL_VERIFIED = "verified"
 # The authorised agent's copy of their filing (to the agent's address, with the status link only).
 EMAIL_AGENT_FILED = "agent_filed"
-_EMAILS = {EMAIL_FILED: filed_email, EMAIL_VERIFIED: verified_email, EMAIL_AGENT_FILED: agent_copy_email}
+# To the site's DPOs: the requester replied to their request for more information.
+EMAIL_REPLY_RECEIVED = "reply_received"
+_EMAILS = {
+    EMAIL_FILED: filed_email,
+    EMAIL_VERIFIED: verified_email,
+    EMAIL_AGENT_FILED: agent_copy_email,
+    EMAIL_REPLY_RECEIVED: reply_received_email,
+}
 # The DPO's steps the requester is told of (step_email), by the RequestAction's value.
 _STEP_EMAILS = frozenset(
     {
@@ -253,8 +261,12 @@ def request_email_send(*, request: DataSubjectRequest, kind: str) -> None:
         subject, body = step_email(request, kind)
     else:
         subject, body = _EMAILS[kind](request)
-    to = request.agent_email if kind == EMAIL_AGENT_FILED else request.email
-    EmailMessage(subject=subject, body=body, to=[to]).send()
+    if kind == EMAIL_REPLY_RECEIVED:
+        to = _dpo_emails(request.site)
+    else:
+        to = [request.agent_email if kind == EMAIL_AGENT_FILED else request.email]
+    if to:
+        EmailMessage(subject=subject, body=body, to=to).send()
 
 
 def _filing_errors(
@@ -492,6 +504,94 @@ def request_agent_deny(*, request: DataSubjectRequest, now: datetime | None = No
             dedupe_key=f"request.closed:{locked.public_id}",
         )
     return locked
+
+
+# Replies a requester may send on one request (the status page's form): enough for any exchange
+# with the DPO, a bound for a link that leaked.
+REPLY_MAX_PER_REQUEST = 20
+REPLY_MAX_CHARACTERS = 20000
+# The statuses a reply returns the request to: the one it was in when the DPO asked.
+_REPLY_BACK_TO = frozenset({RequestStatus.VERIFIED, RequestStatus.ACKNOWLEDGED, RequestStatus.EXTENDED})
+
+
+def _attachment_errors(attachment: UploadedFile) -> tuple[dict[str, list[str]], str]:
+    """The reply attachment's problems, and its SHA-256 when acceptable (the agent document's checks)."""
+    if attachment.size is None or attachment.size > AGENT_DOCUMENT_MAX_BYTES:
+        return {"attachment": [gettext("The file may be 1 MB at most.")]}, ""
+    attachment.seek(0)
+    content = attachment.read()
+    attachment.seek(0)
+    if not any(content.startswith(magic) for magic in AGENT_DOCUMENT_TYPES):
+        return {"attachment": [gettext("Send the file as a PDF, PNG or JPEG file.")]}, ""
+    return {}, hashlib.sha256(content).hexdigest()
+
+
+def request_reply(
+    *,
+    request: DataSubjectRequest,
+    text: str,
+    attachment: UploadedFile | None = None,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> RequestEvent:
+    """The requester answers the DPO's request for more information (from their status page): a
+    `replied` event with their text and optional file, the request back in the status it had when
+    the DPO asked, and the site's DPOs emailed. Refused unless more information was requested, or
+    after REPLY_MAX_PER_REQUEST replies; bad input is a ValidationError, with nothing written."""
+    now = now or request_now()
+    text = text.strip()
+    errors: dict[str, list[str]] = {}
+    if not text:
+        errors["text"] = [gettext("Write your answer.")]
+    elif len(text) > REPLY_MAX_CHARACTERS:
+        errors["text"] = [gettext("Keep the text under 20,000 characters.")]
+    digest = ""
+    if attachment is not None:
+        attachment_errors, digest = _attachment_errors(attachment)
+        errors.update(attachment_errors)
+    if errors:
+        raise ValidationError(errors)
+    event = RequestEvent(action=RequestAction.REPLIED, at=now, note=text, attachment_sha256=digest)
+    try:
+        with transaction.atomic():
+            locked = DataSubjectRequest.objects.select_for_update().select_related("site").get(pk=request.pk)
+            if locked.status != RequestStatus.INFO_REQUESTED:
+                raise ValidationError(
+                    gettext("No information is asked of you on this request now."), code="status"
+                )
+            if locked.events.filter(action=RequestAction.REPLIED).count() >= REPLY_MAX_PER_REQUEST:
+                raise ValidationError(
+                    gettext("This request has had %(count)d replies, the most it takes: write to the site.")
+                    % {"count": REPLY_MAX_PER_REQUEST},
+                    code="too_many",
+                )
+            asked = (
+                locked.events.filter(action=RequestAction.INFO_REQUESTED, from_status__in=_REPLY_BACK_TO)
+                .order_by("-at", "-pk")
+                .first()
+            )
+            back_to = asked.from_status if asked is not None else RequestStatus.VERIFIED
+            event.request = locked
+            event.from_status, event.to_status = locked.status, back_to
+            if attachment is not None:
+                event.attachment.save(attachment.name or "attachment", attachment, save=False)
+            event.save()
+            locked.status = back_to
+            locked.save()
+            audit_record(
+                site=locked.site,
+                actor_ip=ip,
+                action="data_subject_request.replied",
+                target=_target(locked),
+                data={**_audit_data(locked), "event": event.pk, "attachment_sha256": digest or None},
+            )
+            _email_queue(locked, EMAIL_REPLY_RECEIVED)
+    except BaseException:
+        # The file reaches storage before its row: a reply that did not commit keeps none.
+        if event.attachment:
+            event.attachment.delete(save=False)
+        raise
+    return event
 
 
 def request_file_verified(

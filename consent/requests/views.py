@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -23,13 +24,20 @@ from consent.requests.selectors import (
     request_timeline,
 )
 from consent.requests.services import (
+    REPLY_MAX_CHARACTERS,
     AgentFiling,
     request_agent_confirm,
     request_agent_deny,
     request_file,
+    request_reply,
     request_verify,
 )
-from consent.requests.tokens import RequestTokenError, status_token_check, verify_token_read
+from consent.requests.tokens import (
+    RequestTokenError,
+    status_token_check,
+    status_token_make,
+    verify_token_read,
+)
 from consent.requests.types import request_types_for
 from consent.sites.selectors import site_get_by_key
 from edge.client import address_limit_key, client_ip
@@ -40,6 +48,8 @@ from edge.ratelimit import rate_limits_exceeded
 FILE_RATE = "10/hour"
 # Verification posts per client address: a link is tried once or twice, never hundreds of times.
 VERIFY_RATE = "60/hour"
+# Replies per client address (each request also takes REPLY_MAX_PER_REQUEST at most).
+REPLY_RATE = "30/hour"
 
 
 def page_strings() -> dict[str, str]:
@@ -348,5 +358,78 @@ def request_status(request: HttpRequest, site_key: str, public_id: str) -> HttpR
             return _message(
                 request, site, language, 404, _("Request not found"), _("Copy the whole link from the email.")
             )
-        context = {"request_row": filed, "events": list(request_timeline(request=filed))}
-        return _page(request, site, language, "consent/requests/status.html", context)
+        return _status_page(request, site, language, filed)
+
+
+def _status_page(
+    request: HttpRequest,
+    site: Site,
+    language: str,
+    filed: DataSubjectRequest,
+    *,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> HttpResponse:
+    events = list(request_timeline(request=filed))
+    context: dict[str, Any] = {
+        "request_row": filed,
+        "events": events,
+        "errors": errors or {},
+        "form": form or {},
+    }
+    if filed.status == RequestStatus.INFO_REQUESTED:
+        asked = [event for event in events if event.action == RequestAction.INFO_REQUESTED]
+        context["question"] = asked[-1].note if asked else ""
+        token = status_token_make(public_id=filed.public_id)
+        context["reply_action"] = reverse("request-reply", args=[site.key, filed.public_id]) + f"?t={token}"
+    return _page(request, site, language, "consent/requests/status.html", context, 400 if errors else 200)
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def request_reply_post(request: HttpRequest, site_key: str, public_id: str) -> HttpResponse:
+    """The requester's answer to "more information requested", from their status page (the link's
+    signature `?t=` is the key, as for the page): text and an optional file."""
+    site = site_get_by_key(key=site_key)
+    if site is None:
+        return _no_site(request)
+    language = _language(request, site)
+    with translation.override(language):
+        filed = request_get_by_public_id(site=site, public_id=public_id)
+        if filed is None or not status_token_check(public_id=public_id, token=request.GET.get("t", "")):
+            return _message(
+                request, site, language, 404, _("Request not found"), _("Copy the whole link from the email.")
+            )
+        address = address_limit_key(client_ip(request))
+        if rate_limits_exceeded([(f"requests-reply:{address}", REPLY_RATE)]) is not None:
+            return _message(
+                request,
+                site,
+                language,
+                429,
+                _("Too many requests"),
+                _("Too many requests. Try again in an hour."),
+            )
+        text = str(request.POST.get("text", ""))[: REPLY_MAX_CHARACTERS + 1]
+        try:
+            request_reply(
+                request=filed,
+                text=text,
+                attachment=request.FILES.get("attachment"),
+                ip=client_ip(request) or None,
+            )
+        except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                return _message(request, site, language, 409, _("Reply not sent"), " ".join(error.messages))
+            errors = {field: " ".join(messages) for field, messages in error.message_dict.items()}
+            return _status_page(request, site, language, filed, form={"text": text}, errors=errors)
+        return _message(
+            request,
+            site,
+            language,
+            201,
+            _("Reply sent"),
+            _("Thank you: %(site)s has your answer.") % {"site": site.name},
+            link=status_url(filed),
+            link_text=_("Follow your request"),
+        )

@@ -3,14 +3,16 @@
 DPO's question and a reply form, the reply in the DPO's timeline with its file streamed to the
 site's DPOs only, the status back to where it was, the DPOs emailed, and the bounds."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
-from consent.models import AuditEntry, RequestEvent, RequestStatus
+from consent.models import AuditEntry, DataSubjectRequest, RequestEvent, RequestStatus
 from consent.requests import services
+from consent.requests.retention import requests_retention_apply
 from consent.sites.services import site_create
 from tests.consent.test_request_queue import act, page, verified  # noqa: F401
 from tests.consent.test_requests import PDF, client, dpo, filed, link_in, media, site  # noqa: F401
@@ -146,3 +148,18 @@ def test_replies_are_bounded_per_request(client, asked, dpo, monkeypatch):
     assert refused.status_code == 409 and b"the most it takes" in refused.content
     assert request_row.status == RequestStatus.INFO_REQUESTED
     assert RequestEvent.objects.filter(action="replied").count() == 1
+
+
+def test_retention_deletes_the_reply_files_with_their_request(client, asked, media):
+    request_row, status_link = asked
+    client.post(reply_url(status_link), {"text": "Here.", "attachment": SimpleUploadedFile("a.pdf", PDF)})
+    stored = media / RequestEvent.objects.get(action="replied").attachment.name
+    assert stored.read_bytes() == PDF
+    DataSubjectRequest.objects.filter(pk=request_row.pk).update(
+        status=RequestStatus.CLOSED, closed_at=timezone.now() - timedelta(days=800)
+    )
+
+    requests_retention_apply()
+
+    assert not DataSubjectRequest.objects.filter(pk=request_row.pk).exists()
+    assert not stored.exists()

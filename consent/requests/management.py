@@ -28,7 +28,7 @@ from rest_framework.response import Response
 from consent.ledger.crypto import subject_hmac
 from consent.ledger.validation import VISITOR_ID
 from consent.models import DataSubjectRequest, RequestAction, RequestStatus, RequestType, TokenScope
-from consent.requests.api import _RESIDENCE, REQUESTER_LANGUAGES, request_answer
+from consent.requests.api import REQUESTER_LANGUAGES, RESIDENCE, request_answer
 from consent.requests.selectors import (
     request_get_by_public_id,
     request_jurisdiction_resolve,
@@ -212,7 +212,7 @@ class RequestListApi(ManagementApiView):
             return value
 
         def validate_residence(self, value: str) -> str:
-            if value and not _RESIDENCE.match(value):
+            if value and not RESIDENCE.match(value):
                 raise serializers.ValidationError(
                     _('Give a country code, optionally with its region: "DE", "US-CA".')
                 )
@@ -273,7 +273,7 @@ class RequestListApi(ManagementApiView):
         given.is_valid(raise_exception=True)
         data = given.validated_data
         language = data.get("language") or site.default_language
-        residence = _RESIDENCE.match(data.get("residence") or "")
+        residence = RESIDENCE.match(data.get("residence") or "")
         country = residence["country"] if residence else ""
         region = (residence["region"] or "") if residence else ""
         jurisdiction = request_jurisdiction_resolve(

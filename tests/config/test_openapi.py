@@ -36,7 +36,7 @@ def test_every_json_endpoint_is_in_the_contract_with_the_error_shape():
         for path, item in schema["paths"].items()
         for method, operation in item.items()
     }
-    assert len(operations) == 88
+    assert len(operations) == 91
     # The management API: updates need If-Match, creations take an Idempotency-Key.
     update = operations["patch", "/api/v1/sites/{site_key}/purposes/{purpose_key}"]
     assert {"401", "403", "404", "412", "428", "429"} <= set(update["responses"])
@@ -55,6 +55,12 @@ def test_every_json_endpoint_is_in_the_contract_with_the_error_shape():
     assert ("delete", "/api/v1/sites/{site_key}/subjects/{subject}/links/{visitor_id}") in operations
     assert ("get", "/api/v1/sites/{site_key}/subjects/{subject}/consents") in operations
     assert ("get", "/api/v1/sites/{site_key}/visitors/{visitor_id}/consents") in operations
+    # Data-subject requests filed and read by the site's own systems.
+    filing = operations["post", "/api/v1/sites/{site_key}/requests"]
+    assert {"400", "403", "404", "409", "422"} <= set(filing["responses"])
+    assert any(parameter["name"] == "Idempotency-Key" for parameter in filing["parameters"])
+    assert ("get", "/api/v1/sites/{site_key}/requests") in operations
+    assert ("get", "/api/v1/sites/{site_key}/requests/{public_id}") in operations
     consent = operations["post", "/api/public/v1/sites/{site_key}/consents"]
     assert {"201", "400", "403", "404", "409", "413", "415", "429", "503"} <= set(consent["responses"])
     assert any(parameter["name"] == "Idempotency-Key" for parameter in consent["parameters"])

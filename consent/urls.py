@@ -10,6 +10,7 @@ from consent.policies import api as policies_api
 from consent.policies import views as policies_views
 from consent.requests import api as requests_api
 from consent.requests import automation_api as requests_automation_api
+from consent.requests import management as requests_management
 from consent.requests import views as requests_views
 from consent.rules import api as rules_api
 from consent.sites import api as sites_api
@@ -107,6 +108,17 @@ management_urlpatterns = [
         requests_automation_api.RequestErasureConfirmationApi.as_view(),
         name="request-erasure-confirmation",
     ),
+    # Data-subject requests filed and followed by the site's own systems.
+    path(
+        "sites/<str:site_key>/requests",
+        requests_management.RequestListApi.as_view(),
+        name="management-request-list",
+    ),
+    path(
+        "sites/<str:site_key>/requests/<str:public_id>",
+        requests_management.RequestDetailApi.as_view(),
+        name="management-request-detail",
+    ),
     # Policies: documents, their working copies per language, publishing and the versions.
     path(
         "sites/<str:site_key>/policies",
@@ -193,6 +205,11 @@ page_urlpatterns = [
         "s/<str:site_key>/requests/<str:public_id>/package.<str:format>",
         requests_views.request_package_download,
         name="request-package",
+    ),
+    path(
+        "s/<str:site_key>/requests/<str:public_id>/reply/",
+        requests_views.request_reply_post,
+        name="request-reply",
     ),
     path("s/<str:site_key>/policies/<slug:slug>/", policies_views.policy_page, name="policy-page"),
     path(

@@ -41,8 +41,8 @@ from consent.models.requests import (
     PackageFormat,
     RequestAction,
     RequestEvent,
-    RequestReminder,
     RequestPackage,
+    RequestReminder,
     RequestStatus,
     RequestType,
 )

@@ -29,6 +29,18 @@ AGENT_DOCUMENT_DIRECTORY = "request-documents"
 AGENT_DOCUMENT_TYPES = {b"%PDF-": ".pdf", b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg"}
 
 
+# Where the requesters' reply attachments are kept (never served publicly, as the agents' documents).
+REPLY_ATTACHMENT_DIRECTORY = "request-replies"
+
+
+def reply_attachment_path(instance: "RequestEvent", filename: str) -> str:
+    """A name that says nothing of the requester: the request's public id and random bits."""
+    extension = filename[filename.rfind(".") :].lower() if "." in filename else ""
+    if extension not in AGENT_DOCUMENT_TYPES.values():
+        extension = ""
+    return f"{REPLY_ATTACHMENT_DIRECTORY}/{instance.request.public_id}/{secrets.token_hex(8)}{extension}"
+
+
 def agent_document_path(instance: "DataSubjectRequest", filename: str) -> str:
     """A name that says nothing of the requester: the request's public id and random bits."""
     extension = filename[filename.rfind(".") :].lower() if "." in filename else ""
@@ -171,6 +183,14 @@ class DataSubjectRequest(models.Model):
     def is_open(self) -> bool:
         return self.status not in FINAL_STATUSES
 
+    @property
+    def is_awaiting_consumer(self) -> bool:
+        """An authorised agent's request the consumer has not confirmed yet (11 CCR §7063(a))."""
+        return bool(self.agent_name) and self.status in (
+            RequestStatus.RECEIVED,
+            RequestStatus.AWAITING_VERIFICATION,
+        )
+
 
 class RequestAction(models.TextChoices):
     """What a `RequestEvent` records."""
@@ -188,6 +208,11 @@ class RequestAction(models.TextChoices):
     ASSIGNED = "assigned", _("Assigned")
     # A reminder emailed to the site's DPOs (written once it was sent; see RequestReminder).
     REMINDED = "reminded", _("Reminder sent")
+    # An authorised agent's request: the consumer confirmed (or denied) that they authorised the agent.
+    AGENT_CONFIRMED = "agent_confirmed", _("Consumer confirmed the agent")
+    AGENT_DENIED = "agent_denied", _("Consumer denied the agent")
+    # The requester's answer to "more information requested" (note: their text; maybe a file).
+    REPLIED = "replied", _("Requester replied")
     PURGED = "purged", _("Purged")
     # What Consentry did itself for the request (consent/requests/automation.py).
     PACKAGE_GENERATED = "package_generated", _("Data package generated")
@@ -223,6 +248,12 @@ class RequestEvent(ImmutableModel):
         max_length=32, choices=RequestStatus.choices, blank=True, verbose_name=_("to status")
     )
     note = models.TextField(blank=True, verbose_name=_("note"))
+    # A requester's reply may carry one file (PDF, PNG or JPEG by its first bytes): streamed to
+    # the site's DPOs and owners only, deleted with the request by retention.
+    attachment = models.FileField(
+        upload_to=reply_attachment_path, max_length=200, blank=True, verbose_name=_("attachment")
+    )
+    attachment_sha256 = models.CharField(max_length=64, blank=True, verbose_name=_("attachment hash"))
 
     class Meta:
         verbose_name = _("request event")

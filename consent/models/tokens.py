@@ -17,7 +17,10 @@ class TokenScope(models.TextChoices):
     CONSENTS_WRITE = "consents:write", _("Record consents from the site's backend")
     EXPORT = "export", _("Export consent records")
     REQUESTS_READ = "requests:read", _("Read data-subject requests")
-    REQUESTS_WRITE = "requests:write", _("File and act on data-subject requests")
+    REQUESTS_WRITE = (
+        "requests:write",
+        _("File data-subject requests and confirm their erasure from the site's backend"),
+    )
 
 
 # The visible start of every token: secret scanners and people recognise it.

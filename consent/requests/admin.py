@@ -157,7 +157,7 @@ class AssigneeFilter(admin.SimpleListFilter):
 
 class RequestEventInline(admin.TabularInline):
     model = RequestEvent
-    fields = ["at", "action", "from_status", "to_status", "actor", "note"]
+    fields = ["at", "action", "from_status", "to_status", "actor", "note", "attachment_link"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -165,6 +165,13 @@ class RequestEventInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+    @admin.display(description=_("attachment"))
+    def attachment_link(self, event: RequestEvent) -> str:
+        if not event.attachment:
+            return "—"
+        url = reverse("admin:consent_datasubjectrequest_reply_attachment", args=[event.request_id, event.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Download"))
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
@@ -268,8 +275,27 @@ class DataSubjectRequestAdmin(RequestReportsAdminMixin, ReadOnlyAdminMixin, Site
                 self.admin_site.admin_view(self.agent_document_view),
                 name="consent_datasubjectrequest_agent_document",
             ),
+            path(
+                "<int:object_id>/reply-attachment/<int:event_id>/",
+                self.admin_site.admin_view(self.reply_attachment_view),
+                name="consent_datasubjectrequest_reply_attachment",
+            ),
             *super().get_urls(),
         ]
+
+    def reply_attachment_view(self, request: HttpRequest, object_id: int, event_id: int) -> FileResponse:
+        """A requester's reply attachment, as a download (never rendered inline), to the DPOs and
+        owners of the request's site only."""
+        request_row = self.get_object(request, str(object_id))
+        if request_row is None or not self.has_view_permission(request, request_row):
+            raise Http404
+        event = request_row.events.filter(pk=event_id).exclude(attachment="").first()
+        if event is None:
+            raise Http404
+        response = FileResponse(event.attachment.open("rb"), as_attachment=True)
+        response["Content-Type"] = "application/octet-stream"
+        response["Cache-Control"] = "no-store"
+        return response
 
     def agent_document_view(self, request: HttpRequest, object_id: int) -> FileResponse:
         """The agent's permission document, as a download (never rendered inline)."""

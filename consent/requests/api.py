@@ -26,7 +26,7 @@ from edge.schema import ErrorSerializer
 # The languages a requester can be written to in: every visitor language (our own words are in all).
 REQUESTER_LANGUAGES = sorted(VISITOR_LANGUAGES)
 
-_RESIDENCE = re.compile(r"^(?P<country>[A-Za-z]{2})(?:-(?P<region>[A-Za-z0-9]{1,3}))?$")
+RESIDENCE = re.compile(r"^(?P<country>[A-Za-z]{2})(?:-(?P<region>[A-Za-z0-9]{1,3}))?$")
 
 
 def request_answer(request: DataSubjectRequest) -> dict[str, Any]:
@@ -77,7 +77,7 @@ class RequestCreateApi(PublicApiView):
             ref_name = "DataSubjectRequestInput"
 
         def validate_residence(self, value: str) -> str:
-            if value and not _RESIDENCE.match(value):
+            if value and not RESIDENCE.match(value):
                 raise serializers.ValidationError(
                     _('Give a country code, optionally with its region: "DE", "US-CA".')
                 )
@@ -126,7 +126,7 @@ class RequestCreateApi(PublicApiView):
         language = data.get("language") or language_choose(
             request, site.enabled_languages, site.default_language
         )
-        residence = _RESIDENCE.match(data.get("residence") or "")
+        residence = RESIDENCE.match(data.get("residence") or "")
         country = residence["country"] if residence else ""
         region = (residence["region"] or "") if residence else ""
         jurisdiction = request_jurisdiction_resolve(

@@ -36,7 +36,10 @@ def _dates(request: DataSubjectRequest) -> list[str]:
 
 
 def filed_email(request: DataSubjectRequest) -> tuple[str, str]:
-    """Subject and body of the email asking the requester to confirm their address."""
+    """Subject and body of the email asking the requester to confirm their address (for an
+    agent's filing: asking the consumer to confirm or deny the agent)."""
+    if request.agent_name:
+        return agent_confirm_email(request)
     with translation.override(request.language):
         subject = _("%(site)s: confirm your request") % {"site": request.site.name}
         lines = [
@@ -52,6 +55,50 @@ def filed_email(request: DataSubjectRequest) -> tuple[str, str]:
             status_url(request),
             "",
             _("If you did not make this request, ignore this email: nothing happens unless you confirm."),
+        ]
+        return subject, "\n".join(lines)
+
+
+def agent_confirm_email(request: DataSubjectRequest) -> tuple[str, str]:
+    """Subject and body of the email asking the consumer whether they authorised the agent who
+    filed for them (11 CCR §7063(a)(2)): the link leads to a page to confirm or deny."""
+    with translation.override(request.language):
+        values = {"site": request.site.name, "type": request.get_type_display(), "agent": request.agent_name}
+        subject = _("%(site)s: did you authorise %(agent)s to make a request for you?") % values
+        lines = [
+            _("An authorised agent named %(agent)s made a request to %(site)s on your behalf: %(type)s.")
+            % values,
+            "",
+            _(
+                "If you authorised them, confirm it; if you did not, deny it. Open this link to answer "
+                "(it works for 7 days):"
+            ),
+            verify_url(request),
+            "",
+            _("Nothing is done on the request until you confirm."),
+            "",
+            _("Follow the request here:"),
+            status_url(request),
+        ]
+        return subject, "\n".join(lines)
+
+
+def agent_copy_email(request: DataSubjectRequest) -> tuple[str, str]:
+    """Subject and body of the agent's copy of their filing: the status link, never the consumer's
+    confirmation link."""
+    with translation.override(request.language):
+        values = {"site": request.site.name, "type": request.get_type_display()}
+        subject = _("%(site)s: the request you filed for a consumer") % values
+        lines = [
+            _("You filed a request to %(site)s on a consumer's behalf: %(type)s.") % values,
+            "",
+            _(
+                "We asked the consumer to confirm that they authorised you; until they do, nothing is "
+                "done on the request."
+            ),
+            "",
+            _("Follow the request here:"),
+            status_url(request),
         ]
         return subject, "\n".join(lines)
 
@@ -104,6 +151,23 @@ def step_email(request: DataSubjectRequest, kind: str) -> tuple[str, str]:
             raise ValueError(f"No email for step {kind!r}")
         open_dates = _dates(request) if kind in (RequestAction.ACKNOWLEDGED, RequestAction.EXTENDED) else []
         lines = [*text, "", *open_dates, "", _("Follow your request here:"), status_url(request)]
+        return subject, "\n".join(lines)
+
+
+def reply_received_email(request: DataSubjectRequest) -> tuple[str, str]:
+    """Subject and body of the email telling the site's DPOs the requester replied (in the site's
+    first language; the reply itself is on the request's page, not in the email)."""
+    language = request.site.languages[0] if request.site.languages else "en"
+    with translation.override(language):
+        values = {"site": request.site.name, "type": request.get_type_display(), "id": request.public_id[:8]}
+        subject = _("%(site)s: the requester replied on request %(id)s") % values
+        path = reverse("admin:consent_datasubjectrequest_change", args=[request.pk])
+        lines = [
+            _("The requester of the %(type)s request %(id)s to %(site)s sent the information you asked for.")
+            % values,
+            "",
+            settings.PUBLIC_BASE_URL + path,
+        ]
         return subject, "\n".join(lines)
 
 

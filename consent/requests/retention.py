@@ -81,11 +81,22 @@ def _expired(site: Site, cutoff: datetime) -> QuerySet[DataSubjectRequest]:
 
 
 def _documents_delete(names: list[str]) -> None:
-    """Delete the agents' documents of purged requests (after the rows are gone: a failed purge
-    keeps its files)."""
+    """Delete the agents' documents and the requesters' reply attachments of purged requests
+    (after the rows are gone: a failed purge keeps its files)."""
     for name in names:
-        if not DataSubjectRequest.objects.filter(agent_document=name).exists():
+        if (
+            not DataSubjectRequest.objects.filter(agent_document=name).exists()
+            and not RequestEvent.objects.filter(attachment=name).exists()
+        ):
             default_storage.delete(name)
+
+
+def _attachments(requests: QuerySet[DataSubjectRequest]) -> list[str]:
+    return list(
+        RequestEvent.objects.filter(request__in=requests)
+        .exclude(attachment="")
+        .values_list("attachment", flat=True)
+    )
 
 
 def requests_retention_apply() -> dict[str, int]:
@@ -104,7 +115,7 @@ def requests_retention_apply() -> dict[str, int]:
             names = [
                 name
                 for name in candidates.exclude(agent_document="").values_list("agent_document", flat=True)
-            ]
+            ] + _attachments(candidates)
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(f"SELECT {RETENTION_FUNCTION.split('(')[0]}(%s)", [site.pk])
                 purged[site.key] = cursor.fetchone()[0]
@@ -113,6 +124,7 @@ def requests_retention_apply() -> dict[str, int]:
         cutoff = _months_before(timezone.now(), RETENTION_MONTHS)
         expired = _expired(site, cutoff)
         names = list(expired.exclude(agent_document="").values_list("agent_document", flat=True))
+        names += _attachments(expired)
         with (
             transaction.atomic(),
             purge_allowed(connection, RequestEvent),

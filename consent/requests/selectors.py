@@ -80,6 +80,20 @@ def request_timeline(
     return events if include_internal else events.exclude(action__in=INTERNAL_ACTIONS)
 
 
+def request_list(
+    *, site: Site, status: str | None = None, type: str | None = None, subject_hmac: str | None = None
+) -> QuerySet[DataSubjectRequest]:
+    """The site's requests (the management API's list), optionally of one status, type or account."""
+    requests = DataSubjectRequest.objects.filter(site=site).select_related("site")
+    if status:
+        requests = requests.filter(status=status)
+    if type:
+        requests = requests.filter(type=type)
+    if subject_hmac:
+        requests = requests.filter(subject_hmac=subject_hmac)
+    return requests
+
+
 # --- Yearly metrics (CCPA 11 CCR §7102) -------------------------------------------------------
 
 

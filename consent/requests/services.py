@@ -27,6 +27,7 @@ from consent.audit.services import audit_record
 from consent.editions import canonical_json, sha256_hex
 from consent.jobs import job_enqueue_on_commit
 from consent.languages import VISITOR_LANGUAGES
+from consent.ledger.crypto import subject_hmac
 from consent.ledger.validation import VISITOR_ID
 from consent.models import (
     AGENT_DOCUMENT_TYPES,
@@ -56,13 +57,21 @@ from consent.requests.clocks import (
     deadline_extend,
     deadline_for,
 )
-from consent.requests.emails import filed_email, reminder_email, step_email, verified_email
+from consent.requests.emails import (
+    agent_copy_email,
+    filed_email,
+    reminder_email,
+    reply_received_email,
+    step_email,
+    verified_email,
+)
 from consent.requests.holdings import fulfil_refusal
 from consent.requests.package import request_package_ensure
 from consent.requests.selectors import RequestJurisdiction
 from consent.requests.types import OPT_OUT_TYPES, WITHDRAWAL_TYPES, request_types_for
 from consent.rules.jurisdictions import DayType, Period, RuleSet, ruleset_as_dict, ruleset_get
 from consent.rules.overrides import ruleset_with_overrides
+from consent.subjects.validation import subject_refusal, subject_valid
 from consent.tenancy.selectors import EDITOR_ROLES
 from consent.tenancy.services import site_actor_require
 from consent.webhooks.events import request_data
@@ -223,7 +232,16 @@ def _target(request: DataSubjectRequest) -> str:
 # What the requester is emailed at each step (request_email_send's `kind`).
 EMAIL_FILED = "filed"
 EMAIL_VERIFIED = "verified"
-_EMAILS = {EMAIL_FILED: filed_email, EMAIL_VERIFIED: verified_email}
+# The authorised agent's copy of their filing (to the agent's address, with the status link only).
+EMAIL_AGENT_FILED = "agent_filed"
+# To the site's DPOs: the requester replied to their request for more information.
+EMAIL_REPLY_RECEIVED = "reply_received"
+_EMAILS = {
+    EMAIL_FILED: filed_email,
+    EMAIL_VERIFIED: verified_email,
+    EMAIL_AGENT_FILED: agent_copy_email,
+    EMAIL_REPLY_RECEIVED: reply_received_email,
+}
 # The DPO's steps the requester is told of (step_email), by the RequestAction's value.
 _STEP_EMAILS = frozenset(
     {
@@ -249,7 +267,39 @@ def request_email_send(*, request: DataSubjectRequest, kind: str) -> None:
         subject, body = step_email(request, kind)
     else:
         subject, body = _EMAILS[kind](request)
-    EmailMessage(subject=subject, body=body, to=[request.email]).send()
+    if kind == EMAIL_REPLY_RECEIVED:
+        to = _dpo_emails(request.site)
+    else:
+        to = [request.agent_email if kind == EMAIL_AGENT_FILED else request.email]
+    if to:
+        EmailMessage(subject=subject, body=body, to=to).send()
+
+
+def _filing_errors(
+    *, ruleset: RuleSet, type: str, email: str, language: str, visitor_ids: Sequence[str]
+) -> dict[str, list[str]]:
+    """What is wrong with a filing's fields, by field (empty: nothing)."""
+    errors: dict[str, list[str]] = {}
+    offered = request_types_for(ruleset.code)
+    if type not in RequestType.values:
+        errors["type"] = [gettext("Choose one of the request types.")]
+    elif type not in offered:
+        errors["type"] = [
+            gettext("This request type is not offered under %(law)s.") % {"law": gettext(ruleset.name)}
+        ]
+    try:
+        validate_email(email)
+        if len(email) > 254:
+            raise ValidationError("")
+    except ValidationError:
+        errors["email"] = [gettext("Enter a valid email address.")]
+    if language not in VISITOR_LANGUAGES:
+        errors["language"] = [gettext("Unsupported language code.")]
+    if len(visitor_ids) > MAX_VISITOR_IDS or not all(
+        isinstance(v, str) and VISITOR_ID.match(v) for v in visitor_ids
+    ):
+        errors["visitor_id"] = [gettext("Give the visitor id from the banner's cookie.")]
+    return errors
 
 
 def request_file(
@@ -271,26 +321,9 @@ def request_file(
     now = now or request_now()
     email = email.strip()
     ruleset = jurisdiction.ruleset
-    errors: dict[str, list[str]] = {}
-    offered = request_types_for(ruleset.code)
-    if type not in RequestType.values:
-        errors["type"] = [gettext("Choose one of the request types.")]
-    elif type not in offered:
-        errors["type"] = [
-            gettext("This request type is not offered under %(law)s.") % {"law": gettext(ruleset.name)}
-        ]
-    try:
-        validate_email(email)
-        if len(email) > 254:
-            raise ValidationError("")
-    except ValidationError:
-        errors["email"] = [gettext("Enter a valid email address.")]
-    if language not in VISITOR_LANGUAGES:
-        errors["language"] = [gettext("Unsupported language code.")]
-    if len(visitor_ids) > MAX_VISITOR_IDS or not all(
-        isinstance(v, str) and VISITOR_ID.match(v) for v in visitor_ids
-    ):
-        errors["visitor_id"] = [gettext("Give the visitor id from the banner's cookie.")]
+    errors = _filing_errors(
+        ruleset=ruleset, type=type, email=email, language=language, visitor_ids=visitor_ids
+    )
     digest = ""
     if agent is not None:
         agent_errors, digest = _agent_errors(agent)
@@ -382,6 +415,8 @@ def _request_create(
             },
         )
         _email_queue(request, EMAIL_FILED)
+        if agent is not None:
+            _email_queue(request, EMAIL_AGENT_FILED)
         webhook_event_emit(
             site=site,
             type=WebhookEventType.REQUEST_CREATED,
@@ -415,6 +450,232 @@ def request_verify(*, request: DataSubjectRequest, now: datetime | None = None) 
         # Automation (consent/requests/automation.py): an opt-out or withdrawal applies at once.
         request_verified_apply(request=request, now=now)
         _email_queue(request, EMAIL_VERIFIED)
+    return request
+
+
+def request_agent_confirm(*, request: DataSubjectRequest, now: datetime | None = None) -> DataSubjectRequest:
+    """The consumer confirmed, from the link emailed to them, that they authorised the agent who
+    filed (11 CCR §7063(a)(2)): their address is verified and the request is worked on. A request
+    no longer waiting for them is returned unchanged."""
+    now = now or request_now()
+    with transaction.atomic():
+        locked = DataSubjectRequest.objects.select_for_update().select_related("site").get(pk=request.pk)
+        if not locked.is_awaiting_consumer:
+            return locked
+        _event(
+            locked,
+            action=RequestAction.AGENT_CONFIRMED,
+            at=now,
+            to_status=locked.status,
+            note=locked.agent_name,
+        )
+        audit_record(
+            site=locked.site,
+            action="data_subject_request.agent_confirm",
+            target=_target(locked),
+            data={
+                "public_id": locked.public_id,
+                "agent_document_sha256": locked.agent_document_sha256 or None,
+            },
+        )
+        return request_verify(request=locked, now=now)
+
+
+def request_agent_deny(*, request: DataSubjectRequest, now: datetime | None = None) -> DataSubjectRequest:
+    """The consumer said they did not authorise the agent who filed: the request is closed with
+    that event, and nothing is done on it. A request no longer waiting for them is unchanged."""
+    now = now or request_now()
+    with transaction.atomic():
+        locked = DataSubjectRequest.objects.select_for_update().select_related("site").get(pk=request.pk)
+        if not locked.is_awaiting_consumer:
+            return locked
+        _event(
+            locked,
+            action=RequestAction.AGENT_DENIED,
+            at=now,
+            to_status=RequestStatus.CLOSED,
+            note=locked.agent_name,
+        )
+        locked.status = RequestStatus.CLOSED
+        locked.closed_at = now
+        locked.save()
+        audit_record(
+            site=locked.site,
+            action="data_subject_request.agent_deny",
+            target=_target(locked),
+            data=_audit_data(locked),
+        )
+        webhook_event_emit(
+            site=locked.site,
+            type=WebhookEventType.REQUEST_CLOSED,
+            data=request_data(locked),
+            dedupe_key=f"request.closed:{locked.public_id}",
+        )
+    return locked
+
+
+# Replies a requester may send on one request (the status page's form): enough for any exchange
+# with the DPO, a bound for a link that leaked.
+REPLY_MAX_PER_REQUEST = 20
+REPLY_MAX_CHARACTERS = 20000
+# The statuses a reply returns the request to: the one it was in when the DPO asked.
+_REPLY_BACK_TO = frozenset({RequestStatus.VERIFIED, RequestStatus.ACKNOWLEDGED, RequestStatus.EXTENDED})
+
+
+def _attachment_errors(attachment: UploadedFile) -> tuple[dict[str, list[str]], str]:
+    """The reply attachment's problems, and its SHA-256 when acceptable (the agent document's checks)."""
+    if attachment.size is None or attachment.size > AGENT_DOCUMENT_MAX_BYTES:
+        return {"attachment": [gettext("The file may be 1 MB at most.")]}, ""
+    attachment.seek(0)
+    content = attachment.read()
+    attachment.seek(0)
+    if not any(content.startswith(magic) for magic in AGENT_DOCUMENT_TYPES):
+        return {"attachment": [gettext("Send the file as a PDF, PNG or JPEG file.")]}, ""
+    return {}, hashlib.sha256(content).hexdigest()
+
+
+def request_reply(
+    *,
+    request: DataSubjectRequest,
+    text: str,
+    attachment: UploadedFile | None = None,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> RequestEvent:
+    """The requester answers the DPO's request for more information (from their status page): a
+    `replied` event with their text and optional file, the request back in the status it had when
+    the DPO asked, and the site's DPOs emailed. Refused unless more information was requested, or
+    after REPLY_MAX_PER_REQUEST replies; bad input is a ValidationError, with nothing written."""
+    now = now or request_now()
+    text = text.strip()
+    errors: dict[str, list[str]] = {}
+    if not text:
+        errors["text"] = [gettext("Write your answer.")]
+    elif len(text) > REPLY_MAX_CHARACTERS:
+        errors["text"] = [gettext("Keep the text under 20,000 characters.")]
+    digest = ""
+    if attachment is not None:
+        attachment_errors, digest = _attachment_errors(attachment)
+        errors.update(attachment_errors)
+    if errors:
+        raise ValidationError(errors)
+    event = RequestEvent(action=RequestAction.REPLIED, at=now, note=text, attachment_sha256=digest)
+    try:
+        with transaction.atomic():
+            locked = DataSubjectRequest.objects.select_for_update().select_related("site").get(pk=request.pk)
+            if locked.status != RequestStatus.INFO_REQUESTED:
+                raise ValidationError(
+                    gettext("No information is asked of you on this request now."), code="status"
+                )
+            if locked.events.filter(action=RequestAction.REPLIED).count() >= REPLY_MAX_PER_REQUEST:
+                raise ValidationError(
+                    gettext("This request has had %(count)d replies, the most it takes: write to the site.")
+                    % {"count": REPLY_MAX_PER_REQUEST},
+                    code="too_many",
+                )
+            asked = (
+                locked.events.filter(action=RequestAction.INFO_REQUESTED, from_status__in=_REPLY_BACK_TO)
+                .order_by("-at", "-pk")
+                .first()
+            )
+            back_to = asked.from_status if asked is not None else RequestStatus.VERIFIED
+            event.request = locked
+            event.from_status, event.to_status = locked.status, back_to
+            if attachment is not None:
+                event.attachment.save(attachment.name or "attachment", attachment, save=False)
+            event.save()
+            locked.status = back_to
+            locked.save()
+            audit_record(
+                site=locked.site,
+                actor_ip=ip,
+                action="data_subject_request.replied",
+                target=_target(locked),
+                data={**_audit_data(locked), "event": event.pk, "attachment_sha256": digest or None},
+            )
+            _email_queue(locked, EMAIL_REPLY_RECEIVED)
+    except BaseException:
+        # The file reaches storage before its row: a reply that did not commit keeps none.
+        if event.attachment:
+            event.attachment.delete(save=False)
+        raise
+    return event
+
+
+def request_file_verified(
+    *,
+    site: Site,
+    type: str,
+    subject: str,
+    email: str,
+    language: str,
+    jurisdiction: RequestJurisdiction,
+    token_name: str,
+    residence_country: str = "",
+    residence_region: str = "",
+    visitor_ids: Sequence[str] = (),
+    now: datetime | None = None,
+) -> DataSubjectRequest:
+    """File a request a site's backend makes for one of its logged-in accounts (the management
+    API): the site has identified the requester, so the request is verified at once (no
+    verification email; the requester is emailed that it is confirmed, with the status link) and
+    its clock counts from filing. `subject` is the site's account id, kept only as its HMAC.
+    Bad input is a ValidationError naming each field, with nothing written."""
+    now = now or request_now()
+    email = email.strip()
+    ruleset = jurisdiction.ruleset
+    errors = _filing_errors(
+        ruleset=ruleset, type=type, email=email, language=language, visitor_ids=visitor_ids
+    )
+    if not subject_valid(subject):
+        errors["subject"] = [subject_refusal()]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        request = DataSubjectRequest(
+            site=site,
+            type=type,
+            status=RequestStatus.VERIFIED,
+            email=email,
+            language=language,
+            residence_country=residence_country,
+            residence_region=residence_region,
+            visitor_ids=list(dict.fromkeys(visitor_ids)),
+            subject_hmac=subject_hmac(secret=site.subject_secret, subject=subject),
+            jurisdiction=ruleset.code,
+            rules_version=ruleset.version,
+            rules_sha256=rules_sha256(ruleset),
+            resolved_by=jurisdiction.resolved_by,
+            establishment_country=establishment_country_of(site),
+            filed_at=now,
+            verified_at=now,
+        )
+        _clock_set(request, ruleset)
+        request.save()
+        _event(request, action=RequestAction.FILED, at=now, from_status="", to_status=RequestStatus.RECEIVED)
+        with translation.override(request.language):
+            note = gettext("Verified by the site's backend (token %(name)s).") % {"name": token_name}
+        _event(
+            request,
+            action=RequestAction.VERIFIED,
+            at=now,
+            from_status=RequestStatus.RECEIVED,
+            to_status=RequestStatus.VERIFIED,
+            note=note,
+        )
+        audit_record(
+            site=site,
+            action="data_subject_request.file",
+            target=_target(request),
+            data={**_audit_data(request), "resolved_by": request.resolved_by, "verified_by": "site_backend"},
+        )
+        _email_queue(request, EMAIL_VERIFIED)
+        webhook_event_emit(
+            site=site,
+            type=WebhookEventType.REQUEST_CREATED,
+            data=request_data(request),
+            dedupe_key=f"request.created:{request.public_id}",
+        )
     return request
 
 
@@ -471,15 +732,33 @@ ACTION_FROM: dict[str, frozenset[str]] = {
 }
 
 
+# What a DPO may do on an agent's request the consumer has not confirmed (besides internal notes).
+_WHILE_AWAITING_CONSUMER = frozenset({RequestAction.REFUSED, RequestAction.CLOSED})
+
+
 def request_actions_allowed(request: DataSubjectRequest) -> list[str]:
     """The actions the request's status allows now (the law may still refuse an extension)."""
-    return [action for action, statuses in ACTION_FROM.items() if request.status in statuses]
+    return [
+        action
+        for action, statuses in ACTION_FROM.items()
+        if request.status in statuses
+        and (not request.is_awaiting_consumer or action in _WHILE_AWAITING_CONSUMER)
+    ]
 
 
 def _refuse_unless_allowed(request: DataSubjectRequest, action: str) -> None:
     if request.status == RequestStatus.CLOSED:
         raise ValidationError(
             gettext("This request is closed: nothing more can be done on it."), code="closed"
+        )
+    if request.is_awaiting_consumer and action not in _WHILE_AWAITING_CONSUMER:
+        raise ValidationError(
+            gettext(
+                "Waiting for the consumer's confirmation: the consumer has not yet confirmed that they "
+                "authorised the agent %(agent)s. Until then the request can only be refused or closed."
+            )
+            % {"agent": request.agent_name},
+            code="awaiting_consumer",
         )
     if request.status not in ACTION_FROM[action]:
         if request.status in (RequestStatus.RECEIVED, RequestStatus.AWAITING_VERIFICATION):

@@ -9,13 +9,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from consent.languages import RIGHT_TO_LEFT
-from consent.models import DataSubjectRequest, PackageFormat, RequestStatus, RequestType, Site
+from consent.models import DataSubjectRequest, PackageFormat, RequestAction, RequestStatus, RequestType, Site
 from consent.requests.emails import status_url
 from consent.requests.package import request_package_delivered
 from consent.requests.selectors import (
@@ -23,8 +24,21 @@ from consent.requests.selectors import (
     request_jurisdiction_resolve,
     request_timeline,
 )
-from consent.requests.services import AgentFiling, request_file, request_verify
-from consent.requests.tokens import RequestTokenError, status_token_check, verify_token_read
+from consent.requests.services import (
+    REPLY_MAX_CHARACTERS,
+    AgentFiling,
+    request_agent_confirm,
+    request_agent_deny,
+    request_file,
+    request_reply,
+    request_verify,
+)
+from consent.requests.tokens import (
+    RequestTokenError,
+    status_token_check,
+    status_token_make,
+    verify_token_read,
+)
 from consent.requests.types import request_types_for
 from consent.sites.selectors import site_get_by_key
 from edge.client import address_limit_key, client_ip
@@ -35,6 +49,8 @@ from edge.ratelimit import rate_limits_exceeded
 FILE_RATE = "10/hour"
 # Verification posts per client address: a link is tried once or twice, never hundreds of times.
 VERIFY_RATE = "60/hour"
+# Replies per client address (each request also takes REPLY_MAX_PER_REQUEST at most).
+REPLY_RATE = "30/hour"
 
 
 def page_strings() -> dict[str, str]:
@@ -210,6 +226,8 @@ def request_verify_link(request: HttpRequest, site_key: str, token: str) -> Http
             return _message(
                 request, site, language, 404, _("Request not found"), _("This request no longer exists.")
             )
+        if filed.agent_name:
+            return _agent_answer(request, site, language, filed)
         if request.method != "POST":
             if filed.status != RequestStatus.AWAITING_VERIFICATION:
                 return _message(
@@ -256,6 +274,78 @@ def request_verify_link(request: HttpRequest, site_key: str, token: str) -> Http
         )
 
 
+def _agent_answer(request: HttpRequest, site: Site, language: str, filed: DataSubjectRequest) -> HttpResponse:
+    """The consumer's link for an agent's filing: GET shows what the agent asked and two buttons,
+    POST confirms (`decision=confirm`) or denies (`decision=deny`) the agent."""
+    if not filed.is_awaiting_consumer:
+        denied = filed.events.filter(action=RequestAction.AGENT_DENIED).exists()
+        return _message(
+            request,
+            site,
+            language,
+            200,
+            _("Already answered"),
+            _("You denied this agent: the request is closed.")
+            if denied
+            else _("This request is already confirmed or closed."),
+            link=status_url(filed),
+            link_text=_("Follow your request"),
+        )
+    if request.method != "POST":
+        return _page(
+            request,
+            site,
+            language,
+            "consent/requests/agent_confirm.html",
+            {
+                "text": _(
+                    "An authorised agent named %(agent)s made this request to %(site)s on your behalf: "
+                    "%(type)s. Did you authorise them?"
+                )
+                % {"agent": filed.agent_name, "site": site.name, "type": filed.get_type_display()},
+                "action": request.path,
+            },
+        )
+    address = address_limit_key(client_ip(request))
+    if rate_limits_exceeded([(f"requests-verify:{address}", VERIFY_RATE)]) is not None:
+        return _message(
+            request,
+            site,
+            language,
+            429,
+            _("Too many requests"),
+            _("Too many requests. Try again in an hour."),
+        )
+    decision = request.POST.get("decision")
+    if decision == "deny":
+        request_agent_deny(request=filed)
+        return _message(
+            request,
+            site,
+            language,
+            200,
+            _("Agent denied"),
+            _("Thank you: the request the agent made in your name is closed; nothing is done on it."),
+            link=status_url(filed),
+            link_text=_("See the request"),
+        )
+    if decision != "confirm":
+        return _message(
+            request, site, language, 400, _("Choose an answer"), _("Press one of the two buttons.")
+        )
+    request_agent_confirm(request=filed)
+    return _message(
+        request,
+        site,
+        language,
+        200,
+        _("Agent confirmed"),
+        _("Thank you: you confirmed the agent, and the request is with %(site)s.") % {"site": site.name},
+        link=status_url(filed),
+        link_text=_("Follow your request"),
+    )
+
+
 @require_http_methods(["GET", "HEAD"])
 def request_status(request: HttpRequest, site_key: str, public_id: str) -> HttpResponse:
     """The requester's status page: type, status, dates and the timeline (internal notes never).
@@ -270,14 +360,84 @@ def request_status(request: HttpRequest, site_key: str, public_id: str) -> HttpR
             return _message(
                 request, site, language, 404, _("Request not found"), _("Copy the whole link from the email.")
             )
-        context = {
-            "request_row": filed,
-            "events": list(request_timeline(request=filed)),
-            # The answer's package (consent/requests/package.py), once the request is fulfilled.
-            "package": request_package_delivered(filed, PackageFormat.JSON) is not None,
-            "token": request.GET.get("t", ""),
-        }
-        return _page(request, site, language, "consent/requests/status.html", context)
+        return _status_page(request, site, language, filed)
+
+
+def _status_page(
+    request: HttpRequest,
+    site: Site,
+    language: str,
+    filed: DataSubjectRequest,
+    *,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> HttpResponse:
+    events = list(request_timeline(request=filed))
+    context: dict[str, Any] = {
+        "request_row": filed,
+        "events": events,
+        "errors": errors or {},
+        "form": form or {},
+        # The answer's package (consent/requests/package.py), once the request is fulfilled.
+        "package": request_package_delivered(filed, PackageFormat.JSON) is not None,
+        "token": request.GET.get("t", ""),
+    }
+    if filed.status == RequestStatus.INFO_REQUESTED:
+        asked = [event for event in events if event.action == RequestAction.INFO_REQUESTED]
+        context["question"] = asked[-1].note if asked else ""
+        token = status_token_make(public_id=filed.public_id)
+        context["reply_action"] = reverse("request-reply", args=[site.key, filed.public_id]) + f"?t={token}"
+    return _page(request, site, language, "consent/requests/status.html", context, 400 if errors else 200)
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def request_reply_post(request: HttpRequest, site_key: str, public_id: str) -> HttpResponse:
+    """The requester's answer to "more information requested", from their status page (the link's
+    signature `?t=` is the key, as for the page): text and an optional file."""
+    site = site_get_by_key(key=site_key)
+    if site is None:
+        return _no_site(request)
+    language = _language(request, site)
+    with translation.override(language):
+        filed = request_get_by_public_id(site=site, public_id=public_id)
+        if filed is None or not status_token_check(public_id=public_id, token=request.GET.get("t", "")):
+            return _message(
+                request, site, language, 404, _("Request not found"), _("Copy the whole link from the email.")
+            )
+        address = address_limit_key(client_ip(request))
+        if rate_limits_exceeded([(f"requests-reply:{address}", REPLY_RATE)]) is not None:
+            return _message(
+                request,
+                site,
+                language,
+                429,
+                _("Too many requests"),
+                _("Too many requests. Try again in an hour."),
+            )
+        text = str(request.POST.get("text", ""))[: REPLY_MAX_CHARACTERS + 1]
+        try:
+            request_reply(
+                request=filed,
+                text=text,
+                attachment=request.FILES.get("attachment"),
+                ip=client_ip(request) or None,
+            )
+        except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                return _message(request, site, language, 409, _("Reply not sent"), " ".join(error.messages))
+            errors = {field: " ".join(messages) for field, messages in error.message_dict.items()}
+            return _status_page(request, site, language, filed, form={"text": text}, errors=errors)
+        return _message(
+            request,
+            site,
+            language,
+            201,
+            _("Reply sent"),
+            _("Thank you: %(site)s has your answer.") % {"site": site.name},
+            link=status_url(filed),
+            link_text=_("Follow your request"),
+        )
 
 
 # What each package format is served as. The page is the stored HTML, under the site-wide CSP

@@ -15,16 +15,21 @@ import pytest
 import yaml
 from django.conf import settings
 from django.core.management import call_command
+from django.utils import timezone
 
 from consent.models import (
     AuditEntry,
     ConsentRecord,
+    DataSubjectRequest,
     PolicyDocument,
+    RequestEvent,
     Site,
     SubjectLink,
     WebhookEndpoint,
     WebhookEvent,
 )
+from consent.requests.selectors import request_jurisdiction_resolve
+from consent.requests.services import request_file_verified
 from consent.sites.selectors import site_snapshot
 from consent.sites.services import site_create
 from consent.subjects.services import subject_consent_record
@@ -35,7 +40,16 @@ from cookies.models import Cookie
 from subprocessors.models import Objection, SubprocessorListVersion, Subscriber, Vendor
 
 pytestmark = pytest.mark.django_db
-ALL_SCOPES = ["read", "write", "publish", "consents:read", "consents:write", "export"]
+ALL_SCOPES = [
+    "read",
+    "write",
+    "publish",
+    "consents:read",
+    "consents:write",
+    "export",
+    "requests:read",
+    "requests:write",
+]
 # Path parameters that name one of the demo site's objects (a language or a version number
 # names none: under the token's own site they are its own texts and versions).
 # A subject (an account id) names an object of the demo site only through the demo site's own
@@ -49,6 +63,7 @@ OBJECT_PARAMETERS = {
     "slug",
     "visitor_id",
     "endpoint_key",
+    "public_id",
 }
 
 
@@ -91,6 +106,18 @@ def tenants(tmp_path):
         {**given, "language": demo.default_language, "visitor_id": visitor}, snapshot
     )
     subject_consent_record(snapshot=snapshot, data=data, by=None)
+    # A data-subject request the demo site's backend filed for that account.
+    filed = request_file_verified(
+        site=demo,
+        type="access",
+        subject="demo-account-1",
+        email="demo-requester@example.org",
+        language=demo.default_language,
+        jurisdiction=request_jurisdiction_resolve(
+            site=demo, country="", region="", http_request=None, on=timezone.now().date()
+        ),
+        token_name="demo",
+    )
     values = {
         "cookie_id": str(Cookie.objects.filter(site=demo).first().pk),
         "origin_id": str(demo.origins.first().pk),
@@ -103,6 +130,7 @@ def tenants(tmp_path):
         "language": "en",
         "subject": "demo-account-1",
         "visitor_id": visitor,
+        "public_id": filed.public_id,
     }
     return demo, raw, values
 
@@ -119,6 +147,8 @@ def _rows(demo):
         "webhook_events": WebhookEvent.objects.filter(site=demo).count(),
         "consents": ConsentRecord.objects.filter(site=demo).count(),
         "links": SubjectLink.objects.filter(site=demo).count(),
+        "requests": list(DataSubjectRequest.objects.filter(site=demo).values()),
+        "request_events": RequestEvent.objects.filter(request__site=demo).count(),
     }
 
 

@@ -36,7 +36,7 @@ def test_every_json_endpoint_is_in_the_contract_with_the_error_shape():
         for path, item in schema["paths"].items()
         for method, operation in item.items()
     }
-    assert len(operations) == 89
+    assert len(operations) == 92
     # The management API: updates need If-Match, creations take an Idempotency-Key.
     update = operations["patch", "/api/v1/sites/{site_key}/purposes/{purpose_key}"]
     assert {"401", "403", "404", "412", "428", "429"} <= set(update["responses"])
@@ -58,6 +58,12 @@ def test_every_json_endpoint_is_in_the_contract_with_the_error_shape():
     # The site's backend confirms a data-subject request's erasure (consent/requests/automation.py).
     erasure = operations["post", "/api/v1/sites/{site_key}/requests/{public_id}/erasure-confirmation"]
     assert {"201", "400", "403", "404", "409"} <= set(erasure["responses"])
+    # Data-subject requests filed and read by the site's own systems.
+    filing = operations["post", "/api/v1/sites/{site_key}/requests"]
+    assert {"400", "403", "404", "409", "422"} <= set(filing["responses"])
+    assert any(parameter["name"] == "Idempotency-Key" for parameter in filing["parameters"])
+    assert ("get", "/api/v1/sites/{site_key}/requests") in operations
+    assert ("get", "/api/v1/sites/{site_key}/requests/{public_id}") in operations
     consent = operations["post", "/api/public/v1/sites/{site_key}/consents"]
     assert {"201", "400", "403", "404", "409", "413", "415", "429", "503"} <= set(consent["responses"])
     assert any(parameter["name"] == "Idempotency-Key" for parameter in consent["parameters"])

@@ -249,6 +249,30 @@ _RECEIPT_SQL = PreparedSql(
     ("text",),
 )
 
+# On PostgreSQL, the same statement also brings the site's newest checkpoint (the unique
+# (site, tree_size) index answers its max with one probe) and whether it has cosignatures:
+# two round trips fewer per receipt (the cosignatures are read only when there are some).
+_CHECKPOINT_COLUMNS = [field.column for field in Checkpoint._meta.concrete_fields]
+_CHECKPOINT_ATTNAMES = [field.attname for field in Checkpoint._meta.concrete_fields]
+_RECEIPT_WITH_CHECKPOINT_SQL = PreparedSql(
+    "consentry_receipt_checkpoint",
+    f"""
+    SELECT r.*, s.key AS site_key, s.name AS site_name,
+        (SELECT n.{_INDEX} FROM {MerkleNode._meta.db_table} n
+         WHERE n.site_id = r.site_id AND n.level = 0 AND n.record_created_at = r.created_at
+           AND n.record_id = r.id
+         LIMIT 1) AS leaf_index,
+        {", ".join(f"c.{column} AS cp_{column}" for column in _CHECKPOINT_COLUMNS)},
+        EXISTS (SELECT 1 FROM {Cosignature._meta.db_table} k WHERE k.checkpoint_id = c.id) AS cp_cosigned
+    FROM {ConsentRecord._meta.db_table} r JOIN {Site._meta.db_table} s ON s.id = r.site_id
+    LEFT JOIN {Checkpoint._meta.db_table} c ON c.site_id = r.site_id AND c.tree_size = (
+        SELECT max(tree_size) FROM {Checkpoint._meta.db_table} WHERE site_id = r.site_id)
+    WHERE r.receipt_id = %s
+    LIMIT 1
+""",  # noqa: S608 (table names and constants only)
+    ("text",),
+)
+
 _NEWEST_CHECKPOINT_SQL = PreparedSql(
     "consentry_newest_checkpoint",
     f"""
@@ -275,13 +299,25 @@ def receipt_get(*, receipt_id: str, with_proof: bool = True) -> Receipt | None:
     """
     if not RECEIPT_ID.match(receipt_id):
         return None
-    record = next(iter(ConsentRecord.objects.raw(_RECEIPT_SQL.text(), [receipt_id])), None)
+    together = connection.vendor == "postgresql"  # no converters needed for the checkpoint's columns
+    statement = _RECEIPT_WITH_CHECKPOINT_SQL if together else _RECEIPT_SQL
+    record = next(iter(ConsentRecord.objects.raw(statement.text(), [receipt_id])), None)
     if record is None:
         return None
     leaf = record.leaf_index
-    checkpoint = next(iter(Checkpoint.objects.raw(_NEWEST_CHECKPOINT_SQL.text(), [record.site_id])), None)
+    checkpoint: Checkpoint | None
+    if together:
+        checkpoint = None
+        if record.cp_id is not None:
+            checkpoint = Checkpoint.from_db(
+                connection.alias,
+                _CHECKPOINT_ATTNAMES,
+                [getattr(record, f"cp_{column}") for column in _CHECKPOINT_COLUMNS],
+            )
+    else:
+        checkpoint = next(iter(Checkpoint.objects.raw(_NEWEST_CHECKPOINT_SQL.text(), [record.site_id])), None)
     cosignatures: tuple[Cosignature, ...] = ()
-    if checkpoint is not None and leaf is not None:
+    if checkpoint is not None and leaf is not None and (not together or record.cp_cosigned):
         cosignatures = tuple(Cosignature.objects.raw(_COSIGNATURES_SQL.text(), [checkpoint.pk]))
     proof: tuple[str, ...] = ()
     if with_proof and leaf is not None and checkpoint is not None:

@@ -542,15 +542,16 @@ def test_the_busiest_reads_are_prepared_once_per_database_session_and_answer_as_
         return
     # Prepared by the first reads (a test's rollback keeps them: they belong to the session).
     assert not any(text.startswith("PREPARE") for text in sql)
-    assert f"EXECUTE consentry_receipt ('{receipts[1]}')" in sql
+    # The record, its leaf index and the newest checkpoint in one statement; no cosignatures to read.
+    assert f"EXECUTE consentry_receipt_checkpoint ('{receipts[1]}')" in sql
+    assert not any("consent_checkpoint" in text or "consent_cosignature" in text for text in sql)
     assert any(text.startswith("EXECUTE consentry_merkle_nodes ") for text in sql)
     assert any(text.startswith("EXECUTE consentry_consent_current ") for text in sql)
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM pg_prepared_statements")
         names = {row[0] for row in cursor.fetchall()}
     assert {
-        "consentry_receipt",
-        "consentry_newest_checkpoint",
+        "consentry_receipt_checkpoint",
         "consentry_merkle_nodes",
         "consentry_consent_current",
     } <= names

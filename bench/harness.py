@@ -24,8 +24,10 @@ from pathlib import Path
 from typing import Protocol
 
 ROOT = Path(__file__).resolve().parent.parent
-PYTHON = ROOT / ".venv" / "bin" / "python"
-GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+# A git worktree has no .venv of its own: BENCH_VENV names the one to run (default: the checkout's).
+VENV = Path(os.environ.get("BENCH_VENV") or ROOT / ".venv")
+PYTHON = VENV / "bin" / "python"
+GUNICORN = VENV / "bin" / "gunicorn"
 LUA = ROOT / "bench" / "lua"
 HOST = "127.0.0.1"
 PG_PORT = 5432

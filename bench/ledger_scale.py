@@ -57,7 +57,9 @@ READ_REQUESTS = 2000
 
 
 def database_name(size: int) -> str:
-    return f"bench_scale_{size // 1_000_000}m" if size % 1_000_000 == 0 else f"bench_scale_{size}"
+    # BENCH_DB_PREFIX: runs beside each other (several checkouts, one server) keep their own databases.
+    prefix = os.environ.get("BENCH_DB_PREFIX", "bench_scale")
+    return f"{prefix}_{size // 1_000_000}m" if size % 1_000_000 == 0 else f"{prefix}_{size}"
 
 
 def admin_sql(sql: str) -> None:
@@ -241,7 +243,7 @@ def bench_size(
 ) -> dict[str, float]:
     name = database_name(size)
     url = f"postgres://postgres@{HOST}:{PG_PORT}/{name}"
-    env = {**server_env(url, REDIS_URL), "CACHE_KEY_PREFIX": f"bench_scale_{size}"}
+    env = {**server_env(url, REDIS_URL), "CACHE_KEY_PREFIX": name}
     # The log's signing key lives as long as its database: a --reuse run reads checkpoints
     # signed by the run that filled it.
     key_file = RESULTS / f"bench-ledger-scale-{size}.key"

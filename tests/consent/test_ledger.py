@@ -17,6 +17,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import QuerySet
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from consent.editions import canonical_json
@@ -24,6 +25,7 @@ from consent.immutability import triggers_install, triggers_remove
 from consent.ledger.merkle import consistency_proof_verify, inclusion_proof_verify, leaf_hash
 from consent.ledger.note import note_open, verifier_from_vkey
 from consent.ledger.partitions import month_after
+from consent.ledger.prepared import PreparedSql
 from consent.ledger.verify import ledger_verify
 from consent.models import (
     AuditEntry,
@@ -519,6 +521,47 @@ def test_a_receipt_is_pending_until_sealed_then_carries_a_proof_anyone_can_check
     text = json.dumps(receipt)
     assert VISITOR not in text and "203.0.113" not in text and "Mozilla" not in text
     assert client.get("/api/public/v1/receipts/not-a-real-receipt-id").status_code == 404
+
+
+def test_the_busiest_reads_are_prepared_once_per_database_session_and_answer_as_before(client, site):
+    receipts = [post(client, body(visitor_id=f"visitor-{n:012d}")).json()["receipt_id"] for n in range(3)]
+    call_command("consent_seal", stdout=StringIO())
+    current_url = "/api/public/v1/sites/shop/consents/current?visitor_id=visitor-000000000001"
+    _verify_receipt(client.get(f"/api/public/v1/receipts/{receipts[0]}").json())
+    assert client.get(current_url).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        receipt = client.get(f"/api/public/v1/receipts/{receipts[1]}").json()
+        current = client.get(current_url).json()
+        assert client.get("/api/public/v1/receipts/AAAAAAAAAAAAAAAAAAAAAA").status_code == 404
+    _verify_receipt(receipt)
+    assert receipt["receipt_id"] == receipts[1] and receipt["leaf_index"] == 1
+    assert current["receipt_id"] == receipts[1] and current["granted"] == ["analytics", "necessary"]
+    sql = [query["sql"] for query in queries.captured_queries]
+    if connection.vendor != "postgresql":
+        assert not any(text.startswith(("PREPARE", "EXECUTE")) for text in sql)
+        return
+    # Prepared by the first reads (a test's rollback keeps them: they belong to the session).
+    assert not any(text.startswith("PREPARE") for text in sql)
+    # The record, its leaf index and the newest checkpoint in one statement; no cosignatures to read.
+    assert f"EXECUTE consentry_receipt_checkpoint ('{receipts[1]}')" in sql
+    assert not any("consent_checkpoint" in text or "consent_cosignature" in text for text in sql)
+    assert any(text.startswith("EXECUTE consentry_merkle_nodes ") for text in sql)
+    assert any(text.startswith("EXECUTE consentry_consent_current ") for text in sql)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements")
+        names = {row[0] for row in cursor.fetchall()}
+    assert {
+        "consentry_receipt_checkpoint",
+        "consentry_merkle_nodes",
+        "consentry_consent_current",
+    } <= names
+
+
+def test_a_prepared_statement_states_one_type_per_placeholder():
+    with pytest.raises(ValueError, match="1 types for 2 placeholders"):
+        PreparedSql("consentry_test", "SELECT %s, %s", ("text",))
+    with pytest.raises(ValueError, match="not a statement name"):
+        PreparedSql("x; DROP TABLE y", "SELECT 1", ())
 
 
 def test_the_receipt_page_shows_the_decision_and_what_was_shown_and_no_personal_data(client, site):

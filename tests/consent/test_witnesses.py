@@ -12,7 +12,7 @@ from django.core.management import call_command
 from consent.ledger.cosign import CosignatureVerifier, cosignature_line
 from consent.ledger.merkle import MemoryNodeSource, consistency_proof
 from consent.ledger.merkle import root as merkle_root
-from consent.models import AuditEntry, Checkpoint, Cosignature
+from consent.models import AuditEntry, Checkpoint, ConsentRecord, Cosignature
 from tests.consent.test_ledger import body, post, site  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +62,11 @@ def test_a_configured_witness_cosignature_is_stored_once_and_served_with_the_che
     listing = client.get("/api/public/v1/sites/shop/checkpoints").json()
     assert listing["checkpoints"][0]["cosignatures"][0]["witness"] == NAME
     assert listing["checkpoints"][0]["note"].endswith(line)
+    # A receipt in it shows the cosignature too (on PostgreSQL read with the receipt's own statement).
+    receipt_id = ConsentRecord.objects.order_by("id").values_list("receipt_id", flat=True)[1]
+    receipt = client.get(f"/api/public/v1/receipts/{receipt_id}").json()
+    assert [item["witness"] for item in receipt["checkpoint"]["cosignatures"]] == [NAME]
+    assert receipt["checkpoint"]["note"] == sealed.note + line
 
 
 @pytest.mark.parametrize(

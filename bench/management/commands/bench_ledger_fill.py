@@ -111,6 +111,9 @@ class Command(BaseCommand):
                     ip_address=ip_address,
                     user_agent=agent,
                     personal_salt=salt,
+                    # A banner's record: no account behind it, no collection method (migration 0017).
+                    subject_hmac=None,
+                    collection_method=None,
                     personal_sha256=personal_commitment(
                         salt=salt, visitor_id=visitor_id, ip_address=ip_address, user_agent=agent
                     ),

@@ -258,3 +258,57 @@ def test_a_deletion_redacts_the_ledger_and_the_log_still_verifies(flow_servers, 
     assert "The ledger verifies." in verified and " 0 unsealed, 1 redacted" in verified, verified
     page.goto(status)
     expect(page.locator("main")).to_contain_text("Fulfilled")
+
+
+def request_page(page: Any, app: AppServer, public_id: str) -> None:
+    page.goto(f"{app.origin}/admin/consent/datasubjectrequest/?q={public_id}")
+    page.locator("#result_list tbody th a, #result_list tbody td a").first.click()
+    page.wait_for_load_state("load")
+
+
+def test_an_authorised_agents_request_waits_for_the_consumers_confirmation(flow_servers, new_context):
+    app, customer, outbox = flow_servers
+    consumer, agent = "carol@example.com", "agent@privacy-agents.example"
+    page = new_context().new_page()
+    page.goto(f"{app.origin}/s/demo/requests/?lang=en")
+    page.select_option("#type", "deletion")
+    page.fill("#email", consumer)
+    page.fill("#country", "US")
+    page.fill("#region", "CA")
+    page.fill("#agent_name", "Privacy Agents Inc.")
+    page.fill("#agent_email", agent)
+    page.set_input_files(
+        "#agent_document",
+        files=[{"name": "permission.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n% signed\n"}],
+    )
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send the request").click()
+
+    # The agent's copy has the status link, never the consumer's confirmation link.
+    copy = outbox.wait_for(to=agent, subject="the request you filed for a consumer")
+    assert "/verify/" not in copy
+    status = link_in(copy, "/requests/")
+    public_id = re.search(r"/requests/([^/?]+)", status).group(1)
+    page.goto(status)
+    expect(page.locator("#awaiting-consumer")).to_be_visible()
+
+    # The DPO sees why nothing can be done yet: acknowledging is not offered.
+    dpo = new_context().new_page()
+    admin_login(dpo, app)
+    request_page(dpo, app, public_id)
+    expect(dpo.locator("#dsr-awaiting-consumer")).to_be_visible()
+    expect(dpo.locator("form.dsr-action:has(input[name=action][value=acknowledged])")).to_have_count(0)
+    expect(dpo.locator("form.dsr-action:has(input[name=action][value=refused])")).to_have_count(1)
+
+    # The consumer confirms from their own email; then the request is the DPO's to answer.
+    asked = outbox.wait_for(to=consumer, subject="did you authorise")
+    consumer_page = new_context().new_page()
+    consumer_page.goto(link_in(asked, "/requests/verify/"))
+    expect(consumer_page.locator("main")).to_contain_text("Privacy Agents Inc.")
+    with consumer_page.expect_navigation():
+        consumer_page.get_by_role("button", name="Yes, I authorised them").click()
+    page.goto(status)
+    expect(page.locator("#awaiting-consumer")).to_have_count(0)
+    request_page(dpo, app, public_id)
+    expect(dpo.locator("#dsr-awaiting-consumer")).to_have_count(0)
+    expect(dpo.locator("form.dsr-action:has(input[name=action][value=acknowledged])")).to_have_count(1)

@@ -75,7 +75,11 @@ _READ_ERRORS = {
 class ClockSerializer(serializers.Serializer):
     due_on = serializers.DateField()
     days_left = serializers.IntegerField(help_text="Negative once overdue.")
-    unit = serializers.CharField(help_text="The kind of day counted, in the requester's language.")
+    day_type = serializers.ChoiceField(
+        choices=["calendar_days", "business_days", "ru_working_days"],
+        help_text="The kind of day `days_left` counts (calendar days once overdue).",
+    )
+    left = serializers.CharField(help_text="The days left, in words, in the requester's language.")
     explanation = serializers.CharField()
     is_overdue = serializers.BooleanField()
     is_due_soon = serializers.BooleanField()
@@ -148,7 +152,8 @@ def _detail(request: DataSubjectRequest) -> dict[str, Any]:
             {
                 "due_on": clock.due_on.isoformat(),
                 "days_left": clock.days_left,
-                "unit": str(clock.unit),
+                "day_type": str(clock.day_type),
+                "left": clock.left,
                 "explanation": clock.explanation,
                 "is_overdue": clock.is_overdue,
                 "is_due_soon": clock.is_due_soon,

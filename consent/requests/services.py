@@ -1069,6 +1069,9 @@ class RequestClock:
     days_left: int
     #: "3 working days left", "1 business day left", "12 calendar days left", for a person.
     left: str
+    #: The kind of day `days_left` counts, for a program: a DayType value ("calendar_days" when
+    #: the deadline is counted in calendar days or months, and once it has passed).
+    day_type: str
     explanation: str
     is_overdue: bool
     is_due_soon: bool
@@ -1097,6 +1100,7 @@ def request_clock(request: DataSubjectRequest, *, today: date | None = None) -> 
         due_on=request.due_at,
         days_left=left,
         left=days_left_text(left, unit if left >= 0 else None),
+        day_type=unit if unit is not None and left >= 0 else DayType.CALENDAR_DAYS,
         explanation=request.due_explanation,
         is_overdue=today > request.due_at,
         is_due_soon=today <= request.due_at <= today + timedelta(days=settings.REQUEST_DUE_SOON_DAYS),

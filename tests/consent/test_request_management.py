@@ -202,7 +202,7 @@ def test_the_detail_has_status_clock_and_timeline_without_internal_notes(client,
     assert response["ETag"]
     body = response.json()
     assert body["status"] == "verified" and body["due_at"] == "2027-03-01"
-    assert body["clock"]["due_on"] == "2027-03-01" and body["clock"]["unit"]
+    assert body["clock"]["due_on"] == "2027-03-01" and body["clock"]["day_type"] == "calendar_days"
     assert [event["action"] for event in body["timeline"]] == ["filed", "verified"]
     assert "Secret" not in response.content.decode()
     assert_error(get(client, token, "/not-a-request"), 404, "not_found")

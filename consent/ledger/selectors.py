@@ -13,6 +13,7 @@ from consent.ledger.prepared import PreparedSql
 from consent.models import (
     NECESSARY_PURPOSE_KEY,
     Checkpoint,
+    CollectionMethod,
     ConsentRecord,
     Cosignature,
     IdempotencyClaim,
@@ -187,7 +188,8 @@ def aware(value: datetime) -> datetime:
 def consent_current(*, site: Site, visitor_id: str) -> ConsentRecord | None:
     """The visitor's newest decision on the site (the ledger is append-only: newest wins), as the
     banner took it: a decision the site's own systems recorded with this browser's id (a sign-up
-    form, whose purposes may be a few) is the account's, not the banner's choice to restore.
+    form, whose purposes may be a few) is the account's, not the banner's choice to restore; an
+    opt-out or withdrawal the visitor asked for by a data-subject request is theirs, and counts.
 
     As SQL for the reason _RECEIPT_SQL is: the ORM compiled this one-probe lookup of the
     (site, visitor_id, -id) index for longer than the database answered it."""
@@ -200,7 +202,8 @@ _CONSENT_CURRENT_SQL = PreparedSql(
     "consentry_consent_current",
     f"""
     SELECT * FROM {ConsentRecord._meta.db_table} WHERE site_id = %s AND visitor_id = %s
-      AND ui_layer <> '{UiLayer.BACKEND.value}'
+      AND (ui_layer <> '{UiLayer.BACKEND.value}'
+           OR collection_method = '{CollectionMethod.DATA_SUBJECT_REQUEST.value}')
     ORDER BY id DESC LIMIT 1
 """,  # noqa: S608 (table name, a constant)
     ("bigint", "text"),

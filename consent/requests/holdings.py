@@ -17,7 +17,9 @@ from consent.models import (
     RequestEvent,
     RequestType,
     SubjectLink,
+    WebhookEndpoint,
     WebhookEvent,
+    WebhookEventType,
 )
 
 # Types answered with a package of the consent history (GDPR Arts. 15 and 20, CCPA §1798.110,
@@ -90,10 +92,15 @@ def erasure_dedupe_key(request: DataSubjectRequest) -> str:
 
 def erasure_hooked(request: DataSubjectRequest) -> bool:
     """Whether the site's backend was sent the request's `request.erasure_requested` event (an
-    endpoint took it when the DPO erased): then only the backend confirms, through the API."""
-    return WebhookEvent.objects.filter(
+    endpoint took it when the DPO erased) and an active endpoint still takes it: then only the
+    backend confirms, through the API. Once no endpoint does (deleted or switched off since), the
+    DPO confirms by hand, or the request could never be answered."""
+    if not WebhookEvent.objects.filter(
         site_id=request.site_id, dedupe_key=erasure_dedupe_key(request)
-    ).exists()
+    ).exists():
+        return False
+    endpoints = WebhookEndpoint.objects.filter(site_id=request.site_id, is_active=True)
+    return any(endpoint.wants(WebhookEventType.REQUEST_ERASURE_REQUESTED) for endpoint in endpoints)
 
 
 def erasure_awaited(request: DataSubjectRequest) -> bool:
@@ -107,7 +114,14 @@ def erasure_awaited(request: DataSubjectRequest) -> bool:
 
 
 def fulfil_refusal(request: DataSubjectRequest) -> str | None:
-    """Why `request` cannot be fulfilled yet, if it cannot: an erasure not run, or not confirmed."""
+    """Why `request` cannot be fulfilled yet, if it cannot: an opt-out or withdrawal naming visitors
+    or an account not recorded in the ledger; an erasure not run, or not confirmed."""
+    if (
+        request.type in DECISION_TYPES
+        and not request_subjects(request).is_empty
+        and request_event_last(request, RequestAction.DECISIONS_RECORDED) is None
+    ):
+        return gettext("Record the decisions in the ledger first: the answer confirms them.")
     if not erasure_applies(request):
         return None
     if request_event_last(request, RequestAction.ERASED) is None:

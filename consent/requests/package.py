@@ -32,7 +32,13 @@ from consent.models import (
     RequestPackage,
     RequestStatus,
 )
-from consent.requests.holdings import PACKAGE_TYPES, request_event_last, request_records, request_subjects
+from consent.requests.holdings import (
+    PACKAGE_TYPES,
+    RequestSubjects,
+    request_event_last,
+    request_records,
+    request_subjects,
+)
 from consent.tenancy.selectors import EDITOR_ROLES
 from consent.tenancy.services import site_actor_require
 
@@ -54,10 +60,11 @@ def _receipt_url(receipt_id: str) -> str:
     return settings.PUBLIC_BASE_URL + reverse("public-v1:receipt", args=[receipt_id])
 
 
-def package_record(record: ConsentRecord) -> dict[str, Any]:
+def package_record(record: ConsentRecord, *, with_network: bool = True) -> dict[str, Any]:
     """One ledger record as the package gives it: the decision, what was shown (the editions by
     number and hash), where and by whom it was collected, the personal values still held (null
-    once redacted), and the receipt whose proof shows it is in the site's signed log."""
+    once redacted, or withheld: `with_network` False leaves out the address and browser), and the
+    receipt whose proof shows it is in the site's signed log."""
     return {
         "receipt_id": record.receipt_id,
         "receipt_url": _receipt_url(record.receipt_id),
@@ -75,10 +82,22 @@ def package_record(record: ConsentRecord) -> dict[str, Any]:
         "gpc": record.gpc,
         "page_url": record.page_url,
         "visitor_id": record.visitor_id,
-        "ip_address": record.ip_address,
-        "user_agent": record.user_agent,
+        "ip_address": record.ip_address if with_network else None,
+        "user_agent": record.user_agent if with_network else None,
         "is_redacted": record.personal_salt is None,
+        "network_withheld": not with_network,
     }
+
+
+def _with_network(request: DataSubjectRequest, subjects: RequestSubjects, record: ConsentRecord) -> bool:
+    """Whether the package may show a record's IP address and browser. A requester who proved only
+    their mailbox names visitor ids nobody vouched for (the banner's id is readable by the site's
+    scripts): their history is given, the network identifiers only for records the site's own
+    systems tied to the account (its records, its linked visitors) or for a request the site's
+    backend filed for the logged-in account."""
+    if request.subject_hmac:
+        return True
+    return record.visitor_id in subjects.linked_visitor_ids
 
 
 def package_data(request: DataSubjectRequest, *, now: datetime) -> dict[str, Any]:
@@ -112,7 +131,10 @@ def package_data(request: DataSubjectRequest, *, now: datetime) -> dict[str, Any
         },
         "summary": summary,
         "record_count": len(records),
-        "records": [package_record(record) for record in records],
+        "records": [
+            package_record(record, with_network=_with_network(request, subjects, record))
+            for record in records
+        ],
     }
 
 

@@ -17,7 +17,14 @@ from django.utils import timezone
 
 from consent.audit.services import audit_record
 from consent.immutability import definer_options, function_private, purge_allowed
-from consent.models import DataSubjectRequest, RequestEvent, RequestPackage, RequestStatus, Site
+from consent.models import (
+    DataSubjectRequest,
+    RequestEvent,
+    RequestPackage,
+    RequestReminder,
+    RequestStatus,
+    Site,
+)
 
 # "At least 24 months" (CCPA regulations, 11 CCR §7101(a)).
 RETENTION_MONTHS = 24
@@ -28,10 +35,11 @@ FUNCTIONS = (RETENTION_FUNCTION,)
 _REQUESTS = DataSubjectRequest._meta.db_table
 _EVENTS = RequestEvent._meta.db_table
 _PACKAGES = RequestPackage._meta.db_table
+_REMINDERS = RequestReminder._meta.db_table
 
 
 def retention_functions_install(cursor: object) -> None:
-    """PostgreSQL: (re)create the requests' retention function (migration 0016)."""
+    """PostgreSQL: (re)create the requests' retention function (migrations 0018, 0022, 0026)."""
     expired = (
         "site_id = p_site_id AND (closed_at < cutoff"
         f" OR (status = '{RequestStatus.AWAITING_VERIFICATION}' AND filed_at < cutoff))"
@@ -46,6 +54,8 @@ def retention_functions_install(cursor: object) -> None:
         BEGIN
             DELETE FROM {_EVENTS} WHERE request_id IN (SELECT id FROM {_REQUESTS} WHERE {expired});
             DELETE FROM {_PACKAGES} WHERE request_id IN (SELECT id FROM {_REQUESTS} WHERE {expired});
+            -- The ORM's cascade is not the database's: the reminders go by hand, as the events do.
+            DELETE FROM {_REMINDERS} WHERE request_id IN (SELECT id FROM {_REQUESTS} WHERE {expired});
             DELETE FROM {_REQUESTS} WHERE {expired};
             GET DIAGNOSTICS purged = ROW_COUNT;
             IF purged > 0 THEN

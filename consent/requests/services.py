@@ -669,6 +669,8 @@ def request_file_verified(
             target=_target(request),
             data={**_audit_data(request), "resolved_by": request.resolved_by, "verified_by": "site_backend"},
         )
+        # Verified at filing: an opt-out or withdrawal applies now, as on a verification link.
+        request_verified_apply(request=request, now=now)
         _email_queue(request, EMAIL_VERIFIED)
         webhook_event_emit(
             site=site,

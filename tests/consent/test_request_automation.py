@@ -14,7 +14,8 @@ from django.core.management import call_command
 from django.db import DatabaseError, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from consent.ledger.seal import ledger_seal
 from consent.ledger.verify import ledger_verify
@@ -248,10 +249,12 @@ def test_the_requester_downloads_the_package_from_the_status_page_once_fulfilled
         fulfilled = act(client, request_row, "fulfilled", "Your data is attached.")
     client.logout()
 
+    with translation.override("ru"):  # the requester's language
+        ready = gettext("Your consent history is ready to download from your request's page.")
     assert before.status_code == 404
     assert "Done: Fulfilled." in fulfilled.content.decode()
     assert (
-        "ready to download" in mailoutbox[-1].body
+        ready in mailoutbox[-1].body
         and f"/requests/{request_row.public_id}/" in mailoutbox[-1].body
     )
     status = client.get(
@@ -618,3 +621,74 @@ def test_a_sites_backend_cannot_record_a_decision_as_a_data_subject_requests(cli
 
     assert_error(response, 400, "invalid")["fields"]["collection_method"]
     assert not ConsentRecord.objects.exists()
+
+
+def test_a_visitors_opt_out_by_request_is_their_current_consent_on_the_public_read(client, shop, history):
+    file(client, shop, "opt_out_sale_share", residence="US-CA", account=False)
+
+    current = client.get(
+        f"/api/public/v1/sites/shop/consents/current?visitor_id={VISITOR}", HTTP_ORIGIN=ORIGIN
+    )
+
+    assert current.status_code == 200, current.content
+    assert current.json()["action"] == "do_not_sell_opt_out"
+    assert "marketing" in current.json()["denied"] and "marketing" not in current.json()["granted"]
+
+
+def test_an_opt_out_filed_by_the_sites_backend_is_recorded_at_once(client, shop, history):
+    body = {
+        "type": "opt_out_sale_share",
+        "subject": ACCOUNT,
+        "email": "ana@example.org",
+        "residence": "US-CA",
+    }
+
+    response = client.post(
+        "/api/v1/sites/shop/requests", json.dumps(body), content_type="application/json", **token(shop)
+    )
+
+    assert response.status_code == 201, response.content
+    request_row = DataSubjectRequest.objects.get(public_id=response.json()["id"])
+    records = ConsentRecord.objects.filter(site=shop, collection_method="data_subject_request")
+    assert {(record.visitor_id, bool(record.subject_hmac)) for record in records} == {
+        (LINKED, False),
+        (None, True),
+    }
+    assert "decisions_recorded" in events(request_row)
+
+
+def test_a_package_for_visitor_ids_only_the_requester_named_leaves_out_their_network_identifiers(
+    client, shop, history
+):
+    request_row = file(client, shop, "access", account=False)
+    client.force_login(shop.dpo)
+
+    automate(client, request_row, "generate_package")
+
+    data = json.loads(RequestPackage.objects.get(request=request_row, format="json").content)
+    [record] = data["records"]
+    assert record["receipt_id"] == history["visitor"] and record["purposes_granted"]
+    assert record["ip_address"] is None and record["user_agent"] is None and record["network_withheld"]
+    # Reached through the account the site vouched for, they are given.
+    vouched = file(client, shop, "access")
+    automate(client, vouched, "generate_package")
+    given = json.loads(RequestPackage.objects.get(request=vouched, format="json").content)["records"]
+    assert any(record["ip_address"] for record in given)
+
+
+def test_once_no_endpoint_takes_the_erasure_event_the_dpo_confirms_by_hand(client, shop, history, hooked):
+    request_row = file(client, shop, "deletion")
+    client.force_login(shop.dpo)
+    automate(client, request_row, "erase")
+    assert 'value="confirm_erasure"' not in page(client, request_row)
+
+    hooked.is_active = False
+    hooked.save()
+    confirmed = automate(
+        client, request_row, "confirm_erasure", note="The backend's endpoint is gone; done by hand."
+    )
+
+    assert RequestEvent.objects.filter(request=request_row, action="erasure_confirmed").exists(), (
+        confirmed.content.decode()[:2000]
+    )
+    assert "Done: Fulfilled." in act(client, request_row, "fulfilled", "Deleted.").content.decode()

@@ -20,6 +20,7 @@ from consent.models import (
     DataSubjectRequest,
     ImmutableRowError,
     RequestEvent,
+    RequestReminder,
     RequestStatus,
     Role,
 )
@@ -433,6 +434,23 @@ def test_retention_purges_requests_closed_more_than_24_months_ago_with_their_his
     assert RequestEvent.objects.filter(request_id=kept.pk).count() == 2
     audit = AuditEntry.objects.get(action="data_subject_request.retention")
     assert audit.site == site and audit.data["requests"] == 1 and audit.data["retention_months"] == 24
+
+
+def test_retention_purges_a_request_that_had_a_reminder_with_its_reminders(filed):
+    now = timezone.now()
+    RequestReminder.objects.create(request=filed, due_at=filed.due_at, days=7, queued_at=now, sent_at=now)
+    DataSubjectRequest.objects.filter(pk=filed.pk).update(
+        status=RequestStatus.CLOSED, closed_at=now - timedelta(days=365 * 2 + 30)
+    )
+    if connection.vendor == "postgresql":
+        # The foreign keys are checked at commit, which a test never reaches: check them now.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+    assert requests_retention_apply()[filed.site.key] == 1
+
+    assert not DataSubjectRequest.objects.filter(pk=filed.pk).exists()
+    assert not RequestReminder.objects.exists()
 
 
 def test_the_retention_command_purges_an_unverified_request_filed_more_than_24_months_ago(filed):

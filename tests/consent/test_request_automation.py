@@ -253,10 +253,7 @@ def test_the_requester_downloads_the_package_from_the_status_page_once_fulfilled
         ready = gettext("Your consent history is ready to download from your request's page.")
     assert before.status_code == 404
     assert "Done: Fulfilled." in fulfilled.content.decode()
-    assert (
-        ready in mailoutbox[-1].body
-        and f"/requests/{request_row.public_id}/" in mailoutbox[-1].body
-    )
+    assert ready in mailoutbox[-1].body and f"/requests/{request_row.public_id}/" in mailoutbox[-1].body
     status = client.get(
         reverse("request-status", args=["shop", request_row.public_id])
         + f"?t={status_token_make(public_id=request_row.public_id)}"

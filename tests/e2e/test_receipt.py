@@ -202,10 +202,13 @@ def test_the_preferences_link_the_sites_request_form_which_opens_in_the_visitors
     visitor.button("reopen").click()
     link = visitor.page.locator("[data-consentry-requests]")
     expect(link).to_have_text("Your privacy rights: make a request")
-    assert link.get_attribute("href") == f"{app_server.origin}/s/demo/requests/?lang=en"
+    # The visitor's id rides in the fragment, which no server sees; the form takes it and drops it.
+    visitor_id = visitor.consent_requests[-1]["body"]["visitor_id"]
+    assert link.get_attribute("href") == f"{app_server.origin}/s/demo/requests/?lang=en#visitor={visitor_id}"
     with visitor.context.expect_page() as opened:
         link.click()
     page = opened.value
     page.wait_for_load_state()
-    assert page.url == f"{app_server.origin}/s/demo/requests/?lang=en"
     expect(page.locator("form")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.locator("#visitor_id")).to_have_value(visitor_id)
+    assert page.url == f"{app_server.origin}/s/demo/requests/?lang=en"

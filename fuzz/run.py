@@ -82,7 +82,7 @@ def run(args: list[str], env: dict[str, str]) -> None:
 # stays random, so unknown ids and malformed values are still tried.
 KNOWN_VALUES = """
 import json
-from consent.models import Checkpoint, ConsentRecord, PolicyDocument, Purpose
+from consent.models import Checkpoint, ConsentRecord, DataSubjectRequest, PolicyDocument, Purpose
 records = ConsentRecord.objects.filter(site__key="demo").order_by("-id")[:20]
 sizes = sorted(Checkpoint.objects.filter(site__key="demo").values_list("tree_size", flat=True))
 print(json.dumps({
@@ -98,6 +98,9 @@ print(json.dumps({
     "numbers": [1, 2],
     "languages": ["en", "ru", "de"],
     "subjects": ["fuzz-account-1", "fuzz/account 2"],
+    "request_ids": list(
+        DataSubjectRequest.objects.filter(site__key="demo").values_list("public_id", flat=True)
+    ),
 }))
 """
 # An account of the demo site with a consent its systems recorded and a linked browser, so the
@@ -114,6 +117,17 @@ for subject, linked in (("fuzz-account-1", visitor), ("fuzz/account 2", None)):
     body = {"subject": subject, "action": "accept_all", "collection_method": "sign_up_form", "language": "en"}
     data = subject_consent_parse({**body, **({"visitor_id": linked} if linked else {})}, snapshot)
     subject_consent_record(snapshot=snapshot, data=data, by=None)
+# A data-subject request of the account's, so the request operations are reached with one that exists.
+from django.utils import timezone
+from consent.requests.selectors import request_jurisdiction_resolve
+from consent.requests.services import request_file_verified
+jurisdiction = request_jurisdiction_resolve(
+    site=snapshot.site, country="DE", region="", http_request=None, on=timezone.localdate()
+)
+request_file_verified(
+    site=snapshot.site, type="access", subject="fuzz-account-1", email="fuzz@example.org", language="en",
+    jurisdiction=jurisdiction, token_name="fuzz seed",
+)
 """
 DICTIONARY_PARAMETERS = {
     "path.site_key": "site_keys",
@@ -135,6 +149,7 @@ DICTIONARY_PARAMETERS = {
     "path.tree_size": "tree_sizes",
     "path.level": "tile_levels",
     "path.rest": "tile_paths",
+    "path.public_id": "request_ids",
 }
 
 
@@ -286,7 +301,7 @@ def main() -> int:
         config = workdir / "schemathesis.toml"
         counts = config_write(config, known_values(env))
         print(f"== known values, drawn half of the time: {counts}", flush=True)
-        scopes = "read,write,publish,consents:read,consents:write,export"
+        scopes = "read,write,publish,consents:read,consents:write,export,requests:read,requests:write"
         token = subprocess.run(
             # The demo superuser's token: every operation is allowed to it, the owners' (origins,
             # settings) and the DPO's (publishing a policy version) alike.

@@ -89,6 +89,18 @@ def _message(
     )
 
 
+def _rate_limited(
+    request: HttpRequest, site: Site, language: str, name: str, rate: str
+) -> HttpResponse | None:
+    """The 429 page when the client's address used up `rate` for `name` (verify, agent, reply)."""
+    address = address_limit_key(client_ip(request))
+    if rate_limits_exceeded([(f"{name}:{address}", rate)]) is None:
+        return None
+    return _message(
+        request, site, language, 429, _("Too many requests"), _("Too many requests. Try again in an hour.")
+    )
+
+
 def _no_site(request: HttpRequest) -> HttpResponse:
     with translation.override("en"):
         return _message(request, None, "en", 404, _("Site not found"), _("There is no site with this key."))
@@ -251,16 +263,9 @@ def request_verify_link(request: HttpRequest, site_key: str, token: str) -> Http
                 action=request.path,
                 button=_("Confirm my request"),
             )
-        address = address_limit_key(client_ip(request))
-        if rate_limits_exceeded([(f"requests-verify:{address}", VERIFY_RATE)]) is not None:
-            return _message(
-                request,
-                site,
-                language,
-                429,
-                _("Too many requests"),
-                _("Too many requests. Try again in an hour."),
-            )
+        limited = _rate_limited(request, site, language, "requests-verify", VERIFY_RATE)
+        if limited is not None:
+            return limited
         request_verify(request=filed)
         return _message(
             request,
@@ -306,16 +311,9 @@ def _agent_answer(request: HttpRequest, site: Site, language: str, filed: DataSu
                 "action": request.path,
             },
         )
-    address = address_limit_key(client_ip(request))
-    if rate_limits_exceeded([(f"requests-verify:{address}", VERIFY_RATE)]) is not None:
-        return _message(
-            request,
-            site,
-            language,
-            429,
-            _("Too many requests"),
-            _("Too many requests. Try again in an hour."),
-        )
+    limited = _rate_limited(request, site, language, "requests-verify", VERIFY_RATE)
+    if limited is not None:
+        return limited
     decision = request.POST.get("decision")
     if decision == "deny":
         request_agent_deny(request=filed)
@@ -405,16 +403,9 @@ def request_reply_post(request: HttpRequest, site_key: str, public_id: str) -> H
             return _message(
                 request, site, language, 404, _("Request not found"), _("Copy the whole link from the email.")
             )
-        address = address_limit_key(client_ip(request))
-        if rate_limits_exceeded([(f"requests-reply:{address}", REPLY_RATE)]) is not None:
-            return _message(
-                request,
-                site,
-                language,
-                429,
-                _("Too many requests"),
-                _("Too many requests. Try again in an hour."),
-            )
+        limited = _rate_limited(request, site, language, "requests-reply", REPLY_RATE)
+        if limited is not None:
+            return limited
         text = str(request.POST.get("text", ""))[: REPLY_MAX_CHARACTERS + 1]
         try:
             request_reply(
